@@ -1,0 +1,325 @@
+//! The consumer loop: BEGIN, events in arrival order, ticks, periodic drain
+//! and flush at `switchrate`, and the orderly end dtrace(1) has (stop, drain,
+//! END, newline, aggregations, exit status).
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdtrace_lang::catalog::ProbeKind;
+use rdtrace_probes::event::EventHeader;
+use rdtrace_probes::{Poll, Source};
+
+use crate::options::Options;
+use crate::{CompiledProgram, FireContext};
+
+/// Whose clock drives `timestamp` and `tick-N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// Live tracing: CLOCK_MONOTONIC, as `bpf_ktime_get_ns()`.
+    Monotonic,
+    /// Replay: the capture's packet timestamps; nothing sleeps.
+    Capture,
+}
+
+/// Counts SIGINT/SIGTERM deliveries. The first asks for an orderly stop;
+/// a second SIGINT makes the consumer quit without printing aggregations.
+#[derive(Clone, Default)]
+pub struct Interrupts(Arc<AtomicUsize>);
+
+impl Interrupts {
+    /// Installs handlers for SIGINT and SIGTERM.
+    pub fn install() -> std::io::Result<Interrupts> {
+        let count = Arc::new(AtomicUsize::new(0));
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            let c = Arc::clone(&count);
+            // SAFETY: the handler only touches an atomic.
+            unsafe {
+                signal_hook::low_level::register(sig, move || {
+                    c.fetch_add(1, Ordering::SeqCst);
+                })?;
+            }
+        }
+        Ok(Interrupts(count))
+    }
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Debug)]
+pub enum ConsumeError {
+    Source(rdtrace_probes::ProbeError),
+    Output(std::io::Error),
+}
+
+impl std::fmt::Display for ConsumeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConsumeError::Source(e) => write!(f, "{e}"),
+            ConsumeError::Output(e) => write!(f, "failed to write output: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ConsumeError {}
+
+/// A tick probe and when it is next due (in the driving clock's ns).
+struct Tick {
+    probe: usize,
+    interval: u64,
+    next: u64,
+}
+
+/// Runs the program against `source` until `exit()`, an interrupt or the end
+/// of the source; returns the exit status.
+pub struct Consumer<'a> {
+    program: &'a mut CompiledProgram,
+    opts: &'a Options,
+    clock: Clock,
+    interrupts: Interrupts,
+    /// catalog probe ID → index into `Program::probes`
+    by_id: hashbrown::HashMap<u32, usize>,
+    ticks: Vec<Tick>,
+    out: Vec<u8>,
+    err: Vec<u8>,
+    drops_seen: hashbrown::HashMap<u32, u64>,
+    exit: Option<i32>,
+    /// ts_ns of the newest event: the time in a replay.
+    last_ts: u64,
+    heading_done: bool,
+}
+
+impl<'a> Consumer<'a> {
+    pub fn new(program: &'a mut CompiledProgram, opts: &'a Options, clock: Clock, interrupts: Interrupts) -> Self {
+        let by_id = program.program().probes.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+        Consumer {
+            program,
+            opts,
+            clock,
+            interrupts,
+            by_id,
+            ticks: Vec::new(),
+            out: Vec::with_capacity(1 << 16),
+            err: Vec::new(),
+            drops_seen: hashbrown::HashMap::new(),
+            exit: None,
+            last_ts: 0,
+            heading_done: false,
+        }
+    }
+
+    fn probe_index(&self, kind: &ProbeKind) -> Option<usize> {
+        self.program.program().probes.iter().position(|p| &p.kind == kind)
+    }
+
+    /// Fires a probe that has no event record of its own (BEGIN, END, ticks).
+    fn fire_synthetic(&mut self, probe: usize, ts: u64, ctx: &FireContext) {
+        let hdr = EventHeader {
+            ts_ns: ts,
+            probe: self.program.program().probes[probe].id,
+            cpu: current_cpu(),
+            pid: std::process::id(),
+            tid: std::process::id(),
+            ppid: std::os::unix::process::parent_id(),
+            uid: unsafe { libc::getuid() },
+            gid: unsafe { libc::getgid() },
+            netns: 0,
+            comm: *b"rdtrace\0\0\0\0\0\0\0\0\0",
+        };
+        // SAFETY: EventHeader is repr(C) plain data.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(&hdr as *const EventHeader as *const u8, std::mem::size_of::<EventHeader>())
+        };
+        self.fire(probe, bytes, ctx);
+    }
+
+    /// Fires one probe; prints dtrace's column heading before the first
+    /// record when not quiet.
+    fn fire(&mut self, probe: usize, rec: &[u8], ctx: &FireContext) {
+        let before = self.out.len();
+        let r = self.program.fire(probe, rec, ctx, &mut self.out, &mut self.err);
+        if !self.heading_done && !self.opts.quiet && self.out.len() > before {
+            let heading = format!("{:>3} {:>6} {:>32}\n", "CPU", "ID", "FUNCTION:NAME");
+            self.out.splice(before..before, heading.into_bytes());
+            self.heading_done = true;
+        }
+        self.exit = self.exit.or(r.exit);
+    }
+
+    fn now(&self) -> u64 {
+        match self.clock {
+            Clock::Monotonic => monotonic_ns(),
+            Clock::Capture => self.last_ts,
+        }
+    }
+
+    /// Fires every tick due at or before `t`.
+    fn fire_ticks(&mut self, t: u64, ctx: &FireContext) {
+        for i in 0..self.ticks.len() {
+            while self.exit.is_none() && self.ticks[i].next <= t {
+                let (probe, due) = (self.ticks[i].probe, self.ticks[i].next);
+                self.ticks[i].next = due + self.ticks[i].interval;
+                self.fire_synthetic(probe, due, ctx);
+            }
+        }
+    }
+
+    fn flush(&mut self, sink: &mut dyn Write, errsink: &mut dyn Write) -> Result<(), ConsumeError> {
+        if !self.err.is_empty() {
+            let _ = errsink.write_all(&self.err);
+            self.err.clear();
+        }
+        if !self.out.is_empty() {
+            sink.write_all(&self.out).map_err(ConsumeError::Output)?;
+            self.out.clear();
+        }
+        sink.flush().map_err(ConsumeError::Output)
+    }
+
+    /// Reports drops that happened since the last report, as dtrace does.
+    fn report_drops(&mut self, source: &mut dyn Source) {
+        for (cpu, total) in source.drops() {
+            let seen = self.drops_seen.entry(cpu).or_insert(0);
+            if total > *seen {
+                let n = total - *seen;
+                let _ = writeln!(self.err, "dtrace: {n} drop{} on CPU {cpu}", if n == 1 { "" } else { "s" });
+                *seen = total;
+            }
+        }
+        let dyn_drops = self.program.take_dynvar_drops();
+        if dyn_drops > 0 {
+            let _ = writeln!(self.err, "dtrace: {dyn_drops} dynamic variable drop{}", if dyn_drops == 1 { "" } else { "s" });
+        }
+    }
+
+    fn deliver(&mut self, rec: &[u8], ctx: &FireContext) {
+        if self.exit.is_some() || rec.len() < std::mem::size_of::<EventHeader>() {
+            return;
+        }
+        // SAFETY: length checked; read_unaligned copes with any alignment.
+        let hdr: EventHeader = unsafe { std::ptr::read_unaligned(rec.as_ptr() as *const EventHeader) };
+        if self.clock == Clock::Capture {
+            self.last_ts = hdr.ts_ns;
+            self.fire_ticks(hdr.ts_ns, ctx);
+        }
+        if let Some(&probe) = self.by_id.get(&hdr.probe) {
+            if self.exit.is_none() {
+                self.fire(probe, rec, ctx);
+            }
+        }
+    }
+
+    /// The whole run. `sink` gets the trace output, `errsink` dtrace's
+    /// messages (drops, runtime errors).
+    pub fn run(&mut self, source: &mut dyn Source, sink: &mut dyn Write, errsink: &mut dyn Write) -> Result<i32, ConsumeError> {
+        let ctx = FireContext { wall_offset_ns: source.wall_offset_ns() };
+        let mut first_ts = None;
+
+        // In a replay BEGIN happens at the capture's first timestamp; find it
+        // by pulling the first batch before firing anything.
+        let mut pending: Vec<Vec<u8>> = Vec::new();
+        let mut ended = false;
+        if self.clock == Clock::Capture {
+            let r = source
+                .poll(Duration::ZERO, &mut |rec| {
+                    if first_ts.is_none() && rec.len() >= 8 {
+                        first_ts = Some(u64::from_ne_bytes(rec[..8].try_into().unwrap()));
+                    }
+                    pending.push(rec.to_vec());
+                })
+                .map_err(ConsumeError::Source)?;
+            ended = r == Poll::End;
+            self.last_ts = first_ts.unwrap_or(0);
+        }
+        let start = self.now();
+        for (i, p) in self.program.program().probes.iter().enumerate() {
+            if let ProbeKind::Tick { interval_ns } = p.kind {
+                let interval = interval_ns.max(1);
+                self.ticks.push(Tick { probe: i, interval, next: start + interval });
+            }
+        }
+        if let Some(begin) = self.probe_index(&ProbeKind::Begin) {
+            self.fire_synthetic(begin, start, &ctx);
+        }
+        for rec in pending.drain(..) {
+            self.deliver(&rec, &ctx);
+        }
+        self.flush(sink, errsink)?;
+
+        let mut interrupted_at = 0;
+        while self.exit.is_none() && !ended {
+            let signals = self.interrupts.count();
+            if signals > 0 {
+                interrupted_at = signals;
+                break;
+            }
+            let timeout = match self.clock {
+                Clock::Capture => Duration::ZERO,
+                Clock::Monotonic => {
+                    let now = monotonic_ns();
+                    let next_tick = self.ticks.iter().map(|t| t.next).min().unwrap_or(u64::MAX);
+                    self.opts.switchrate.min(Duration::from_nanos(next_tick.saturating_sub(now)))
+                }
+            };
+            let mut batch_exit = None;
+            let r = {
+                let this = &mut *self;
+                source
+                    .poll(timeout, &mut |rec| {
+                        this.deliver(rec, &ctx);
+                        batch_exit = batch_exit.or(this.exit);
+                    })
+                    .map_err(ConsumeError::Source)?
+            };
+            ended = r == Poll::End;
+            if self.clock == Clock::Monotonic {
+                self.fire_ticks(monotonic_ns(), &ctx);
+            }
+            self.report_drops(source);
+            self.flush(sink, errsink)?;
+        }
+
+        // Orderly end: a newline after ^C (dtrace prints it even when quiet),
+        // stop the probes, drain what is buffered, END, a newline, aggregations.
+        if interrupted_at > 0 {
+            self.out.push(b'\n');
+        }
+        source.stop();
+        if self.exit.is_none() && self.interrupts.count() < 2 {
+            let _ = source.poll(Duration::ZERO, &mut |rec| self.deliver(rec, &ctx));
+        }
+        self.report_drops(source);
+        if self.clock == Clock::Capture {
+            // The capture's time has run out; ticks due before its end have fired.
+        }
+        if let Some(end) = self.probe_index(&ProbeKind::End) {
+            let ts = self.now();
+            let saved = self.exit;
+            self.exit = None;
+            self.fire_synthetic(end, ts, &ctx);
+            // exit() in END only sets the status.
+            self.exit = saved.or(self.exit);
+        }
+        self.out.push(b'\n');
+        if self.interrupts.count() < 2 {
+            self.program.print_aggregations(&mut self.out);
+        }
+        self.flush(sink, errsink)?;
+        Ok(self.exit.unwrap_or(0))
+    }
+}
+
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: valid pointer to a timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+fn current_cpu() -> u32 {
+    // SAFETY: no arguments; returns -1 on failure.
+    let c = unsafe { libc::sched_getcpu() };
+    c.max(0) as u32
+}

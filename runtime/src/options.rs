@@ -1,0 +1,212 @@
+//! dtrace(1) options (`-x name=value`, `#pragma D option name=value`):
+//! which exist, which rdtrace implements, and how their values parse.
+
+use std::time::Duration;
+
+/// Options rdtrace implements, with their values resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub quiet: bool,
+    /// How often buffers are drained and output is flushed.
+    pub switchrate: Duration,
+    /// Ring buffer size in bytes.
+    pub bufsize: usize,
+    pub strsize: usize,
+    pub dynvarsize: usize,
+    pub destructive: bool,
+    pub zdefs: bool,
+    /// `netns=self|<inode>`: restrict network probes to one namespace.
+    pub netns: Option<NetnsFilter>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetnsFilter {
+    /// The namespace rdtrace itself runs in.
+    SelfNs,
+    Inode(u32),
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            quiet: false,
+            switchrate: Duration::from_secs(1),
+            bufsize: 4 << 20,
+            strsize: 256,
+            dynvarsize: 1 << 20,
+            destructive: false,
+            zdefs: false,
+            netns: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptionError {
+    /// Not a dtrace option at all.
+    Invalid(String),
+    /// A real dtrace option that rdtrace does not implement.
+    Unsupported(String),
+    /// The value does not parse for this option.
+    BadValue { name: String, value: String, expected: &'static str },
+}
+
+impl std::fmt::Display for OptionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OptionError::Invalid(n) => write!(f, "failed to set option '{n}': Invalid option name"),
+            OptionError::Unsupported(n) => {
+                write!(f, "failed to set option '{n}': option is not supported by rdtrace")
+            }
+            OptionError::BadValue { name, value, expected } => write!(
+                f,
+                "failed to set option '{name}' to '{value}': Invalid value for specified option (expected {expected})"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for OptionError {}
+
+/// dtrace options that rdtrace accepts but which change nothing here (their
+/// effect is inherent or irrelevant in a user-space evaluator).
+const ACCEPTED_NOOP: &[&str] = &["aggrate", "cleanrate", "statusrate", "nspec", "specsize", "aggsize", "bufresize", "cpp", "defaultargs", "stackframes", "ustackframes"];
+
+/// Real dtrace options that rdtrace does not implement.
+const UNSUPPORTED: &[&str] = &[
+    "aggpercpu", "aggsortkey", "aggsortkeypos", "aggsortpos", "aggsortrev", "aggzoom", "aggpack",
+    "agghist", "amin", "argref", "core", "cpu", "cpphdrs", "cpppath", "ctypes", "define", "disasm",
+    "droptags", "dtypes", "encoding", "errtags", "evaltime", "flowindent", "grabanon", "incdir",
+    "iregs", "jstackframes", "jstackstrsize", "knodefs", "lazyload", "ld_path", "libdir",
+    "linkmode", "linktype", "maxframes", "modpath", "pgmax", "preallocate", "quietresize",
+    "rawbytes", "stackindent", "stdc", "temporal", "tree", "undef", "unodefs", "verbose", "version",
+    "bpflog", "scratchsize", "lockmem", "noresolve", "pspec",
+];
+
+impl Options {
+    /// Applies one option as given on the command line or in a pragma.
+    pub fn set(&mut self, name: &str, value: Option<&str>) -> Result<(), OptionError> {
+        let bad = |expected| OptionError::BadValue {
+            name: name.to_string(),
+            value: value.unwrap_or("").to_string(),
+            expected,
+        };
+        match name {
+            "quiet" => self.quiet = parse_flag(value).ok_or_else(|| bad("no value"))?,
+            "destructive" => self.destructive = parse_flag(value).ok_or_else(|| bad("no value"))?,
+            "zdefs" => self.zdefs = parse_flag(value).ok_or_else(|| bad("no value"))?,
+            "switchrate" => {
+                self.switchrate = value.and_then(parse_rate).ok_or_else(|| bad("a rate such as 10hz, 100ms or nanoseconds"))?
+            }
+            "bufsize" => {
+                self.bufsize = value.and_then(parse_size).filter(|s| *s >= 4096).ok_or_else(|| bad("a size of at least 4k such as 4m"))?
+            }
+            "strsize" => self.strsize = value.and_then(parse_size).filter(|s| *s > 0).ok_or_else(|| bad("a size"))?,
+            "dynvarsize" => self.dynvarsize = value.and_then(parse_size).ok_or_else(|| bad("a size"))?,
+            "netns" => {
+                self.netns = Some(match value {
+                    Some("self") => NetnsFilter::SelfNs,
+                    Some(v) => NetnsFilter::Inode(v.parse().map_err(|_| bad("self or a namespace inode number"))?),
+                    None => return Err(bad("self or a namespace inode number")),
+                })
+            }
+            n if ACCEPTED_NOOP.contains(&n) => {}
+            n if UNSUPPORTED.contains(&n) => return Err(OptionError::Unsupported(n.to_string())),
+            n => return Err(OptionError::Invalid(n.to_string())),
+        }
+        Ok(())
+    }
+}
+
+/// Boolean options take no value (dtrace also accepts an explicit value).
+fn parse_flag(value: Option<&str>) -> Option<bool> {
+    match value {
+        None | Some("") | Some("set") | Some("1") | Some("true") | Some("yes") => Some(true),
+        Some("unset") | Some("0") | Some("false") | Some("no") => Some(false),
+        _ => None,
+    }
+}
+
+/// A size with dtrace's optional k/m/g/t suffix (either case).
+pub fn parse_size(s: &str) -> Option<usize> {
+    let s = s.trim();
+    let (digits, mult) = match s.char_indices().last()? {
+        (i, 'k' | 'K') => (&s[..i], 1usize << 10),
+        (i, 'm' | 'M') => (&s[..i], 1 << 20),
+        (i, 'g' | 'G') => (&s[..i], 1 << 30),
+        (i, 't' | 'T') => (&s[..i], 1 << 40),
+        _ => (s, 1),
+    };
+    digits.parse::<usize>().ok()?.checked_mul(mult)
+}
+
+/// A rate as dtrace takes it for `switchrate` etc.: `10hz`, or a time with a
+/// unit (`ns us ms s m h d`, long forms too); a bare number is nanoseconds.
+pub fn parse_rate(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let n: u64 = s[..split].parse().ok()?;
+    let ns = match &s[split..] {
+        "hz" => {
+            if n == 0 {
+                return None;
+            }
+            1_000_000_000 / n
+        }
+        unit => n.checked_mul(unit_ns(unit)?)?,
+    };
+    (ns > 0).then(|| Duration::from_nanos(ns))
+}
+
+/// Nanoseconds in one of dtrace's time units; "" is nanoseconds.
+pub fn unit_ns(unit: &str) -> Option<u64> {
+    Some(match unit {
+        "" | "ns" | "nsec" => 1,
+        "us" | "usec" => 1_000,
+        "ms" | "msec" => 1_000_000,
+        "s" | "sec" => 1_000_000_000,
+        "m" | "min" => 60_000_000_000,
+        "h" | "hour" => 3_600_000_000_000,
+        "d" | "day" => 86_400_000_000_000,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("10hz"), Some(Duration::from_millis(100)));
+        assert_eq!(parse_rate("1s"), Some(Duration::from_secs(1)));
+        assert_eq!(parse_rate("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_rate("5000"), Some(Duration::from_nanos(5000)));
+        assert_eq!(parse_rate("0hz"), None);
+        assert_eq!(parse_rate("10parsecs"), None);
+        assert_eq!(parse_rate(""), None);
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4m"), Some(4 << 20));
+        assert_eq!(parse_size("512K"), Some(512 << 10));
+        assert_eq!(parse_size("100"), Some(100));
+        assert_eq!(parse_size("m"), None);
+        assert_eq!(parse_size("99999999999999999999g"), None);
+    }
+
+    #[test]
+    fn option_kinds() {
+        let mut o = Options::default();
+        o.set("quiet", None).unwrap();
+        assert!(o.quiet);
+        o.set("switchrate", Some("10hz")).unwrap();
+        assert_eq!(o.switchrate, Duration::from_millis(100));
+        assert_eq!(o.set("nosuch", None), Err(OptionError::Invalid("nosuch".into())));
+        assert_eq!(o.set("flowindent", None), Err(OptionError::Unsupported("flowindent".into())));
+        assert!(matches!(o.set("bufsize", Some("lots")), Err(OptionError::BadValue { .. })));
+        o.set("netns", Some("self")).unwrap();
+        assert_eq!(o.netns, Some(NetnsFilter::SelfNs));
+    }
+}

@@ -1,0 +1,150 @@
+//! dtrace(1)'s command line, with clap. Program sources (`-s`, `-n`) keep
+//! their command-line order, as dtrace compiles them in that order.
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+/// One piece of the D program as given on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProgramSource {
+    /// `-s FILE` (a path, or the name of a bundled script)
+    Script(String),
+    /// `-n 'probe-description [/pred/] [{ actions }]'`
+    Clause(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Args {
+    pub sources: Vec<ProgramSource>,
+    pub compile_only: bool,
+    pub list: bool,
+    pub verbose: bool,
+    pub quiet: bool,
+    pub output: Option<String>,
+    /// `-x name[=value]`, in order
+    pub options: Vec<(String, Option<String>)>,
+    pub destructive: bool,
+    pub zero_matches_ok: bool,
+    pub bufsize: Option<String>,
+    pub command: Option<String>,
+    pub pid: Option<String>,
+    pub version: bool,
+    pub header_gen: bool,
+    pub replay: Option<String>,
+    pub local: Vec<String>,
+    /// Trailing arguments: `$1`, `$2`, …
+    pub macro_args: Vec<String>,
+}
+
+pub fn command() -> Command {
+    let flag = |id: &'static str, short: char, help: &'static str| {
+        Arg::new(id).short(short).action(ArgAction::SetTrue).help(help)
+    };
+    Command::new("rdtrace")
+        .about("DTrace's D language on Linux, on eBPF")
+        .override_usage("rdtrace [-eqlvwZV] [-s script] [-n probe-clause] [-x opt[=val]] [-o file] [-b bufsize] [--replay capture --local addr[,addr...]] [args ...]")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(Arg::new("help").long("help").action(ArgAction::Help).help("Print help"))
+        .arg(Arg::new("script").short('s').value_name("FILE").action(ArgAction::Append).help("compile the D program in FILE (or the bundled script of that name)"))
+        .arg(Arg::new("clause").short('n').value_name("PROBE-CLAUSE").action(ArgAction::Append).help("compile a probe clause given on the command line"))
+        .arg(flag("compile", 'e', "exit after compiling the program"))
+        .arg(flag("list", 'l', "list probes matching the program (or all) instead of tracing"))
+        .arg(flag("verbose", 'v', "with -l: also list argument types"))
+        .arg(flag("quiet", 'q', "quiet: output only what printf/trace ask for"))
+        .arg(Arg::new("output").short('o').value_name("FILE").help("append trace output to FILE"))
+        .arg(Arg::new("option").short('x').value_name("OPT[=VAL]").action(ArgAction::Append).help("set a dtrace option"))
+        .arg(flag("destructive", 'w', "allow destructive actions"))
+        .arg(flag("zdefs", 'Z', "allow probe descriptions that match no probes"))
+        .arg(Arg::new("bufsize").short('b').value_name("SIZE").help("ring buffer size (bufsize option)"))
+        .arg(Arg::new("cmd").short('c').value_name("CMD").help("run CMD and trace until it exits"))
+        .arg(Arg::new("pid").short('p').value_name("PID").help("trace until process PID exits"))
+        .arg(flag("version", 'V', "print the D version and exit"))
+        .arg(flag("header", 'h', "generate a header file (not supported by rdtrace)"))
+        .arg(Arg::new("replay").long("replay").value_name("CAPTURE").help("run over a pcap/pcapng capture instead of live events"))
+        .arg(Arg::new("local").long("local").value_name("ADDR[,ADDR...]").value_delimiter(',').action(ArgAction::Append).help("with --replay: the addresses of the traced host"))
+        .arg(Arg::new("args").value_name("ARGS").num_args(0..).trailing_var_arg(true).help("macro arguments $1, $2, ..."))
+}
+
+/// Parses the command line (exits with status 2 on a usage error).
+pub fn parse() -> Args {
+    from_matches(&command().get_matches())
+}
+
+pub fn from_matches(m: &ArgMatches) -> Args {
+    let mut sources: Vec<(usize, ProgramSource)> = Vec::new();
+    for (id, make) in [("script", ProgramSource::Script as fn(String) -> ProgramSource), ("clause", ProgramSource::Clause)] {
+        if let (Some(vals), Some(idx)) = (m.get_many::<String>(id), m.indices_of(id)) {
+            sources.extend(idx.zip(vals).map(|(i, v)| (i, make(v.clone()))));
+        }
+    }
+    sources.sort_by_key(|(i, _)| *i);
+    let strings = |id: &str| m.get_many::<String>(id).map(|v| v.cloned().collect::<Vec<_>>()).unwrap_or_default();
+    Args {
+        sources: sources.into_iter().map(|(_, s)| s).collect(),
+        compile_only: m.get_flag("compile"),
+        list: m.get_flag("list"),
+        verbose: m.get_flag("verbose"),
+        quiet: m.get_flag("quiet"),
+        output: m.get_one::<String>("output").cloned(),
+        options: strings("option")
+            .into_iter()
+            .map(|o| match o.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (o, None),
+            })
+            .collect(),
+        destructive: m.get_flag("destructive"),
+        zero_matches_ok: m.get_flag("zdefs"),
+        bufsize: m.get_one::<String>("bufsize").cloned(),
+        command: m.get_one::<String>("cmd").cloned(),
+        pid: m.get_one::<String>("pid").cloned(),
+        version: m.get_flag("version"),
+        header_gen: m.get_flag("header"),
+        replay: m.get_one::<String>("replay").cloned(),
+        local: strings("local"),
+        macro_args: strings("args"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(v: &[&str]) -> Args {
+        from_matches(&command().try_get_matches_from(v).unwrap())
+    }
+
+    #[test]
+    fn sources_keep_command_line_order() {
+        let a = parse(&["rdtrace", "-n", "BEGIN", "-s", "a.d", "-n", "END"]);
+        assert_eq!(
+            a.sources,
+            vec![
+                ProgramSource::Clause("BEGIN".into()),
+                ProgramSource::Script("a.d".into()),
+                ProgramSource::Clause("END".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn clustered_flags_options_and_macro_args() {
+        let a = parse(&["rdtrace", "-lv", "-qx", "switchrate=10hz", "-x", "quiet", "-s", "x.d", "foo", "42"]);
+        assert!(a.list && a.verbose && a.quiet);
+        assert_eq!(a.options, vec![("switchrate".into(), Some("10hz".into())), ("quiet".into(), None)]);
+        assert_eq!(a.macro_args, vec!["foo", "42"]);
+    }
+
+    #[test]
+    fn replay_with_locals() {
+        let a = parse(&["rdtrace", "-s", "tcpio.d", "--replay", "c.pcap", "--local", "192.0.2.8,::1"]);
+        assert_eq!(a.replay.as_deref(), Some("c.pcap"));
+        assert_eq!(a.local, vec!["192.0.2.8", "::1"]);
+    }
+
+    #[test]
+    fn unknown_flag_is_a_usage_error() {
+        let e = command().try_get_matches_from(["rdtrace", "--no-such-flag"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+    }
+}

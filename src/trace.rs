@@ -1,0 +1,173 @@
+//! Compiling the program and running it: options from the command line and
+//! pragmas, the event source (live eBPF or a capture), the consumer.
+
+use std::io::Write;
+use std::net::IpAddr;
+
+use rdtrace_lang::catalog::{Catalog, ProbeKind};
+use rdtrace_lang::typed::Program;
+use rdtrace_lang::CheckOptions;
+use rdtrace_runtime::consumer::{Clock, Consumer, Interrupts};
+use rdtrace_runtime::options::{NetnsFilter, OptionError, Options};
+use rdtrace_runtime::{CompiledProgram, RuntimeOptions};
+
+use crate::args::Args;
+use crate::{Failure, LoadedSource};
+
+pub struct Compiled {
+    pub program: Program,
+    pub options: Options,
+    /// (notice text subject, probes matched) per source, for dtrace's notices.
+    pub notices: Vec<String>,
+}
+
+fn check_options(args: &Args) -> CheckOptions {
+    let script = args.sources.first().map(|s| match s {
+        crate::args::ProgramSource::Script(p) => p.clone(),
+        crate::args::ProgramSource::Clause(_) => "rdtrace".to_string(),
+    });
+    let mut macro_args = vec![script.unwrap_or_else(|| "rdtrace".into())];
+    macro_args.extend(args.macro_args.iter().cloned());
+    CheckOptions { allow_zero_matches: args.zero_matches_ok, destructive: args.destructive, macro_args, ..Default::default() }
+}
+
+/// The program text as the compiler sees it: dtrace accepts a bare probe
+/// description on `-n` (the default action), which the grammar only takes
+/// with a body.
+fn source_text(s: &LoadedSource) -> String {
+    if !s.is_script && !s.text.contains('{') {
+        format!("{} {{}}", s.text)
+    } else {
+        s.text.clone()
+    }
+}
+
+pub fn compile(args: &Args, sources: &[LoadedSource], catalog: &Catalog) -> Result<Compiled, Failure> {
+    let copts = check_options(args);
+    let texts: Vec<(String, String)> = sources.iter().map(|s| (s.name.clone(), source_text(s))).collect();
+    let program = rdtrace_lang::compile_many(&texts, catalog, &copts).map_err(|d| Failure::rendered(d.render()))?;
+
+    let mut options = Options::default();
+    for o in &program.options {
+        options.set(&o.name, o.value.as_deref()).map_err(|e| pragma_error(&texts, o, e))?;
+    }
+    if args.quiet {
+        options.quiet = true;
+    }
+    if args.destructive {
+        options.destructive = true;
+    }
+    if let Some(b) = &args.bufsize {
+        options.set("bufsize", Some(b)).map_err(Failure::new)?;
+    }
+    for (name, value) in &args.options {
+        options.set(name, value.as_deref()).map_err(Failure::new)?;
+    }
+    if let Some(p) = program.probes.iter().find(|p| matches!(p.kind, ProbeKind::Profile { .. })) {
+        return Err(Failure::new(format!("{}:::{} is not available yet in rdtrace (profile probes need a perf-event program)", p.provider, p.name)));
+    }
+
+    let mut notices = Vec::new();
+    if !options.quiet {
+        for (s, (name, text)) in sources.iter().zip(&texts) {
+            let n = rdtrace_lang::compile_many(&[(name.clone(), text.clone())], catalog, &copts)
+                .map(|p| p.probes.len())
+                .unwrap_or(0);
+            let kind = if s.is_script { "script" } else { "description" };
+            notices.push(format!("dtrace: {kind} '{}' matched {n} probe{}", s.name, if n == 1 { "" } else { "s" }));
+        }
+    }
+    // JIT now so that -e also reports what the runtime refuses.
+    CompiledProgram::new(&program, &runtime_options(&options, args)).map_err(Failure::new)?;
+    Ok(Compiled { program, options, notices })
+}
+
+fn pragma_error(texts: &[(String, String)], o: &rdtrace_lang::typed::OptionSetting, e: OptionError) -> Failure {
+    // The pragma's span is in one of the sources; find the one it fits.
+    let (name, text) = texts
+        .iter()
+        .find(|(_, t)| t.get(o.span.start as usize..o.span.end as usize).is_some_and(|s| s.contains(&o.name)))
+        .unwrap_or(&texts[0]);
+    let report = miette::miette!(
+        labels = vec![miette::LabeledSpan::at(o.span, "this option")],
+        "{e}"
+    )
+    .with_source_code(miette::NamedSource::new(name, text.clone()));
+    Failure::rendered(format!("{report:?}"))
+}
+
+fn runtime_options(o: &Options, args: &Args) -> RuntimeOptions {
+    let _ = args;
+    RuntimeOptions {
+        quiet: o.quiet,
+        strsize: o.strsize,
+        dynvarsize: o.dynvarsize,
+        destructive: o.destructive,
+        target_pid: 0,
+    }
+}
+
+fn netns_inode(f: NetnsFilter) -> Result<u32, Failure> {
+    match f {
+        NetnsFilter::Inode(i) => Ok(i),
+        NetnsFilter::SelfNs => {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata("/proc/self/ns/net")
+                .map(|m| m.ino() as u32)
+                .map_err(|e| Failure::new(format!("cannot read /proc/self/ns/net: {e}")))
+        }
+    }
+}
+
+pub fn run(args: &Args, _sources: &[LoadedSource], c: Compiled) -> Result<u8, Failure> {
+    if args.command.is_some() || args.pid.is_some() {
+        return Err(Failure::new("-c and -p are not implemented yet in rdtrace"));
+    }
+    let mut sink: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| Failure::new(format!("failed to open output file '{path}': {e}")))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let event_probes: Vec<u32> = c
+        .program
+        .probes
+        .iter()
+        .filter(|p| matches!(p.kind, ProbeKind::Event { .. }))
+        .map(|p| p.id)
+        .collect();
+
+    let interrupts = Interrupts::install().map_err(|e| Failure::new(format!("cannot install signal handlers: {e}")))?;
+    let (mut source, clock): (Box<dyn rdtrace_probes::Source>, Clock) = match &args.replay {
+        Some(path) => {
+            if args.local.is_empty() {
+                return Err(Failure::new("--replay needs --local ADDR[,ADDR...]: the addresses of the traced host"));
+            }
+            let locals = args
+                .local
+                .iter()
+                .map(|a| a.parse::<IpAddr>().map_err(|_| Failure::new(format!("--local: '{a}' is not an IP address"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            let src = rdtrace_probes::ReplaySource::open(std::path::Path::new(path), &locals, &event_probes)
+                .map_err(Failure::new)?;
+            (Box::new(src), Clock::Capture)
+        }
+        None => {
+            let netns = c.options.netns.map(netns_inode).transpose()?;
+            let opts = rdtrace_probes::LiveOptions { probes: event_probes.clone(), bufsize: c.options.bufsize, netns };
+            (Box::new(rdtrace_probes::LiveSource::open(&opts).map_err(Failure::new)?), Clock::Monotonic)
+        }
+    };
+    for n in &c.notices {
+        eprintln!("{n}");
+    }
+    let mut program = CompiledProgram::new(&c.program, &runtime_options(&c.options, args)).map_err(Failure::new)?;
+    let mut consumer = Consumer::new(&mut program, &c.options, clock, interrupts);
+    let mut stderr = std::io::stderr();
+    let status = consumer.run(source.as_mut(), &mut sink, &mut stderr).map_err(Failure::new)?;
+    Ok(status as u8)
+}
