@@ -7,3 +7,6 @@ pub mod format;
 pub mod span;
 pub mod typed;
 pub mod types;
+pub mod ast;
+pub mod diag;
+pub mod parser;

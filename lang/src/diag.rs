@@ -1,0 +1,131 @@
+//! Compile-time diagnostics: every parse or check error is a
+//! [`miette::Diagnostic`] with the script text attached, a label under the
+//! offending span and, where one helps, a help line.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+
+use crate::span::Span;
+
+/// One error.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub message: String,
+    /// Where it is; `None` for errors about the program as a whole.
+    pub span: Option<Span>,
+    /// Text under the span (short); defaults to nothing.
+    pub label: Option<String>,
+    pub help: Option<String>,
+    source: Option<NamedSource<Arc<str>>>,
+}
+
+impl Diagnostic {
+    pub fn new(message: impl Into<String>, span: Span) -> Self {
+        Diagnostic { message: message.into(), span: Some(span), label: None, help: None, source: None }
+    }
+    /// An error with no position in the source.
+    pub fn global(message: impl Into<String>) -> Self {
+        Diagnostic { message: message.into(), span: None, label: None, help: None, source: None }
+    }
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+    /// Name of the script this diagnostic points into, once attached.
+    pub fn source_name(&self) -> Option<&str> {
+        self.source.as_ref().map(|s| s.name())
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+impl miette::Diagnostic for Diagnostic {
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.span?;
+        self.source.as_ref()?;
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(self.label.clone(), span))))
+    }
+}
+
+/// One or more errors, in the order they were found.
+#[derive(Debug, Clone)]
+pub struct Diagnostics {
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn one(d: Diagnostic) -> Self {
+        Diagnostics { items: vec![d] }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    /// Attaches the script text to every diagnostic that has none yet.
+    pub fn with_source(mut self, name: &str, text: &str) -> Self {
+        let src = NamedSource::new(name, Arc::<str>::from(text));
+        for d in &mut self.items {
+            if d.source.is_none() {
+                d.source = Some(src.clone());
+            }
+        }
+        self
+    }
+    /// Renders every diagnostic without colors (for files, pipes and tests).
+    pub fn render(&self) -> String {
+        self.render_with(GraphicalTheme::unicode_nocolor())
+    }
+    /// Renders with colors (for a terminal).
+    pub fn render_colored(&self) -> String {
+        self.render_with(GraphicalTheme::unicode())
+    }
+    fn render_with(&self, theme: GraphicalTheme) -> String {
+        let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+        let mut out = String::new();
+        for d in &self.items {
+            // Rendering into a String cannot fail.
+            let _ = handler.render_report(&mut out, d);
+        }
+        out
+    }
+}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(d: Diagnostic) -> Self {
+        Diagnostics::one(d)
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.items.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}", d.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}

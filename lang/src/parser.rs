@@ -1,0 +1,582 @@
+//! Text → [`ast::Script`]: runs the pest grammar (`d.pest`) and turns its
+//! pairs into the AST, decoding literals and `#pragma` lines on the way.
+
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser as _;
+use pest_derive::Parser;
+
+use crate::ast::*;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::span::Span;
+
+#[derive(Parser)]
+#[grammar = "d.pest"]
+struct DParser;
+
+/// Parses a whole D script. Errors carry spans but no source text; callers
+/// attach it with [`Diagnostics::with_source`] (as [`crate::compile`] does).
+pub fn parse(src: &str) -> Result<Script, Diagnostics> {
+    let mut pairs = DParser::parse(Rule::script, src).map_err(syntax_error)?;
+    let script = pairs.next().expect("the script rule always produces one pair");
+    let mut b = Builder { errors: Vec::new() };
+    let span = span_of(&script);
+    let mut items = Vec::new();
+    for p in script.into_inner() {
+        match p.as_rule() {
+            Rule::shebang | Rule::EOI => {}
+            Rule::directive => items.push(Item::Pragma(b.directive(p))),
+            Rule::unsupported_decl => {
+                let what = p.clone().into_inner().next().map(|k| k.as_str().to_string()).unwrap_or_default();
+                items.push(Item::Unsupported { what, span: span_of(&p) });
+            }
+            Rule::inline_decl => items.push(Item::Inline(b.inline_decl(p))),
+            Rule::var_decl => items.extend(b.var_decl(p).into_iter().map(Item::Decl)),
+            Rule::clause => items.push(Item::Clause(b.clause(p))),
+            r => unreachable!("unexpected top-level rule {r:?}"),
+        }
+    }
+    if b.errors.is_empty() {
+        Ok(Script { items, span })
+    } else {
+        Err(Diagnostics { items: b.errors })
+    }
+}
+
+fn span_of(p: &Pair<Rule>) -> Span {
+    let s = p.as_span();
+    Span::new(s.start(), s.end())
+}
+
+/// Turns pest's error into a diagnostic that names tokens, not rule names.
+fn syntax_error(e: pest::error::Error<Rule>) -> Diagnostics {
+    use pest::error::{ErrorVariant, InputLocation};
+    let span = match e.location {
+        InputLocation::Pos(p) => Span::new(p, p),
+        InputLocation::Span((a, b)) => Span::new(a, b),
+    };
+    let expected = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut names: Vec<&str> = positives.iter().filter_map(|r| rule_name(*r)).collect();
+            names.sort_unstable();
+            names.dedup();
+            names
+        }
+        ErrorVariant::CustomError { .. } => vec![],
+    };
+    let label = if expected.is_empty() {
+        "unexpected text here".to_string()
+    } else {
+        format!("expected {}", join_or(&expected))
+    };
+    Diagnostics::one(Diagnostic::new("syntax error", span).with_label(label))
+}
+
+fn join_or(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+/// Friendly names for the rules pest reports as expected.
+fn rule_name(r: Rule) -> Option<&'static str> {
+    Some(match r {
+        Rule::EOI => "end of input",
+        Rule::probe_desc | Rule::probe_list | Rule::clause => "a probe description",
+        Rule::predicate => "a predicate",
+        Rule::body | Rule::block => "`{`",
+        Rule::expr | Rule::assign_expr | Rule::unary | Rule::ident => "an expression",
+        Rule::int_lit | Rule::float_lit | Rule::char_lit | Rule::string_lit => "an expression",
+        Rule::this_var | Rule::self_var | Rule::aggregation | Rule::macro_var => "an expression",
+        Rule::paren | Rule::sizeof_type | Rule::offsetof | Rule::kernel_sym => "an expression",
+        Rule::assign_op => "an assignment operator",
+        Rule::ternary_op => "`?`",
+        Rule::log_or | Rule::log_xor | Rule::log_and | Rule::bit_or | Rule::bit_xor => "an operator",
+        Rule::bit_and | Rule::eq | Rule::ne | Rule::le | Rule::ge | Rule::shl | Rule::shr => "an operator",
+        Rule::lt | Rule::gt | Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::rem => "an operator",
+        Rule::index | Rule::call_args | Rule::arrow | Rule::dot => "an operator",
+        Rule::post_inc | Rule::post_dec => "an operator",
+        Rule::empty_stmt | Rule::if_stmt | Rule::expr_stmt => "a statement",
+        Rule::type_name | Rule::int_word | Rule::type_word | Rule::struct_type => "a type name",
+        Rule::directive => "`#pragma`",
+        Rule::var_decl | Rule::inline_decl | Rule::unsupported_decl => "a declaration",
+        Rule::declarator => "a variable name",
+        _ => return None,
+    })
+}
+
+fn pratt() -> &'static PrattParser<Rule> {
+    use std::sync::OnceLock;
+    static P: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    P.get_or_init(|| {
+        // Lowest precedence first (C's table, plus D's `^^` between || and &&).
+        PrattParser::new()
+            .op(Op::infix(Rule::assign_op, Assoc::Right))
+            .op(Op::infix(Rule::ternary_op, Assoc::Right))
+            .op(Op::infix(Rule::log_or, Assoc::Left))
+            .op(Op::infix(Rule::log_xor, Assoc::Left))
+            .op(Op::infix(Rule::log_and, Assoc::Left))
+            .op(Op::infix(Rule::bit_or, Assoc::Left))
+            .op(Op::infix(Rule::bit_xor, Assoc::Left))
+            .op(Op::infix(Rule::bit_and, Assoc::Left))
+            .op(Op::infix(Rule::eq, Assoc::Left) | Op::infix(Rule::ne, Assoc::Left))
+            .op(Op::infix(Rule::lt, Assoc::Left)
+                | Op::infix(Rule::le, Assoc::Left)
+                | Op::infix(Rule::gt, Assoc::Left)
+                | Op::infix(Rule::ge, Assoc::Left))
+            .op(Op::infix(Rule::shl, Assoc::Left) | Op::infix(Rule::shr, Assoc::Left))
+            .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+            .op(Op::infix(Rule::mul, Assoc::Left)
+                | Op::infix(Rule::div, Assoc::Left)
+                | Op::infix(Rule::rem, Assoc::Left))
+    })
+}
+
+/// Carries errors found while building (bad escapes, bad integers) so that
+/// all of them are reported, not just the first.
+struct Builder {
+    errors: Vec<Diagnostic>,
+}
+
+impl Builder {
+    fn err(&mut self, d: Diagnostic) {
+        self.errors.push(d);
+    }
+
+    fn directive(&mut self, p: Pair<Rule>) -> Pragma {
+        let span = span_of(&p);
+        let text = p.as_str().trim_end();
+        let words: Vec<&str> = text[1..].split_whitespace().collect();
+        let kind = match words.as_slice() {
+            ["pragma", "D", "option", opt] => match opt.split_once('=') {
+                Some((n, v)) => PragmaKind::Option { name: n.to_string(), value: Some(v.to_string()) },
+                None => PragmaKind::Option { name: opt.to_string(), value: None },
+            },
+            _ => PragmaKind::Other(text.to_string()),
+        };
+        Pragma { kind, span }
+    }
+
+    fn inline_decl(&mut self, p: Pair<Rule>) -> Inline {
+        let span = span_of(&p);
+        let mut it = p.into_inner().filter(|p| p.as_rule() != Rule::kw_inline);
+        let ty = self.type_name(it.next().unwrap());
+        let name = ident(it.next().unwrap());
+        let value = self.assign_expr(it.next().unwrap());
+        Inline { ty, name, value, span }
+    }
+
+    fn var_decl(&mut self, p: Pair<Rule>) -> Vec<Decl> {
+        let span = span_of(&p);
+        let mut scope = Scope::Global;
+        let mut ty = None;
+        let mut out = Vec::new();
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::var_scope => {
+                    scope = if c.as_str() == "this" { Scope::This } else { Scope::Self_ }
+                }
+                Rule::storage_class => {}
+                Rule::type_name => ty = Some(self.type_name(c)),
+                Rule::declarator => {
+                    let mut d = c.into_inner();
+                    let name = ident(d.next().unwrap());
+                    let keys: Vec<TypeName> = d.map(|t| self.type_name(t)).collect();
+                    out.push(Decl {
+                        scope,
+                        ty: ty.clone().expect("grammar puts the type first"),
+                        name,
+                        keys: if keys.is_empty() { None } else { Some(keys) },
+                        span,
+                    });
+                }
+                r => unreachable!("var_decl child {r:?}"),
+            }
+        }
+        out
+    }
+
+    fn type_name(&mut self, p: Pair<Rule>) -> TypeName {
+        let span = span_of(&p);
+        let mut base = BaseType::Named(vec![]);
+        let mut pointers = 0u8;
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::struct_type => {
+                    let name = c.into_inner().find(|c| c.as_rule() == Rule::ident).unwrap();
+                    base = BaseType::Struct(name.as_str().to_string());
+                }
+                Rule::int_words => {
+                    base = BaseType::Named(c.into_inner().map(|w| w.as_str().to_string()).collect())
+                }
+                Rule::type_word => base = BaseType::Named(vec![c.as_str().to_string()]),
+                Rule::pointer => pointers = pointers.saturating_add(1),
+                r => unreachable!("type_name child {r:?}"),
+            }
+        }
+        TypeName { base, pointers, span }
+    }
+
+    fn clause(&mut self, p: Pair<Rule>) -> Clause {
+        let span = span_of(&p);
+        let mut probes = Vec::new();
+        let mut predicate = None;
+        let mut body = None;
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::probe_list => {
+                    probes = c
+                        .into_inner()
+                        .map(|d| ProbeDesc { text: d.as_str().to_string(), span: span_of(&d) })
+                        .collect()
+                }
+                Rule::predicate => predicate = Some(self.expr(c.into_inner().next().unwrap())),
+                Rule::body => body = Some(self.stmts(c.into_inner())),
+                r => unreachable!("clause child {r:?}"),
+            }
+        }
+        Clause { probes, predicate, body, span }
+    }
+
+    fn stmts(&mut self, pairs: Pairs<Rule>) -> Vec<Stmt> {
+        pairs.map(|p| self.stmt(p)).collect()
+    }
+
+    fn stmt(&mut self, p: Pair<Rule>) -> Stmt {
+        let span = span_of(&p);
+        match p.as_rule() {
+            Rule::empty_stmt => Stmt::Empty(span),
+            Rule::block => Stmt::Block(self.stmts(p.into_inner()), span),
+            Rule::expr_stmt => Stmt::Expr(self.expr(p.into_inner().next().unwrap())),
+            Rule::if_stmt => {
+                let mut it = p.into_inner().filter(|c| !matches!(c.as_rule(), Rule::kw_if | Rule::kw_else));
+                let cond = self.expr(it.next().unwrap());
+                let then = self.branch(it.next().unwrap());
+                let els = it.next().map(|b| self.branch(b));
+                Stmt::If { cond, then, els, span }
+            }
+            Rule::branch => self.stmt(p.into_inner().next().unwrap()),
+            r => unreachable!("statement rule {r:?}"),
+        }
+    }
+
+    /// The body of an `if`/`else` arm: a block's statements or one statement.
+    fn branch(&mut self, p: Pair<Rule>) -> Vec<Stmt> {
+        let inner = p.into_inner().next().unwrap();
+        if inner.as_rule() == Rule::block {
+            self.stmts(inner.into_inner())
+        } else {
+            vec![self.stmt(inner)]
+        }
+    }
+
+    /// `expr`: assignment expressions joined by the comma operator.
+    fn expr(&mut self, p: Pair<Rule>) -> Expr {
+        let mut it = p.into_inner();
+        let mut acc = self.assign_expr(it.next().unwrap());
+        for next in it {
+            let rhs = self.assign_expr(next);
+            let span = acc.span.to(rhs.span);
+            acc = Expr { kind: ExprKind::Comma(Box::new(acc), Box::new(rhs)), span };
+        }
+        acc
+    }
+
+    fn assign_expr(&mut self, p: Pair<Rule>) -> Expr {
+        // The Pratt closures need `&mut self`; a RefCell-free way is to run
+        // them over a local builder and merge its errors back.
+        let cell = std::cell::RefCell::new(Builder { errors: Vec::new() });
+        let e = pratt()
+            .map_primary(|u| cell.borrow_mut().unary(u))
+            .map_infix(|lhs, op, rhs| cell.borrow_mut().infix(lhs, op, rhs))
+            .parse(p.into_inner());
+        self.errors.extend(cell.into_inner().errors);
+        e
+    }
+
+    fn infix(&mut self, lhs: Expr, op: Pair<Rule>, rhs: Expr) -> Expr {
+        let span = lhs.span.to(rhs.span);
+        let bin = |o| ExprKind::Binary(o, Box::new(lhs.clone()), Box::new(rhs.clone()));
+        let kind = match op.as_rule() {
+            Rule::assign_op => {
+                let o = match op.as_str() {
+                    "=" => None,
+                    "+=" => Some(BinaryOp::Add),
+                    "-=" => Some(BinaryOp::Sub),
+                    "*=" => Some(BinaryOp::Mul),
+                    "/=" => Some(BinaryOp::Div),
+                    "%=" => Some(BinaryOp::Rem),
+                    "&=" => Some(BinaryOp::BitAnd),
+                    "|=" => Some(BinaryOp::BitOr),
+                    "^=" => Some(BinaryOp::BitXor),
+                    "<<=" => Some(BinaryOp::Shl),
+                    ">>=" => Some(BinaryOp::Shr),
+                    s => unreachable!("assignment operator {s}"),
+                };
+                ExprKind::Assign { op: o, lhs: Box::new(lhs), rhs: Box::new(rhs) }
+            }
+            Rule::ternary_op => {
+                let then = self.expr(op.into_inner().next().unwrap());
+                ExprKind::Ternary { cond: Box::new(lhs), then: Box::new(then), els: Box::new(rhs) }
+            }
+            Rule::log_or => bin(BinaryOp::LogOr),
+            Rule::log_xor => bin(BinaryOp::LogXor),
+            Rule::log_and => bin(BinaryOp::LogAnd),
+            Rule::bit_or => bin(BinaryOp::BitOr),
+            Rule::bit_xor => bin(BinaryOp::BitXor),
+            Rule::bit_and => bin(BinaryOp::BitAnd),
+            Rule::eq => bin(BinaryOp::Eq),
+            Rule::ne => bin(BinaryOp::Ne),
+            Rule::lt => bin(BinaryOp::Lt),
+            Rule::le => bin(BinaryOp::Le),
+            Rule::gt => bin(BinaryOp::Gt),
+            Rule::ge => bin(BinaryOp::Ge),
+            Rule::shl => bin(BinaryOp::Shl),
+            Rule::shr => bin(BinaryOp::Shr),
+            Rule::add => bin(BinaryOp::Add),
+            Rule::sub => bin(BinaryOp::Sub),
+            Rule::mul => bin(BinaryOp::Mul),
+            Rule::div => bin(BinaryOp::Div),
+            Rule::rem => bin(BinaryOp::Rem),
+            r => unreachable!("infix rule {r:?}"),
+        };
+        Expr { kind, span }
+    }
+
+    /// `prefix* primary postfix*`: postfix operators bind tighter than prefix.
+    fn unary(&mut self, p: Pair<Rule>) -> Expr {
+        let mut prefixes = Vec::new();
+        let mut it = p.into_inner().peekable();
+        while let Some(c) = it.peek() {
+            if is_primary(c.as_rule()) {
+                break;
+            }
+            prefixes.push(it.next().unwrap());
+        }
+        let mut e = self.primary(it.next().expect("grammar requires a primary"));
+        for post in it {
+            let span = e.span.to(span_of(&post));
+            let kind = match post.as_rule() {
+                Rule::post_inc => ExprKind::Unary(UnaryOp::PostInc, Box::new(e)),
+                Rule::post_dec => ExprKind::Unary(UnaryOp::PostDec, Box::new(e)),
+                Rule::index => {
+                    let index = post.into_inner().map(|a| self.assign_expr(a)).collect();
+                    ExprKind::Index { base: Box::new(e), index }
+                }
+                Rule::call_args => {
+                    let args = post.into_inner().map(|a| self.assign_expr(a)).collect();
+                    ExprKind::Call { func: Box::new(e), args }
+                }
+                Rule::arrow | Rule::dot => {
+                    let arrow = post.as_rule() == Rule::arrow;
+                    let member = ident(post.into_inner().next().unwrap());
+                    ExprKind::Member { base: Box::new(e), member, arrow }
+                }
+                r => unreachable!("postfix rule {r:?}"),
+            };
+            e = Expr { kind, span };
+        }
+        for pre in prefixes.into_iter().rev() {
+            let span = span_of(&pre).to(e.span);
+            let op = match pre.as_rule() {
+                Rule::pre_inc => UnaryOp::PreInc,
+                Rule::pre_dec => UnaryOp::PreDec,
+                Rule::neg => UnaryOp::Neg,
+                Rule::plus => UnaryOp::Plus,
+                Rule::not => UnaryOp::Not,
+                Rule::bit_not => UnaryOp::BitNot,
+                Rule::deref => UnaryOp::Deref,
+                Rule::addr_of => UnaryOp::AddrOf,
+                Rule::sizeof_op => UnaryOp::Sizeof,
+                Rule::stringof_op => UnaryOp::Stringof,
+                Rule::cast => {
+                    let ty = self.type_name(pre.into_inner().next().unwrap());
+                    e = Expr { kind: ExprKind::Cast(ty, Box::new(e)), span };
+                    continue;
+                }
+                r => unreachable!("prefix rule {r:?}"),
+            };
+            e = Expr { kind: ExprKind::Unary(op, Box::new(e)), span };
+        }
+        e
+    }
+
+    fn primary(&mut self, p: Pair<Rule>) -> Expr {
+        let span = span_of(&p);
+        let text = p.as_str();
+        let kind = match p.as_rule() {
+            Rule::paren => return self.expr(p.into_inner().next().unwrap()).with_span(span),
+            Rule::sizeof_type => {
+                let t = p.into_inner().find(|c| c.as_rule() == Rule::type_name).unwrap();
+                ExprKind::SizeofType(self.type_name(t))
+            }
+            Rule::offsetof => {
+                let mut it = p.into_inner().filter(|c| c.as_rule() != Rule::kw_offsetof);
+                let t = self.type_name(it.next().unwrap());
+                ExprKind::Offsetof(t, ident(it.next().unwrap()))
+            }
+            Rule::this_var => ExprKind::This(ident(p.into_inner().nth(1).unwrap())),
+            Rule::self_var => ExprKind::SelfVar(ident(p.into_inner().nth(1).unwrap())),
+            Rule::aggregation => {
+                let name = &text[1..];
+                ExprKind::Agg(if name.is_empty() { "_".to_string() } else { name.to_string() })
+            }
+            Rule::macro_var => ExprKind::Macro(text[1..].to_string()),
+            Rule::kernel_sym => ExprKind::KernelSym(text[1..].to_string()),
+            Rule::float_lit => ExprKind::Float(text.to_string()),
+            Rule::int_lit => match parse_int(text) {
+                Some((value, suffix)) => ExprKind::Int { value, suffix, text: text.to_string() },
+                None => {
+                    self.err(Diagnostic::new(format!("integer constant {text} is too large"), span)
+                        .with_label("does not fit in 64 bits"));
+                    ExprKind::Int { value: 0, suffix: IntSuffix { unsigned: false, long: 0 }, text: text.to_string() }
+                }
+            },
+            Rule::char_lit => match decode_escapes(&text[1..text.len() - 1]) {
+                Ok(bytes) if bytes.len() <= 8 => {
+                    // Multi-character constants pack big-endian, as in C.
+                    let v = match bytes.as_slice() {
+                        [one] => *one as i8 as i64,
+                        many => many.iter().fold(0i64, |acc, &b| (acc << 8) | b as i64),
+                    };
+                    ExprKind::Char(v)
+                }
+                Ok(_) => {
+                    self.err(Diagnostic::new("character constant is too long", span));
+                    ExprKind::Char(0)
+                }
+                Err((msg, off, len)) => {
+                    let s = span.start as usize + 1 + off;
+                    self.err(Diagnostic::new(msg, Span::new(s, s + len)).with_label("here"));
+                    ExprKind::Char(0)
+                }
+            },
+            Rule::string_lit => match decode_escapes(&text[1..text.len() - 1]) {
+                Ok(bytes) => ExprKind::Str(bytes),
+                Err((msg, off, len)) => {
+                    let s = span.start as usize + 1 + off;
+                    self.err(Diagnostic::new(msg, Span::new(s, s + len))
+                        .with_label("here")
+                        .with_help(r#"D escapes are \a \b \f \n \r \t \v \\ \" \' \? \ooo \xhh"#));
+                    ExprKind::Str(vec![])
+                }
+            },
+            Rule::ident => ExprKind::Ident(text.to_string()),
+            r => unreachable!("primary rule {r:?}"),
+        };
+        Expr { kind, span }
+    }
+}
+
+impl Expr {
+    fn with_span(mut self, span: Span) -> Expr {
+        self.span = span;
+        self
+    }
+}
+
+fn is_primary(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::sizeof_type
+            | Rule::offsetof
+            | Rule::paren
+            | Rule::this_var
+            | Rule::self_var
+            | Rule::aggregation
+            | Rule::macro_var
+            | Rule::float_lit
+            | Rule::int_lit
+            | Rule::char_lit
+            | Rule::string_lit
+            | Rule::kernel_sym
+            | Rule::ident
+    )
+}
+
+fn ident(p: Pair<Rule>) -> Ident {
+    Ident { name: p.as_str().to_string(), span: span_of(&p) }
+}
+
+/// Parses an integer literal with its C suffix; `None` when it overflows
+/// 64 bits.
+pub(crate) fn parse_int(text: &str) -> Option<(u64, IntSuffix)> {
+    let digits_end = text.find(|c: char| matches!(c, 'u' | 'U' | 'l' | 'L')).unwrap_or(text.len());
+    let (digits, suf) = text.split_at(digits_end);
+    let value = if let Some(h) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16).ok()?
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        // An invalid octal digit (8, 9) is refused like an overflow.
+        u64::from_str_radix(&digits[1..], 8).ok()?
+    } else {
+        digits.parse::<u64>().ok()?
+    };
+    let lower = suf.to_ascii_lowercase();
+    let suffix = IntSuffix { unsigned: lower.contains('u'), long: lower.matches('l').count() as u8 };
+    Some((value, suffix))
+}
+
+/// Decodes D string escapes. On error returns the message and the byte
+/// offset/length of the bad escape within `s`.
+pub(crate) fn decode_escapes(s: &str) -> Result<Vec<u8>, (String, usize, usize)> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            out.push(b[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        let Some(&c) = b.get(i) else {
+            return Err(("incomplete escape sequence".into(), start, 1));
+        };
+        i += 1;
+        let byte = match c {
+            b'a' => 0x07,
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'v' => 0x0b,
+            b'\\' => b'\\',
+            b'"' => b'"',
+            b'\'' => b'\'',
+            b'?' => b'?',
+            b'0'..=b'7' => {
+                let mut v = (c - b'0') as u32;
+                let mut n = 1;
+                while n < 3 && i < b.len() && (b'0'..=b'7').contains(&b[i]) {
+                    v = v * 8 + (b[i] - b'0') as u32;
+                    i += 1;
+                    n += 1;
+                }
+                if v > 0xff {
+                    return Err(("octal escape sequence out of range".into(), start, i - start));
+                }
+                v as u8
+            }
+            b'x' => {
+                let hs = i;
+                while i < b.len() && b[i].is_ascii_hexdigit() && i - hs < 2 {
+                    i += 1;
+                }
+                if i == hs {
+                    return Err((r"\x used with no following hex digits".into(), start, 2));
+                }
+                u8::from_str_radix(&s[hs..i], 16).expect("at most two hex digits")
+            }
+            _ => {
+                let len = s[start + 1..].chars().next().map_or(1, |ch| ch.len_utf8()) + 1;
+                return Err((format!("invalid escape sequence \\{}", &s[start + 1..start + len]), start, len));
+            }
+        };
+        out.push(byte);
+    }
+    Ok(out)
+}
