@@ -181,7 +181,7 @@ mod tests {
     #[test]
     fn no_implicit_padding() {
         assert_eq!(size_of::<EventHeader>(), 56);
-        let fields = size_of::<EventHeader>() + 4 + 4 * 1 + 4 * 16 + 3 * 4 + 7 * 2 + 2 + 4 + 8 + 88;
+        let fields = size_of::<EventHeader>() + 4 + 4 + 4 * 16 + 3 * 4 + 7 * 2 + 2 + 4 + 8 + 88;
         assert_eq!(size_of::<TcpEvent>(), fields);
         assert_eq!(size_of::<TcpEvent>() % 8, 0);
         assert_eq!(offset_of!(TcpEvent, hdr), 0);
