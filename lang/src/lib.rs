@@ -10,3 +10,40 @@ pub mod types;
 pub mod ast;
 pub mod diag;
 pub mod parser;
+pub mod check;
+
+pub use check::{check, check_many, CheckOptions};
+pub use diag::{Diagnostic, Diagnostics};
+
+/// Parses and checks one script; diagnostics carry its text under `name`.
+pub fn compile(
+    name: &str,
+    src: &str,
+    catalog: &catalog::Catalog,
+    opts: &CheckOptions,
+) -> Result<typed::Program, Diagnostics> {
+    compile_many(&[(name, src)], catalog, opts)
+}
+
+/// Parses and checks several scripts as one program, in order (as dtrace
+/// combines several `-s`/`-n`). All parse errors are reported before any
+/// check runs.
+pub fn compile_many(
+    sources: &[(&str, &str)],
+    catalog: &catalog::Catalog,
+    opts: &CheckOptions,
+) -> Result<typed::Program, Diagnostics> {
+    let mut scripts = Vec::new();
+    let mut errors = Vec::new();
+    for (name, src) in sources {
+        match parser::parse(src) {
+            Ok(s) => scripts.push((*name, *src, s)),
+            Err(d) => errors.extend(d.with_source(name, src).items),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Diagnostics { items: errors });
+    }
+    let refs: Vec<(&str, &str, &ast::Script)> = scripts.iter().map(|(n, s, a)| (*n, *s, a)).collect();
+    check_many(&refs, catalog, opts)
+}

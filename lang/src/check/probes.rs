@@ -1,0 +1,398 @@
+//! Probe descriptions: macro substitution, `provider:module:function:name`
+//! field splitting (missing leading fields and empty fields are wildcards),
+//! glob matching against the catalog, and the synthesised `tick-N` /
+//! `profile-N` probes of the profile provider.
+
+use super::{Checker, SynthProbe};
+use crate::ast;
+use crate::catalog::{ProbeDef, ProbeKind};
+use crate::diag::Diagnostic;
+use crate::span::Span;
+use crate::typed::{EnabledProbe, ProbeIndex};
+
+/// The four fields of a description; missing leading fields are empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fields {
+    pub provider: String,
+    pub module: String,
+    pub function: String,
+    pub name: String,
+}
+
+impl Fields {
+    pub fn split(text: &str) -> Option<Fields> {
+        let parts: Vec<&str> = text.split(':').collect();
+        if parts.len() > 4 {
+            return None;
+        }
+        let mut f = vec![""; 4 - parts.len()];
+        f.extend(parts);
+        Some(Fields {
+            provider: f[0].to_string(),
+            module: f[1].to_string(),
+            function: f[2].to_string(),
+            name: f[3].to_string(),
+        })
+    }
+
+    fn full(&self) -> String {
+        format!("{}:{}:{}:{}", self.provider, self.module, self.function, self.name)
+    }
+
+    fn matches(&self, p: &ProbeDef) -> bool {
+        glob(&self.provider, &p.provider)
+            && glob(&self.module, &p.module)
+            && glob(&self.function, &p.function)
+            && glob(&self.name, &p.name)
+    }
+}
+
+/// dtrace's `gmatch`: `*`, `?`, `[set]` with ranges and `!` negation, `\`
+/// quoting. An empty pattern matches anything.
+pub(crate) fn glob(pat: &str, s: &str) -> bool {
+    pat.is_empty() || gmatch(pat.as_bytes(), s.as_bytes())
+}
+
+fn gmatch(p: &[u8], s: &[u8]) -> bool {
+    // Iterative with one backtrack point for the last `*`: linear-ish, no
+    // exponential blowup on patterns like `*a*a*a*b`.
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() {
+            match p[pi] {
+                b'*' => {
+                    star = Some((pi + 1, si));
+                    pi += 1;
+                    continue;
+                }
+                b'?' => {
+                    pi += 1;
+                    si += 1;
+                    continue;
+                }
+                b'[' => {
+                    if let Some((ok, next)) = class(&p[pi..], s[si]) {
+                        if ok {
+                            pi += next;
+                            si += 1;
+                            continue;
+                        }
+                    } else if s[si] == b'[' {
+                        // An unterminated `[` matches itself.
+                        pi += 1;
+                        si += 1;
+                        continue;
+                    }
+                }
+                b'\\' if pi + 1 < p.len() => {
+                    if p[pi + 1] == s[si] {
+                        pi += 2;
+                        si += 1;
+                        continue;
+                    }
+                }
+                c => {
+                    if c == s[si] {
+                        pi += 1;
+                        si += 1;
+                        continue;
+                    }
+                }
+            }
+        }
+        match star {
+            Some((sp, ss)) => {
+                pi = sp;
+                si = ss + 1;
+                star = Some((sp, ss + 1));
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+/// Matches `c` against the class at the start of `p` (`[...]`). Returns
+/// whether it matched and the class's length, or None if unterminated.
+fn class(p: &[u8], c: u8) -> Option<(bool, usize)> {
+    let mut i = 1;
+    let negate = matches!(p.get(i), Some(b'!') | Some(b'^'));
+    if negate {
+        i += 1;
+    }
+    let mut hit = false;
+    let mut first = true;
+    while i < p.len() {
+        if p[i] == b']' && !first {
+            return Some((hit != negate, i + 1));
+        }
+        first = false;
+        let lo = p[i];
+        if i + 2 < p.len() && p[i + 1] == b'-' && p[i + 2] != b']' {
+            if lo <= c && c <= p[i + 2] {
+                hit = true;
+            }
+            i += 3;
+        } else {
+            if lo == c {
+                hit = true;
+            }
+            i += 1;
+        }
+    }
+    None
+}
+
+/// Providers whose probes need kernel or process instrumentation rdtrace
+/// does not do.
+fn unsupported_provider(provider: &str) -> Option<&'static str> {
+    let pid_like = provider.strip_prefix("pid").is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit()));
+    if pid_like {
+        return Some("the pid provider");
+    }
+    match provider {
+        "fbt" => Some("the fbt provider"),
+        "kinst" => Some("the kinst provider"),
+        "fasttrap" => Some("the fasttrap provider"),
+        "lockstat" => Some("the lockstat provider"),
+        "plockstat" => Some("the plockstat provider"),
+        "cpc" => Some("the cpc provider"),
+        _ => None,
+    }
+}
+
+/// `tick-1s`, `profile-997`, `tick-10hz` → (is_tick, interval in ns).
+/// `Ok(None)` when the name is not of that form at all.
+pub(crate) fn tick_interval(name: &str) -> Result<Option<(bool, u64)>, String> {
+    let (tick, rest) = if let Some(r) = name.strip_prefix("tick-") {
+        (true, r)
+    } else if let Some(r) = name.strip_prefix("profile-") {
+        (false, r)
+    } else {
+        return Ok(None);
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return Ok(None);
+    }
+    let n: u64 = rest[..digits].parse().map_err(|_| format!("interval in {name} is too large"))?;
+    if n == 0 {
+        return Err(format!("interval in {name} must be greater than zero"));
+    }
+    let unit = &rest[digits..];
+    let per: u64 = match unit {
+        "" | "hz" => return Ok(Some((tick, 1_000_000_000 / n.min(1_000_000_000)))),
+        "ns" | "nsec" => 1,
+        "us" | "usec" => 1_000,
+        "ms" | "msec" => 1_000_000,
+        "s" | "sec" => 1_000_000_000,
+        "m" | "min" => 60_000_000_000,
+        "h" | "hour" => 3_600_000_000_000,
+        "d" | "day" => 86_400_000_000_000,
+        _ => return Err(format!("{name}: unknown time unit \"{unit}\"")),
+    };
+    let ns = n.checked_mul(per).ok_or_else(|| format!("interval in {name} is too large"))?;
+    Ok(Some((tick, ns)))
+}
+
+impl Checker<'_> {
+    /// Matches every description of a clause; returns the indexes into
+    /// `Program::probes` (each probe once, in order).
+    pub(crate) fn clause_probes(&mut self, c: &ast::Clause) -> Vec<ProbeIndex> {
+        let mut out: Vec<ProbeIndex> = Vec::new();
+        for d in &c.probes {
+            for id in self.match_desc(d) {
+                let idx = self.enable(id);
+                if !out.contains(&idx) {
+                    out.push(idx);
+                }
+            }
+        }
+        out
+    }
+
+    /// The catalog (or synthesised) definition of an enabled probe.
+    pub(crate) fn probe_def_of(&self, idx: ProbeIndex) -> ProbeDef {
+        let id = self.program.probes[idx].id;
+        self.catalog
+            .probe(id)
+            .cloned()
+            .or_else(|| self.synth.iter().find(|s| s.def.id == id).map(|s| s.def.clone()))
+            .expect("enabled probes come from the catalog or were synthesised")
+    }
+
+    fn enable(&mut self, id: u32) -> ProbeIndex {
+        if let Some(&i) = self.enabled.get(&id) {
+            return i;
+        }
+        let def = self
+            .catalog
+            .probe(id)
+            .or_else(|| self.synth.iter().find(|s| s.def.id == id).map(|s| &s.def))
+            .expect("matched probes exist");
+        let e = EnabledProbe {
+            id,
+            provider: def.provider.clone(),
+            module: def.module.clone(),
+            function: def.function.clone(),
+            name: def.name.clone(),
+            kind: def.kind.clone(),
+        };
+        let i = self.program.probes.len();
+        self.program.probes.push(e);
+        self.enabled.insert(id, i);
+        i
+    }
+
+    /// Probe IDs a description names; reports errors and returns none on
+    /// failure.
+    fn match_desc(&mut self, d: &ast::ProbeDesc) -> Vec<u32> {
+        let Some(text) = self.substitute_macros(&d.text, d.span) else { return vec![] };
+        let Some(f) = Fields::split(&text) else {
+            self.error(
+                Diagnostic::new(format!("invalid probe description \"{text}\": too many fields"), d.span)
+                    .with_help("a probe description is provider:module:function:name"),
+            );
+            return vec![];
+        };
+        if let Some(what) = unsupported_provider(&f.provider) {
+            self.error(
+                Diagnostic::new(format!("{what} is not supported by rdtrace"), d.span)
+                    .with_label("needs kernel instrumentation rdtrace does not do"),
+            );
+            return vec![];
+        }
+        if (f.provider.is_empty() || f.provider == "profile") && f.module.is_empty() && f.function.is_empty() {
+            match tick_interval(&f.name) {
+                Ok(Some((tick, ns))) => return vec![self.synth_tick(&f.name, tick, ns)],
+                Ok(None) => {}
+                Err(msg) => {
+                    self.err(msg, d.span);
+                    return vec![];
+                }
+            }
+        }
+        let matched: Vec<&ProbeDef> = self.catalog.probes.iter().filter(|p| f.matches(p)).collect();
+        if matched.is_empty() {
+            if !self.opts.allow_zero_matches {
+                self.error(
+                    Diagnostic::new(format!("probe description {} does not match any probes", f.full()), d.span)
+                        .with_label("no such probe")
+                        .with_help("`rdtrace -l` lists the probes; -Z permits descriptions that match none"),
+                );
+            }
+            return vec![];
+        }
+        if let Some(p) = matched.iter().find(|p| p.unavailable.is_some()) {
+            let msg = p.unavailable.clone().unwrap_or_default();
+            let label = format!("{}:{}:{}:{}", p.provider, p.module, p.function, p.name);
+            self.error(Diagnostic::new(msg, d.span).with_label(label));
+            return vec![];
+        }
+        matched.iter().map(|p| p.id).collect()
+    }
+
+    fn synth_tick(&mut self, name: &str, tick: bool, interval_ns: u64) -> u32 {
+        if let Some(s) = self.synth.iter().find(|s| s.def.name == name) {
+            return s.def.id;
+        }
+        let id = self.next_synth_id;
+        self.next_synth_id += 1;
+        let kind = if tick { ProbeKind::Tick { interval_ns } } else { ProbeKind::Profile { interval_ns } };
+        self.synth.push(SynthProbe {
+            def: ProbeDef {
+                id,
+                provider: "profile".into(),
+                module: String::new(),
+                function: String::new(),
+                name: name.to_string(),
+                kind,
+                args: vec![],
+                unavailable: None,
+            },
+        });
+        id
+    }
+
+    /// Replaces `$1`, `$$1`, `$target` in a probe description.
+    fn substitute_macros(&mut self, text: &str, span: Span) -> Option<String> {
+        if !text.contains('$') {
+            return Some(text.to_string());
+        }
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(pos) = rest.find('$') {
+            out.push_str(&rest[..pos]);
+            let after = rest[pos + 1..].trim_start_matches('$');
+            let len = after.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+            let name = &after[..len];
+            match self.macro_text(name) {
+                Ok(v) => out.push_str(&v),
+                Err(msg) => {
+                    self.err(msg, span);
+                    return None;
+                }
+            }
+            rest = &after[len..];
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
+    /// The text of a macro variable (`1`, `target`, …).
+    pub(crate) fn macro_text(&self, name: &str) -> Result<String, String> {
+        if let Ok(n) = name.parse::<usize>() {
+            return self
+                .opts
+                .macro_args
+                .get(n)
+                .cloned()
+                .ok_or_else(|| format!("macro argument ${n} is not defined"));
+        }
+        match name {
+            "target" => Ok("0".into()),
+            "" => Err("$ must be followed by a macro variable name".into()),
+            other => Err(format!("macro variable ${other} is not supported by rdtrace")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_patterns() {
+        assert!(glob("", "send"));
+        assert!(glob("s*", "send"));
+        assert!(glob("*d", "send"));
+        assert!(glob("s?nd", "send"));
+        assert!(glob("[rs]end", "send"));
+        assert!(glob("[a-s]end", "send"));
+        assert!(!glob("[!s]end", "send"));
+        assert!(glob("\\*", "*"));
+        assert!(!glob("\\*", "a"));
+        assert!(!glob("receive", "send"));
+        assert!(glob("*a*a*b", "aaaaaaaaaaab"));
+        assert!(!glob("*a*a*b", "aaaaaaaaaaaa"));
+    }
+
+    #[test]
+    fn fields_fill_from_the_right() {
+        let f = Fields::split("read:entry").unwrap();
+        assert_eq!((f.provider.as_str(), f.function.as_str(), f.name.as_str()), ("", "read", "entry"));
+        assert!(Fields::split("a:b:c:d:e").is_none());
+    }
+
+    #[test]
+    fn tick_units() {
+        assert_eq!(tick_interval("tick-1s").unwrap(), Some((true, 1_000_000_000)));
+        assert_eq!(tick_interval("profile-997").unwrap(), Some((false, 1_000_000_000 / 997)));
+        assert_eq!(tick_interval("tick-10hz").unwrap(), Some((true, 100_000_000)));
+        assert_eq!(tick_interval("tick-5min").unwrap(), Some((true, 300_000_000_000)));
+        assert!(tick_interval("tick-0s").is_err());
+        assert!(tick_interval("tick-1fortnight").is_err());
+        assert_eq!(tick_interval("ticker").unwrap(), None);
+    }
+}
