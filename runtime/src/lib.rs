@@ -1,1 +1,18 @@
+//! rdtrace-runtime: JIT-compiled D clauses (cranelift), the D value model,
+//! DTrace's printf, variables, and the consumer loop.
 
+pub mod arith;
+pub mod compile;
+pub mod error;
+pub mod firing;
+pub mod inet;
+pub mod interp;
+pub mod printf;
+pub(crate) mod state;
+pub mod strfuncs;
+pub(crate) mod trace;
+
+pub use compile::CompiledProgram;
+pub use error::RuntimeError;
+pub use firing::{FireContext, FireResult, RuntimeOptions, ERROR_ARGS_OFFSET, ERROR_RECORD_LEN};
+pub use interp::Interpreter;

@@ -1,0 +1,67 @@
+//! The context every compiled clause receives. Its first fields are read
+//! by generated code at fixed offsets (`#[repr(C)]`, offsets taken with
+//! `offset_of!`); the rest is only touched by the Rust helpers.
+
+use rdtrace_lang::format::Format;
+use rdtrace_lang::types::IntType;
+
+use super::scratch::Scratch;
+use crate::state::{DynVars, VarArea};
+
+#[repr(C)]
+pub(crate) struct FiringCtx {
+    /// Slots of the current firing's `this->` variables.
+    pub this_slots: *mut i64,
+    /// Slots of the global variables.
+    pub global_slots: *mut i64,
+    /// `walltimestamp - timestamp`.
+    pub wall_offset: i64,
+    /// dtrace probe ID of the probe being fired (`id`).
+    pub probe_id: i64,
+    /// `probeprov`, `probemod`, `probefunc`, `probename` of that probe.
+    pub probe_strs: [*const u8; 4],
+    /// Set by generated code when it abandons a clause (see `Fault`).
+    pub fault_kind: u32,
+    pub fault_action: u32,
+    pub rt: Runtime,
+}
+
+/// How a printf argument slot is to be read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ArgKind {
+    Int(IntType),
+    Str,
+}
+
+/// A printf statement: its format (parsed at compile time) and arguments.
+pub(crate) struct PrintfSite {
+    pub format: Format,
+    pub args: Vec<ArgKind>,
+}
+
+/// Rust-side state of a firing, reached by helpers through the context.
+pub(crate) struct Runtime {
+    pub scratch: Scratch,
+    /// Output buffer of the clause being run (valid during `run_clause`).
+    pub out: *mut Vec<u8>,
+    /// Status of the last `exit()` of the clause being run.
+    pub exit: Option<i32>,
+    pub globals: VarArea,
+    /// `this->` of the firing, and of an `ERROR` firing nested in it.
+    pub this_outer: VarArea,
+    pub this_error: VarArea,
+    pub dynvars: DynVars,
+    /// Thread ID of the current record (key of `self->`).
+    pub tid: u64,
+    pub strsize: usize,
+    pub quiet: bool,
+    pub sites: Vec<PrintfSite>,
+    /// Per `self->` variable / associative array: is the value a string.
+    pub self_is_str: Vec<bool>,
+    pub assoc_is_str: Vec<bool>,
+    /// Per associative array: which key parts are strings.
+    pub assoc_key_is_str: Vec<Vec<bool>>,
+    pub rand: u64,
+    /// Reusable buffer for building derived strings.
+    pub tmp: Vec<u8>,
+}

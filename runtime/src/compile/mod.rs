@@ -1,0 +1,263 @@
+//! The compiled form of a checked program: one native function per clause
+//! (cranelift-jit), one JIT module per program, finalised once and freed on
+//! drop. [`CompiledProgram::fire`] runs the clauses of a probe on a record.
+
+mod ctx;
+mod expr;
+mod gen;
+mod helpers;
+mod interned;
+mod scratch;
+mod stmt;
+
+use cranelift_codegen::ir::{types, AbiParam, UserFuncName};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::Context;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module};
+use rdtrace_lang::typed::{EnabledProbe, ProbeIndex, Program};
+use rdtrace_probes::event::EventHeader;
+
+use self::ctx::{FiringCtx, Runtime};
+use self::gen::{Env, FnGen, STATUS_DONE, STATUS_SKIPPED};
+use self::interned::Interned;
+use self::scratch::Scratch;
+use crate::error::RuntimeError;
+use crate::firing::{self, ClauseOutcome, ClauseRunner, DriverInfo, Fault, FaultKind, FireContext, FireResult, RuntimeOptions};
+use crate::state::{DynVars, VarArea, RAND_SEED};
+
+/// A clause as native code: `(context, record) -> status`.
+type ClauseFn = unsafe extern "C" fn(*mut FiringCtx, *const u8) -> u32;
+
+pub struct CompiledProgram {
+    program: Program,
+    info: DriverInfo,
+    fns: Vec<ClauseFn>,
+    ctx: Box<FiringCtx>,
+    /// Addresses of probeprov/probemod/probefunc/probename per probe.
+    probe_strs: Vec<[*const u8; 4]>,
+    /// Owns the constants generated code points at.
+    _interned: Interned,
+    /// Reusable clause output buffer.
+    buf: Vec<u8>,
+    module: Option<JITModule>,
+}
+
+// SAFETY: every raw pointer in a CompiledProgram points into memory the
+// CompiledProgram itself owns (its context, variable areas, constants and
+// JIT code); nothing is shared with another thread.
+unsafe impl Send for CompiledProgram {}
+
+impl CompiledProgram {
+    pub fn new(program: &Program, opts: &RuntimeOptions) -> Result<CompiledProgram, RuntimeError> {
+        let jit_err = |e: &dyn std::fmt::Display| RuntimeError::Jit(e.to_string());
+        let mut flags = settings::builder();
+        flags.set("opt_level", "speed").map_err(|e| jit_err(&e))?;
+        flags.set("use_colocated_libcalls", "false").map_err(|e| jit_err(&e))?;
+        flags.set("is_pic", "false").map_err(|e| jit_err(&e))?;
+        let isa = cranelift_native::builder()
+            .map_err(|e| jit_err(&e))?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| jit_err(&e))?;
+        let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+
+        let mut env = Env {
+            program,
+            interned: Interned::default(),
+            sites: Vec::new(),
+            call_conv: module.isa().default_call_conv(),
+            target_pid: opts.target_pid,
+            record_end: std::mem::size_of::<EventHeader>(),
+        };
+        let mut sig = module.make_signature();
+        sig.params.push(AbiParam::new(types::I64));
+        sig.params.push(AbiParam::new(types::I64));
+        sig.returns.push(AbiParam::new(types::I32));
+
+        let frontend = module.target_config();
+        let mut cctx = Context::new();
+        let mut fctx = FunctionBuilderContext::new();
+        let mut ids = Vec::new();
+        for (i, clause) in program.clauses.iter().enumerate() {
+            let id = module
+                .declare_function(&format!("clause{i}"), Linkage::Local, &sig)
+                .map_err(|e| jit_err(&e))?;
+            cctx.func.signature = sig.clone();
+            cctx.func.name = UserFuncName::user(0, id.as_u32());
+            {
+                let mut b = FunctionBuilder::new(&mut cctx.func, &mut fctx);
+                let entry = b.create_block();
+                b.append_block_params_for_function_params(entry);
+                b.switch_to_block(entry);
+                let (c, r) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+                let mut g = FnGen::new(b, &mut env, c, r, i);
+                g.clause(clause)?;
+                g.b.seal_all_blocks();
+                g.b.finalize(frontend);
+            }
+            module.define_function(id, &mut cctx).map_err(|e| jit_err(&format!("{e:?}")))?;
+            module.clear_context(&mut cctx);
+            ids.push(id);
+        }
+        module.finalize_definitions().map_err(|e| jit_err(&e))?;
+        let fns = ids
+            .iter()
+            .map(|id| {
+                let p = module.get_finalized_function(*id);
+                // SAFETY: generated with exactly this signature above.
+                unsafe { std::mem::transmute::<*const u8, ClauseFn>(p) }
+            })
+            .collect();
+
+        let probe_strs = program
+            .probes
+            .iter()
+            .map(|p| {
+                [&p.provider, &p.module, &p.function, &p.name].map(|s| env.interned.str_ptr(s.as_bytes()) as *const u8)
+            })
+            .collect();
+        let info = DriverInfo::new(program, opts.quiet, env.record_end);
+        let rt = Runtime {
+            scratch: Scratch::new(),
+            out: std::ptr::null_mut(),
+            exit: None,
+            globals: VarArea::new(&program.globals, opts.strsize),
+            this_outer: VarArea::new(&program.this_vars, opts.strsize),
+            this_error: VarArea::new(&program.this_vars, opts.strsize),
+            dynvars: DynVars::new(opts.dynvarsize),
+            tid: 0,
+            strsize: opts.strsize,
+            quiet: opts.quiet,
+            sites: std::mem::take(&mut env.sites),
+            self_is_str: program.self_vars.iter().map(|v| v.ty.is_string()).collect(),
+            assoc_is_str: program.assocs.iter().map(|a| a.value.is_string()).collect(),
+            assoc_key_is_str: program.assocs.iter().map(|a| a.keys.iter().map(|k| k.is_string()).collect()).collect(),
+            rand: RAND_SEED,
+            tmp: Vec::new(),
+        };
+        let mut ctx = Box::new(FiringCtx {
+            this_slots: std::ptr::null_mut(),
+            global_slots: std::ptr::null_mut(),
+            wall_offset: 0,
+            probe_id: 0,
+            probe_strs: [std::ptr::null(); 4],
+            fault_kind: 0,
+            fault_action: 0,
+            rt,
+        });
+        ctx.global_slots = ctx.rt.globals.slots.as_mut_ptr();
+        ctx.this_slots = ctx.rt.this_outer.slots.as_mut_ptr();
+        Ok(CompiledProgram {
+            program: program.clone(),
+            info,
+            fns,
+            ctx,
+            probe_strs,
+            _interned: env.interned,
+            buf: Vec::new(),
+            module: Some(module),
+        })
+    }
+
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// Runs, in program order, every clause enabled for `probe` on one
+    /// event record. Appends stdout bytes to `out` and D runtime error
+    /// messages to `err`.
+    pub fn fire(&mut self, probe: ProbeIndex, record: &[u8], ctx: &FireContext, out: &mut Vec<u8>, err: &mut Vec<u8>) -> FireResult {
+        let mut runner = JitRunner {
+            ctx: &mut self.ctx,
+            fns: &self.fns,
+            probe_strs: &self.probe_strs,
+            probes: &self.program.probes,
+            saved: None,
+        };
+        firing::fire(&mut runner, &self.program, &self.info, probe, record, ctx, out, err, &mut self.buf)
+    }
+
+    /// Dynamic variable drops since the last call.
+    pub fn take_dynvar_drops(&mut self) -> u64 {
+        self.ctx.rt.dynvars.take_drops()
+    }
+
+    /// Prints the aggregations not yet printed, as dtrace does at exit.
+    /// Programs with aggregations are refused by [`CompiledProgram::new`]
+    /// for now, so there is never anything to print.
+    pub fn print_aggregations(&mut self, _out: &mut Vec<u8>) {}
+}
+
+impl Drop for CompiledProgram {
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // SAFETY: the clause functions are only reachable through
+            // `self.fns`, which dies with `self`; none is running.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+/// What an `ERROR` firing nested in another firing saves and restores.
+struct SavedFiring {
+    this_slots: *mut i64,
+    probe_id: i64,
+    probe_strs: [*const u8; 4],
+    tid: u64,
+}
+
+struct JitRunner<'a> {
+    ctx: &'a mut FiringCtx,
+    fns: &'a [ClauseFn],
+    probe_strs: &'a [[*const u8; 4]],
+    probes: &'a [EnabledProbe],
+    saved: Option<SavedFiring>,
+}
+
+impl ClauseRunner for JitRunner<'_> {
+    fn begin_firing(&mut self, probe: ProbeIndex, record: &[u8], fctx: &FireContext, nested: bool) {
+        let c = &mut *self.ctx;
+        if nested {
+            self.saved = Some(SavedFiring { this_slots: c.this_slots, probe_id: c.probe_id, probe_strs: c.probe_strs, tid: c.rt.tid });
+            c.rt.this_error.reset();
+            c.this_slots = c.rt.this_error.slots.as_mut_ptr();
+        } else {
+            c.rt.scratch.reset();
+            c.rt.this_outer.reset();
+            c.this_slots = c.rt.this_outer.slots.as_mut_ptr();
+        }
+        c.wall_offset = fctx.wall_offset_ns;
+        c.probe_id = self.probes[probe].id as i64;
+        c.probe_strs = self.probe_strs[probe];
+        let off = std::mem::offset_of!(EventHeader, tid);
+        c.rt.tid = u32::from_ne_bytes(record[off..off + 4].try_into().unwrap_or([0; 4])) as u64;
+    }
+
+    fn end_firing(&mut self, nested: bool) {
+        if nested {
+            if let Some(s) = self.saved.take() {
+                let c = &mut *self.ctx;
+                c.this_slots = s.this_slots;
+                c.probe_id = s.probe_id;
+                c.probe_strs = s.probe_strs;
+                c.rt.tid = s.tid;
+            }
+        }
+    }
+
+    fn run_clause(&mut self, clause: usize, record: &[u8], buf: &mut Vec<u8>) -> ClauseOutcome {
+        let c = &mut *self.ctx;
+        c.rt.out = buf;
+        c.rt.exit = None;
+        // SAFETY: the function was generated for this context layout; the
+        // driver made `record` at least as long as any load in it.
+        let status = unsafe { (self.fns[clause])(c, record.as_ptr()) } as i64;
+        c.rt.out = std::ptr::null_mut();
+        match status {
+            STATUS_DONE => ClauseOutcome::Done { exit: c.rt.exit },
+            STATUS_SKIPPED => ClauseOutcome::Skipped,
+            _ => ClauseOutcome::Faulted(Fault { kind: FaultKind::from_code(c.fault_kind), action: c.fault_action }),
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! The per-firing contract shared by the JIT ([`crate::CompiledProgram`]) and
+//! the reference interpreter ([`crate::interp::Interpreter`]): which clauses
+//! run, in what order, how their output is committed or discarded, how a D
+//! runtime fault is reported and how `ERROR` fires.
+
+use rdtrace_lang::catalog::ProbeKind;
+use rdtrace_lang::typed::{Clause, ProbeIndex, Program, Stmt};
+use rdtrace_probes::event::EventHeader;
+
+/// Runtime settings a compiled program needs (resolved dtrace options).
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    pub quiet: bool,
+    /// Maximum length of a D string (dtrace's `strsize`, default 256).
+    pub strsize: usize,
+    /// Bytes of dynamic variable storage (`self->`, associative arrays).
+    pub dynvarsize: usize,
+    pub destructive: bool,
+    /// `$target`.
+    pub target_pid: i64,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        RuntimeOptions { quiet: false, strsize: 256, dynvarsize: 1 << 20, destructive: false, target_pid: 0 }
+    }
+}
+
+/// Per-source facts a firing needs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FireContext {
+    /// `walltimestamp = header.ts_ns + wall_offset_ns`.
+    pub wall_offset_ns: i64,
+}
+
+/// What a firing asks of the consumer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FireResult {
+    /// `exit(n)` was executed (by a clause that completed).
+    pub exit: Option<i32>,
+}
+
+/// Byte offset of `arg0` in the records the runtime builds for `ERROR`:
+/// an [`EventHeader`] followed by `arg0..arg5` as native-endian u64
+/// (arg1 = epid, arg2 = action index, arg3 = DIF offset (0), arg4 = fault
+/// code, arg5 = faulting address (0)).
+pub const ERROR_ARGS_OFFSET: usize = std::mem::size_of::<EventHeader>();
+/// Length of an `ERROR` record.
+pub const ERROR_RECORD_LEN: usize = ERROR_ARGS_OFFSET + 6 * 8;
+
+/// A D runtime fault: what went wrong and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fault {
+    pub kind: FaultKind,
+    /// 0 for the predicate, else the 1-based action (statement) index.
+    pub action: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum FaultKind {
+    DivZero = 1,
+    /// The printf engine refused its arguments.
+    BadPrintf = 2,
+}
+
+impl FaultKind {
+    pub(crate) fn from_code(code: u32) -> FaultKind {
+        match code {
+            1 => FaultKind::DivZero,
+            _ => FaultKind::BadPrintf,
+        }
+    }
+    /// DTrace's DTRACEFLT_* code (ERROR's arg4).
+    fn dtrace_code(self) -> u64 {
+        match self {
+            FaultKind::DivZero => 4,   // DTRACEFLT_DIVZERO
+            FaultKind::BadPrintf => 3, // DTRACEFLT_ILLOP
+        }
+    }
+    fn text(self) -> &'static str {
+        match self {
+            FaultKind::DivZero => "divide-by-zero",
+            FaultKind::BadPrintf => "illegal operation",
+        }
+    }
+}
+
+/// How one clause ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClauseOutcome {
+    /// The predicate was false: nothing happened.
+    Skipped,
+    /// The body ran; `exit` is the status of its last `exit()`, if any.
+    Done { exit: Option<i32> },
+    /// Abandoned by a fault: its output and exit are discarded.
+    Faulted(Fault),
+}
+
+/// An engine that can run one clause (JIT or interpreter).
+pub(crate) trait ClauseRunner {
+    /// Starts a firing of `probe`: zero `this->`, reset scratch space.
+    /// `nested` is true for the `ERROR` firing inside another firing, which
+    /// gets its own `this->` variables.
+    fn begin_firing(&mut self, probe: ProbeIndex, record: &[u8], ctx: &FireContext, nested: bool);
+    /// Ends the firing begun last (restores the outer one after `ERROR`).
+    fn end_firing(&mut self, nested: bool);
+    /// Runs clause `clause`; whatever it prints goes to `buf`.
+    fn run_clause(&mut self, clause: usize, record: &[u8], buf: &mut Vec<u8>) -> ClauseOutcome;
+}
+
+/// What the driver precomputes about a program.
+#[derive(Debug, Clone)]
+pub(crate) struct DriverInfo {
+    /// For each probe, the clauses enabled on it, in program order.
+    pub clauses_of: Vec<Vec<usize>>,
+    /// For each clause, whether it records data (and so gets the
+    /// non-quiet prefix line).
+    pub records: Vec<bool>,
+    pub error_probe: Option<ProbeIndex>,
+    /// Records shorter than this are copied into a zero-padded buffer so
+    /// that field loads never read past the end.
+    pub min_record_len: usize,
+    pub quiet: bool,
+}
+
+impl DriverInfo {
+    pub fn new(program: &Program, quiet: bool, min_record_len: usize) -> DriverInfo {
+        let mut clauses_of = vec![Vec::new(); program.probes.len()];
+        for (i, c) in program.clauses.iter().enumerate() {
+            for &p in &c.probes {
+                if let Some(list) = clauses_of.get_mut(p) {
+                    list.push(i);
+                }
+            }
+        }
+        DriverInfo {
+            clauses_of,
+            records: program.clauses.iter().map(clause_records).collect(),
+            error_probe: program.probes.iter().position(|p| p.kind == ProbeKind::Error),
+            min_record_len: min_record_len.max(ERROR_RECORD_LEN),
+            quiet,
+        }
+    }
+}
+
+/// Whether DTrace would record data for this clause in its buffer: any
+/// data-recording action, or no statement at all (the default action).
+/// Variable assignments and aggregations record nothing.
+pub(crate) fn clause_records(c: &Clause) -> bool {
+    fn any(stmts: &[Stmt]) -> bool {
+        stmts.iter().any(|s| match s {
+            Stmt::Expr(_) | Stmt::AggUpdate { .. } => false,
+            Stmt::If { then, els, .. } => any(then) || any(els),
+            _ => true,
+        })
+    }
+    c.body.is_empty() || any(&c.body)
+}
+
+/// Fires `probe` on `record`: runs its clauses in program order. `buf` is
+/// reusable space for one clause's output.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fire<R: ClauseRunner>(
+    runner: &mut R,
+    program: &Program,
+    info: &DriverInfo,
+    probe: ProbeIndex,
+    record: &[u8],
+    ctx: &FireContext,
+    out: &mut Vec<u8>,
+    err: &mut Vec<u8>,
+    buf: &mut Vec<u8>,
+) -> FireResult {
+    let padded;
+    let record = if record.len() < info.min_record_len {
+        let mut v = record.to_vec();
+        v.resize(info.min_record_len, 0);
+        padded = v;
+        &padded[..]
+    } else {
+        record
+    };
+    let mut result = FireResult::default();
+    if probe >= info.clauses_of.len() {
+        return result;
+    }
+    runner.begin_firing(probe, record, ctx, false);
+    for &clause in &info.clauses_of[probe] {
+        buf.clear();
+        match runner.run_clause(clause, record, buf) {
+            ClauseOutcome::Skipped => {}
+            ClauseOutcome::Done { exit } => {
+                commit(program, info, probe, clause, record, buf, out);
+                if exit.is_some() {
+                    result.exit = exit;
+                }
+            }
+            ClauseOutcome::Faulted(fault) => {
+                report_fault(program, probe, clause, fault, err);
+                if let Some(ep) = info.error_probe.filter(|&ep| ep != probe) {
+                    let ex = fire_error(runner, program, info, ep, probe, clause, fault, record, ctx, out, err);
+                    if ex.is_some() {
+                        result.exit = ex;
+                    }
+                }
+            }
+        }
+    }
+    runner.end_firing(false);
+    result
+}
+
+/// Appends a completed clause's output, with the non-quiet prefix line.
+fn commit(program: &Program, info: &DriverInfo, probe: ProbeIndex, clause: usize, record: &[u8], buf: &[u8], out: &mut Vec<u8>) {
+    if info.quiet || !info.records[clause] {
+        out.extend_from_slice(buf);
+        return;
+    }
+    let p = &program.probes[probe];
+    let cpu = header_u32(record, std::mem::offset_of!(EventHeader, cpu));
+    let name = format!("{}:{}", p.function, p.name);
+    out.extend_from_slice(format!("{:>3} {:>6} {:>32} ", cpu, p.id, name).as_bytes());
+    out.extend_from_slice(buf);
+    out.push(b'\n');
+}
+
+fn header_u32(record: &[u8], off: usize) -> u32 {
+    u32::from_ne_bytes(record[off..off + 4].try_into().unwrap_or([0; 4]))
+}
+
+/// dtrace's message for a fault (rdtrace has no DIF offsets to add).
+pub(crate) fn report_fault(program: &Program, probe: ProbeIndex, clause: usize, fault: Fault, err: &mut Vec<u8>) {
+    let p = &program.probes[probe];
+    let place = if fault.action == 0 { "predicate".to_string() } else { format!("action #{}", fault.action) };
+    err.extend_from_slice(
+        format!(
+            "dtrace: error on enabled probe ID {} (ID {}: {}:{}:{}:{}): {} in {}\n",
+            clause + 1,
+            p.id,
+            p.provider,
+            p.module,
+            p.function,
+            p.name,
+            fault.kind.text(),
+            place
+        )
+        .as_bytes(),
+    );
+}
+
+/// Fires `ERROR` for a fault of `clause`, nested in the current firing.
+#[allow(clippy::too_many_arguments)]
+fn fire_error<R: ClauseRunner>(
+    runner: &mut R,
+    program: &Program,
+    info: &DriverInfo,
+    error_probe: ProbeIndex,
+    _faulting_probe: ProbeIndex,
+    clause: usize,
+    fault: Fault,
+    record: &[u8],
+    ctx: &FireContext,
+    out: &mut Vec<u8>,
+    err: &mut Vec<u8>,
+) -> Option<i32> {
+    let mut rec = vec![0u8; info.min_record_len];
+    let hdr = ERROR_ARGS_OFFSET;
+    rec[..hdr].copy_from_slice(&record[..hdr]);
+    let id_off = std::mem::offset_of!(EventHeader, probe);
+    rec[id_off..id_off + 4].copy_from_slice(&program.probes[error_probe].id.to_ne_bytes());
+    let args: [u64; 6] = [0, clause as u64 + 1, fault.action as u64, 0, fault.kind.dtrace_code(), 0];
+    for (i, a) in args.iter().enumerate() {
+        rec[hdr + 8 * i..hdr + 8 * i + 8].copy_from_slice(&a.to_ne_bytes());
+    }
+    let mut exit = None;
+    let mut buf = Vec::new();
+    runner.begin_firing(error_probe, &rec, ctx, true);
+    for &c in &info.clauses_of[error_probe] {
+        buf.clear();
+        match runner.run_clause(c, &rec, &mut buf) {
+            ClauseOutcome::Skipped => {}
+            ClauseOutcome::Done { exit: e } => {
+                commit(program, info, error_probe, c, &rec, &buf, out);
+                if e.is_some() {
+                    exit = e;
+                }
+            }
+            // A fault inside ERROR is reported but does not fire ERROR again.
+            ClauseOutcome::Faulted(f) => report_fault(program, error_probe, c, f, err),
+        }
+    }
+    runner.end_firing(true);
+    exit
+}

@@ -1,0 +1,546 @@
+//! A small tree-walking interpreter of the typed program with the same
+//! `fire()` contract as [`crate::CompiledProgram`]. It is the test oracle
+//! for the JIT: both run on the same records and must print the same bytes.
+//! It favours being obviously right over being fast.
+
+use rdtrace_lang::catalog::FieldSource;
+use rdtrace_lang::typed::{Builtin, Expr, ExprKind, Func, LogicalOp, Place, ProbeIndex, Program, Stmt, UnOp};
+use rdtrace_lang::types::{IntType, Type};
+use rdtrace_probes::event::EventHeader;
+
+use crate::arith::{self, is_comparison, usual_unsigned};
+use crate::error::RuntimeError;
+use crate::firing::{self, ClauseOutcome, ClauseRunner, DriverInfo, Fault, FaultKind, FireContext, FireResult, RuntimeOptions};
+use crate::printf::{format_printf, PrintfArg};
+use crate::state::{next_rand, DynValue, DynVars, KeyRef, ValueRef, RAND_SEED};
+use crate::trace::{trace_int, trace_str};
+use crate::{inet, strfuncs};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Value {
+    Int(i64),
+    Str(Vec<u8>),
+}
+
+impl Value {
+    fn int(&self) -> i64 {
+        match self {
+            Value::Int(v) => *v,
+            // A string is a non-null pointer: true in a condition.
+            Value::Str(_) => 1,
+        }
+    }
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Value::Str(s) => s,
+            Value::Int(_) => &[],
+        }
+    }
+    fn zero(ty: &Type) -> Value {
+        if ty.is_string() {
+            Value::Str(Vec::new())
+        } else {
+            Value::Int(0)
+        }
+    }
+}
+
+pub struct Interpreter {
+    program: Program,
+    info: DriverInfo,
+    st: InterpState,
+    buf: Vec<u8>,
+}
+
+struct InterpState {
+    globals: Vec<Value>,
+    this_outer: Vec<Value>,
+    this_error: Vec<Value>,
+    nested: bool,
+    dynvars: DynVars,
+    rand: u64,
+    strsize: usize,
+    quiet: bool,
+    target: i64,
+    wall_offset: i64,
+    probe: ProbeIndex,
+    saved_probe: ProbeIndex,
+    /// 1-based index of the statement being run; 0 in the predicate.
+    action: u32,
+    exit: Option<i32>,
+}
+
+type Eval<T> = Result<T, FaultKind>;
+
+impl Interpreter {
+    /// Accepts the same programs as the JIT (and refuses the same ones).
+    pub fn new(program: &Program, opts: &RuntimeOptions) -> Result<Interpreter, RuntimeError> {
+        // The compiled program's checks are the reference for what is supported.
+        let jit = crate::CompiledProgram::new(program, opts)?;
+        drop(jit);
+        let record_end = record_end(program);
+        Ok(Interpreter {
+            program: program.clone(),
+            info: DriverInfo::new(program, opts.quiet, record_end),
+            st: InterpState {
+                globals: program.globals.iter().map(|v| Value::zero(&v.ty)).collect(),
+                this_outer: program.this_vars.iter().map(|v| Value::zero(&v.ty)).collect(),
+                this_error: program.this_vars.iter().map(|v| Value::zero(&v.ty)).collect(),
+                nested: false,
+                dynvars: DynVars::new(opts.dynvarsize),
+                rand: RAND_SEED,
+                strsize: opts.strsize,
+                quiet: opts.quiet,
+                target: opts.target_pid,
+                wall_offset: 0,
+                probe: 0,
+                saved_probe: 0,
+                action: 0,
+                exit: None,
+            },
+            buf: Vec::new(),
+        })
+    }
+
+    pub fn fire(&mut self, probe: ProbeIndex, record: &[u8], ctx: &FireContext, out: &mut Vec<u8>, err: &mut Vec<u8>) -> FireResult {
+        let mut runner = Runner { program: &self.program, st: &mut self.st };
+        firing::fire(&mut runner, &self.program, &self.info, probe, record, ctx, out, err, &mut self.buf)
+    }
+
+    pub fn take_dynvar_drops(&mut self) -> u64 {
+        self.st.dynvars.take_drops()
+    }
+}
+
+/// Highest record offset the program's field accesses reach.
+fn record_end(program: &Program) -> usize {
+    fn expr(e: &Expr, end: &mut usize) {
+        match &e.kind {
+            ExprKind::Field(FieldSource::Load { offset, int }) => *end = (*end).max(*offset as usize + int.size as usize),
+            ExprKind::Field(FieldSource::InetAddr { addr, version }) => {
+                *end = (*end).max(*addr as usize + 16).max(*version as usize + 1)
+            }
+            ExprKind::Field(FieldSource::Chars { offset, len }) => *end = (*end).max((*offset + *len) as usize),
+            ExprKind::Load(p) => place(p, end),
+            ExprKind::Assign { place: p, value, .. } => {
+                place(p, end);
+                expr(value, end)
+            }
+            ExprKind::IncDec { place: p, .. } => place(p, end),
+            ExprKind::Unary(_, x) | ExprKind::Cast(_, x) => expr(x, end),
+            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Logical { lhs, rhs, .. } => {
+                expr(lhs, end);
+                expr(rhs, end)
+            }
+            ExprKind::Ternary { cond, then, els } => {
+                expr(cond, end);
+                expr(then, end);
+                expr(els, end)
+            }
+            ExprKind::StringTable { index, .. } => expr(index, end),
+            ExprKind::Call(_, args) => args.iter().for_each(|a| expr(a, end)),
+            _ => {}
+        }
+    }
+    fn place(p: &Place, end: &mut usize) {
+        if let Place::Assoc(_, keys) = p {
+            keys.iter().for_each(|k| expr(k, end));
+        }
+    }
+    fn stmts(s: &[Stmt], end: &mut usize) {
+        for s in s {
+            match s {
+                Stmt::Expr(e) => expr(e, end),
+                Stmt::If { cond, then, els, .. } => {
+                    expr(cond, end);
+                    stmts(then, end);
+                    stmts(els, end)
+                }
+                Stmt::Printf { args, .. } => args.iter().for_each(|a| expr(a, end)),
+                Stmt::Trace { arg, .. } => expr(arg, end),
+                Stmt::Exit { status, .. } => expr(status, end),
+                _ => {}
+            }
+        }
+    }
+    let mut end = std::mem::size_of::<EventHeader>();
+    for c in &program.clauses {
+        if let Some(p) = &c.predicate {
+            expr(p, &mut end);
+        }
+        stmts(&c.body, &mut end);
+    }
+    end
+}
+
+struct Runner<'a> {
+    program: &'a Program,
+    st: &'a mut InterpState,
+}
+
+impl ClauseRunner for Runner<'_> {
+    fn begin_firing(&mut self, probe: ProbeIndex, _record: &[u8], ctx: &FireContext, nested: bool) {
+        let st = &mut *self.st;
+        let fresh: Vec<Value> = self.program.this_vars.iter().map(|v| Value::zero(&v.ty)).collect();
+        if nested {
+            st.this_error = fresh;
+            st.saved_probe = st.probe;
+        } else {
+            st.this_outer = fresh;
+        }
+        st.nested = nested;
+        st.probe = probe;
+        st.wall_offset = ctx.wall_offset_ns;
+    }
+
+    fn end_firing(&mut self, nested: bool) {
+        if nested {
+            self.st.nested = false;
+            self.st.probe = self.st.saved_probe;
+        }
+    }
+
+    fn run_clause(&mut self, clause: usize, record: &[u8], buf: &mut Vec<u8>) -> ClauseOutcome {
+        let c = &self.program.clauses[clause];
+        let mut ev = Evaluator { program: self.program, st: self.st, record, clause, out: buf };
+        ev.st.exit = None;
+        ev.st.action = 0;
+        if let Some(p) = &c.predicate {
+            match ev.expr(p) {
+                Ok(v) if v.int() == 0 => return ClauseOutcome::Skipped,
+                Ok(_) => {}
+                Err(kind) => return ClauseOutcome::Faulted(Fault { kind, action: 0 }),
+            }
+        }
+        match ev.stmts(&c.body) {
+            Ok(()) => ClauseOutcome::Done { exit: ev.st.exit },
+            Err(kind) => ClauseOutcome::Faulted(Fault { kind, action: ev.st.action }),
+        }
+    }
+}
+
+struct Evaluator<'a, 'b> {
+    program: &'a Program,
+    st: &'b mut InterpState,
+    record: &'b [u8],
+    clause: usize,
+    out: &'b mut Vec<u8>,
+}
+
+impl Evaluator<'_, '_> {
+    fn stmts(&mut self, stmts: &[Stmt]) -> Eval<()> {
+        for s in stmts {
+            self.st.action += 1;
+            match s {
+                Stmt::Expr(e) => {
+                    self.expr(e)?;
+                }
+                Stmt::If { cond, then, els, .. } => {
+                    if self.expr(cond)?.int() != 0 {
+                        self.stmts(then)?;
+                        // Keep numbering as the code generator does: the
+                        // untaken branch's statements still own their indexes.
+                        self.st.action += count(els);
+                    } else {
+                        self.st.action += count(then);
+                        self.stmts(els)?;
+                    }
+                }
+                Stmt::Printf { format, args, .. } => {
+                    let vals = args.iter().map(|a| self.expr(a)).collect::<Eval<Vec<_>>>()?;
+                    let pargs: Vec<PrintfArg> = args
+                        .iter()
+                        .zip(&vals)
+                        .map(|(a, v)| match v {
+                            Value::Str(s) => PrintfArg::Str(s),
+                            Value::Int(i) => PrintfArg::Int(*i, a.ty.as_int().unwrap_or(IntType::INT64)),
+                        })
+                        .collect();
+                    format_printf(self.out, format, &pargs).map_err(|_| FaultKind::BadPrintf)?;
+                }
+                Stmt::Trace { arg, .. } => match self.expr(arg)? {
+                    Value::Str(s) => trace_str(self.out, &s, self.st.quiet),
+                    Value::Int(v) => trace_int(self.out, v, arg.ty.as_int().unwrap_or(IntType::INT64).size, self.st.quiet),
+                },
+                Stmt::Exit { status, .. } => {
+                    let v = self.expr(status)?.int();
+                    self.st.exit = Some(v as i32);
+                }
+                // Refused by Interpreter::new (through the compiler's checks).
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn expr(&mut self, e: &Expr) -> Eval<Value> {
+        Ok(match &e.kind {
+            ExprKind::Int(v) => Value::Int(*v),
+            ExprKind::Str(s) => Value::Str(s.clone()),
+            ExprKind::Field(src) => self.field(src),
+            ExprKind::Builtin(b) => self.builtin(*b),
+            ExprKind::Load(place) => {
+                let keys = self.keys(place)?;
+                self.load(place, &keys)
+            }
+            ExprKind::Assign { place, op, value } => {
+                let keys = self.keys(place)?;
+                let ty = self.place_type(place);
+                let v = match op {
+                    None => self.expr(value)?,
+                    Some(op) => {
+                        let old = self.load(place, &keys).int();
+                        let r = self.expr(value)?.int();
+                        Value::Int(arith::binop(*op, usual_unsigned(&ty, &value.ty), old, r).ok_or(FaultKind::DivZero)?)
+                    }
+                };
+                self.store(place, &keys, &ty, v)
+            }
+            ExprKind::IncDec { place, delta, post } => {
+                let keys = self.keys(place)?;
+                let ty = self.place_type(place);
+                let old = self.load(place, &keys).int();
+                let new = self.store(place, &keys, &ty, Value::Int(old.wrapping_add(*delta)));
+                if *post {
+                    Value::Int(old)
+                } else {
+                    new
+                }
+            }
+            ExprKind::Unary(op, x) => {
+                let v = self.expr(x)?.int();
+                Value::Int(match op {
+                    UnOp::Neg => v.wrapping_neg(),
+                    UnOp::Plus => v,
+                    UnOp::BitNot => !v,
+                    UnOp::Not => (v == 0) as i64,
+                })
+            }
+            ExprKind::Binary { op, unsigned, lhs, rhs } => {
+                let l = self.expr(lhs)?;
+                let r = self.expr(rhs)?;
+                if lhs.ty.is_string() && rhs.ty.is_string() && is_comparison(*op) {
+                    Value::Int(arith::compare(*op, l.bytes().cmp(r.bytes())))
+                } else {
+                    Value::Int(arith::binop(*op, *unsigned, l.int(), r.int()).ok_or(FaultKind::DivZero)?)
+                }
+            }
+            ExprKind::Logical { op, lhs, rhs } => {
+                let l = self.expr(lhs)?.int() != 0;
+                Value::Int(match op {
+                    LogicalOp::And => l && self.expr(rhs)?.int() != 0,
+                    LogicalOp::Or => l || self.expr(rhs)?.int() != 0,
+                    LogicalOp::Xor => l != (self.expr(rhs)?.int() != 0),
+                } as i64)
+            }
+            ExprKind::Ternary { cond, then, els } => {
+                if self.expr(cond)?.int() != 0 {
+                    self.expr(then)?
+                } else {
+                    self.expr(els)?
+                }
+            }
+            ExprKind::Cast(it, x) => Value::Int(it.normalize(self.expr(x)?.int())),
+            ExprKind::StringTable { entries, index } => {
+                let i = self.expr(index)?.int() as u64;
+                Value::Str(entries.get(i as usize).filter(|_| i < entries.len() as u64).map_or(Vec::new(), |s| s.as_bytes().to_vec()))
+            }
+            ExprKind::Call(f, args) => self.call(*f, args)?,
+        })
+    }
+
+    fn field(&self, src: &FieldSource) -> Value {
+        let r = self.record;
+        match src {
+            FieldSource::Load { offset, int } => {
+                let o = *offset as usize;
+                let mut b = [0u8; 8];
+                b[..int.size as usize].copy_from_slice(&r[o..o + int.size as usize]);
+                // Native-endian (little-endian hosts): the low bytes come first.
+                let raw = i64::from_le_bytes(b);
+                Value::Int(int.normalize(raw))
+            }
+            FieldSource::InetAddr { addr, version } => {
+                let a: [u8; 16] = r[*addr as usize..*addr as usize + 16].try_into().unwrap_or([0; 16]);
+                let mut out = Vec::new();
+                inet::format_addr(&a, r[*version as usize], &mut out);
+                Value::Str(self.bound(out))
+            }
+            FieldSource::Chars { offset, len } => {
+                let bytes = &r[*offset as usize..(*offset + *len) as usize];
+                let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+                Value::Str(self.bound(bytes[..end].to_vec()))
+            }
+            FieldSource::Const(v) => Value::Int(*v),
+            FieldSource::Unavailable => Value::Int(0),
+        }
+    }
+
+    fn bound(&self, mut s: Vec<u8>) -> Vec<u8> {
+        s.truncate(self.st.strsize);
+        s
+    }
+
+    fn builtin(&self, b: Builtin) -> Value {
+        let p = &self.program.probes[self.st.probe];
+        let ts = i64::from_ne_bytes(self.record[0..8].try_into().unwrap_or([0; 8]));
+        match b {
+            Builtin::Timestamp => Value::Int(ts),
+            Builtin::WallTimestamp => Value::Int(ts.wrapping_add(self.st.wall_offset)),
+            Builtin::ProbeProv => Value::Str(p.provider.as_bytes().to_vec()),
+            Builtin::ProbeMod => Value::Str(p.module.as_bytes().to_vec()),
+            Builtin::ProbeFunc => Value::Str(p.function.as_bytes().to_vec()),
+            Builtin::ProbeName => Value::Str(p.name.as_bytes().to_vec()),
+            Builtin::Epid => Value::Int(self.clause as i64 + 1),
+            Builtin::Id => Value::Int(p.id as i64),
+            Builtin::Target => Value::Int(self.st.target),
+        }
+    }
+
+    fn place_type(&self, place: &Place) -> Type {
+        let p = self.program;
+        match place {
+            Place::Global(i) => p.globals[*i].ty.clone(),
+            Place::This(i) => p.this_vars[*i].ty.clone(),
+            Place::SelfVar(i) => p.self_vars[*i].ty.clone(),
+            Place::Assoc(i, _) => p.assocs[*i].value.clone(),
+        }
+    }
+
+    fn keys(&mut self, place: &Place) -> Eval<Vec<Value>> {
+        match place {
+            Place::Assoc(_, keys) => keys.iter().map(|k| self.expr(k)).collect(),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    fn tid(&self) -> u64 {
+        let off = std::mem::offset_of!(EventHeader, tid);
+        u32::from_ne_bytes(self.record[off..off + 4].try_into().unwrap_or([0; 4])) as u64
+    }
+
+    fn key_refs<'k>(&self, keys: &'k [Value]) -> Vec<KeyRef<'k>> {
+        keys.iter()
+            .map(|k| match k {
+                Value::Int(v) => KeyRef::Int(*v),
+                Value::Str(s) => KeyRef::Str(&s[..s.len().min(self.st.strsize)]),
+            })
+            .collect()
+    }
+
+    fn load(&self, place: &Place, keys: &[Value]) -> Value {
+        let ty = self.place_type(place);
+        let from_dyn = |v: Option<&DynValue>| match v {
+            Some(DynValue::Int(i)) => Value::Int(*i),
+            Some(DynValue::Str(s)) => Value::Str(s.to_vec()),
+            None => Value::zero(&ty),
+        };
+        match place {
+            Place::Global(i) => self.st.globals[*i].clone(),
+            Place::This(i) => self.this()[*i].clone(),
+            Place::SelfVar(i) => from_dyn(self.st.dynvars.self_get(self.tid(), *i)),
+            Place::Assoc(i, _) => from_dyn(self.st.dynvars.assoc_get(*i, &self.key_refs(keys))),
+        }
+    }
+
+    fn this(&self) -> &Vec<Value> {
+        if self.st.nested {
+            &self.st.this_error
+        } else {
+            &self.st.this_outer
+        }
+    }
+
+    /// Converts `v` to the place's type, stores it, returns the stored value.
+    fn store(&mut self, place: &Place, keys: &[Value], ty: &Type, v: Value) -> Value {
+        let v = match (ty.as_int(), v) {
+            (Some(it), v) => Value::Int(it.normalize(v.int())),
+            (None, Value::Str(s)) => Value::Str(self.bound(s)),
+            (None, v) => v,
+        };
+        let vref = match &v {
+            Value::Int(i) => ValueRef::Int(*i),
+            Value::Str(s) => ValueRef::Str(s),
+        };
+        match place {
+            Place::Global(i) => self.st.globals[*i] = v.clone(),
+            Place::This(i) => {
+                if self.st.nested {
+                    self.st.this_error[*i] = v.clone()
+                } else {
+                    self.st.this_outer[*i] = v.clone()
+                }
+            }
+            Place::SelfVar(i) => {
+                let tid = self.tid();
+                self.st.dynvars.self_set(tid, *i, vref)
+            }
+            Place::Assoc(i, _) => {
+                let k = self.key_refs(keys);
+                self.st.dynvars.assoc_set(*i, &k, vref)
+            }
+        }
+        v
+    }
+
+    fn call(&mut self, f: Func, args: &[Expr]) -> Eval<Value> {
+        if f == Func::Rand {
+            return Ok(Value::Int(next_rand(&mut self.st.rand)));
+        }
+        let vals = args.iter().map(|a| self.expr(a)).collect::<Eval<Vec<_>>>()?;
+        let s = |i: usize| vals[i].bytes();
+        let n = |i: usize| vals[i].int();
+        let opt = |i: usize| vals.get(i).map(Value::int);
+        let strsize = self.st.strsize;
+        let mut out = Vec::new();
+        let find = |at: Option<usize>, text: &[u8]| at.map_or(Vec::new(), |o| text[o..].to_vec());
+        Ok(match f {
+            Func::Strlen => Value::Int(s(0).len().min(strsize) as i64),
+            Func::Strjoin => {
+                strfuncs::strjoin(s(0), s(1), strsize, &mut out);
+                Value::Str(out)
+            }
+            Func::Substr => {
+                strfuncs::substr(s(0), n(1), opt(2), strsize, &mut out);
+                Value::Str(out)
+            }
+            Func::Index => Value::Int(strfuncs::index(s(0), s(1), opt(2))),
+            Func::Rindex => Value::Int(strfuncs::rindex(s(0), s(1), opt(2))),
+            Func::Strchr => Value::Str(find(strfuncs::strchr(s(0), n(1) as u8), s(0))),
+            Func::Strrchr => Value::Str(find(strfuncs::strrchr(s(0), n(1) as u8), s(0))),
+            Func::Strstr => Value::Str(find(strfuncs::strstr(s(0), s(1)), s(0))),
+            Func::Lltostr => {
+                strfuncs::lltostr(n(0), opt(1), &mut out);
+                Value::Str(out)
+            }
+            Func::Toupper | Func::Tolower => {
+                strfuncs::change_case(s(0), f == Func::Toupper, &mut out);
+                Value::Str(out)
+            }
+            Func::InetNtoa => {
+                inet::format_ipv4((n(0) as u32).to_ne_bytes(), &mut out);
+                Value::Str(out)
+            }
+            Func::Ntohs | Func::Htons => Value::Int(strfuncs::swap16(n(0))),
+            Func::Ntohl | Func::Htonl => Value::Int(strfuncs::swap32(n(0))),
+            // Refused by Interpreter::new.
+            Func::Strtok | Func::InetNtoa6 | Func::InetNtop | Func::Rand => Value::Int(0),
+        })
+        .map(|v| match v {
+            Value::Str(s) => Value::Str(self.bound(s)),
+            v => v,
+        })
+    }
+}
+
+/// Statements (at any depth) in a list, as numbered for action indexes.
+fn count(stmts: &[Stmt]) -> u32 {
+    stmts
+        .iter()
+        .map(|s| match s {
+            Stmt::If { then, els, .. } => 1 + count(then) + count(els),
+            _ => 1,
+        })
+        .sum()
+}
+
