@@ -102,7 +102,10 @@ impl Diagnostics {
     fn render_with(&self, theme: GraphicalTheme) -> String {
         let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
         let mut out = String::new();
-        for d in &self.items {
+        for (i, d) in self.items.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
             // Rendering into a String cannot fail.
             let _ = handler.render_report(&mut out, d);
         }

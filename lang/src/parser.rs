@@ -17,7 +17,7 @@ struct DParser;
 /// Parses a whole D script. Errors carry spans but no source text; callers
 /// attach it with [`Diagnostics::with_source`] (as [`crate::compile`] does).
 pub fn parse(src: &str) -> Result<Script, Diagnostics> {
-    let mut pairs = DParser::parse(Rule::script, src).map_err(syntax_error)?;
+    let mut pairs = DParser::parse(Rule::script, src).map_err(|e| syntax_error(e, src))?;
     let script = pairs.next().expect("the script rule always produces one pair");
     let mut b = Builder { errors: Vec::new() };
     let span = span_of(&script);
@@ -49,12 +49,20 @@ fn span_of(p: &Pair<Rule>) -> Span {
 }
 
 /// Turns pest's error into a diagnostic that names tokens, not rule names.
-fn syntax_error(e: pest::error::Error<Rule>) -> Diagnostics {
+fn syntax_error(e: pest::error::Error<Rule>, src: &str) -> Diagnostics {
     use pest::error::{ErrorVariant, InputLocation};
-    let span = match e.location {
+    let mut span = match e.location {
         InputLocation::Pos(p) => Span::new(p, p),
         InputLocation::Span((a, b)) => Span::new(a, b),
     };
+    // At the end of the input there is nothing to underline: point at the
+    // last token instead and say what happened.
+    let end = src.trim_end().len();
+    let at_end = span.start as usize >= end;
+    if at_end {
+        let last = src[..end].chars().next_back().map_or(0, char::len_utf8);
+        span = Span::new(end - last, end);
+    }
     let expected = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => {
             let mut names: Vec<&str> = positives.iter().filter_map(|r| rule_name(*r)).collect();
@@ -64,12 +72,21 @@ fn syntax_error(e: pest::error::Error<Rule>) -> Diagnostics {
         }
         ErrorVariant::CustomError { .. } => vec![],
     };
+    let mut expected = expected;
+    if expected.contains(&"a statement") {
+        expected.push("`}`");
+    }
     let label = if expected.is_empty() {
         "unexpected text here".to_string()
     } else {
         format!("expected {}", join_or(&expected))
     };
-    Diagnostics::one(Diagnostic::new("syntax error", span).with_label(label))
+    let message = if at_end { "syntax error: unexpected end of input" } else { "syntax error" };
+    let mut d = Diagnostic::new(message, span).with_label(label);
+    if src[span.start as usize..].starts_with("//") {
+        d = d.with_help("D has no // comments; write /* … */");
+    }
+    Diagnostics::one(d)
 }
 
 fn join_or(names: &[&str]) -> String {
@@ -86,7 +103,8 @@ fn rule_name(r: Rule) -> Option<&'static str> {
         Rule::EOI => "end of input",
         Rule::probe_desc | Rule::probe_list | Rule::clause => "a probe description",
         Rule::predicate => "a predicate",
-        Rule::body | Rule::block => "`{`",
+        Rule::body => "`{`",
+        Rule::block => "a statement",
         Rule::expr | Rule::assign_expr | Rule::unary | Rule::ident => "an expression",
         Rule::int_lit | Rule::float_lit | Rule::char_lit | Rule::string_lit => "an expression",
         Rule::this_var | Rule::self_var | Rule::aggregation | Rule::macro_var => "an expression",
@@ -427,10 +445,9 @@ impl Builder {
             Rule::kernel_sym => ExprKind::KernelSym(text[1..].to_string()),
             Rule::float_lit => ExprKind::Float(text.to_string()),
             Rule::int_lit => match parse_int(text) {
-                Some((value, suffix)) => ExprKind::Int { value, suffix, text: text.to_string() },
-                None => {
-                    self.err(Diagnostic::new(format!("integer constant {text} is too large"), span)
-                        .with_label("does not fit in 64 bits"));
+                Ok((value, suffix)) => ExprKind::Int { value, suffix, text: text.to_string() },
+                Err(why) => {
+                    self.err(Diagnostic::new(format!("invalid integer constant {text}"), span).with_label(why));
                     ExprKind::Int { value: 0, suffix: IntSuffix { unsigned: false, long: 0 }, text: text.to_string() }
                 }
             },
@@ -500,22 +517,24 @@ fn ident(p: Pair<Rule>) -> Ident {
     Ident { name: p.as_str().to_string(), span: span_of(&p) }
 }
 
-/// Parses an integer literal with its C suffix; `None` when it overflows
-/// 64 bits.
-pub(crate) fn parse_int(text: &str) -> Option<(u64, IntSuffix)> {
+/// Parses an integer literal with its C suffix.
+pub(crate) fn parse_int(text: &str) -> Result<(u64, IntSuffix), &'static str> {
+    const BIG: &str = "does not fit in 64 bits";
     let digits_end = text.find(|c: char| matches!(c, 'u' | 'U' | 'l' | 'L')).unwrap_or(text.len());
     let (digits, suf) = text.split_at(digits_end);
     let value = if let Some(h) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
-        u64::from_str_radix(h, 16).ok()?
+        u64::from_str_radix(h, 16).map_err(|_| BIG)?
     } else if digits.len() > 1 && digits.starts_with('0') {
-        // An invalid octal digit (8, 9) is refused like an overflow.
-        u64::from_str_radix(&digits[1..], 8).ok()?
+        if digits.bytes().any(|b| b == b'8' || b == b'9') {
+            return Err("8 and 9 are not octal digits");
+        }
+        u64::from_str_radix(&digits[1..], 8).map_err(|_| BIG)?
     } else {
-        digits.parse::<u64>().ok()?
+        digits.parse::<u64>().map_err(|_| BIG)?
     };
     let lower = suf.to_ascii_lowercase();
     let suffix = IntSuffix { unsigned: lower.contains('u'), long: lower.matches('l').count() as u8 };
-    Some((value, suffix))
+    Ok((value, suffix))
 }
 
 /// Decodes D string escapes. On error returns the message and the byte

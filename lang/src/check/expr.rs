@@ -322,7 +322,7 @@ impl Checker<'_> {
             .map(|t| (true, t))
             .unwrap_or((false, text.as_str()));
         match crate::parser::parse_int(parsed.1) {
-            Some((v, suf)) if parsed.1.bytes().next().is_some_and(|b| b.is_ascii_digit()) => {
+            Ok((v, suf)) if parsed.1.bytes().next().is_some_and(|b| b.is_ascii_digit()) => {
                 let t = literal_type(v, suf, !parsed.1.starts_with('0') || parsed.1 == "0").unwrap_or(IntType::UINT64);
                 let v = if parsed.0 { (v as i64).wrapping_neg() } else { v as i64 };
                 Some(int(v, if parsed.0 { promote(IntType { signed: true, ..t }) } else { t }, span))
@@ -529,7 +529,7 @@ impl Checker<'_> {
         let Some(m) = sdef.members.iter().find(|m| m.name == member.name) else {
             let names: Vec<&str> = sdef.members.iter().map(|m| m.name.as_str()).collect();
             self.error(
-                Diagnostic::new(format!("{sname} has no member named {}", member.name), member.span)
+                Diagnostic::new(format!("{} is not a member of {sname}", member.name), member.span)
                     .with_label("unknown member")
                     .with_help(format!("the members of {sname} are: {}", names.join(", "))),
             );

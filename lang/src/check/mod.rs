@@ -202,6 +202,11 @@ impl<'a> Checker<'a> {
             Some(stmts) => self.stmts(&mut cx, stmts),
             None => vec![],
         };
+        // A clause that enables nothing (-Z) is checked but not emitted: it
+        // can never run, and its probe-dependent sources are unknown.
+        if probe_idx.is_empty() {
+            return;
+        }
         let index = self.program.clauses.len();
         self.program.clauses.push(typed::Clause { index, span: c.span, probes: probe_idx, predicate, body });
     }

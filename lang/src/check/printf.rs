@@ -145,7 +145,7 @@ impl Checker<'_> {
                         ),
                         at,
                     )
-                    .with_label(format!("this is {}", article(&ty))),
+                    .with_label(format!("this is of type {}", ty.name())),
                 );
                 return false;
             }
@@ -165,14 +165,6 @@ impl Checker<'_> {
     }
 }
 
-fn article(t: &Type) -> String {
-    let n = t.name();
-    if n.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        format!("an {n}")
-    } else {
-        format!("a {n}")
-    }
-}
 
 /// The value type `%@` sees for an aggregation function (dtrace: uint64_t
 /// for count, int64_t otherwise).

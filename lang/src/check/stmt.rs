@@ -374,7 +374,7 @@ impl Checker<'_> {
                 Some(x) => c.push(x),
                 None => {
                     self.error(
-                        Diagnostic::new(format!("{f}( ) argument #{} must be a non-zero constant", i + 2), a.span)
+                        Diagnostic::new(format!("{f}( ) argument #{} must be an integer constant", i + 2), a.span)
                             .with_label("non-constant arguments where constants are required"),
                     );
                     return None;

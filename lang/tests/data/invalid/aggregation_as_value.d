@@ -1,0 +1,1 @@
+tcp:::send { @c = count(); x = @c; }

@@ -1,0 +1,2 @@
+tcp:::send { @a[execname] = count(); }
+tcp:::receive { @a[execname, pid] = count(); }

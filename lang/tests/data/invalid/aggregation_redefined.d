@@ -1,0 +1,2 @@
+tcp:::send { @a = count(); }
+tcp:::receive { @a = sum(1); }

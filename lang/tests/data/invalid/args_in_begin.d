@@ -1,0 +1,1 @@
+BEGIN { trace(args[2]->ip_saddr); }

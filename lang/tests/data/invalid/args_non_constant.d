@@ -1,0 +1,1 @@
+tcp:::send { i = 2; trace(args[i]->ip_ver); }

@@ -1,0 +1,1 @@
+ip:::send { trace(args[4]->tcp_sport); }

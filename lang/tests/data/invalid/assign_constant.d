@@ -1,0 +1,1 @@
+BEGIN { TH_SYN = 3; }

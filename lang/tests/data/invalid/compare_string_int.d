@@ -1,0 +1,1 @@
+tcp:::send /execname == 0/ { trace(1); }

@@ -1,0 +1,1 @@
+tcp:::send { x = args[2]->ip_plength / 0; }

@@ -1,0 +1,1 @@
+BEGIN { if ("yes") { trace(1); } }

@@ -1,0 +1,1 @@
+tcp:::send { @q = lquantize(args[2]->ip_plength, 100, 0, 10); }

@@ -1,0 +1,2 @@
+/* opts: $1=eth0 */
+BEGIN { x = $1; }

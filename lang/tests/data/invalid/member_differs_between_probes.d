@@ -1,0 +1,4 @@
+tcp:::send, ip:::send
+{
+	trace(args[2]->ip_saddr);
+}

@@ -1,0 +1,1 @@
+ip:::send { trace(args[3]->ip_ver); }

@@ -1,0 +1,4 @@
+tcp:::send
+{
+	printf("%d\n", args[4]->tcp_bogus);
+}

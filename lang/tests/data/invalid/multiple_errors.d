@@ -1,0 +1,5 @@
+BEGIN
+{
+	trace(undefined_one);
+	trace(undefined_two);
+}

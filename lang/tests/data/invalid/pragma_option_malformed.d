@@ -1,0 +1,2 @@
+#pragma D option bufsize = 4m
+BEGIN {}

@@ -1,0 +1,1 @@
+tcp:::send /execname/ { trace(1); }

@@ -1,0 +1,2 @@
+tcp:::send { @c[execname] = count(); }
+END { printa("%d %@u\n", @c); }

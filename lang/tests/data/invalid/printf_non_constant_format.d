@@ -1,0 +1,1 @@
+BEGIN { fmt = "%d\n"; printf(fmt, 1); }

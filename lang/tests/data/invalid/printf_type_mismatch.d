@@ -1,0 +1,1 @@
+tcp:::send { printf("%d\n", "x"); }

@@ -1,0 +1,1 @@
+fbt::tcp_sendmsg:entry { trace(1); }

@@ -1,0 +1,4 @@
+tcp:::sned
+{
+	trace(1);
+}

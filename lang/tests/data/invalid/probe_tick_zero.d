@@ -1,0 +1,1 @@
+tick-0s { trace(1); }

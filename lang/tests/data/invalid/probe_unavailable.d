@@ -1,0 +1,1 @@
+tcp:::state-change { trace(1); }

@@ -1,0 +1,1 @@
+BEGIN { printf("bad \q escape\n"); }

@@ -1,0 +1,1 @@
+tcp:::send /pid == 0/
