@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod event;
+pub mod live;
 pub mod replay;
 mod source;
 
@@ -11,5 +12,6 @@ pub use catalog::{
     TCP_ACCEPT_REFUSED, TCP_CONNECT_ESTABLISHED, TCP_CONNECT_REFUSED, TCP_CONNECT_REQUEST, TCP_RECEIVE, TCP_SEND,
     TCP_STATE_CHANGE,
 };
+pub use live::{LiveOptions, LiveSource};
 pub use replay::ReplaySource;
 pub use source::{Poll, ProbeError, ProbeErrorKind, Source};

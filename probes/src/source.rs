@@ -25,6 +25,9 @@ pub trait Source {
     fn wall_offset_ns(&self) -> i64;
     /// IDs of the loaded BPF programs (empty for replay); for tests.
     fn program_ids(&self) -> Vec<u32>;
+    /// Stops new events (detaches kernel programs); records already
+    /// buffered can still be polled. Nothing to do for replay.
+    fn detach(&mut self) {}
 }
 
 /// What went wrong, for callers that react differently (exit codes, hints).

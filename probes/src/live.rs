@@ -1,0 +1,372 @@
+//! Live events from the kernel: loads the BPF object (aya), attaches the
+//! programs for the enabled probes and drains the ring buffer.
+//!
+//! Hooks: `tcp:::send` on `tp_btf/net_dev_queue`, `tcp:::receive` on
+//! `tp_btf/netif_receive_skb`; each falls back to the `raw_tp` twin when the
+//! BTF-typed attach fails. Records are submitted without waking userspace
+//! (the consumer drains at its switchrate) unless the buffer is more than
+//! half full.
+
+use crate::catalog::{TCP_RECEIVE, TCP_SEND};
+use crate::source::{Poll, ProbeError, ProbeErrorKind, Source};
+use aya::maps::{MapData, PerCpuArray, RingBuf};
+use aya::programs::{BtfTracePoint, ProgramError, RawTracePoint};
+use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
+use std::os::fd::AsRawFd;
+use std::path::Path;
+use std::time::Duration;
+
+static TCP_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/tcp.bpf.o"));
+
+const BTF_PATH: &str = "/sys/kernel/btf/vmlinux";
+/// Verifier log lines kept in an error message.
+const VERIFIER_TAIL: usize = 25;
+
+/// What to trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveOptions {
+    /// Catalog ids of the enabled probes. dtrace:::BEGIN/END/ERROR need no
+    /// kernel program and are ignored here.
+    pub probes: Vec<u32>,
+    /// Ring buffer size in bytes; rounded up to a power of two ≥ one page.
+    pub bufsize: usize,
+    /// Only this network namespace (inode), or all when None.
+    pub netns: Option<u32>,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions { probes: Vec::new(), bufsize: 4 << 20, netns: None }
+    }
+}
+
+/// One kernel program: which probe it serves and where it hooks.
+struct Hook {
+    probe: u32,
+    tracepoint: &'static str,
+    btf_prog: &'static str,
+    raw_prog: &'static str,
+}
+
+const HOOKS: [Hook; 2] = [
+    Hook { probe: TCP_SEND, tracepoint: "net_dev_queue", btf_prog: "tcp_send", raw_prog: "tcp_send_raw" },
+    Hook {
+        probe: TCP_RECEIVE,
+        tracepoint: "netif_receive_skb",
+        btf_prog: "tcp_receive",
+        raw_prog: "tcp_receive_raw",
+    },
+];
+
+/// A [`Source`] reading the kernel's events. Dropping it (or
+/// [`Source::detach`]) detaches every program.
+pub struct LiveSource {
+    /// None when no kernel probe is enabled or after detach.
+    ebpf: Option<Ebpf>,
+    ring: Option<RingBuf<MapData>>,
+    drops: Option<PerCpuArray<MapData, u64>>,
+    /// "tp_btf/net_dev_queue", … for each attached program.
+    hooks: Vec<String>,
+    prog_ids: Vec<u32>,
+    wall_offset_ns: i64,
+    /// Records handed out per poll at most, so a busy ring cannot keep the
+    /// consumer from its other duties.
+    max_per_poll: usize,
+}
+
+impl LiveSource {
+    pub fn open(opts: &LiveOptions) -> Result<LiveSource, ProbeError> {
+        let wall_offset_ns = wall_offset_ns();
+        let hooks: Vec<&Hook> = HOOKS.iter().filter(|h| opts.probes.contains(&h.probe)).collect();
+        if let Some(&bad) = opts.probes.iter().find(|&&p| p > crate::DTRACE_ERROR && !HOOKS.iter().any(|h| h.probe == p)) {
+            return Err(ProbeError::new(
+                ProbeErrorKind::Invalid,
+                format!("probe id {bad} has no kernel program in rdtrace"),
+            ));
+        }
+        let mut live = LiveSource {
+            ebpf: None,
+            ring: None,
+            drops: None,
+            hooks: Vec::new(),
+            prog_ids: Vec::new(),
+            wall_offset_ns,
+            max_per_poll: 0,
+        };
+        if hooks.is_empty() {
+            return Ok(live);
+        }
+        let ring_size = ring_size(opts.bufsize)?;
+        live.max_per_poll = 2 * ring_size as usize / std::mem::size_of::<crate::event::TcpEvent>();
+        if !Path::new(BTF_PATH).exists() {
+            return Err(ProbeError::new(
+                ProbeErrorKind::Unsupported,
+                format!("kernel BTF is missing ({BTF_PATH}): rdtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF"),
+            ));
+        }
+        let btf = Btf::from_sys_fs()
+            .map_err(|e| ProbeError::new(ProbeErrorKind::Unsupported, format!("cannot read kernel BTF ({BTF_PATH}): {e}")))?;
+        let netns = opts.netns.unwrap_or(0);
+        let mut ebpf = EbpfLoader::new()
+            .btf(Some(&btf))
+            .map_max_entries("events", ring_size)
+            .override_global("target_netns", &netns, true)
+            .load(TCP_OBJECT)
+            .map_err(|e| load_error("loading the BPF object", &e))?;
+        for hook in hooks {
+            live.hooks.push(attach(&mut ebpf, &btf, hook)?);
+        }
+        for (_, prog) in ebpf.programs() {
+            if let Ok(info) = prog.info() {
+                live.prog_ids.push(info.id());
+            }
+        }
+        let ring = ebpf.take_map("events").expect("object defines the events map");
+        live.ring = Some(RingBuf::try_from(ring).map_err(|e| io_err("ring buffer", e))?);
+        let drops = ebpf.take_map("drops").expect("object defines the drops map");
+        live.drops = Some(PerCpuArray::try_from(drops).map_err(|e| io_err("drop counters", e))?);
+        live.ebpf = Some(ebpf);
+        Ok(live)
+    }
+
+    /// The hooks the programs attached to, e.g. `tp_btf/net_dev_queue`.
+    pub fn hooks(&self) -> &[String] {
+        &self.hooks
+    }
+
+    fn drain(&mut self, f: &mut dyn FnMut(&[u8])) -> usize {
+        let Some(ring) = self.ring.as_mut() else { return 0 };
+        let mut n = 0;
+        while n < self.max_per_poll {
+            let Some(item) = ring.next() else { break };
+            f(&item);
+            n += 1;
+        }
+        n
+    }
+}
+
+impl Source for LiveSource {
+    fn poll(&mut self, timeout: Duration, f: &mut dyn FnMut(&[u8])) -> Result<Poll, ProbeError> {
+        if self.drain(f) > 0 {
+            return Ok(Poll::More);
+        }
+        match &self.ring {
+            Some(ring) => {
+                let mut pfd = libc::pollfd { fd: ring.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+                let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+                // SAFETY: one valid pollfd for the duration of the call.
+                let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+                if r < 0 {
+                    let e = std::io::Error::last_os_error();
+                    if e.kind() != std::io::ErrorKind::Interrupted {
+                        return Err(ProbeError::new(ProbeErrorKind::Io, format!("waiting for events: {e}")));
+                    }
+                }
+            }
+            None => std::thread::sleep(timeout),
+        }
+        self.drain(f);
+        Ok(Poll::More)
+    }
+
+    fn drops(&mut self) -> Vec<(u32, u64)> {
+        let Some(map) = &self.drops else { return Vec::new() };
+        match map.get(&0, 0) {
+            Ok(values) => values.iter().enumerate().map(|(cpu, &n)| (cpu as u32, n)).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn wall_offset_ns(&self) -> i64 {
+        self.wall_offset_ns
+    }
+
+    fn program_ids(&self) -> Vec<u32> {
+        self.prog_ids.clone()
+    }
+
+    /// Unloads the programs (detaching them); what is already in the ring
+    /// buffer can still be drained.
+    fn detach(&mut self) {
+        self.ebpf = None;
+    }
+}
+
+/// Loads and attaches the program for `hook`, preferring tp_btf and falling
+/// back to raw_tp. Returns the hook's name.
+fn attach(ebpf: &mut Ebpf, btf: &Btf, hook: &Hook) -> Result<String, ProbeError> {
+    let mut btf_error = None;
+    if std::env::var_os("RDTRACE_FORCE_RAW_TP").is_none() {
+        let name = format!("tp_btf/{}", hook.tracepoint);
+        let prog: &mut BtfTracePoint = program(ebpf, hook.btf_prog)?;
+        match prog.load(hook.tracepoint, btf).and_then(|()| prog.attach().map(|_| ())) {
+            Ok(()) => return Ok(name),
+            Err(e) => {
+                let err = program_error(&name, &e);
+                if err.kind == ProbeErrorKind::Permission {
+                    return Err(err);
+                }
+                btf_error = Some(err);
+            }
+        }
+    }
+    let name = format!("raw_tp/{}", hook.tracepoint);
+    let prog: &mut RawTracePoint = program(ebpf, hook.raw_prog)?;
+    match prog.load().and_then(|()| prog.attach(hook.tracepoint).map(|_| ())) {
+        Ok(()) => Ok(name),
+        // A verifier log of the preferred program says more than the fallback's.
+        Err(e) => Err(match btf_error {
+            Some(first) if first.kind == ProbeErrorKind::Verifier => first,
+            _ => program_error(&name, &e),
+        }),
+    }
+}
+
+fn program<'a, T>(ebpf: &'a mut Ebpf, name: &str) -> Result<&'a mut T, ProbeError>
+where
+    &'a mut T: TryFrom<&'a mut aya::programs::Program, Error = ProgramError>,
+{
+    let p = ebpf
+        .program_mut(name)
+        .ok_or_else(|| ProbeError::new(ProbeErrorKind::Unsupported, format!("BPF object has no program {name}")))?;
+    p.try_into().map_err(|e: ProgramError| ProbeError::new(ProbeErrorKind::Unsupported, format!("program {name}: {e}")))
+}
+
+/// Rounds a requested buffer size to what BPF ring buffers accept.
+fn ring_size(bufsize: usize) -> Result<u32, ProbeError> {
+    if bufsize == 0 {
+        return Err(ProbeError::new(ProbeErrorKind::Invalid, "buffer size must not be 0"));
+    }
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as usize;
+    let size = bufsize.max(page).checked_next_power_of_two().filter(|&s| s <= 1 << 30);
+    size.map(|s| s as u32)
+        .ok_or_else(|| ProbeError::new(ProbeErrorKind::Invalid, format!("buffer size {bufsize} is too large (max 1 GiB)")))
+}
+
+/// CLOCK_REALTIME − CLOCK_MONOTONIC (bpf_ktime_get_ns), from the closest of
+/// a few samples.
+fn wall_offset_ns() -> i64 {
+    fn now(clock: libc::clockid_t) -> i64 {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: valid out pointer.
+        unsafe { libc::clock_gettime(clock, &mut ts) };
+        ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+    }
+    (0..5)
+        .map(|_| {
+            let m0 = now(libc::CLOCK_MONOTONIC);
+            let r = now(libc::CLOCK_REALTIME);
+            let m1 = now(libc::CLOCK_MONOTONIC);
+            (m1 - m0, r - (m0 + (m1 - m0) / 2))
+        })
+        .min_by_key(|&(gap, _)| gap)
+        .map(|(_, off)| off)
+        .unwrap_or(0)
+}
+
+/// The first OS error in an error's source chain.
+fn os_error(e: &(dyn std::error::Error + 'static)) -> Option<i32> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if let Some(code) = io.raw_os_error() {
+                return Some(code);
+            }
+        }
+        cur = err.source();
+    }
+    None
+}
+
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut msg = e.to_string();
+    let mut cur = e.source();
+    while let Some(err) = cur {
+        let s = err.to_string();
+        if !msg.contains(&s) {
+            msg += &format!(": {s}");
+        }
+        cur = err.source();
+    }
+    msg
+}
+
+fn permission_message(what: &str) -> String {
+    format!("{what}: permission denied; rdtrace needs root (or CAP_BPF and CAP_PERFMON) to trace the kernel")
+}
+
+fn load_error(what: &str, e: &EbpfError) -> ProbeError {
+    if let EbpfError::ProgramError(p) = e {
+        return program_error(what, p);
+    }
+    match os_error(e) {
+        Some(libc::EPERM) | Some(libc::EACCES) => ProbeError::new(ProbeErrorKind::Permission, permission_message(what)),
+        Some(libc::ENOSYS) => {
+            ProbeError::new(ProbeErrorKind::Unsupported, format!("{what}: this kernel has no BPF support (bpf(2): ENOSYS)"))
+        }
+        _ => ProbeError::new(ProbeErrorKind::Unsupported, format!("{what}: {}", chain(e))),
+    }
+}
+
+fn program_error(hook: &str, e: &ProgramError) -> ProbeError {
+    if let ProgramError::LoadError { io_error, verifier_log } = e {
+        let log = verifier_log.to_string();
+        let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+        if lines.is_empty() && matches!(io_error.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES)) {
+            return ProbeError::new(ProbeErrorKind::Permission, permission_message(&format!("loading {hook}")));
+        }
+        let tail = lines[lines.len().saturating_sub(VERIFIER_TAIL)..].join("\n");
+        return ProbeError::new(
+            ProbeErrorKind::Verifier,
+            format!("the kernel's BPF verifier rejected the program for {hook} ({io_error}); verifier log (last lines):\n{tail}"),
+        );
+    }
+    match os_error(e) {
+        Some(libc::EPERM) | Some(libc::EACCES) => {
+            ProbeError::new(ProbeErrorKind::Permission, permission_message(&format!("attaching {hook}")))
+        }
+        _ => ProbeError::new(ProbeErrorKind::Attach, format!("cannot attach to {hook}: {}", chain(e))),
+    }
+}
+
+fn io_err(what: &str, e: impl std::fmt::Display) -> ProbeError {
+    ProbeError::new(ProbeErrorKind::Io, format!("{what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ring_sizes_are_powers_of_two() {
+        assert_eq!(ring_size(1).unwrap(), 4096);
+        assert_eq!(ring_size(4 << 20).unwrap(), 4 << 20);
+        assert_eq!(ring_size((4 << 20) + 1).unwrap(), 8 << 20);
+        assert_eq!(ring_size(0).unwrap_err().kind, ProbeErrorKind::Invalid);
+        assert_eq!(ring_size(usize::MAX).unwrap_err().kind, ProbeErrorKind::Invalid);
+    }
+
+    #[test]
+    fn wall_offset_is_plausible() {
+        // Realtime is decades past the epoch; monotonic starts near boot.
+        assert!(wall_offset_ns() > 1_000_000_000 * 1_000_000_000);
+    }
+
+    #[test]
+    fn no_kernel_probes_needs_no_bpf() {
+        let opts = LiveOptions { probes: vec![crate::DTRACE_BEGIN, crate::DTRACE_END], ..Default::default() };
+        let mut src = LiveSource::open(&opts).unwrap();
+        assert!(src.program_ids().is_empty());
+        let mut n = 0;
+        assert_eq!(src.poll(Duration::from_millis(1), &mut |_| n += 1).unwrap(), Poll::More);
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn unknown_probe_is_rejected() {
+        let opts = LiveOptions { probes: vec![999], ..Default::default() };
+        assert_eq!(LiveSource::open(&opts).err().unwrap().kind, ProbeErrorKind::Invalid);
+    }
+}
