@@ -1,0 +1,549 @@
+//! Live tcp:::send / tcp:::receive in network namespaces (root + BPF).
+//!
+//! When BPF or root is unavailable the tests print why and pass, unless
+//! RDTRACE_REQUIRE_BPF=1 (CI), where they fail. Every test uses its own
+//! namespaces (named after the process id and the test) and filters events
+//! by its namespaces' inodes and its own ports; tracepoints are global and
+//! tests run in parallel.
+
+use rdtrace_probes::event::{Record, TcpEvent, DIR_RECEIVE, DIR_SEND};
+use rdtrace_probes::{LiveOptions, LiveSource, Source, TCP_RECEIVE, TCP_SEND};
+use std::io::{Read, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
+use std::process::Command;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const TH_FIN: u8 = 0x01;
+const TH_SYN: u8 = 0x02;
+const TH_RST: u8 = 0x04;
+const TH_ACK: u8 = 0x10;
+/// Upper bound for any wait in these tests (never asserted on).
+const DEADLINE: Duration = Duration::from_secs(20);
+
+// ---------------------------------------------------------------- setup
+
+fn required() -> bool {
+    std::env::var("RDTRACE_REQUIRE_BPF").is_ok_and(|v| v == "1")
+}
+
+/// The live source, or None (test skipped) when BPF cannot be used here.
+fn live_source() -> Option<LiveSource> {
+    // SAFETY: geteuid has no preconditions.
+    let why = if unsafe { libc::geteuid() } != 0 {
+        "not root (network namespaces and BPF need root)".to_string()
+    } else {
+        let opts = LiveOptions { probes: vec![TCP_SEND, TCP_RECEIVE], ..Default::default() };
+        match LiveSource::open(&opts) {
+            Ok(src) => return Some(src),
+            Err(e) => e.to_string(),
+        }
+    };
+    if required() {
+        panic!("RDTRACE_REQUIRE_BPF=1 but live tracing is unavailable: {why}");
+    }
+    eprintln!("skipping live test: {why}");
+    None
+}
+
+fn run(args: &[&str]) {
+    let out = Command::new(args[0]).args(&args[1..]).output().unwrap_or_else(|e| panic!("{}: {e}", args[0]));
+    assert!(out.status.success(), "{:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
+}
+
+/// Network namespaces that are deleted (with their devices) when dropped,
+/// also when the test fails.
+struct Namespaces {
+    names: Vec<String>,
+}
+
+impl Namespaces {
+    /// Creates `rdt<pid><test><suffix>` for each suffix, with loopback up.
+    fn new(test: &str, suffixes: &[&str]) -> Namespaces {
+        let mut ns = Namespaces { names: Vec::new() };
+        for s in suffixes {
+            let name = format!("rdt{}{test}{s}", std::process::id());
+            run(&["ip", "netns", "add", &name]);
+            ns.names.push(name.clone());
+            run(&["ip", "-n", &name, "link", "set", "lo", "up"]);
+        }
+        ns
+    }
+    fn name(&self, i: usize) -> &str {
+        &self.names[i]
+    }
+    /// Inode of namespace `i`, as records carry it in `hdr.netns`.
+    fn inode(&self, i: usize) -> u32 {
+        std::fs::metadata(format!("/var/run/netns/{}", self.names[i])).unwrap().ino() as u32
+    }
+}
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        for name in &self.names {
+            let _ = Command::new("ip").args(["netns", "del", name]).status();
+        }
+    }
+}
+
+/// A veth pair between two namespaces, each end up with an address when
+/// one is given ("" for a bridge port).
+fn veth(ns_a: &str, dev_a: &str, addr_a: &str, ns_b: &str, dev_b: &str, addr_b: &str) {
+    run(&["ip", "link", "add", dev_a, "netns", ns_a, "type", "veth", "peer", "name", dev_b, "netns", ns_b]);
+    for (ns, dev, addr) in [(ns_a, dev_a, addr_a), (ns_b, dev_b, addr_b)] {
+        if !addr.is_empty() {
+            run(&["ip", "-n", ns, "addr", "add", addr, "dev", dev]);
+        }
+        run(&["ip", "-n", ns, "link", "set", dev, "up"]);
+    }
+}
+
+/// 192.0.2.8/27 and 192.0.2.40/27 are different /27s: route each end's
+/// peer on-link through its device.
+fn route_to(ns: &str, dev: &str, peer: &str) {
+    run(&["ip", "-n", ns, "route", "add", peer, "dev", dev]);
+}
+
+/// Waits until `dev` in `ns` has its real qdisc (linkwatch activates it
+/// asynchronously; until then the device drops what it is given).
+fn wait_ready(ns: &str, dev: &str) {
+    let end = Instant::now() + DEADLINE;
+    while Instant::now() < end {
+        let out = Command::new("ip").args(["-n", ns, "-o", "link", "show", "dev", dev]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !text.contains("qdisc noop") && text.contains("state UP") {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{dev} in {ns} did not come up");
+}
+
+/// Runs `f` on a thread that has entered network namespace `ns`.
+fn in_netns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> std::thread::JoinHandle<T> {
+    let path = format!("/var/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        // SAFETY: a valid namespace fd; affects only this thread.
+        let r = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(r, 0, "setns {path}: {}", std::io::Error::last_os_error());
+        f()
+    })
+}
+
+// ---------------------------------------------------------------- traffic
+
+/// Ports of one finished conversation.
+#[derive(Debug, Clone, Copy)]
+struct Conn {
+    server_port: u16,
+    client_port: u16,
+}
+
+fn timeouts(s: &TcpStream) {
+    s.set_read_timeout(Some(DEADLINE)).unwrap();
+    s.set_write_timeout(Some(DEADLINE)).unwrap();
+}
+
+/// The client sends 20 and then 376 bytes, the server answers 464, the
+/// client closes first. Each step waits for the previous one to arrive, so
+/// every write is its own segment.
+fn conversation(server_ns: &str, client_ns: &str, server_ip: IpAddr) -> Conn {
+    let (port_tx, port_rx) = mpsc::channel::<u16>();
+    let (got_tx, got_rx) = mpsc::channel::<usize>();
+    let server = in_netns(server_ns, move || {
+        let listener = TcpListener::bind(SocketAddr::new(server_ip, 0)).unwrap();
+        port_tx.send(listener.local_addr().unwrap().port()).unwrap();
+        let (mut s, _) = listener.accept().unwrap();
+        timeouts(&s);
+        for n in [20usize, 376] {
+            let mut buf = vec![0u8; n];
+            s.read_exact(&mut buf).unwrap();
+            got_tx.send(n).unwrap();
+        }
+        s.write_all(&[0x5a; 464]).unwrap();
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest).unwrap(); // the client's FIN
+        assert!(rest.is_empty());
+    });
+    let server_port = port_rx.recv_timeout(DEADLINE).expect("server listening");
+    let client = in_netns(client_ns, move || {
+        let mut s = TcpStream::connect_timeout(&SocketAddr::new(server_ip, server_port), DEADLINE).unwrap();
+        timeouts(&s);
+        s.set_nodelay(true).unwrap();
+        let client_port = s.local_addr().unwrap().port();
+        s.write_all(&[1; 20]).unwrap();
+        got_rx.recv_timeout(DEADLINE).unwrap();
+        s.write_all(&[2; 376]).unwrap();
+        got_rx.recv_timeout(DEADLINE).unwrap();
+        let mut reply = vec![0u8; 464];
+        s.read_exact(&mut reply).unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest).unwrap(); // the server's FIN
+        client_port
+    });
+    let client_port = client.join().expect("client thread");
+    server.join().expect("server thread");
+    Conn { server_port, client_port }
+}
+
+// ---------------------------------------------------------------- events
+
+/// Polls `src` (bounded by DEADLINE) until `done` holds for the events kept
+/// by `keep`, then a little longer to catch duplicates.
+fn collect(src: &mut LiveSource, keep: impl Fn(&TcpEvent) -> bool, done: impl Fn(&[TcpEvent]) -> bool) -> Vec<TcpEvent> {
+    let mut events = Vec::new();
+    let end = Instant::now() + DEADLINE;
+    let mut extra_polls = None;
+    while Instant::now() < end && extra_polls != Some(0) {
+        src.poll(Duration::from_millis(50), &mut |b| {
+            let e = TcpEvent::read_from(b).expect("record is a full TcpEvent");
+            if keep(&e) {
+                events.push(e);
+            }
+        })
+        .unwrap();
+        extra_polls = match extra_polls {
+            None if done(&events) => Some(4),
+            Some(n) => Some(n - 1),
+            other => other,
+        };
+    }
+    assert!(done(&events), "expected events did not all arrive:\n{}", dump(&events));
+    events
+}
+
+fn dump(events: &[TcpEvent]) -> String {
+    events
+        .iter()
+        .map(|e| {
+            format!(
+                "{} ns={} {}:{} > {}:{} flags={:#04x} seq={} ack={} len={}\n",
+                if e.hdr.probe == TCP_SEND { "send" } else { "recv" },
+                e.hdr.netns,
+                e.src_ip(),
+                e.sport,
+                e.dst_ip(),
+                e.dport,
+                e.tcp_flags,
+                e.seq,
+                e.ack,
+                e.payload_len()
+            )
+        })
+        .collect()
+}
+
+/// What must be identical in a segment's send and its receive: ports, seq,
+/// ack, flags, ip_plength, tcp_offset, window, ttl, addresses.
+type Wire = (u16, u16, u32, u32, u8, u32, u8, u16, u8, [u8; 16], [u8; 16]);
+
+fn wire(e: &TcpEvent) -> Wire {
+    (e.sport, e.dport, e.seq, e.ack, e.tcp_flags, e.ip_plength, e.tcp_offset, e.window, e.ttl, e.saddr, e.daddr)
+}
+
+/// The events one endpoint (namespace inode, local port) reports, by direction.
+fn view(events: &[TcpEvent], netns: u32, port: u16, probe: u32) -> Vec<TcpEvent> {
+    events.iter().filter(|e| e.hdr.netns == netns && e.lport == port && e.hdr.probe == probe).copied().collect()
+}
+
+/// Checks one direction of a connection (segments sent by one end): the
+/// first is the SYN (or SYN|ACK when `answer`), sequence numbers advance by
+/// exactly what each segment carries, payloads are `data` in order, a FIN
+/// ends it; returns (initial sequence number, sequence number after FIN).
+fn check_direction(sent: &[TcpEvent], answer: bool, data: &[u32]) -> (u32, u32) {
+    let first = sent.first().expect("segments");
+    let syn_flags = if answer { TH_SYN | TH_ACK } else { TH_SYN };
+    assert_eq!(first.tcp_flags, syn_flags, "first segment:\n{}", dump(sent));
+    let isn = first.seq;
+    let mut next = isn;
+    let mut payloads = Vec::new();
+    let mut fins = 0;
+    let mut last_ack = 0u32;
+    for (i, e) in sent.iter().enumerate() {
+        assert_eq!(e.seq, next, "segment {i} seq:\n{}", dump(sent));
+        assert_eq!(e.tcp_flags & TH_RST, 0);
+        if i > 0 {
+            assert_eq!(e.tcp_flags & TH_SYN, 0, "segment {i}: a second SYN:\n{}", dump(sent));
+            assert!(e.tcp_flags & TH_ACK != 0);
+        }
+        if i > 1 || (i == 1 && answer) {
+            assert!(e.ack.wrapping_sub(last_ack) < 1 << 30, "ack went backwards:\n{}", dump(sent));
+        }
+        last_ack = e.ack;
+        let len = e.payload_len();
+        if len > 0 {
+            payloads.push(len);
+        }
+        let fin = (e.tcp_flags & TH_FIN != 0) as u32;
+        fins += fin;
+        next = next.wrapping_add(len + fin + (e.tcp_flags & TH_SYN != 0) as u32);
+    }
+    assert_eq!(payloads, data, "payload sizes:\n{}", dump(sent));
+    assert_eq!(fins, 1, "one FIN:\n{}", dump(sent));
+    (isn, next)
+}
+
+/// Checks a whole conversation from both ends' views.
+fn check_conversation(events: &[TcpEvent], client_ns: u32, server_ns: u32, conn: Conn, client_ip: IpAddr, server_ip: IpAddr) {
+    let c_send = view(events, client_ns, conn.client_port, TCP_SEND);
+    let c_recv = view(events, client_ns, conn.client_port, TCP_RECEIVE);
+    let s_send = view(events, server_ns, conn.server_port, TCP_SEND);
+    let s_recv = view(events, server_ns, conn.server_port, TCP_RECEIVE);
+
+    // Each end receives exactly what the other sent: nothing missing,
+    // nothing reported twice.
+    let w = |v: &[TcpEvent]| v.iter().map(wire).collect::<Vec<_>>();
+    assert_eq!(w(&c_send), w(&s_recv), "client sends vs server receives:\n{}", dump(events));
+    assert_eq!(w(&s_send), w(&c_recv), "server sends vs client receives:\n{}", dump(events));
+
+    let (c_isn, c_end) = check_direction(&c_send, false, &[20, 376]);
+    let (s_isn, s_end) = check_direction(&s_send, true, &[464]);
+    assert_eq!(s_send[0].ack, c_isn.wrapping_add(1), "SYN|ACK acks the SYN");
+    assert_eq!(c_send[1].tcp_flags, TH_ACK, "handshake ACK");
+    assert_eq!(c_send[1].ack, s_isn.wrapping_add(1));
+    assert_eq!(c_send.last().unwrap().ack, s_end, "client's last segment acks the server's FIN");
+    assert_eq!(s_send.last().unwrap().ack, c_end, "server's FIN acks the client's FIN");
+
+    // Handshake order across both ends, as the ring buffer delivered it.
+    let pos = |probe: u32, ns: u32, flags: u8, seq: u32| {
+        events
+            .iter()
+            .position(|e| e.hdr.probe == probe && e.hdr.netns == ns && e.tcp_flags == flags && e.seq == seq)
+            .unwrap_or_else(|| panic!("missing {flags:#x} seq {seq}:\n{}", dump(events)))
+    };
+    let order = [
+        pos(TCP_SEND, client_ns, TH_SYN, c_isn),
+        pos(TCP_RECEIVE, server_ns, TH_SYN, c_isn),
+        pos(TCP_SEND, server_ns, TH_SYN | TH_ACK, s_isn),
+        pos(TCP_RECEIVE, client_ns, TH_SYN | TH_ACK, s_isn),
+        pos(TCP_SEND, client_ns, TH_ACK, c_isn.wrapping_add(1)),
+        pos(TCP_RECEIVE, server_ns, TH_ACK, c_isn.wrapping_add(1)),
+    ];
+    assert!(order.windows(2).all(|p| p[0] < p[1]), "handshake order {order:?}:\n{}", dump(events));
+
+    // Addresses, ports and directions as each end sees them.
+    for e in c_send.iter().chain(&s_recv) {
+        assert_eq!((e.src_ip(), e.dst_ip()), (client_ip, server_ip));
+        assert_eq!((e.sport, e.dport), (conn.client_port, conn.server_port));
+    }
+    for e in s_send.iter().chain(&c_recv) {
+        assert_eq!((e.src_ip(), e.dst_ip()), (server_ip, client_ip));
+        assert_eq!((e.sport, e.dport), (conn.server_port, conn.client_port));
+    }
+    for e in c_send.iter().chain(&s_send) {
+        assert_eq!(e.dir, DIR_SEND);
+        assert_eq!((e.laddr, e.lport, e.raddr, e.rport), (e.saddr, e.sport, e.daddr, e.dport));
+        assert_ne!(e.sk, 0, "a local send has its socket");
+    }
+    for e in c_recv.iter().chain(&s_recv) {
+        assert_eq!(e.dir, DIR_RECEIVE);
+        assert_eq!((e.laddr, e.lport, e.raddr, e.rport), (e.daddr, e.dport, e.saddr, e.sport));
+    }
+    let ver = if server_ip.is_ipv4() { 4 } else { 6 };
+    for e in c_send.iter().chain(&c_recv).chain(&s_send).chain(&s_recv) {
+        assert_eq!(e.ipver, ver);
+        assert!(e.tcp_offset >= 20 && e.ifindex > 0 && e.ttl > 0);
+        assert_eq!(e.reserved, [0; 88]);
+    }
+}
+
+/// True once both ends' last segments (the client's ACK of the server's
+/// FIN, and its receipt) are in.
+fn conversation_done(events: &[TcpEvent], client_ns: u32, server_ns: u32, conn: Conn) -> bool {
+    let fin_from = |probe: u32, ns: u32, port: u16| {
+        events.iter().any(|e| e.hdr.probe == probe && e.hdr.netns == ns && e.lport == port && e.tcp_flags & TH_FIN != 0)
+    };
+    // After the server's FIN reaches the client, the client's final ACK
+    // must reach the server.
+    let server_fin_seen = fin_from(TCP_RECEIVE, client_ns, conn.client_port);
+    let s_recv = view(events, server_ns, conn.server_port, TCP_RECEIVE);
+    let c_send = view(events, client_ns, conn.client_port, TCP_SEND);
+    server_fin_seen
+        && fin_from(TCP_SEND, server_ns, conn.server_port)
+        && c_send.len() == s_recv.len()
+        && c_send.last().is_some_and(|last| {
+            events
+                .iter()
+                .filter(|e| e.hdr.probe == TCP_RECEIVE && e.hdr.netns == client_ns && e.lport == conn.client_port)
+                .all(|r| r.tcp_flags & TH_FIN == 0 || last.ack == r.seq.wrapping_add(1))
+        })
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+// ---------------------------------------------------------------- tests
+
+#[test]
+fn ipv4_over_veth_both_ends() {
+    let Some(mut src) = live_source() else { return };
+    let ns = Namespaces::new("v4", &["s", "c"]);
+    let tag = std::process::id() % 100_000;
+    let (dev_s, dev_c) = (format!("rv{tag}s"), format!("rv{tag}c"));
+    veth(ns.name(0), &dev_s, "192.0.2.8/27", ns.name(1), &dev_c, "192.0.2.40/27");
+    route_to(ns.name(0), &dev_s, "192.0.2.40");
+    route_to(ns.name(1), &dev_c, "192.0.2.8");
+    wait_ready(ns.name(0), &dev_s);
+    wait_ready(ns.name(1), &dev_c);
+    let (s_ino, c_ino) = (ns.inode(0), ns.inode(1));
+
+    let conn = conversation(ns.name(0), ns.name(1), ip("192.0.2.8"));
+    let mine = |e: &TcpEvent| {
+        (e.hdr.netns == s_ino || e.hdr.netns == c_ino)
+            && [e.sport, e.dport].contains(&conn.server_port)
+            && [e.sport, e.dport].contains(&conn.client_port)
+    };
+    let events = collect(&mut src, mine, |ev| conversation_done(ev, c_ino, s_ino, conn));
+    check_conversation(&events, c_ino, s_ino, conn, ip("192.0.2.40"), ip("192.0.2.8"));
+    let if_s: Vec<i32> = events.iter().filter(|e| e.hdr.netns == s_ino).map(|e| e.ifindex).collect();
+    assert!(if_s.windows(2).all(|w| w[0] == w[1]), "one interface on the server side");
+    assert!(src.drops().iter().all(|&(_, n)| n == 0), "no drops: {:?}", src.drops());
+}
+
+/// On loopback each segment is one send and one receive in the same
+/// namespace, the send first.
+#[test]
+fn ipv6_on_loopback() {
+    let Some(mut src) = live_source() else { return };
+    let ns = Namespaces::new("v6", &["l"]);
+    let ino = ns.inode(0);
+    let lo = ip("::1");
+    let conn = conversation(ns.name(0), ns.name(0), lo);
+    let mine = |e: &TcpEvent| {
+        e.hdr.netns == ino
+            && [e.sport, e.dport].contains(&conn.server_port)
+            && [e.sport, e.dport].contains(&conn.client_port)
+    };
+    let events = collect(&mut src, mine, |ev| conversation_done(ev, ino, ino, conn));
+    check_conversation(&events, ino, ino, conn, lo, lo);
+    // Every send comes before its own receive.
+    for (i, s) in events.iter().enumerate().filter(|(_, e)| e.hdr.probe == TCP_SEND) {
+        assert!(
+            events[i + 1..].iter().any(|r| r.hdr.probe == TCP_RECEIVE && wire(r) == wire(s)),
+            "send without a later receive:\n{}",
+            dump(&events)
+        );
+    }
+}
+
+/// A SYN to a port nobody listens on is answered by RST|ACK, seen as sent
+/// by the refusing end (IPv6 on loopback: the RST has no socket) and as
+/// received by the client; over veth for IPv4.
+#[test]
+fn closed_port_is_refused_with_rst() {
+    let Some(mut src) = live_source() else { return };
+    let ns = Namespaces::new("rst", &["s", "c"]);
+    let tag = std::process::id() % 100_000;
+    let (dev_s, dev_c) = (format!("rr{tag}s"), format!("rr{tag}c"));
+    veth(ns.name(0), &dev_s, "192.0.2.8/27", ns.name(1), &dev_c, "192.0.2.40/27");
+    route_to(ns.name(0), &dev_s, "192.0.2.40");
+    route_to(ns.name(1), &dev_c, "192.0.2.8");
+    wait_ready(ns.name(0), &dev_s);
+    wait_ready(ns.name(1), &dev_c);
+    let (s_ino, c_ino) = (ns.inode(0), ns.inode(1));
+
+    for (server, client_ns, server_ns) in
+        [(ip("192.0.2.8"), ns.name(1), s_ino), (ip("::1"), ns.name(0), s_ino)]
+    {
+        // A port that was just free: bind, note, close.
+        let port = in_netns(ns.name(0), move || TcpListener::bind(SocketAddr::new(server, 0)).unwrap().local_addr().unwrap().port())
+            .join()
+            .unwrap();
+        let refused = in_netns(client_ns, move || TcpStream::connect_timeout(&SocketAddr::new(server, port), DEADLINE))
+            .join()
+            .unwrap();
+        let err = refused.expect_err("connection to a closed port");
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+
+        let client_ino = if client_ns == ns.name(1) { c_ino } else { s_ino };
+        let mine = |e: &TcpEvent| (e.hdr.netns == s_ino || e.hdr.netns == c_ino) && (e.sport == port || e.dport == port);
+        let is = |e: &TcpEvent, probe: u32, ino: u32, flags: u8| e.hdr.probe == probe && e.hdr.netns == ino && e.tcp_flags == flags;
+        let events = collect(&mut src, mine, |ev| ev.iter().any(|e| is(e, TCP_RECEIVE, client_ino, TH_RST | TH_ACK)));
+        let find = |probe: u32, ino: u32, flags: u8| {
+            events
+                .iter()
+                .position(|e| is(e, probe, ino, flags))
+                .unwrap_or_else(|| panic!("{server}: missing {flags:#x}:\n{}", dump(&events)))
+        };
+        let steps = [
+            find(TCP_SEND, client_ino, TH_SYN),
+            find(TCP_RECEIVE, server_ns, TH_SYN),
+            find(TCP_SEND, server_ns, TH_RST | TH_ACK),
+            find(TCP_RECEIVE, client_ino, TH_RST | TH_ACK),
+        ];
+        assert!(steps.windows(2).all(|w| w[0] < w[1]), "{server}: order {steps:?}:\n{}", dump(&events));
+        let syn = events[steps[0]];
+        let rst = events[steps[2]];
+        assert_eq!((rst.seq, rst.ack), (0, syn.seq.wrapping_add(1)));
+        assert_eq!((rst.sport, rst.dport, rst.src_ip()), (port, syn.sport, server));
+        let sends = events.iter().filter(|e| e.hdr.probe == TCP_SEND).count();
+        let recvs = events.iter().filter(|e| e.hdr.probe == TCP_RECEIVE).count();
+        assert_eq!((sends, recvs), (2, 2), "{server}: exactly SYN and RST|ACK each way:\n{}", dump(&events));
+    }
+}
+
+/// Two namespaces joined through a bridge in a third: every segment is
+/// reported once as sent and once as received; nothing from the bridge's
+/// namespace (port receives and forwarded sends).
+#[test]
+fn bridged_segments_are_not_duplicated() {
+    let Some(mut src) = live_source() else { return };
+    let ns = Namespaces::new("br", &["s", "c", "b"]);
+    let tag = std::process::id() % 100_000;
+    let bridge = ns.name(2);
+    run(&["ip", "-n", bridge, "link", "add", "br0", "type", "bridge", "forward_delay", "0", "stp_state", "0"]);
+    run(&["ip", "-n", bridge, "link", "set", "br0", "up"]);
+    let (dev_s, port_s, dev_c, port_c) =
+        (format!("rb{tag}s"), format!("rb{tag}p"), format!("rb{tag}c"), format!("rb{tag}q"));
+    veth(ns.name(0), &dev_s, "192.0.2.8/27", bridge, &port_s, "");
+    veth(ns.name(1), &dev_c, "192.0.2.40/27", bridge, &port_c, "");
+    route_to(ns.name(0), &dev_s, "192.0.2.40");
+    route_to(ns.name(1), &dev_c, "192.0.2.8");
+    run(&["ip", "-n", bridge, "link", "set", &port_s, "master", "br0"]);
+    run(&["ip", "-n", bridge, "link", "set", &port_c, "master", "br0"]);
+    for (n, d) in [(ns.name(0), &dev_s), (ns.name(1), &dev_c), (bridge, &port_s), (bridge, &port_c)] {
+        wait_ready(n, d);
+    }
+    let (s_ino, c_ino, b_ino) = (ns.inode(0), ns.inode(1), ns.inode(2));
+
+    let conn = conversation(ns.name(0), ns.name(1), ip("192.0.2.8"));
+    let mine = |e: &TcpEvent| {
+        [s_ino, c_ino, b_ino].contains(&e.hdr.netns)
+            && [e.sport, e.dport].contains(&conn.server_port)
+            && [e.sport, e.dport].contains(&conn.client_port)
+    };
+    let events = collect(&mut src, mine, |ev| conversation_done(ev, c_ino, s_ino, conn));
+    assert!(events.iter().all(|e| e.hdr.netns != b_ino), "bridge namespace reported:\n{}", dump(&events));
+    check_conversation(&events, c_ino, s_ino, conn, ip("192.0.2.40"), ip("192.0.2.8"));
+}
+
+/// Dropping the source detaches its programs.
+#[test]
+fn programs_are_unloaded_on_drop() {
+    let Some(src) = live_source() else { return };
+    let ids = src.program_ids();
+    assert_eq!(ids.len(), 2, "one program per enabled probe");
+    let loaded = |id: u32| {
+        // SAFETY: plain syscall with an attr union sized for BPF_PROG_GET_FD_BY_ID.
+        let mut attr = [0u32; 4];
+        attr[0] = id;
+        let fd = unsafe { libc::syscall(libc::SYS_bpf, 13 /* BPF_PROG_GET_FD_BY_ID */, attr.as_mut_ptr(), 16) };
+        if fd >= 0 {
+            unsafe { libc::close(fd as i32) };
+        }
+        fd >= 0
+    };
+    assert!(ids.iter().all(|&id| loaded(id)));
+    drop(src);
+    // The kernel releases links and programs from deferred work.
+    let end = Instant::now() + DEADLINE;
+    while ids.iter().any(|&id| loaded(id)) && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(ids.iter().all(|&id| !loaded(id)), "programs still loaded after drop");
+}
