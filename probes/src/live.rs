@@ -312,16 +312,7 @@ fn load_error(what: &str, e: &EbpfError) -> ProbeError {
 
 fn program_error(hook: &str, e: &ProgramError) -> ProbeError {
     if let ProgramError::LoadError { io_error, verifier_log } = e {
-        let log = verifier_log.to_string();
-        let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
-        if lines.is_empty() && matches!(io_error.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES)) {
-            return ProbeError::new(ProbeErrorKind::Permission, permission_message(&format!("loading {hook}")));
-        }
-        let tail = lines[lines.len().saturating_sub(VERIFIER_TAIL)..].join("\n");
-        return ProbeError::new(
-            ProbeErrorKind::Verifier,
-            format!("the kernel's BPF verifier rejected the program for {hook} ({io_error}); verifier log (last lines):\n{tail}"),
-        );
+        return rejected(hook, io_error, &verifier_log.to_string());
     }
     match os_error(e) {
         Some(libc::EPERM) | Some(libc::EACCES) => {
@@ -329,6 +320,20 @@ fn program_error(hook: &str, e: &ProgramError) -> ProbeError {
         }
         _ => ProbeError::new(ProbeErrorKind::Attach, format!("cannot attach to {hook}: {}", chain(e))),
     }
+}
+
+/// BPF_PROG_LOAD failed: a verifier rejection (with its log's last lines),
+/// or missing privileges when the kernel gave no log.
+fn rejected(hook: &str, io_error: &std::io::Error, log: &str) -> ProbeError {
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() && matches!(io_error.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES)) {
+        return ProbeError::new(ProbeErrorKind::Permission, permission_message(&format!("loading {hook}")));
+    }
+    let tail = lines[lines.len().saturating_sub(VERIFIER_TAIL)..].join("\n");
+    ProbeError::new(
+        ProbeErrorKind::Verifier,
+        format!("the kernel's BPF verifier rejected the program for {hook} ({io_error}); verifier log (last lines):\n{tail}"),
+    )
 }
 
 fn io_err(what: &str, e: impl std::fmt::Display) -> ProbeError {
@@ -362,6 +367,19 @@ mod tests {
         let mut n = 0;
         assert_eq!(src.poll(Duration::from_millis(1), &mut |_| n += 1).unwrap(), Poll::More);
         assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn verifier_rejections_show_the_log_tail() {
+        let log: String = (1..=40).map(|i| format!("line {i}\n")).collect();
+        let e = rejected("tp_btf/net_dev_queue", &std::io::Error::from_raw_os_error(libc::EACCES), &log);
+        assert_eq!(e.kind, ProbeErrorKind::Verifier);
+        assert!(e.message.contains("tp_btf/net_dev_queue"), "{e}");
+        assert!(e.message.ends_with("line 40"), "{e}");
+        assert!(e.message.contains("line 16\n") && !e.message.contains("line 15\n"), "{e}");
+        let e = rejected("raw_tp/x", &std::io::Error::from_raw_os_error(libc::EPERM), "");
+        assert_eq!(e.kind, ProbeErrorKind::Permission);
+        assert!(e.message.contains("root"), "{e}");
     }
 
     #[test]
