@@ -17,9 +17,10 @@ struct DParser;
 /// Parses a whole D script. Errors carry spans but no source text; callers
 /// attach it with [`Diagnostics::with_source`] (as [`crate::compile`] does).
 pub fn parse(src: &str) -> Result<Script, Diagnostics> {
+    check_nesting(src)?;
     let mut pairs = DParser::parse(Rule::script, src).map_err(|e| syntax_error(e, src))?;
     let script = pairs.next().expect("the script rule always produces one pair");
-    let mut b = Builder { errors: Vec::new() };
+    let mut b = Builder { errors: Vec::new(), depth: 0 };
     let span = span_of(&script);
     let mut items = Vec::new();
     for p in script.into_inner() {
@@ -152,10 +153,52 @@ fn pratt() -> &'static PrattParser<Rule> {
     })
 }
 
+/// Deepest bracket nesting accepted; beyond it pest's recursion (and ours)
+/// could exhaust the stack. Real scripts nest a handful of levels.
+const MAX_BRACKETS: usize = 100;
+/// Bound on the depth of an expression tree (operators along one path), so
+/// that checking and dropping it cannot exhaust the stack.
+const MAX_EXPR_DEPTH: usize = 400;
+
+/// Refuses bracket nesting deeper than [`MAX_BRACKETS`] before pest runs.
+/// Brackets inside strings, character constants and comments do not count.
+fn check_nesting(src: &str) -> Result<(), Diagnostics> {
+    let b = src.as_bytes();
+    let (mut i, mut depth) = (0, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = src[i + 2..].find("*/").map_or(b.len(), |e| i + 2 + e + 2);
+                continue;
+            }
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != q && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_BRACKETS {
+                    let d = Diagnostic::new(format!("nesting deeper than {MAX_BRACKETS} levels is not supported"), Span::new(i, i + 1))
+                        .with_label("too deep");
+                    return Err(Diagnostics::one(d));
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
 /// Carries errors found while building (bad escapes, bad integers) so that
 /// all of them are reported, not just the first.
 struct Builder {
     errors: Vec<Diagnostic>,
+    /// Expression tree depth of the operands being built (see MAX_EXPR_DEPTH).
+    depth: usize,
 }
 
 impl Builder {
@@ -303,13 +346,23 @@ impl Builder {
     }
 
     fn assign_expr(&mut self, p: Pair<Rule>) -> Expr {
-        // The Pratt closures need `&mut self`; a RefCell-free way is to run
-        // them over a local builder and merge its errors back.
-        let cell = std::cell::RefCell::new(Builder { errors: Vec::new() });
+        let span = span_of(&p);
+        let inner = p.into_inner();
+        // A chain of n operators can build a tree n deep; unary operands add
+        // their prefix/postfix counts (measured in `unary`).
+        let cost = inner.len();
+        if self.depth + cost > MAX_EXPR_DEPTH {
+            self.err(Diagnostic::new("expression is too deeply nested or too long", span)
+                .with_help("split it with temporary variables (this->x)"));
+            return Expr { kind: ExprKind::Int { value: 0, suffix: IntSuffix { unsigned: false, long: 0 }, text: "0".into() }, span };
+        }
+        // The Pratt closures need mutable access to the builder; they run
+        // over a nested builder whose errors are merged back.
+        let cell = std::cell::RefCell::new(Builder { errors: Vec::new(), depth: self.depth + cost });
         let e = pratt()
             .map_primary(|u| cell.borrow_mut().unary(u))
             .map_infix(|lhs, op, rhs| cell.borrow_mut().infix(lhs, op, rhs))
-            .parse(p.into_inner());
+            .parse(inner);
         self.errors.extend(cell.into_inner().errors);
         e
     }
@@ -365,8 +418,23 @@ impl Builder {
 
     /// `prefix* primary postfix*`: postfix operators bind tighter than prefix.
     fn unary(&mut self, p: Pair<Rule>) -> Expr {
+        let span = span_of(&p);
+        let inner = p.into_inner();
+        if self.depth + inner.len() > MAX_EXPR_DEPTH {
+            self.err(Diagnostic::new("expression is too deeply nested or too long", span)
+                .with_help("split it with temporary variables (this->x)"));
+            return Expr { kind: ExprKind::Int { value: 0, suffix: IntSuffix { unsigned: false, long: 0 }, text: "0".into() }, span };
+        }
+        let saved = self.depth;
+        self.depth += inner.len();
+        let e = self.unary_inner(inner);
+        self.depth = saved;
+        e
+    }
+
+    fn unary_inner(&mut self, inner: Pairs<Rule>) -> Expr {
         let mut prefixes = Vec::new();
-        let mut it = p.into_inner().peekable();
+        let mut it = inner.peekable();
         while let Some(c) = it.peek() {
             if is_primary(c.as_rule()) {
                 break;
