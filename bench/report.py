@@ -217,10 +217,11 @@ def compile_(rep):
         ["**difference (200-line script)**", fmt(diff, 2, " ms"), "", "< 5 ms",
          rep.verdict("compile < 5 ms", None if diff is None else diff < 5)],
     ]
-    bench = g("cargo_bench_parse_check_us").get(0)
-    if bench is not None:
-        rows.append(["`cargo bench -p rdtrace-lang --bench parse_check` (parse + check, in process)",
-                     fmt(bench / 1000, 3, " ms"), "", "", ""])
+    for metric, what in (("bench_parse_check_us", "parse + check"), ("bench_parse_check_jit_us", "parse + check + JIT")):
+        v = g(metric).get(0)
+        if v is not None:
+            rows.append([f"in process, {what} (`cargo bench -p rdtrace-runtime --bench compile`)",
+                         fmt(v / 1000, 3, " ms"), "", "", ""])
     rep.table(rows)
 
 

@@ -316,21 +316,23 @@ section_startup() {
 section_compile() {
   D=$OUT/compile; mkdir -p "$D"
   local script=$BENCH/scripts/200lines.d i
-  if ! "$RDTRACE" -e -s "$script" > "$D/check.out" 2>&1; then
-    log "rdtrace -e -s $script fails (see $D/check.out); skipping the compile section"
-    return
+  if "$RDTRACE" -e -s "$script" > "$D/check.out" 2>&1; then
+    log "5. compile: $COMPILE_RUNS interleaved runs each"
+    for ((i = 1; i <= COMPILE_RUNS; i++)); do
+      record compile script_ms "$i" "$($MEASURE wall -- "$RDTRACE" -e -s "$script" 2>> "$LOG")"
+      record compile empty_ms "$i" "$($MEASURE wall -- "$RDTRACE" -e -n 'BEGIN{}' 2>> "$LOG")"
+    done
+  else
+    log "rdtrace -e -s $script fails (see $D/check.out); no command-line compile times"
   fi
-  log "5. compile: $COMPILE_RUNS interleaved runs each"
-  for ((i = 1; i <= COMPILE_RUNS; i++)); do
-    record compile script_ms "$i" "$($MEASURE wall -- "$RDTRACE" -e -s "$script" 2>> "$LOG")"
-    record compile empty_ms "$i" "$($MEASURE wall -- "$RDTRACE" -e -n 'BEGIN{}' 2>> "$LOG")"
-  done
-  if [ -f "$REPO/lang/benches/parse_check.rs" ]; then
-    log "5. cargo bench -p rdtrace-lang --bench parse_check"
-    (cd "$REPO" && cargo bench -p rdtrace-lang --bench parse_check) > "$D/cargo_bench.out" 2>> "$LOG" ||
-      log "cargo bench failed (see $LOG)"
-    record compile cargo_bench_parse_check_us 0 \
-      "$(grep -oE 'median [0-9.]+ us' "$D/cargo_bench.out" | awk '{print $2}' | tail -n 1)"
+  # The same script in process, without process start-up: parse + check, and
+  # parse + check + JIT (runtime/benches/compile.rs, the bench profile).
+  log "5. cargo bench -p rdtrace-runtime --bench compile"
+  if (cd "$REPO" && cargo bench -p rdtrace-runtime --bench compile) > "$D/cargo_bench.out" 2>> "$LOG"; then
+    record compile bench_parse_check_us 0 "$(awk '$1 == "parse_check:" {print $3}' "$D/cargo_bench.out")"
+    record compile bench_parse_check_jit_us 0 "$(awk '$1 == "parse_check_jit:" {print $3}' "$D/cargo_bench.out")"
+  else
+    log "cargo bench failed (see $LOG)"
   fi
 }
 
