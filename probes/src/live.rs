@@ -40,6 +40,14 @@ impl Default for LiveOptions {
     }
 }
 
+/// Inode of this process's network namespace, for `-x netns=self`.
+pub fn current_netns() -> Result<u32, ProbeError> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self/ns/net")
+        .map(|m| m.ino() as u32)
+        .map_err(|e| ProbeError::new(ProbeErrorKind::Io, format!("/proc/self/ns/net: {e}")))
+}
+
 /// One kernel program: which probe it serves and where it hooks.
 struct Hook {
     probe: u32,
@@ -380,6 +388,11 @@ mod tests {
         let e = rejected("raw_tp/x", &std::io::Error::from_raw_os_error(libc::EPERM), "");
         assert_eq!(e.kind, ProbeErrorKind::Permission);
         assert!(e.message.contains("root"), "{e}");
+    }
+
+    #[test]
+    fn current_netns_is_an_inode() {
+        assert!(current_netns().unwrap() > 0);
     }
 
     #[test]
