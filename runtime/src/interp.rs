@@ -8,6 +8,7 @@ use rdtrace_lang::typed::{Builtin, Expr, ExprKind, Func, LogicalOp, Place, Probe
 use rdtrace_lang::types::{IntType, Type};
 use rdtrace_probes::event::EventHeader;
 
+use crate::aggs::Aggregations;
 use crate::arith::{self, is_comparison, usual_unsigned};
 use crate::error::RuntimeError;
 use crate::firing::{self, ClauseOutcome, ClauseRunner, DriverInfo, Fault, FaultKind, FireContext, FireResult, RuntimeOptions};
@@ -68,6 +69,7 @@ struct InterpState {
     /// 1-based index of the statement being run; 0 in the predicate.
     action: u32,
     exit: Option<i32>,
+    aggs: Aggregations,
 }
 
 type Eval<T> = Result<T, FaultKind>;
@@ -97,6 +99,7 @@ impl Interpreter {
                 saved_probe: 0,
                 action: 0,
                 exit: None,
+                aggs: Aggregations::new(&program.aggs)?,
             },
             buf: Vec::new(),
         })
@@ -109,6 +112,10 @@ impl Interpreter {
 
     pub fn take_dynvar_drops(&mut self) -> u64 {
         self.st.dynvars.take_drops()
+    }
+
+    pub fn print_aggregations(&mut self, out: &mut Vec<u8>) {
+        self.st.aggs.print_unprinted(out);
     }
 }
 
@@ -266,8 +273,28 @@ impl Evaluator<'_, '_> {
                     let v = self.expr(status)?.int();
                     self.st.exit = Some(v as i32);
                 }
+Stmt::AggUpdate { agg, keys, args, .. } => {
+                    let kv = keys.iter().map(|k| self.expr(k)).collect::<Eval<Vec<_>>>()?;
+                    let vals = args.iter().map(|a| Ok(self.expr(a)?.int())).collect::<Eval<Vec<_>>>()?;
+                    let k = self.key_refs(&kv);
+                    self.st.aggs.update(*agg, &k, vals.first().copied().unwrap_or(0), vals.get(1).copied().unwrap_or(1));
+                }
+                Stmt::Printa { format, aggs, .. } => {
+                    if let Some(agg) = aggs.first() {
+                        self.st.aggs.printa(*agg, format.as_ref(), self.out).map_err(|_| FaultKind::BadPrintf)?;
+                    }
+                }
+                Stmt::Clear { agg, .. } => self.st.aggs.clear(*agg),
+                Stmt::Trunc { agg, keep, .. } => {
+                    let n = keep.as_ref().map(|e| self.expr(e)).transpose()?.map(|v| v.int());
+                    self.st.aggs.trunc(*agg, n)
+                }
+                Stmt::Normalize { agg, factor, .. } => {
+                    let n = factor.as_ref().map(|e| self.expr(e)).transpose()?.map(|v| v.int());
+                    self.st.aggs.normalize(*agg, n)
+                }
                 // Refused by Interpreter::new (through the compiler's checks).
-                _ => {}
+                Stmt::System { .. } | Stmt::Raise { .. } | Stmt::Stop { .. } => {}
             }
         }
         Ok(())

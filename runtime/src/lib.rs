@@ -1,6 +1,7 @@
 //! rdtrace-runtime: JIT-compiled D clauses (cranelift), the D value model,
 //! DTrace's printf, variables, and the consumer loop.
 
+pub(crate) mod aggs;
 pub mod arith;
 pub mod compile;
 pub mod error;

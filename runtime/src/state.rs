@@ -115,7 +115,7 @@ impl Hash for AssocKey {
 }
 
 impl KeyPart {
-    fn as_ref(&self) -> KeyRef<'_> {
+    pub fn as_ref(&self) -> KeyRef<'_> {
         match self {
             KeyPart::Int(v) => KeyRef::Int(*v),
             KeyPart::Str(s) => KeyRef::Str(s),
@@ -148,6 +148,52 @@ impl Equivalent<AssocKey> for AssocKeyRef<'_> {
         self.assoc == key.assoc
             && self.parts.len() == key.parts.len()
             && self.parts.iter().zip(key.parts.iter()).all(|(a, b)| match (a, b) {
+                (KeyRef::Int(x), KeyPart::Int(y)) => x == y,
+                (KeyRef::Str(x), KeyPart::Str(y)) => *x == &y[..],
+                _ => false,
+            })
+    }
+}
+
+/// An owned tuple key (aggregations), hashed like [`KeySlice`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Key(pub Box<[KeyPart]>);
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        for p in self.0.iter() {
+            hash_part(p.as_ref(), h);
+        }
+    }
+}
+
+impl Key {
+    pub fn from_refs(parts: &[KeyRef<'_>]) -> Key {
+        Key(parts
+            .iter()
+            .map(|p| match p {
+                KeyRef::Int(v) => KeyPart::Int(*v),
+                KeyRef::Str(s) => KeyPart::Str((*s).into()),
+            })
+            .collect())
+    }
+}
+
+/// A borrowed tuple key, to look up a [`Key`] without allocating.
+pub(crate) struct KeySlice<'a>(pub &'a [KeyRef<'a>]);
+
+impl Hash for KeySlice<'_> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        for p in self.0 {
+            hash_part(*p, h);
+        }
+    }
+}
+
+impl Equivalent<Key> for KeySlice<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        self.0.len() == key.0.len()
+            && self.0.iter().zip(key.0.iter()).all(|(a, b)| match (a, b) {
                 (KeyRef::Int(x), KeyPart::Int(y)) => x == y,
                 (KeyRef::Str(x), KeyPart::Str(y)) => *x == &y[..],
                 _ => false,

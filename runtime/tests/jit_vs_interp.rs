@@ -161,7 +161,20 @@ fn stmts() -> impl Strategy<Value = Stmt> {
             els: vec![printf("else %s\n", vec![b])],
             span: Default::default(),
         }),
-        int.prop_map(|i| Stmt::Exit { status: bin(BinOp::BitAnd, false, i, i64c(0xff), i64t()), span: Default::default() }),
+        int.clone().prop_map(|i| Stmt::Exit { status: bin(BinOp::BitAnd, false, i, i64c(0xff), i64t()), span: Default::default() }),
+        (int.clone(), int.clone()).prop_map(|(k, v)| Stmt::AggUpdate { agg: 0, keys: vec![k], args: vec![v], span: Default::default() }),
+        (strs.clone(), int.clone()).prop_map(|(k, v)| Stmt::AggUpdate { agg: 1, keys: vec![k], args: vec![v], span: Default::default() }),
+        int.clone().prop_map(|v| Stmt::AggUpdate { agg: 2, keys: vec![], args: vec![v], span: Default::default() }),
+        (int.clone(), int).prop_map(|(v, w)| Stmt::AggUpdate { agg: 3, keys: vec![], args: vec![v, w], span: Default::default() }),
+        (0usize..4).prop_map(|a| Stmt::Printa { format: None, aggs: vec![a], span: Default::default() }),
+        Just(Stmt::Printa {
+            format: Some(rdtrace_lang::format::parse(b"%s=%@d;").unwrap()),
+            aggs: vec![1],
+            span: Default::default()
+        }),
+        (0usize..4, prop::option::of(-3i64..3)).prop_map(|(a, n)| Stmt::Trunc { agg: a, keep: n.map(i64c), span: Default::default() }),
+        (0usize..4).prop_map(|a| Stmt::Clear { agg: a, span: Default::default() }),
+        (0usize..2, prop::option::of(0i64..4)).prop_map(|(a, n)| Stmt::Normalize { agg: a, factor: n.map(i64c), span: Default::default() }),
     ]
 }
 
@@ -184,6 +197,12 @@ fn build(cls: Vec<(Option<Expr>, Vec<Stmt>)>, error_clause: Option<Vec<Stmt>>) -
     p.this_vars = vec![var("ti", i64t()), var("ts", Type::String)];
     p.self_vars = vec![var("si", i64t()), var("ss", Type::String)];
     p.assocs = vec![AssocDecl { name: "a".into(), keys: vec![i64t()], value: i64t() }];
+    p.aggs = vec![
+        AggDecl { name: "c".into(), keys: vec![Type::Int(IntType::INT)], func: AggFunc::Avg },
+        AggDecl { name: "s".into(), keys: vec![Type::String], func: AggFunc::Sum },
+        AggDecl { name: "q".into(), keys: vec![], func: AggFunc::Quantize },
+        AggDecl { name: "l".into(), keys: vec![], func: AggFunc::Lquantize { low: -10, high: 50, step: 7 } },
+    ];
     p
 }
 
@@ -221,5 +240,9 @@ proptest! {
             let b = fire_interp(&mut i, 0, r);
             prop_assert_eq!(a, b);
         }
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        j.print_aggregations(&mut a);
+        i.print_aggregations(&mut b);
+        prop_assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
     }
 }

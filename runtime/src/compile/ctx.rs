@@ -6,6 +6,7 @@ use rdtrace_lang::format::Format;
 use rdtrace_lang::types::IntType;
 
 use super::scratch::Scratch;
+use crate::aggs::Aggregations;
 use crate::state::{DynVars, VarArea};
 
 #[repr(C)]
@@ -62,6 +63,11 @@ pub(crate) struct Runtime {
     /// Per associative array: which key parts are strings.
     pub assoc_key_is_str: Vec<Vec<bool>>,
     pub rand: u64,
+    pub aggs: Aggregations,
+    /// Per aggregation: which key parts are strings.
+    pub agg_key_is_str: Vec<Vec<bool>>,
+    /// printa statements: optional format and the aggregation printed.
+    pub printa_sites: Vec<(Option<Format>, usize)>,
     /// Reusable buffer for building derived strings.
     pub tmp: Vec<u8>,
 }

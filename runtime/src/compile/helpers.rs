@@ -268,3 +268,30 @@ pub(crate) extern "C" fn rt_inet_ntoa(ctx: *mut FiringCtx, v: i64) -> i64 {
 pub(crate) extern "C" fn rt_rand(ctx: *mut FiringCtx) -> i64 {
     next_rand(&mut rt(ctx).rand)
 }
+
+pub(crate) extern "C" fn rt_agg_update(ctx: *mut FiringCtx, agg: i64, keys: *const i64, value: i64, incr: i64) {
+    let rt = rt(ctx);
+    let agg = agg as usize;
+    let aggs = &mut rt.aggs;
+    with_key(&rt.agg_key_is_str[agg], rt.strsize, keys, |k| aggs.update(agg, k, value, incr));
+}
+
+/// Returns nonzero when the printf engine refused a printa format.
+pub(crate) extern "C" fn rt_printa(ctx: *mut FiringCtx, site: i64) -> i64 {
+    let rt = rt(ctx);
+    let Some((format, agg)) = rt.printa_sites.get(site as usize) else { return 1 };
+    // SAFETY: `out` points at the clause buffer for the duration of the clause.
+    let out = unsafe { &mut *rt.out };
+    rt.aggs.printa(*agg, format.as_ref(), out).is_err() as i64
+}
+
+/// clear (op 0), trunc (op 1) and normalize (op 2) of an aggregation.
+pub(crate) extern "C" fn rt_agg_op(ctx: *mut FiringCtx, agg: i64, op: i64, n: i64, has_n: i64) {
+    let rt = rt(ctx);
+    let n = (has_n != 0).then_some(n);
+    match op {
+        0 => rt.aggs.clear(agg as usize),
+        1 => rt.aggs.trunc(agg as usize, n),
+        _ => rt.aggs.normalize(agg as usize, n),
+    }
+}

@@ -23,6 +23,7 @@ use self::ctx::{FiringCtx, Runtime};
 use self::gen::{Env, FnGen, STATUS_DONE, STATUS_SKIPPED};
 use self::interned::Interned;
 use self::scratch::Scratch;
+use crate::aggs::Aggregations;
 use crate::error::RuntimeError;
 use crate::firing::{self, ClauseOutcome, ClauseRunner, DriverInfo, Fault, FaultKind, FireContext, FireResult, RuntimeOptions};
 use crate::state::{DynVars, VarArea, RAND_SEED};
@@ -66,6 +67,7 @@ impl CompiledProgram {
             program,
             interned: Interned::default(),
             sites: Vec::new(),
+            printa_sites: Vec::new(),
             call_conv: module.isa().default_call_conv(),
             target_pid: opts.target_pid,
             record_end: std::mem::size_of::<EventHeader>(),
@@ -135,6 +137,9 @@ impl CompiledProgram {
             assoc_key_is_str: program.assocs.iter().map(|a| a.keys.iter().map(|k| k.is_string()).collect()).collect(),
             rand: RAND_SEED,
             tmp: Vec::new(),
+            aggs: Aggregations::new(&program.aggs)?,
+            agg_key_is_str: program.aggs.iter().map(|a| a.keys.iter().map(|k| k.is_string()).collect()).collect(),
+            printa_sites: std::mem::take(&mut env.printa_sites),
         };
         let mut ctx = Box::new(FiringCtx {
             this_slots: std::ptr::null_mut(),
@@ -183,10 +188,11 @@ impl CompiledProgram {
         self.ctx.rt.dynvars.take_drops()
     }
 
-    /// Prints the aggregations not yet printed, as dtrace does at exit.
-    /// Programs with aggregations are refused by [`CompiledProgram::new`]
-    /// for now, so there is never anything to print.
-    pub fn print_aggregations(&mut self, _out: &mut Vec<u8>) {}
+    /// Prints every aggregation not printed by `printa()`, sorted by value,
+    /// as dtrace does at exit.
+    pub fn print_aggregations(&mut self, out: &mut Vec<u8>) {
+        self.ctx.rt.aggs.print_unprinted(out);
+    }
 }
 
 impl Drop for CompiledProgram {

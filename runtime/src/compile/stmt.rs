@@ -2,7 +2,7 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder};
-use rdtrace_lang::typed::{Clause, Stmt};
+use rdtrace_lang::typed::{AggFunc, Clause, Expr, Stmt};
 
 use super::ctx::{ArgKind, PrintfSite};
 use super::expr::int_type;
@@ -84,13 +84,61 @@ impl FnGen<'_, '_, '_> {
                 let v = self.expr(status)?;
                 self.call(h::rt_exit as *const u8, &[ctx, v], false);
             }
-            Stmt::AggUpdate { .. } | Stmt::Printa { .. } | Stmt::Clear { .. } | Stmt::Trunc { .. } | Stmt::Normalize { .. } => {
-                return Err(RuntimeError::NotImplemented("aggregations (@, printa, clear, trunc, normalize)".into()))
+            Stmt::AggUpdate { agg, keys, args, .. } => {
+                let decl = self.env.program.aggs.get(*agg).ok_or_else(|| RuntimeError::Invalid("aggregation index out of range".into()))?;
+                if keys.len() != decl.keys.len() || keys.len() > h::MAX_KEYS {
+                    return Err(RuntimeError::NotImplemented(format!("aggregation @{} with {} keys (at most {})", decl.name, keys.len(), h::MAX_KEYS)));
+                }
+                let kv = keys.iter().map(|k| self.expr(k)).collect::<R<Vec<_>>>()?;
+                let vals = args.iter().map(|a| self.expr(a)).collect::<R<Vec<_>>>()?;
+                let karr = self.spill(&kv);
+                let value = match vals.first() {
+                    Some(v) => *v,
+                    None => self.iconst(0),
+                };
+                let incr = match vals.get(1) {
+                    Some(v) => *v,
+                    None => self.iconst(1),
+                };
+                let a = self.iconst(*agg as i64);
+                self.call(h::rt_agg_update as *const u8, &[ctx, a, karr, value, incr], false);
             }
+            Stmt::Printa { format, aggs, .. } => {
+                let [agg] = aggs[..] else {
+                    return Err(RuntimeError::NotImplemented("printa() of several aggregations at once".into()));
+                };
+                let decl = self.env.program.aggs.get(agg).ok_or_else(|| RuntimeError::Invalid("aggregation index out of range".into()))?;
+                let dist = matches!(decl.func, AggFunc::Quantize | AggFunc::Lquantize { .. } | AggFunc::Llquantize { .. });
+                if format.is_some() && dist {
+                    return Err(RuntimeError::NotImplemented(format!("printa() with a format of the distribution @{}", decl.name)));
+                }
+                let site = self.env.printa_sites.len();
+                self.env.printa_sites.push((format.clone(), agg));
+                let site = self.iconst(site as i64);
+                let failed = self.call(h::rt_printa as *const u8, &[ctx, site], true).unwrap();
+                let f = self.b.ins().icmp_imm_s(IntCC::NotEqual, failed, 0);
+                self.fault_if(f, FaultKind::BadPrintf);
+            }
+            Stmt::Clear { agg, .. } => self.agg_op(*agg, 0, None)?,
+            Stmt::Trunc { agg, keep, .. } => self.agg_op(*agg, 1, keep.as_ref())?,
+            Stmt::Normalize { agg, factor, .. } => self.agg_op(*agg, 2, factor.as_ref())?,
             Stmt::System { .. } => return Err(RuntimeError::NotImplemented("system()".into())),
             Stmt::Raise { .. } => return Err(RuntimeError::NotImplemented("raise()".into())),
             Stmt::Stop { .. } => return Err(RuntimeError::NotImplemented("stop()".into())),
         }
+        Ok(())
+    }
+
+    fn agg_op(&mut self, agg: usize, op: i64, n: Option<&Expr>) -> R<()> {
+        if agg >= self.env.program.aggs.len() {
+            return Err(RuntimeError::Invalid("aggregation index out of range".into()));
+        }
+        let (v, has) = match n {
+            Some(e) => (self.expr(e)?, self.iconst(1)),
+            None => (self.iconst(0), self.iconst(0)),
+        };
+        let (a, o) = (self.iconst(agg as i64), self.iconst(op));
+        self.call(h::rt_agg_op as *const u8, &[self.ctx, a, o, v, has], false);
         Ok(())
     }
 }
