@@ -67,9 +67,9 @@ const HOOKS: [Hook; 2] = [
 ];
 
 /// A [`Source`] reading the kernel's events. Dropping it (or
-/// [`Source::detach`]) detaches every program.
+/// [`Source::stop`]) detaches every program.
 pub struct LiveSource {
-    /// None when no kernel probe is enabled or after detach.
+    /// None when no kernel probe is enabled or after stop.
     ebpf: Option<Ebpf>,
     ring: Option<RingBuf<MapData>>,
     drops: Option<PerCpuArray<MapData, u64>>,
@@ -196,7 +196,7 @@ impl Source for LiveSource {
 
     /// Unloads the programs (detaching them); what is already in the ring
     /// buffer can still be drained.
-    fn detach(&mut self) {
+    fn stop(&mut self) {
         self.ebpf = None;
     }
 }

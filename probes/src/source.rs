@@ -27,7 +27,7 @@ pub trait Source {
     fn program_ids(&self) -> Vec<u32>;
     /// Stops new events (detaches kernel programs); records already
     /// buffered can still be polled. Nothing to do for replay.
-    fn detach(&mut self) {}
+    fn stop(&mut self) {}
 }
 
 /// What went wrong, for callers that react differently (exit codes, hints).
