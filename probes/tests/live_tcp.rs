@@ -664,3 +664,23 @@ fn hop_by_hop_client(port: u16) -> TcpStream {
         stream
     }
 }
+
+/// `stop` detaches the programs but keeps what is buffered for draining;
+/// later traffic is not recorded.
+#[test]
+fn stop_keeps_buffered_records() {
+    let Some(mut src) = live_source() else { return };
+    let ns = Namespaces::new("stp", &["l"]);
+    let ino = ns.inode(0);
+    let lo = ip("127.0.0.1");
+    let before = conversation(ns.name(0), ns.name(0), lo);
+    src.stop();
+    let after = conversation(ns.name(0), ns.name(0), lo);
+    let mut got = Vec::new();
+    for _ in 0..5 {
+        src.poll(Duration::from_millis(10), &mut |b| got.push(TcpEvent::read_from(b).unwrap())).unwrap();
+    }
+    let of = |c: Conn| got.iter().filter(|e| e.hdr.netns == ino && (e.sport == c.client_port || e.dport == c.client_port)).count();
+    assert!(of(before) > 0, "records buffered before stop are delivered");
+    assert_eq!(of(after), 0, "nothing is recorded after stop");
+}
