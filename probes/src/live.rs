@@ -129,9 +129,10 @@ impl LiveSource {
                 live.prog_ids.push(info.id());
             }
         }
-        let ring = ebpf.take_map("events").expect("object defines the events map");
+        let missing = |name: &str| ProbeError::new(ProbeErrorKind::Unsupported, format!("BPF object has no map {name}"));
+        let ring = ebpf.take_map("events").ok_or_else(|| missing("events"))?;
         live.ring = Some(RingBuf::try_from(ring).map_err(|e| io_err("ring buffer", e))?);
-        let drops = ebpf.take_map("drops").expect("object defines the drops map");
+        let drops = ebpf.take_map("drops").ok_or_else(|| missing("drops"))?;
         live.drops = Some(PerCpuArray::try_from(drops).map_err(|e| io_err("drop counters", e))?);
         live.ebpf = Some(ebpf);
         Ok(live)
