@@ -1,6 +1,6 @@
 //! Prints every tcp:::send/receive record for a few seconds: a debugging aid
 //! for the BPF side (`cargo run -p rdtrace-probes --example tcpevents -- 5`).
-//! Set RDTRACE_FORCE_RAW_TP=1 to exercise the raw_tp fallback.
+//! A second argument `raw` attaches the raw_tp fallback programs instead.
 
 use rdtrace_probes::event::{Record, TcpEvent};
 use rdtrace_probes::{LiveOptions, LiveSource, Source, TCP_RECEIVE, TCP_SEND};
@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 fn main() {
     let secs: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(5);
     let opts = LiveOptions { probes: vec![TCP_SEND, TCP_RECEIVE], ..Default::default() };
-    let mut src = match LiveSource::open(&opts) {
+    let raw = std::env::args().nth(2).is_some_and(|a| a == "raw");
+    let opened = if raw { LiveSource::open_raw_tp(&opts) } else { LiveSource::open(&opts) };
+    let mut src = match opened {
         Ok(s) => s,
         Err(e) => {
             eprintln!("tcpevents: {e}");

@@ -83,7 +83,19 @@ pub struct LiveSource {
 }
 
 impl LiveSource {
+    /// Loads the programs for `opts.probes` and attaches them (tp_btf,
+    /// falling back to raw_tp per hook).
     pub fn open(opts: &LiveOptions) -> Result<LiveSource, ProbeError> {
+        Self::open_with(opts, true)
+    }
+
+    /// Like [`LiveSource::open`] but attaches the raw_tp programs directly:
+    /// the fallback path, for tests and for kernels whose tp_btf misbehaves.
+    pub fn open_raw_tp(opts: &LiveOptions) -> Result<LiveSource, ProbeError> {
+        Self::open_with(opts, false)
+    }
+
+    fn open_with(opts: &LiveOptions, prefer_btf: bool) -> Result<LiveSource, ProbeError> {
         let wall_offset_ns = wall_offset_ns();
         let hooks: Vec<&Hook> = HOOKS.iter().filter(|h| opts.probes.contains(&h.probe)).collect();
         if let Some(&bad) = opts.probes.iter().find(|&&p| p > crate::DTRACE_ERROR && !HOOKS.iter().any(|h| h.probe == p)) {
@@ -122,7 +134,7 @@ impl LiveSource {
             .load(TCP_OBJECT)
             .map_err(|e| load_error("loading the BPF object", &e))?;
         for hook in hooks {
-            live.hooks.push(attach(&mut ebpf, &btf, hook)?);
+            live.hooks.push(attach(&mut ebpf, &btf, hook, prefer_btf)?);
         }
         for (_, prog) in ebpf.programs() {
             if let Ok(info) = prog.info() {
@@ -204,9 +216,9 @@ impl Source for LiveSource {
 
 /// Loads and attaches the program for `hook`, preferring tp_btf and falling
 /// back to raw_tp. Returns the hook's name.
-fn attach(ebpf: &mut Ebpf, btf: &Btf, hook: &Hook) -> Result<String, ProbeError> {
+fn attach(ebpf: &mut Ebpf, btf: &Btf, hook: &Hook, prefer_btf: bool) -> Result<String, ProbeError> {
     let mut btf_error = None;
-    if std::env::var_os("RDTRACE_FORCE_RAW_TP").is_none() {
+    if prefer_btf {
         let name = format!("tp_btf/{}", hook.tracepoint);
         let prog: &mut BtfTracePoint = program(ebpf, hook.btf_prog)?;
         match prog.load(hook.tracepoint, btf).and_then(|()| prog.attach().map(|_| ())) {

@@ -31,12 +31,16 @@ fn required() -> bool {
 
 /// The live source, or None (test skipped) when BPF cannot be used here.
 fn live_source() -> Option<LiveSource> {
+    live_source_with(LiveSource::open)
+}
+
+fn live_source_with(open: fn(&LiveOptions) -> Result<LiveSource, rdtrace_probes::ProbeError>) -> Option<LiveSource> {
     // SAFETY: geteuid has no preconditions.
     let why = if unsafe { libc::geteuid() } != 0 {
         "not root (network namespaces and BPF need root)".to_string()
     } else {
         let opts = LiveOptions { probes: vec![TCP_SEND, TCP_RECEIVE], ..Default::default() };
-        match LiveSource::open(&opts) {
+        match open(&opts) {
             Ok(src) => return Some(src),
             Err(e) => e.to_string(),
         }
@@ -390,6 +394,7 @@ fn ip(s: &str) -> IpAddr {
 #[test]
 fn ipv4_over_veth_both_ends() {
     let Some(mut src) = live_source() else { return };
+    assert_eq!(src.hooks(), ["tp_btf/net_dev_queue", "tp_btf/netif_receive_skb"], "tp_btf attaches here");
     let ns = Namespaces::new("v4", &["s", "c"]);
     let tag = std::process::id() % 100_000;
     let (dev_s, dev_c) = (format!("rv{tag}s"), format!("rv{tag}c"));
@@ -683,4 +688,22 @@ fn stop_keeps_buffered_records() {
     let of = |c: Conn| got.iter().filter(|e| e.hdr.netns == ino && (e.sport == c.client_port || e.dport == c.client_port)).count();
     assert!(of(before) > 0, "records buffered before stop are delivered");
     assert_eq!(of(after), 0, "nothing is recorded after stop");
+}
+
+/// The raw_tp fallback programs see the same conversation.
+#[test]
+fn raw_tp_fallback() {
+    let Some(mut src) = live_source_with(LiveSource::open_raw_tp) else { return };
+    assert_eq!(src.hooks(), ["raw_tp/net_dev_queue", "raw_tp/netif_receive_skb"]);
+    let ns = Namespaces::new("raw", &["l"]);
+    let ino = ns.inode(0);
+    let lo = ip("127.0.0.1");
+    let conn = conversation(ns.name(0), ns.name(0), lo);
+    let mine = |e: &TcpEvent| {
+        e.hdr.netns == ino
+            && [e.sport, e.dport].contains(&conn.server_port)
+            && [e.sport, e.dport].contains(&conn.client_port)
+    };
+    let events = collect(&mut src, mine, |ev| conversation_done(ev, ino, ino, conn));
+    check_conversation(&events, ino, ino, conn, lo, lo);
 }
