@@ -70,6 +70,61 @@ static __always_inline __u64 wakeup_flags(void)
 	return avail > size / 2 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
+/* The sk_buff fields the handler needs, read once: with plain (CO-RE
+ * relocated) loads in tp_btf programs, where the skb is a BTF pointer, and
+ * with probe reads in raw_tp programs, where it is an untyped value. */
+struct skb_fields {
+	unsigned char *head;
+	unsigned char *data;
+	__u64 sk;
+	__u64 rx_handler;
+	__u32 len;
+	__s32 iif;
+	__s32 ifindex;
+	__u32 netns;
+	__u16 protocol; /* host order */
+	__u16 network_header;
+	__u32 ppid;     /* current task's parent */
+	char comm[16];  /* current task's name */
+};
+
+static __always_inline void fields_btf(struct sk_buff *skb, struct skb_fields *f)
+{
+	struct net_device *dev = skb->dev;
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	f->head = skb->head;
+	f->data = skb->data;
+	f->sk = (__u64)skb->sk;
+	f->len = skb->len;
+	f->iif = skb->skb_iif;
+	f->protocol = bpf_ntohs(skb->protocol);
+	f->network_header = skb->network_header;
+	f->rx_handler = (__u64)dev->rx_handler;
+	f->ifindex = dev->ifindex;
+	f->netns = dev->nd_net.net->ns.inum;
+	f->ppid = task->real_parent->tgid;
+	__builtin_memcpy(f->comm, task->comm, sizeof(f->comm));
+}
+
+static __always_inline void fields_raw(struct sk_buff *skb, struct skb_fields *f)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	f->head = BPF_CORE_READ(skb, head);
+	f->data = BPF_CORE_READ(skb, data);
+	f->sk = (__u64)BPF_CORE_READ(skb, sk);
+	f->len = BPF_CORE_READ(skb, len);
+	f->iif = BPF_CORE_READ(skb, skb_iif);
+	f->protocol = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	f->network_header = BPF_CORE_READ(skb, network_header);
+	f->rx_handler = (__u64)BPF_CORE_READ(skb, dev, rx_handler);
+	f->ifindex = BPF_CORE_READ(skb, dev, ifindex);
+	f->netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	f->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	bpf_get_current_comm(f->comm, sizeof(f->comm));
+}
+
 /* Parsed network and transport headers of one segment. */
 struct seg {
 	__u8 saddr[16];
@@ -81,7 +136,7 @@ struct seg {
 };
 
 /* IPv4 at nh; 0 when it is a TCP segment with its header in s->th. */
-static __always_inline int parse_ipv4(struct sk_buff *skb, unsigned char *nh, struct seg *s)
+static __always_inline int parse_ipv4(const struct skb_fields *f, unsigned char *nh, struct seg *s)
 {
 	__u8 iph[20];
 	if (bpf_probe_read_kernel(iph, sizeof(iph), nh))
@@ -96,7 +151,7 @@ static __always_inline int parse_ipv4(struct sk_buff *skb, unsigned char *nh, st
 		return -1;
 	__u32 tot = (__u32)iph[2] << 8 | iph[3];
 	if (tot == 0) /* BIG TCP GSO packet: the header has no length */
-		tot = BPF_CORE_READ(skb, len) - (__u32)(nh - BPF_CORE_READ(skb, data));
+		tot = f->len - (__u32)(nh - f->data);
 	s->plen = tot - ihl;
 	s->ttl = iph[8];
 	s->ipver = 4;
@@ -106,7 +161,7 @@ static __always_inline int parse_ipv4(struct sk_buff *skb, unsigned char *nh, st
 }
 
 /* IPv6 at nh, walking extension headers to TCP. */
-static __always_inline int parse_ipv6(struct sk_buff *skb, unsigned char *nh, struct seg *s)
+static __always_inline int parse_ipv6(const struct skb_fields *f, unsigned char *nh, struct seg *s)
 {
 	__u8 ip6h[40];
 	if (bpf_probe_read_kernel(ip6h, sizeof(ip6h), nh))
@@ -115,7 +170,7 @@ static __always_inline int parse_ipv6(struct sk_buff *skb, unsigned char *nh, st
 		return -1;
 	__u32 plen = (__u32)ip6h[4] << 8 | ip6h[5];
 	if (plen == 0) /* BIG TCP / jumbogram */
-		plen = BPF_CORE_READ(skb, len) - (__u32)(nh - BPF_CORE_READ(skb, data)) - 40;
+		plen = f->len - (__u32)(nh - f->data) - 40;
 	__u8 next = ip6h[6];
 	__u32 off = 40;
 	for (int i = 0; i < MAX_IPV6_EXT && next != IPPROTO_TCP; i++) {
@@ -147,9 +202,8 @@ static __always_inline int parse_ipv6(struct sk_buff *skb, unsigned char *nh, st
 	return bpf_probe_read_kernel(s->th, sizeof(s->th), nh + off) ? -1 : 0;
 }
 
-static __always_inline void fill_header(struct event_header *h, __u32 probe, __u32 netns)
+static __always_inline void fill_header(struct event_header *h, __u32 probe, const struct skb_fields *f)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 uid_gid = bpf_get_current_uid_gid();
 
@@ -158,45 +212,41 @@ static __always_inline void fill_header(struct event_header *h, __u32 probe, __u
 	h->cpu = bpf_get_smp_processor_id();
 	h->pid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
-	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	h->ppid = f->ppid;
 	h->uid = (__u32)uid_gid;
 	h->gid = uid_gid >> 32;
-	h->netns = netns;
-	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	h->netns = f->netns;
+	__builtin_memcpy(h->comm, f->comm, sizeof(h->comm));
 }
 
-static __always_inline int handle(struct sk_buff *skb, int dir)
+static __always_inline int handle(const struct skb_fields *f, int dir)
 {
 	unsigned char *nh;
-	struct sock *sk = BPF_CORE_READ(skb, sk);
 
 	if (dir == RDT_DIR_SEND) {
-		if (!sk && BPF_CORE_READ(skb, skb_iif)) /* forwarded or bridged */
+		if (!f->sk && f->iif) /* forwarded or bridged */
 			return 0;
-	} else if (BPF_CORE_READ(skb, dev, rx_handler)) {
+	} else if (f->rx_handler) {
 		return 0; /* port of a bridge/bond/macvlan: reported on the upper device */
 	}
-	__u32 netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-	if (target_netns && netns != target_netns)
+	if (target_netns && f->netns != target_netns)
 		return 0;
-	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
-	if (proto != ETH_P_IP && proto != ETH_P_IPV6)
+	if (f->protocol != ETH_P_IP && f->protocol != ETH_P_IPV6)
 		return 0;
 
 	if (dir == RDT_DIR_SEND) {
 		/* TX: the IP layer set network_header; skb->data is at L2. */
-		__u16 off = BPF_CORE_READ(skb, network_header);
-		if (off == (__u16)~0U)
+		if (f->network_header == (__u16)~0U)
 			return 0;
-		nh = BPF_CORE_READ(skb, head) + off;
+		nh = f->head + f->network_header;
 	} else {
 		/* RX: L2 is pulled, but network_header is only reset after
 		 * this tracepoint: the IP header is at skb->data. */
-		nh = BPF_CORE_READ(skb, data);
+		nh = f->data;
 	}
 
 	struct seg s = {};
-	if (proto == ETH_P_IP ? parse_ipv4(skb, nh, &s) : parse_ipv6(skb, nh, &s))
+	if (f->protocol == ETH_P_IP ? parse_ipv4(f, nh, &s) : parse_ipv6(f, nh, &s))
 		return 0;
 
 	struct tcp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -204,8 +254,8 @@ static __always_inline int handle(struct sk_buff *skb, int dir)
 		count_drop();
 		return 0;
 	}
-	fill_header(&e->hdr, dir == RDT_DIR_SEND ? RDT_PROBE_TCP_SEND : RDT_PROBE_TCP_RECEIVE, netns);
-	e->ifindex = BPF_CORE_READ(skb, dev, ifindex);
+	fill_header(&e->hdr, dir == RDT_DIR_SEND ? RDT_PROBE_TCP_SEND : RDT_PROBE_TCP_RECEIVE, f);
+	e->ifindex = f->ifindex;
 	e->dir = dir;
 	e->ipver = s.ipver;
 	e->tcp_offset = (s.th[12] >> 4) * 4;
@@ -234,7 +284,7 @@ static __always_inline int handle(struct sk_buff *skb, int dir)
 	e->ttl = s.ttl;
 	e->pad0 = 0;
 	e->pad1 = 0;
-	e->sk = (__u64)sk;
+	e->sk = f->sk;
 	__builtin_memset(e->reserved, 0, sizeof(e->reserved));
 	bpf_ringbuf_submit(e, wakeup_flags());
 	return 0;
@@ -243,26 +293,34 @@ static __always_inline int handle(struct sk_buff *skb, int dir)
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(tcp_send, struct sk_buff *skb)
 {
-	return handle(skb, RDT_DIR_SEND);
+	struct skb_fields f;
+	fields_btf(skb, &f);
+	return handle(&f, RDT_DIR_SEND);
 }
 
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(tcp_receive, struct sk_buff *skb)
 {
-	return handle(skb, RDT_DIR_RECEIVE);
+	struct skb_fields f;
+	fields_btf(skb, &f);
+	return handle(&f, RDT_DIR_RECEIVE);
 }
 
 /* Plain raw tracepoints, for kernels where tp_btf cannot attach. */
 SEC("raw_tp/net_dev_queue")
 int tcp_send_raw(__u64 *ctx)
 {
-	return handle((struct sk_buff *)ctx[0], RDT_DIR_SEND);
+	struct skb_fields f;
+	fields_raw((struct sk_buff *)ctx[0], &f);
+	return handle(&f, RDT_DIR_SEND);
 }
 
 SEC("raw_tp/netif_receive_skb")
 int tcp_receive_raw(__u64 *ctx)
 {
-	return handle((struct sk_buff *)ctx[0], RDT_DIR_RECEIVE);
+	struct skb_fields f;
+	fields_raw((struct sk_buff *)ctx[0], &f);
+	return handle(&f, RDT_DIR_RECEIVE);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -77,6 +77,7 @@ struct sk_buff {
 struct task_struct {
 	int tgid;
 	struct task_struct *real_parent;
+	char comm[16];
 } __attribute__((preserve_access_index));
 
 #endif
