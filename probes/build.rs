@@ -12,9 +12,12 @@ fn have_clang() -> bool {
     if env::var_os("BPF_CLANG").is_some() {
         return true;
     }
-    ["clang-19", "clang"]
-        .into_iter()
-        .any(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
+    ["clang-19", "clang"].into_iter().any(|c| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
 }
 
 fn compile(bpf_dir: &Path, name: &str, out: &Path) -> Result<(), String> {
@@ -27,13 +30,18 @@ fn compile(bpf_dir: &Path, name: &str, out: &Path) -> Result<(), String> {
     if output.status.success() {
         Ok(())
     } else {
-        Err(String::from_utf8_lossy(&output.stderr).lines().take(5).collect::<Vec<_>>().join(" | "))
+        Err(String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .take(5)
+            .collect::<Vec<_>>()
+            .join(" | "))
     }
 }
 
 fn main() {
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
-    let bpf_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR")).join("bpf");
+    let bpf_dir =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR")).join("bpf");
     for file in ["compile.sh", "event.h", "vmlinux_min.h"] {
         println!("cargo:rerun-if-changed=bpf/{file}");
     }

@@ -7,10 +7,20 @@ use rdtrace_probes::{LiveOptions, LiveSource, Source, TCP_RECEIVE, TCP_SEND};
 use std::time::{Duration, Instant};
 
 fn main() {
-    let secs: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(5);
-    let opts = LiveOptions { probes: vec![TCP_SEND, TCP_RECEIVE], ..Default::default() };
+    let secs: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let opts = LiveOptions {
+        probes: vec![TCP_SEND, TCP_RECEIVE],
+        ..Default::default()
+    };
     let raw = std::env::args().nth(2).is_some_and(|a| a == "raw");
-    let opened = if raw { LiveSource::open_raw_tp(&opts) } else { LiveSource::open(&opts) };
+    let opened = if raw {
+        LiveSource::open_raw_tp(&opts)
+    } else {
+        LiveSource::open(&opts)
+    };
     let mut src = match opened {
         Ok(s) => s,
         Err(e) => {
@@ -49,5 +59,8 @@ fn main() {
         })
         .unwrap();
     }
-    eprintln!("drops: {:?}", src.drops().iter().filter(|d| d.1 > 0).collect::<Vec<_>>());
+    eprintln!(
+        "drops: {:?}",
+        src.drops().iter().filter(|d| d.1 > 0).collect::<Vec<_>>()
+    );
 }

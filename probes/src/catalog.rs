@@ -5,7 +5,8 @@
 
 use crate::event::{EventHeader, TcpEvent};
 use rdtrace_lang::catalog::{
-    ArgDef, Catalog, ConstDef, FieldSource, Layout, MemberDef, ProbeDef, ProbeKind, StringTable, StructDef,
+    ArgDef, Catalog, ConstDef, FieldSource, Layout, MemberDef, ProbeDef, ProbeKind, StringTable,
+    StructDef,
 };
 use rdtrace_lang::types::{IntType, Type};
 use std::mem::offset_of;
@@ -72,13 +73,55 @@ pub fn catalog() -> Catalog {
     let not_yet = |name: &str| Some(format!("tcp:::{name} is not available yet in rdtrace"));
     for (id, function, name, available, args) in [
         (TCP_SEND, "net_dev_queue", "send", true, tcp_args()),
-        (TCP_RECEIVE, "netif_receive_skb", "receive", true, tcp_args()),
-        (TCP_STATE_CHANGE, "inet_sock_set_state", "state-change", false, state_change_args()),
-        (TCP_CONNECT_REQUEST, "net_dev_queue", "connect-request", false, tcp_args()),
-        (TCP_CONNECT_ESTABLISHED, "netif_receive_skb", "connect-established", false, tcp_args()),
-        (TCP_CONNECT_REFUSED, "netif_receive_skb", "connect-refused", false, tcp_args()),
-        (TCP_ACCEPT_ESTABLISHED, "netif_receive_skb", "accept-established", false, tcp_args()),
-        (TCP_ACCEPT_REFUSED, "net_dev_queue", "accept-refused", false, tcp_args()),
+        (
+            TCP_RECEIVE,
+            "netif_receive_skb",
+            "receive",
+            true,
+            tcp_args(),
+        ),
+        (
+            TCP_STATE_CHANGE,
+            "inet_sock_set_state",
+            "state-change",
+            false,
+            state_change_args(),
+        ),
+        (
+            TCP_CONNECT_REQUEST,
+            "net_dev_queue",
+            "connect-request",
+            false,
+            tcp_args(),
+        ),
+        (
+            TCP_CONNECT_ESTABLISHED,
+            "netif_receive_skb",
+            "connect-established",
+            false,
+            tcp_args(),
+        ),
+        (
+            TCP_CONNECT_REFUSED,
+            "netif_receive_skb",
+            "connect-refused",
+            false,
+            tcp_args(),
+        ),
+        (
+            TCP_ACCEPT_ESTABLISHED,
+            "netif_receive_skb",
+            "accept-established",
+            false,
+            tcp_args(),
+        ),
+        (
+            TCP_ACCEPT_REFUSED,
+            "net_dev_queue",
+            "accept-refused",
+            false,
+            tcp_args(),
+        ),
     ] {
         probes.push(ProbeDef {
             id,
@@ -92,18 +135,34 @@ pub fn catalog() -> Catalog {
         });
     }
 
-    let mut constants: Vec<ConstDef> =
-        TH_FLAGS.iter().map(|&(name, value)| ConstDef { name: name.into(), value, ty: Type::Int(IntType::INT) }).collect();
-    constants.extend(
-        TCP_STATES.iter().map(|&(name, value, _)| ConstDef { name: name.into(), value, ty: Type::Int(IntType::INT) }),
-    );
+    let mut constants: Vec<ConstDef> = TH_FLAGS
+        .iter()
+        .map(|&(name, value)| ConstDef {
+            name: name.into(),
+            value,
+            ty: Type::Int(IntType::INT),
+        })
+        .collect();
+    constants.extend(TCP_STATES.iter().map(|&(name, value, _)| ConstDef {
+        name: name.into(),
+        value,
+        ty: Type::Int(IntType::INT),
+    }));
 
     Catalog {
         probes,
         structs: structs(),
         layouts: vec![
-            Layout { id: LAYOUT_HEADER, members: Vec::new(), builtins: header_builtins() },
-            Layout { id: LAYOUT_TCP, members: tcp_members(), builtins: header_builtins() },
+            Layout {
+                id: LAYOUT_HEADER,
+                members: Vec::new(),
+                builtins: header_builtins(),
+            },
+            Layout {
+                id: LAYOUT_TCP,
+                members: tcp_members(),
+                builtins: header_builtins(),
+            },
         ],
         constants,
         string_tables: vec![StringTable {
@@ -127,26 +186,50 @@ fn special(id: u32, name: &str, kind: ProbeKind) -> ProbeDef {
 }
 
 fn ptr_arg(st: &str) -> ArgDef {
-    ArgDef { ty: Type::StructPtr(st.into()), display: format!("{st} *"), source: None }
+    ArgDef {
+        ty: Type::StructPtr(st.into()),
+        display: format!("{st} *"),
+        source: None,
+    }
 }
 
 fn tcp_args() -> Vec<ArgDef> {
-    ["pktinfo_t", "csinfo_t", "ipinfo_t", "tcpsinfo_t", "tcpinfo_t"].into_iter().map(ptr_arg).collect()
+    [
+        "pktinfo_t",
+        "csinfo_t",
+        "ipinfo_t",
+        "tcpsinfo_t",
+        "tcpinfo_t",
+    ]
+    .into_iter()
+    .map(ptr_arg)
+    .collect()
 }
 
 /// As in DTrace: args[2] and args[4] exist in the signature but carry no
 /// segment; args[5] is the previous state.
 fn state_change_args() -> Vec<ArgDef> {
-    ["pktinfo_t", "csinfo_t", "void", "tcpsinfo_t", "void", "tcplsinfo_t"]
-        .into_iter()
-        .map(|st| {
-            if st == "void" {
-                ArgDef { ty: Type::Void, display: "void".into(), source: Some(FieldSource::Unavailable) }
-            } else {
-                ptr_arg(st)
+    [
+        "pktinfo_t",
+        "csinfo_t",
+        "void",
+        "tcpsinfo_t",
+        "void",
+        "tcplsinfo_t",
+    ]
+    .into_iter()
+    .map(|st| {
+        if st == "void" {
+            ArgDef {
+                ty: Type::Void,
+                display: "void".into(),
+                source: Some(FieldSource::Unavailable),
             }
-        })
-        .collect()
+        } else {
+            ptr_arg(st)
+        }
+    })
+    .collect()
 }
 
 fn int(t: IntType) -> Type {
@@ -156,13 +239,23 @@ fn int(t: IntType) -> Type {
 fn structs() -> Vec<StructDef> {
     let def = |name: &str, members: Vec<(&str, Type)>| StructDef {
         name: name.into(),
-        members: members.into_iter().map(|(n, ty)| MemberDef { name: n.into(), ty }).collect(),
+        members: members
+            .into_iter()
+            .map(|(n, ty)| MemberDef { name: n.into(), ty })
+            .collect(),
     };
     let u32t = int(IntType::UINT32);
     let i32t = int(IntType::INT);
     vec![
         def("pktinfo_t", vec![("pkt_addr", int(UINTPTR))]),
-        def("csinfo_t", vec![("cs_addr", int(UINTPTR)), ("cs_cid", int(IntType::UINT64)), ("cs_pid", int(PID_T))]),
+        def(
+            "csinfo_t",
+            vec![
+                ("cs_addr", int(UINTPTR)),
+                ("cs_cid", int(IntType::UINT64)),
+                ("cs_pid", int(PID_T)),
+            ],
+        ),
         def(
             "ipinfo_t",
             vec![
@@ -221,11 +314,17 @@ fn structs() -> Vec<StructDef> {
 }
 
 fn load(offset: usize, int: IntType) -> FieldSource {
-    FieldSource::Load { offset: offset as u32, int }
+    FieldSource::Load {
+        offset: offset as u32,
+        int,
+    }
 }
 
 fn inet(addr: usize) -> FieldSource {
-    FieldSource::InetAddr { addr: addr as u32, version: offset_of!(TcpEvent, ipver) as u32 }
+    FieldSource::InetAddr {
+        addr: addr as u32,
+        version: offset_of!(TcpEvent, ipver) as u32,
+    }
 }
 
 /// Members a [`TcpEvent`] provides. Members declared in [`structs`] but absent
@@ -240,24 +339,84 @@ fn tcp_members() -> Vec<(String, String, FieldSource)> {
         m("csinfo_t", "cs_addr", load(sk, UINTPTR)),
         // The socket address is stable for the connection's life.
         m("csinfo_t", "cs_cid", load(sk, I::UINT64)),
-        m("ipinfo_t", "ip_ver", load(offset_of!(TcpEvent, ipver), I::UINT8)),
-        m("ipinfo_t", "ip_plength", load(offset_of!(TcpEvent, ip_plength), I::UINT32)),
+        m(
+            "ipinfo_t",
+            "ip_ver",
+            load(offset_of!(TcpEvent, ipver), I::UINT8),
+        ),
+        m(
+            "ipinfo_t",
+            "ip_plength",
+            load(offset_of!(TcpEvent, ip_plength), I::UINT32),
+        ),
         m("ipinfo_t", "ip_saddr", inet(offset_of!(TcpEvent, saddr))),
         m("ipinfo_t", "ip_daddr", inet(offset_of!(TcpEvent, daddr))),
         m("tcpsinfo_t", "tcps_addr", load(sk, UINTPTR)),
-        m("tcpsinfo_t", "tcps_lport", load(offset_of!(TcpEvent, lport), I::UINT16)),
-        m("tcpsinfo_t", "tcps_rport", load(offset_of!(TcpEvent, rport), I::UINT16)),
-        m("tcpsinfo_t", "tcps_laddr", inet(offset_of!(TcpEvent, laddr))),
-        m("tcpsinfo_t", "tcps_raddr", inet(offset_of!(TcpEvent, raddr))),
-        m("tcpinfo_t", "tcp_sport", load(offset_of!(TcpEvent, sport), I::UINT16)),
-        m("tcpinfo_t", "tcp_dport", load(offset_of!(TcpEvent, dport), I::UINT16)),
-        m("tcpinfo_t", "tcp_seq", load(offset_of!(TcpEvent, seq), I::UINT32)),
-        m("tcpinfo_t", "tcp_ack", load(offset_of!(TcpEvent, ack), I::UINT32)),
-        m("tcpinfo_t", "tcp_offset", load(offset_of!(TcpEvent, tcp_offset), I::UINT8)),
-        m("tcpinfo_t", "tcp_flags", load(offset_of!(TcpEvent, tcp_flags), I::UINT8)),
-        m("tcpinfo_t", "tcp_window", load(offset_of!(TcpEvent, window), I::UINT16)),
-        m("tcpinfo_t", "tcp_checksum", load(offset_of!(TcpEvent, checksum), I::UINT16)),
-        m("tcpinfo_t", "tcp_urgent", load(offset_of!(TcpEvent, urgent), I::UINT16)),
+        m(
+            "tcpsinfo_t",
+            "tcps_lport",
+            load(offset_of!(TcpEvent, lport), I::UINT16),
+        ),
+        m(
+            "tcpsinfo_t",
+            "tcps_rport",
+            load(offset_of!(TcpEvent, rport), I::UINT16),
+        ),
+        m(
+            "tcpsinfo_t",
+            "tcps_laddr",
+            inet(offset_of!(TcpEvent, laddr)),
+        ),
+        m(
+            "tcpsinfo_t",
+            "tcps_raddr",
+            inet(offset_of!(TcpEvent, raddr)),
+        ),
+        m(
+            "tcpinfo_t",
+            "tcp_sport",
+            load(offset_of!(TcpEvent, sport), I::UINT16),
+        ),
+        m(
+            "tcpinfo_t",
+            "tcp_dport",
+            load(offset_of!(TcpEvent, dport), I::UINT16),
+        ),
+        m(
+            "tcpinfo_t",
+            "tcp_seq",
+            load(offset_of!(TcpEvent, seq), I::UINT32),
+        ),
+        m(
+            "tcpinfo_t",
+            "tcp_ack",
+            load(offset_of!(TcpEvent, ack), I::UINT32),
+        ),
+        m(
+            "tcpinfo_t",
+            "tcp_offset",
+            load(offset_of!(TcpEvent, tcp_offset), I::UINT8),
+        ),
+        m(
+            "tcpinfo_t",
+            "tcp_flags",
+            load(offset_of!(TcpEvent, tcp_flags), I::UINT8),
+        ),
+        m(
+            "tcpinfo_t",
+            "tcp_window",
+            load(offset_of!(TcpEvent, window), I::UINT16),
+        ),
+        m(
+            "tcpinfo_t",
+            "tcp_checksum",
+            load(offset_of!(TcpEvent, checksum), I::UINT16),
+        ),
+        m(
+            "tcpinfo_t",
+            "tcp_urgent",
+            load(offset_of!(TcpEvent, urgent), I::UINT16),
+        ),
     ]
 }
 
@@ -274,7 +433,13 @@ fn header_builtins() -> Vec<(String, FieldSource)> {
         h("ppid", load(offset_of!(EventHeader, ppid), PID_T)),
         h("uid", load(offset_of!(EventHeader, uid), IntType::UINT32)),
         h("gid", load(offset_of!(EventHeader, gid), IntType::UINT32)),
-        h("execname", FieldSource::Chars { offset: offset_of!(EventHeader, comm) as u32, len: 16 }),
+        h(
+            "execname",
+            FieldSource::Chars {
+                offset: offset_of!(EventHeader, comm) as u32,
+                len: 16,
+            },
+        ),
     ]
 }
 
@@ -290,11 +455,17 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), c.probes.len());
         let send = c.probe(TCP_SEND).unwrap();
-        assert_eq!((send.provider.as_str(), send.name.as_str()), ("tcp", "send"));
+        assert_eq!(
+            (send.provider.as_str(), send.name.as_str()),
+            ("tcp", "send")
+        );
         assert!(send.unavailable.is_none());
         assert_eq!(send.args[2].display, "ipinfo_t *");
         let refused = c.probe(TCP_CONNECT_REFUSED).unwrap();
-        assert_eq!(refused.unavailable.as_deref(), Some("tcp:::connect-refused is not available yet in rdtrace"));
+        assert_eq!(
+            refused.unavailable.as_deref(),
+            Some("tcp:::connect-refused is not available yet in rdtrace")
+        );
     }
 
     #[test]
@@ -302,8 +473,14 @@ mod tests {
         let c = catalog();
         for layout in &c.layouts {
             for (st, member, src) in &layout.members {
-                let def = c.struct_def(st).unwrap_or_else(|| panic!("{st} not declared"));
-                let m = def.members.iter().find(|m| &m.name == member).unwrap_or_else(|| panic!("{st}.{member}"));
+                let def = c
+                    .struct_def(st)
+                    .unwrap_or_else(|| panic!("{st} not declared"));
+                let m = def
+                    .members
+                    .iter()
+                    .find(|m| &m.name == member)
+                    .unwrap_or_else(|| panic!("{st}.{member}"));
                 match src {
                     FieldSource::Load { int, offset } => {
                         assert_eq!(m.ty, Type::Int(*int), "{st}.{member}");
@@ -319,22 +496,37 @@ mod tests {
     #[test]
     fn constants_and_state_strings() {
         let c = catalog();
-        assert_eq!(c.constant("TH_PSH").unwrap().value, c.constant("TH_PUSH").unwrap().value);
+        assert_eq!(
+            c.constant("TH_PSH").unwrap().value,
+            c.constant("TH_PUSH").unwrap().value
+        );
         assert_eq!(c.constant("TH_CWR").unwrap().value, 0x80);
         let est = c.constant("TCP_STATE_ESTABLISHED").unwrap().value as usize;
         let table = c.string_table("tcp_state_string").unwrap();
         assert_eq!(table.entries[est], "state-established");
         let tw = c.constant("TCP_STATE_TIME_WAIT").unwrap().value as usize;
         assert_eq!(table.entries[tw], "state-time-wait");
-        assert_eq!(table.entries[c.constant("TCP_STATE_CLOSED").unwrap().value as usize], "state-closed");
+        assert_eq!(
+            table.entries[c.constant("TCP_STATE_CLOSED").unwrap().value as usize],
+            "state-closed"
+        );
     }
 
     #[test]
     fn unfilled_members_are_unavailable() {
         let c = catalog();
-        assert_eq!(c.member_source(LAYOUT_TCP, "tcpsinfo_t", "tcps_state"), FieldSource::Unavailable);
-        assert_eq!(c.member_source(LAYOUT_HEADER, "ipinfo_t", "ip_saddr"), FieldSource::Unavailable);
-        assert!(matches!(c.builtin_source(LAYOUT_HEADER, "execname"), Some(FieldSource::Chars { len: 16, .. })));
+        assert_eq!(
+            c.member_source(LAYOUT_TCP, "tcpsinfo_t", "tcps_state"),
+            FieldSource::Unavailable
+        );
+        assert_eq!(
+            c.member_source(LAYOUT_HEADER, "ipinfo_t", "ip_saddr"),
+            FieldSource::Unavailable
+        );
+        assert!(matches!(
+            c.builtin_source(LAYOUT_HEADER, "execname"),
+            Some(FieldSource::Chars { len: 16, .. })
+        ));
         assert!(c.builtin_source(LAYOUT_TCP, "timestamp").is_none());
     }
 }

@@ -118,7 +118,12 @@ pub unsafe trait Record: Copy + Sized {
     /// The record's bytes, as the ring buffer carries them.
     fn as_bytes(&self) -> &[u8] {
         // SAFETY: Record types are repr(C) without implicit padding.
-        unsafe { std::slice::from_raw_parts(self as *const Self as *const u8, std::mem::size_of::<Self>()) }
+        unsafe {
+            std::slice::from_raw_parts(
+                self as *const Self as *const u8,
+                std::mem::size_of::<Self>(),
+            )
+        }
     }
     /// Reads a record from the start of `bytes`; None when too short.
     fn read_from(bytes: &[u8]) -> Option<Self> {

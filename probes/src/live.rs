@@ -36,7 +36,11 @@ pub struct LiveOptions {
 
 impl Default for LiveOptions {
     fn default() -> Self {
-        LiveOptions { probes: Vec::new(), bufsize: 4 << 20, netns: None }
+        LiveOptions {
+            probes: Vec::new(),
+            bufsize: 4 << 20,
+            netns: None,
+        }
     }
 }
 
@@ -57,7 +61,12 @@ struct Hook {
 }
 
 const HOOKS: [Hook; 2] = [
-    Hook { probe: TCP_SEND, tracepoint: "net_dev_queue", btf_prog: "tcp_send", raw_prog: "tcp_send_raw" },
+    Hook {
+        probe: TCP_SEND,
+        tracepoint: "net_dev_queue",
+        btf_prog: "tcp_send",
+        raw_prog: "tcp_send_raw",
+    },
     Hook {
         probe: TCP_RECEIVE,
         tracepoint: "netif_receive_skb",
@@ -97,8 +106,15 @@ impl LiveSource {
 
     fn open_with(opts: &LiveOptions, prefer_btf: bool) -> Result<LiveSource, ProbeError> {
         let wall_offset_ns = wall_offset_ns();
-        let hooks: Vec<&Hook> = HOOKS.iter().filter(|h| opts.probes.contains(&h.probe)).collect();
-        if let Some(&bad) = opts.probes.iter().find(|&&p| p > crate::DTRACE_ERROR && !HOOKS.iter().any(|h| h.probe == p)) {
+        let hooks: Vec<&Hook> = HOOKS
+            .iter()
+            .filter(|h| opts.probes.contains(&h.probe))
+            .collect();
+        if let Some(&bad) = opts
+            .probes
+            .iter()
+            .find(|&&p| p > crate::DTRACE_ERROR && !HOOKS.iter().any(|h| h.probe == p))
+        {
             return Err(ProbeError::new(
                 ProbeErrorKind::Invalid,
                 format!("probe id {bad} has no kernel program in rdtrace"),
@@ -124,8 +140,12 @@ impl LiveSource {
                 format!("kernel BTF is missing ({BTF_PATH}): rdtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF"),
             ));
         }
-        let btf = Btf::from_sys_fs()
-            .map_err(|e| ProbeError::new(ProbeErrorKind::Unsupported, format!("cannot read kernel BTF ({BTF_PATH}): {e}")))?;
+        let btf = Btf::from_sys_fs().map_err(|e| {
+            ProbeError::new(
+                ProbeErrorKind::Unsupported,
+                format!("cannot read kernel BTF ({BTF_PATH}): {e}"),
+            )
+        })?;
         let netns = opts.netns.unwrap_or(0);
         let mut ebpf = EbpfLoader::new()
             .btf(Some(&btf))
@@ -141,7 +161,12 @@ impl LiveSource {
                 live.prog_ids.push(info.id());
             }
         }
-        let missing = |name: &str| ProbeError::new(ProbeErrorKind::Unsupported, format!("BPF object has no map {name}"));
+        let missing = |name: &str| {
+            ProbeError::new(
+                ProbeErrorKind::Unsupported,
+                format!("BPF object has no map {name}"),
+            )
+        };
         let ring = ebpf.take_map("events").ok_or_else(|| missing("events"))?;
         live.ring = Some(RingBuf::try_from(ring).map_err(|e| io_err("ring buffer", e))?);
         let drops = ebpf.take_map("drops").ok_or_else(|| missing("drops"))?;
@@ -156,7 +181,9 @@ impl LiveSource {
     }
 
     fn drain(&mut self, f: &mut dyn FnMut(&[u8])) -> usize {
-        let Some(ring) = self.ring.as_mut() else { return 0 };
+        let Some(ring) = self.ring.as_mut() else {
+            return 0;
+        };
         let mut n = 0;
         while n < self.max_per_poll {
             let Some(item) = ring.next() else { break };
@@ -174,14 +201,21 @@ impl Source for LiveSource {
         }
         match &self.ring {
             Some(ring) => {
-                let mut pfd = libc::pollfd { fd: ring.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+                let mut pfd = libc::pollfd {
+                    fd: ring.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
                 let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
                 // SAFETY: one valid pollfd for the duration of the call.
                 let r = unsafe { libc::poll(&mut pfd, 1, ms) };
                 if r < 0 {
                     let e = std::io::Error::last_os_error();
                     if e.kind() != std::io::ErrorKind::Interrupted {
-                        return Err(ProbeError::new(ProbeErrorKind::Io, format!("waiting for events: {e}")));
+                        return Err(ProbeError::new(
+                            ProbeErrorKind::Io,
+                            format!("waiting for events: {e}"),
+                        ));
                     }
                 }
             }
@@ -192,9 +226,15 @@ impl Source for LiveSource {
     }
 
     fn drops(&mut self) -> Vec<(u32, u64)> {
-        let Some(map) = &self.drops else { return Vec::new() };
+        let Some(map) = &self.drops else {
+            return Vec::new();
+        };
         match map.get(&0, 0) {
-            Ok(values) => values.iter().enumerate().map(|(cpu, &n)| (cpu as u32, n)).collect(),
+            Ok(values) => values
+                .iter()
+                .enumerate()
+                .map(|(cpu, &n)| (cpu as u32, n))
+                .collect(),
             Err(_) => Vec::new(),
         }
     }
@@ -221,7 +261,10 @@ fn attach(ebpf: &mut Ebpf, btf: &Btf, hook: &Hook, prefer_btf: bool) -> Result<S
     if prefer_btf {
         let name = format!("tp_btf/{}", hook.tracepoint);
         let prog: &mut BtfTracePoint = program(ebpf, hook.btf_prog)?;
-        match prog.load(hook.tracepoint, btf).and_then(|()| prog.attach().map(|_| ())) {
+        match prog
+            .load(hook.tracepoint, btf)
+            .and_then(|()| prog.attach().map(|_| ()))
+        {
             Ok(()) => return Ok(name),
             Err(e) => {
                 let err = program_error(&name, &e);
@@ -234,7 +277,10 @@ fn attach(ebpf: &mut Ebpf, btf: &Btf, hook: &Hook, prefer_btf: bool) -> Result<S
     }
     let name = format!("raw_tp/{}", hook.tracepoint);
     let prog: &mut RawTracePoint = program(ebpf, hook.raw_prog)?;
-    match prog.load().and_then(|()| prog.attach(hook.tracepoint).map(|_| ())) {
+    match prog
+        .load()
+        .and_then(|()| prog.attach(hook.tracepoint).map(|_| ()))
+    {
         Ok(()) => Ok(name),
         // A verifier log of the preferred program says more than the fallback's.
         Err(e) => Err(match btf_error {
@@ -248,29 +294,47 @@ fn program<'a, T>(ebpf: &'a mut Ebpf, name: &str) -> Result<&'a mut T, ProbeErro
 where
     &'a mut T: TryFrom<&'a mut aya::programs::Program, Error = ProgramError>,
 {
-    let p = ebpf
-        .program_mut(name)
-        .ok_or_else(|| ProbeError::new(ProbeErrorKind::Unsupported, format!("BPF object has no program {name}")))?;
-    p.try_into().map_err(|e: ProgramError| ProbeError::new(ProbeErrorKind::Unsupported, format!("program {name}: {e}")))
+    let p = ebpf.program_mut(name).ok_or_else(|| {
+        ProbeError::new(
+            ProbeErrorKind::Unsupported,
+            format!("BPF object has no program {name}"),
+        )
+    })?;
+    p.try_into().map_err(|e: ProgramError| {
+        ProbeError::new(ProbeErrorKind::Unsupported, format!("program {name}: {e}"))
+    })
 }
 
 /// Rounds a requested buffer size to what BPF ring buffers accept.
 fn ring_size(bufsize: usize) -> Result<u32, ProbeError> {
     if bufsize == 0 {
-        return Err(ProbeError::new(ProbeErrorKind::Invalid, "buffer size must not be 0"));
+        return Err(ProbeError::new(
+            ProbeErrorKind::Invalid,
+            "buffer size must not be 0",
+        ));
     }
     // SAFETY: sysconf has no memory-safety preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as usize;
-    let size = bufsize.max(page).checked_next_power_of_two().filter(|&s| s <= 1 << 30);
-    size.map(|s| s as u32)
-        .ok_or_else(|| ProbeError::new(ProbeErrorKind::Invalid, format!("buffer size {bufsize} is too large (max 1 GiB)")))
+    let size = bufsize
+        .max(page)
+        .checked_next_power_of_two()
+        .filter(|&s| s <= 1 << 30);
+    size.map(|s| s as u32).ok_or_else(|| {
+        ProbeError::new(
+            ProbeErrorKind::Invalid,
+            format!("buffer size {bufsize} is too large (max 1 GiB)"),
+        )
+    })
 }
 
 /// CLOCK_REALTIME − CLOCK_MONOTONIC (bpf_ktime_get_ns), from the closest of
 /// a few samples.
 fn wall_offset_ns() -> i64 {
     fn now(clock: libc::clockid_t) -> i64 {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
         // SAFETY: valid out pointer.
         unsafe { libc::clock_gettime(clock, &mut ts) };
         ts.tv_sec * 1_000_000_000 + ts.tv_nsec
@@ -323,23 +387,34 @@ fn load_error(what: &str, e: &EbpfError) -> ProbeError {
         return program_error(what, p);
     }
     match os_error(e) {
-        Some(libc::EPERM) | Some(libc::EACCES) => ProbeError::new(ProbeErrorKind::Permission, permission_message(what)),
-        Some(libc::ENOSYS) => {
-            ProbeError::new(ProbeErrorKind::Unsupported, format!("{what}: this kernel has no BPF support (bpf(2): ENOSYS)"))
+        Some(libc::EPERM) | Some(libc::EACCES) => {
+            ProbeError::new(ProbeErrorKind::Permission, permission_message(what))
         }
+        Some(libc::ENOSYS) => ProbeError::new(
+            ProbeErrorKind::Unsupported,
+            format!("{what}: this kernel has no BPF support (bpf(2): ENOSYS)"),
+        ),
         _ => ProbeError::new(ProbeErrorKind::Unsupported, format!("{what}: {}", chain(e))),
     }
 }
 
 fn program_error(hook: &str, e: &ProgramError) -> ProbeError {
-    if let ProgramError::LoadError { io_error, verifier_log } = e {
+    if let ProgramError::LoadError {
+        io_error,
+        verifier_log,
+    } = e
+    {
         return rejected(hook, io_error, &verifier_log.to_string());
     }
     match os_error(e) {
-        Some(libc::EPERM) | Some(libc::EACCES) => {
-            ProbeError::new(ProbeErrorKind::Permission, permission_message(&format!("attaching {hook}")))
-        }
-        _ => ProbeError::new(ProbeErrorKind::Attach, format!("cannot attach to {hook}: {}", chain(e))),
+        Some(libc::EPERM) | Some(libc::EACCES) => ProbeError::new(
+            ProbeErrorKind::Permission,
+            permission_message(&format!("attaching {hook}")),
+        ),
+        _ => ProbeError::new(
+            ProbeErrorKind::Attach,
+            format!("cannot attach to {hook}: {}", chain(e)),
+        ),
     }
 }
 
@@ -347,8 +422,16 @@ fn program_error(hook: &str, e: &ProgramError) -> ProbeError {
 /// or missing privileges when the kernel gave no log.
 fn rejected(hook: &str, io_error: &std::io::Error, log: &str) -> ProbeError {
     let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
-    if lines.is_empty() && matches!(io_error.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES)) {
-        return ProbeError::new(ProbeErrorKind::Permission, permission_message(&format!("loading {hook}")));
+    if lines.is_empty()
+        && matches!(
+            io_error.raw_os_error(),
+            Some(libc::EPERM) | Some(libc::EACCES)
+        )
+    {
+        return ProbeError::new(
+            ProbeErrorKind::Permission,
+            permission_message(&format!("loading {hook}")),
+        );
     }
     let tail = lines[lines.len().saturating_sub(VERIFIER_TAIL)..].join("\n");
     ProbeError::new(
@@ -371,7 +454,10 @@ mod tests {
         assert_eq!(ring_size(4 << 20).unwrap(), 4 << 20);
         assert_eq!(ring_size((4 << 20) + 1).unwrap(), 8 << 20);
         assert_eq!(ring_size(0).unwrap_err().kind, ProbeErrorKind::Invalid);
-        assert_eq!(ring_size(usize::MAX).unwrap_err().kind, ProbeErrorKind::Invalid);
+        assert_eq!(
+            ring_size(usize::MAX).unwrap_err().kind,
+            ProbeErrorKind::Invalid
+        );
     }
 
     #[test]
@@ -382,23 +468,40 @@ mod tests {
 
     #[test]
     fn no_kernel_probes_needs_no_bpf() {
-        let opts = LiveOptions { probes: vec![crate::DTRACE_BEGIN, crate::DTRACE_END], ..Default::default() };
+        let opts = LiveOptions {
+            probes: vec![crate::DTRACE_BEGIN, crate::DTRACE_END],
+            ..Default::default()
+        };
         let mut src = LiveSource::open(&opts).unwrap();
         assert!(src.program_ids().is_empty());
         let mut n = 0;
-        assert_eq!(src.poll(Duration::from_millis(1), &mut |_| n += 1).unwrap(), Poll::More);
+        assert_eq!(
+            src.poll(Duration::from_millis(1), &mut |_| n += 1).unwrap(),
+            Poll::More
+        );
         assert_eq!(n, 0);
     }
 
     #[test]
     fn verifier_rejections_show_the_log_tail() {
         let log: String = (1..=40).map(|i| format!("line {i}\n")).collect();
-        let e = rejected("tp_btf/net_dev_queue", &std::io::Error::from_raw_os_error(libc::EACCES), &log);
+        let e = rejected(
+            "tp_btf/net_dev_queue",
+            &std::io::Error::from_raw_os_error(libc::EACCES),
+            &log,
+        );
         assert_eq!(e.kind, ProbeErrorKind::Verifier);
         assert!(e.message.contains("tp_btf/net_dev_queue"), "{e}");
         assert!(e.message.ends_with("line 40"), "{e}");
-        assert!(e.message.contains("line 16\n") && !e.message.contains("line 15\n"), "{e}");
-        let e = rejected("raw_tp/x", &std::io::Error::from_raw_os_error(libc::EPERM), "");
+        assert!(
+            e.message.contains("line 16\n") && !e.message.contains("line 15\n"),
+            "{e}"
+        );
+        let e = rejected(
+            "raw_tp/x",
+            &std::io::Error::from_raw_os_error(libc::EPERM),
+            "",
+        );
         assert_eq!(e.kind, ProbeErrorKind::Permission);
         assert!(e.message.contains("root"), "{e}");
     }
@@ -410,7 +513,13 @@ mod tests {
 
     #[test]
     fn unknown_probe_is_rejected() {
-        let opts = LiveOptions { probes: vec![999], ..Default::default() };
-        assert_eq!(LiveSource::open(&opts).err().unwrap().kind, ProbeErrorKind::Invalid);
+        let opts = LiveOptions {
+            probes: vec![999],
+            ..Default::default()
+        };
+        assert_eq!(
+            LiveSource::open(&opts).err().unwrap().kind,
+            ProbeErrorKind::Invalid
+        );
     }
 }

@@ -11,7 +11,9 @@
 use crate::catalog::{TCP_RECEIVE, TCP_SEND};
 use crate::event::{addr_bytes, Record, TcpEvent, DIR_RECEIVE, DIR_SEND};
 use crate::source::{Poll, ProbeError, ProbeErrorKind, Source};
-use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, LinuxSllProtocolType, LinuxSllSlice, TransportSlice};
+use etherparse::{
+    EtherType, LaxNetSlice, LaxSlicedPacket, LinuxSllProtocolType, LinuxSllSlice, TransportSlice,
+};
 use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
 use pcap_file::pcapng::{Block, PcapNgReader};
@@ -45,9 +47,11 @@ fn link_of(dl: DataLink) -> Link {
         DataLink::LINUX_SLL => Link::LinuxSll,
         DataLink::LINUX_SLL2 => Link::LinuxSll2,
         // DLT_RAW is 12 or 14 on some BSDs (LINKTYPE_RAW 101 everywhere).
-        DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 | DataLink::Unknown(12) | DataLink::Unknown(14) => {
-            Link::RawIp
-        }
+        DataLink::RAW
+        | DataLink::IPV4
+        | DataLink::IPV6
+        | DataLink::Unknown(12)
+        | DataLink::Unknown(14) => Link::RawIp,
         DataLink::NULL | DataLink::LOOP => Link::Null,
         _ => Link::Unsupported,
     }
@@ -78,8 +82,15 @@ impl Interface {
 }
 
 enum Reader {
-    Pcap { reader: PcapReader<BufReader<File>>, link: Link, nanos: bool },
-    PcapNg { reader: PcapNgReader<BufReader<File>>, interfaces: Vec<Interface> },
+    Pcap {
+        reader: PcapReader<BufReader<File>>,
+        link: Link,
+        nanos: bool,
+    },
+    PcapNg {
+        reader: PcapNgReader<BufReader<File>>,
+        interfaces: Vec<Interface>,
+    },
 }
 
 /// One frame from the capture, with what is needed to decode it.
@@ -107,7 +118,11 @@ impl ReplaySource {
     /// Opens `path` (pcap or pcapng, detected by content). `locals` are this
     /// host's addresses (which decide send vs. receive); `probes` the catalog
     /// ids to produce (send/receive; other ids are ignored).
-    pub fn open(path: impl AsRef<Path>, locals: &[IpAddr], probes: &[u32]) -> Result<ReplaySource, ProbeError> {
+    pub fn open(
+        path: impl AsRef<Path>,
+        locals: &[IpAddr],
+        probes: &[u32],
+    ) -> Result<ReplaySource, ProbeError> {
         let path = path.as_ref().to_path_buf();
         if locals.is_empty() {
             return Err(ProbeError::new(
@@ -115,32 +130,46 @@ impl ReplaySource {
                 "replay needs the capturing host's local addresses to tell sends from receives",
             ));
         }
-        let io_err =
-            |e: std::io::Error| ProbeError::new(ProbeErrorKind::Capture, format!("{}: {e}", path.display()));
+        let io_err = |e: std::io::Error| {
+            ProbeError::new(ProbeErrorKind::Capture, format!("{}: {e}", path.display()))
+        };
         let mut magic = [0u8; 4];
-        File::open(&path).map_err(io_err)?.read_exact(&mut magic).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                capture_err(&path, "file is too short to be a pcap or pcapng capture")
-            } else {
-                io_err(e)
-            }
-        })?;
+        File::open(&path)
+            .map_err(io_err)?
+            .read_exact(&mut magic)
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    capture_err(&path, "file is too short to be a pcap or pcapng capture")
+                } else {
+                    io_err(e)
+                }
+            })?;
         let file = BufReader::new(File::open(&path).map_err(io_err)?);
         let reader = match u32::from_le_bytes(magic) {
             0x0A0D_0D0A => {
                 let reader = PcapNgReader::new(file).map_err(|e| pcap_err(&path, 0, e))?;
-                Reader::PcapNg { reader, interfaces: Vec::new() }
+                Reader::PcapNg {
+                    reader,
+                    interfaces: Vec::new(),
+                }
             }
             0xA1B2_C3D4 | 0xD4C3_B2A1 | 0xA1B2_3C4D | 0x4D3C_B2A1 => {
                 let reader = PcapReader::new(file).map_err(|e| pcap_err(&path, 0, e))?;
                 let header = reader.header();
                 let nanos = header.ts_resolution == TsResolution::NanoSecond;
-                Reader::Pcap { link: link_of(header.datalink), reader, nanos }
+                Reader::Pcap {
+                    link: link_of(header.datalink),
+                    reader,
+                    nanos,
+                }
             }
             m => {
                 return Err(capture_err(
                     &path,
-                    &format!("not a pcap or pcapng capture (starts with 0x{:08x})", m.swap_bytes()),
+                    &format!(
+                        "not a pcap or pcapng capture (starts with 0x{:08x})",
+                        m.swap_bytes()
+                    ),
                 ))
             }
         };
@@ -172,25 +201,47 @@ impl ReplaySource {
         loop {
             let n = self.frames + 1;
             match &mut self.reader {
-                Reader::Pcap { reader, link, nanos } => {
-                    let Some(raw) = reader.next_raw_packet() else { return Ok(None) };
+                Reader::Pcap {
+                    reader,
+                    link,
+                    nanos,
+                } => {
+                    let Some(raw) = reader.next_raw_packet() else {
+                        return Ok(None);
+                    };
                     let raw = raw.map_err(|e| pcap_err(&self.path, n, e))?;
                     self.frames = n;
-                    let frac = if *nanos { raw.ts_frac as u64 } else { raw.ts_frac as u64 * 1000 };
+                    let frac = if *nanos {
+                        raw.ts_frac as u64
+                    } else {
+                        raw.ts_frac as u64 * 1000
+                    };
                     let ts_ns = (raw.ts_sec as u64) * 1_000_000_000 + frac;
-                    return Ok(Some(Frame { ts_ns, link: *link, data: raw.data.into_owned() }));
+                    return Ok(Some(Frame {
+                        ts_ns,
+                        link: *link,
+                        data: raw.data.into_owned(),
+                    }));
                 }
                 Reader::PcapNg { reader, interfaces } => {
-                    let Some(block) = reader.next_block() else { return Ok(None) };
+                    let Some(block) = reader.next_block() else {
+                        return Ok(None);
+                    };
                     let block = block.map_err(|e| pcap_err(&self.path, n, e))?;
                     match block {
                         Block::SectionHeader(_) => interfaces.clear(),
                         Block::InterfaceDescription(idb) => {
-                            let mut iface = Interface { link: link_of(idb.linktype), tsresol: 6, tsoffset: 0 };
+                            let mut iface = Interface {
+                                link: link_of(idb.linktype),
+                                tsresol: 6,
+                                tsoffset: 0,
+                            };
                             for opt in &idb.options {
                                 match opt {
                                     InterfaceDescriptionOption::IfTsResol(r) => iface.tsresol = *r,
-                                    InterfaceDescriptionOption::IfTsOffset(o) => iface.tsoffset = *o,
+                                    InterfaceDescriptionOption::IfTsOffset(o) => {
+                                        iface.tsoffset = *o
+                                    }
                                     _ => {}
                                 }
                             }
@@ -202,12 +253,19 @@ impl ReplaySource {
                             let Some(iface) = iface else {
                                 return Err(capture_err(
                                     &self.path,
-                                    &format!("packet {n} names interface {} that was never described", epb.interface_id),
+                                    &format!(
+                                        "packet {n} names interface {} that was never described",
+                                        epb.interface_id
+                                    ),
                                 ));
                             };
                             // pcap-file hands over the raw timestamp units as nanoseconds.
                             let ts_ns = iface.ns(epb.timestamp.as_nanos());
-                            return Ok(Some(Frame { ts_ns, link: iface.link, data: epb.data.into_owned() }));
+                            return Ok(Some(Frame {
+                                ts_ns,
+                                link: iface.link,
+                                data: epb.data.into_owned(),
+                            }));
                         }
                         Block::Packet(pb) => {
                             self.frames = n;
@@ -215,17 +273,28 @@ impl ReplaySource {
                             let Some(iface) = iface else {
                                 return Err(capture_err(
                                     &self.path,
-                                    &format!("packet {n} names interface {} that was never described", pb.interface_id),
+                                    &format!(
+                                        "packet {n} names interface {} that was never described",
+                                        pb.interface_id
+                                    ),
                                 ));
                             };
                             let ts_ns = iface.ns(pb.timestamp as u128);
-                            return Ok(Some(Frame { ts_ns, link: iface.link, data: pb.data.into_owned() }));
+                            return Ok(Some(Frame {
+                                ts_ns,
+                                link: iface.link,
+                                data: pb.data.into_owned(),
+                            }));
                         }
                         Block::SimplePacket(spb) => {
                             // No timestamp and always interface 0.
                             self.frames = n;
                             let link = interfaces.first().map_or(Link::Unsupported, |i| i.link);
-                            return Ok(Some(Frame { ts_ns: 0, link, data: spb.data.into_owned() }));
+                            return Ok(Some(Frame {
+                                ts_ns: 0,
+                                link,
+                                data: spb.data.into_owned(),
+                            }));
                         }
                         _ => {}
                     }
@@ -298,15 +367,24 @@ impl Source for ReplaySource {
 }
 
 fn capture_err(path: &Path, what: &str) -> ProbeError {
-    ProbeError::new(ProbeErrorKind::Capture, format!("{}: {what}", path.display()))
+    ProbeError::new(
+        ProbeErrorKind::Capture,
+        format!("{}: {what}", path.display()),
+    )
 }
 
 fn pcap_err(path: &Path, frame: u64, e: PcapError) -> ProbeError {
     let what = match &e {
-        PcapError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => "the file ends in the middle of a record".to_string(),
+        PcapError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the file ends in the middle of a record".to_string()
+        }
         _ => e.to_string(),
     };
-    let at = if frame == 0 { "invalid capture header".to_string() } else { format!("corrupt capture at record {frame}") };
+    let at = if frame == 0 {
+        "invalid capture header".to_string()
+    } else {
+        format!("corrupt capture at record {frame}")
+    };
     capture_err(path, &format!("{at}: {what}"))
 }
 
@@ -318,7 +396,9 @@ fn decode(frame: &Frame) -> Option<TcpEvent> {
         Link::Ethernet => LaxSlicedPacket::from_ethernet(data).ok()?,
         Link::LinuxSll => {
             let sll = LinuxSllSlice::from_slice(data).ok()?;
-            let LinuxSllProtocolType::EtherType(et) = sll.protocol_type() else { return None };
+            let LinuxSllProtocolType::EtherType(et) = sll.protocol_type() else {
+                return None;
+            };
             LaxSlicedPacket::from_ether_type(et, sll.payload_slice())
         }
         Link::LinuxSll2 => {
@@ -331,7 +411,9 @@ fn decode(frame: &Frame) -> Option<TcpEvent> {
         Link::Null => LaxSlicedPacket::from_ip(data.get(4..)?).ok()?,
         Link::Unsupported => return None,
     };
-    let Some(TransportSlice::Tcp(tcp)) = &packet.transport else { return None };
+    let Some(TransportSlice::Tcp(tcp)) = &packet.transport else {
+        return None;
+    };
     let mut ev = TcpEvent::default();
     ev.hdr.ts_ns = frame.ts_ns;
     let end = data.as_ptr() as usize + data.len();
@@ -354,7 +436,11 @@ fn decode(frame: &Frame) -> Option<TcpEvent> {
         LaxNetSlice::Ipv6(ip) => {
             let h = ip.header();
             let plen = h.payload_length() as u32;
-            ev.ip_plength = if plen == 0 { (end - h.slice().as_ptr() as usize) as u32 - 40 } else { plen };
+            ev.ip_plength = if plen == 0 {
+                (end - h.slice().as_ptr() as usize) as u32 - 40
+            } else {
+                plen
+            };
             ev.ipver = 6;
             ev.ttl = h.hop_limit();
             ev.saddr = h.source();

@@ -58,7 +58,10 @@ pub struct ProbeError {
 
 impl ProbeError {
     pub fn new(kind: ProbeErrorKind, message: impl Into<String>) -> Self {
-        ProbeError { kind, message: message.into() }
+        ProbeError {
+            kind,
+            message: message.into(),
+        }
     }
 }
 

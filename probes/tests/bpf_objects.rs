@@ -8,8 +8,15 @@ use std::process::Command;
 #[test]
 fn committed_objects_match_sources() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bpf/check-objects.sh");
-    let out = Command::new("sh").arg(&script).output().expect("run check-objects.sh");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("sh")
+        .arg(&script)
+        .output()
+        .expect("run check-objects.sh");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     eprint!("{text}");
     assert!(out.status.success(), "{text}");
 }

@@ -28,13 +28,18 @@ fn host_cc() -> String {
 
 #[test]
 fn c_and_rust_layouts_agree() {
-    let mut all = fields!(EventHeader, "struct event_header", [ts_ns, probe, cpu, pid, tid, ppid, uid, gid, netns, comm]);
+    let mut all = fields!(
+        EventHeader,
+        "struct event_header",
+        [ts_ns, probe, cpu, pid, tid, ppid, uid, gid, netns, comm]
+    );
     all.extend(fields!(
         TcpEvent,
         "struct tcp_event",
         [
-            hdr, ifindex, dir, ipver, tcp_offset, tcp_flags, saddr, daddr, laddr, raddr, ip_plength, seq, ack, sport,
-            dport, lport, rport, window, checksum, urgent, ttl, pad0, pad1, sk, reserved
+            hdr, ifindex, dir, ipver, tcp_offset, tcp_flags, saddr, daddr, laddr, raddr,
+            ip_plength, seq, ack, sport, dport, lport, rport, window, checksum, urgent, ttl, pad0,
+            pad1, sk, reserved
         ]
     ));
     let sizes = [
@@ -69,7 +74,11 @@ fn c_and_rust_layouts_agree() {
         .arg(&src)
         .output()
         .expect("a host C compiler (cc, or $CC) is needed for this test");
-    assert!(out.status.success(), "cc failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cc failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let run = Command::new(&exe).output().unwrap();
     let text = String::from_utf8(run.stdout).unwrap();
 
@@ -80,5 +89,8 @@ fn c_and_rust_layouts_agree() {
     for (ty, size) in &sizes {
         expected += &format!("{ty} {size}\n");
     }
-    assert_eq!(text, expected, "C layout (left) differs from Rust layout (right)");
+    assert_eq!(
+        text, expected,
+        "C layout (left) differs from Rust layout (right)"
+    );
 }

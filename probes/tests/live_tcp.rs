@@ -34,12 +34,17 @@ fn live_source() -> Option<LiveSource> {
     live_source_with(LiveSource::open)
 }
 
-fn live_source_with(open: fn(&LiveOptions) -> Result<LiveSource, rdtrace_probes::ProbeError>) -> Option<LiveSource> {
+fn live_source_with(
+    open: fn(&LiveOptions) -> Result<LiveSource, rdtrace_probes::ProbeError>,
+) -> Option<LiveSource> {
     // SAFETY: geteuid has no preconditions.
     let why = if unsafe { libc::geteuid() } != 0 {
         "not root (network namespaces and BPF need root)".to_string()
     } else {
-        let opts = LiveOptions { probes: vec![TCP_SEND, TCP_RECEIVE], ..Default::default() };
+        let opts = LiveOptions {
+            probes: vec![TCP_SEND, TCP_RECEIVE],
+            ..Default::default()
+        };
         match open(&opts) {
             Ok(src) => return Some(src),
             Err(e) => e.to_string(),
@@ -53,8 +58,16 @@ fn live_source_with(open: fn(&LiveOptions) -> Result<LiveSource, rdtrace_probes:
 }
 
 fn run(args: &[&str]) {
-    let out = Command::new(args[0]).args(&args[1..]).output().unwrap_or_else(|e| panic!("{}: {e}", args[0]));
-    assert!(out.status.success(), "{:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", args[0]));
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Network namespaces that are deleted (with their devices) when dropped,
@@ -80,7 +93,9 @@ impl Namespaces {
     }
     /// Inode of namespace `i`, as records carry it in `hdr.netns`.
     fn inode(&self, i: usize) -> u32 {
-        std::fs::metadata(format!("/var/run/netns/{}", self.names[i])).unwrap().ino() as u32
+        std::fs::metadata(format!("/var/run/netns/{}", self.names[i]))
+            .unwrap()
+            .ino() as u32
     }
 }
 
@@ -95,7 +110,10 @@ impl Drop for Namespaces {
 /// A veth pair between two namespaces, each end up with an address when
 /// one is given ("" for a bridge port).
 fn veth(ns_a: &str, dev_a: &str, addr_a: &str, ns_b: &str, dev_b: &str, addr_b: &str) {
-    run(&["ip", "link", "add", dev_a, "netns", ns_a, "type", "veth", "peer", "name", dev_b, "netns", ns_b]);
+    run(&[
+        "ip", "link", "add", dev_a, "netns", ns_a, "type", "veth", "peer", "name", dev_b, "netns",
+        ns_b,
+    ]);
     for (ns, dev, addr) in [(ns_a, dev_a, addr_a), (ns_b, dev_b, addr_b)] {
         if !addr.is_empty() {
             run(&["ip", "-n", ns, "addr", "add", addr, "dev", dev]);
@@ -115,7 +133,10 @@ fn route_to(ns: &str, dev: &str, peer: &str) {
 fn wait_ready(ns: &str, dev: &str) {
     let end = Instant::now() + DEADLINE;
     while Instant::now() < end {
-        let out = Command::new("ip").args(["-n", ns, "-o", "link", "show", "dev", dev]).output().unwrap();
+        let out = Command::new("ip")
+            .args(["-n", ns, "-o", "link", "show", "dev", dev])
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         if !text.contains("qdisc noop") && text.contains("state UP") {
             return;
@@ -126,7 +147,10 @@ fn wait_ready(ns: &str, dev: &str) {
 }
 
 /// Runs `f` on a thread that has entered network namespace `ns`.
-fn in_netns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> std::thread::JoinHandle<T> {
+fn in_netns<T: Send + 'static>(
+    ns: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::thread::JoinHandle<T> {
     let path = format!("/var/run/netns/{ns}");
     std::thread::spawn(move || {
         let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -182,7 +206,8 @@ fn conversation(server_ns: &str, client_ns: &str, server_ip: IpAddr) -> Conn {
     });
     let server_port = port_rx.recv_timeout(DEADLINE).expect("server listening");
     let client = in_netns(client_ns, move || {
-        let mut s = TcpStream::connect_timeout(&SocketAddr::new(server_ip, server_port), DEADLINE).unwrap();
+        let mut s =
+            TcpStream::connect_timeout(&SocketAddr::new(server_ip, server_port), DEADLINE).unwrap();
         timeouts(&s);
         s.set_nodelay(true).unwrap();
         let client_port = s.local_addr().unwrap().port();
@@ -199,14 +224,23 @@ fn conversation(server_ns: &str, client_ns: &str, server_ip: IpAddr) -> Conn {
     });
     let (client_port, client_tid) = client.join().expect("client thread");
     let server_tid = server.join().expect("server thread");
-    Conn { server_port, client_port, server_tid, client_tid }
+    Conn {
+        server_port,
+        client_port,
+        server_tid,
+        client_tid,
+    }
 }
 
 // ---------------------------------------------------------------- events
 
 /// Polls `src` (bounded by DEADLINE) until `done` holds for the events kept
 /// by `keep`, then a little longer to catch duplicates.
-fn collect(src: &mut LiveSource, keep: impl Fn(&TcpEvent) -> bool, done: impl Fn(&[TcpEvent]) -> bool) -> Vec<TcpEvent> {
+fn collect(
+    src: &mut LiveSource,
+    keep: impl Fn(&TcpEvent) -> bool,
+    done: impl Fn(&[TcpEvent]) -> bool,
+) -> Vec<TcpEvent> {
     let mut events = Vec::new();
     let end = Instant::now() + DEADLINE;
     let mut extra_polls = None;
@@ -224,7 +258,11 @@ fn collect(src: &mut LiveSource, keep: impl Fn(&TcpEvent) -> bool, done: impl Fn
             other => other,
         };
     }
-    assert!(done(&events), "expected events did not all arrive:\n{}", dump(&events));
+    assert!(
+        done(&events),
+        "expected events did not all arrive:\n{}",
+        dump(&events)
+    );
     events
 }
 
@@ -234,7 +272,11 @@ fn dump(events: &[TcpEvent]) -> String {
         .map(|e| {
             format!(
                 "{} ns={} {}:{} > {}:{} flags={:#04x} seq={} ack={} len={}\n",
-                if e.hdr.probe == TCP_SEND { "send" } else { "recv" },
+                if e.hdr.probe == TCP_SEND {
+                    "send"
+                } else {
+                    "recv"
+                },
                 e.hdr.netns,
                 e.src_ip(),
                 e.sport,
@@ -254,12 +296,28 @@ fn dump(events: &[TcpEvent]) -> String {
 type Wire = (u16, u16, u32, u32, u8, u32, u8, u16, u8, [u8; 16], [u8; 16]);
 
 fn wire(e: &TcpEvent) -> Wire {
-    (e.sport, e.dport, e.seq, e.ack, e.tcp_flags, e.ip_plength, e.tcp_offset, e.window, e.ttl, e.saddr, e.daddr)
+    (
+        e.sport,
+        e.dport,
+        e.seq,
+        e.ack,
+        e.tcp_flags,
+        e.ip_plength,
+        e.tcp_offset,
+        e.window,
+        e.ttl,
+        e.saddr,
+        e.daddr,
+    )
 }
 
 /// The events one endpoint (namespace inode, local port) reports, by direction.
 fn view(events: &[TcpEvent], netns: u32, port: u16, probe: u32) -> Vec<TcpEvent> {
-    events.iter().filter(|e| e.hdr.netns == netns && e.lport == port && e.hdr.probe == probe).copied().collect()
+    events
+        .iter()
+        .filter(|e| e.hdr.netns == netns && e.lport == port && e.hdr.probe == probe)
+        .copied()
+        .collect()
 }
 
 /// Checks one direction of a connection (segments sent by one end): the
@@ -279,11 +337,20 @@ fn check_direction(sent: &[TcpEvent], answer: bool, data: &[u32]) -> (u32, u32) 
         assert_eq!(e.seq, next, "segment {i} seq:\n{}", dump(sent));
         assert_eq!(e.tcp_flags & TH_RST, 0);
         if i > 0 {
-            assert_eq!(e.tcp_flags & TH_SYN, 0, "segment {i}: a second SYN:\n{}", dump(sent));
+            assert_eq!(
+                e.tcp_flags & TH_SYN,
+                0,
+                "segment {i}: a second SYN:\n{}",
+                dump(sent)
+            );
             assert!(e.tcp_flags & TH_ACK != 0);
         }
         if i > 1 || (i == 1 && answer) {
-            assert!(e.ack.wrapping_sub(last_ack) < 1 << 30, "ack went backwards:\n{}", dump(sent));
+            assert!(
+                e.ack.wrapping_sub(last_ack) < 1 << 30,
+                "ack went backwards:\n{}",
+                dump(sent)
+            );
         }
         last_ack = e.ack;
         let len = e.payload_len();
@@ -300,7 +367,14 @@ fn check_direction(sent: &[TcpEvent], answer: bool, data: &[u32]) -> (u32, u32) 
 }
 
 /// Checks a whole conversation from both ends' views.
-fn check_conversation(events: &[TcpEvent], client_ns: u32, server_ns: u32, conn: Conn, client_ip: IpAddr, server_ip: IpAddr) {
+fn check_conversation(
+    events: &[TcpEvent],
+    client_ns: u32,
+    server_ns: u32,
+    conn: Conn,
+    client_ip: IpAddr,
+    server_ip: IpAddr,
+) {
     let c_send = view(events, client_ns, conn.client_port, TCP_SEND);
     let c_recv = view(events, client_ns, conn.client_port, TCP_RECEIVE);
     let s_send = view(events, server_ns, conn.server_port, TCP_SEND);
@@ -309,22 +383,42 @@ fn check_conversation(events: &[TcpEvent], client_ns: u32, server_ns: u32, conn:
     // Each end receives exactly what the other sent: nothing missing,
     // nothing reported twice.
     let w = |v: &[TcpEvent]| v.iter().map(wire).collect::<Vec<_>>();
-    assert_eq!(w(&c_send), w(&s_recv), "client sends vs server receives:\n{}", dump(events));
-    assert_eq!(w(&s_send), w(&c_recv), "server sends vs client receives:\n{}", dump(events));
+    assert_eq!(
+        w(&c_send),
+        w(&s_recv),
+        "client sends vs server receives:\n{}",
+        dump(events)
+    );
+    assert_eq!(
+        w(&s_send),
+        w(&c_recv),
+        "server sends vs client receives:\n{}",
+        dump(events)
+    );
 
     let (c_isn, c_end) = check_direction(&c_send, false, &[20, 376]);
     let (s_isn, s_end) = check_direction(&s_send, true, &[464]);
     assert_eq!(s_send[0].ack, c_isn.wrapping_add(1), "SYN|ACK acks the SYN");
     assert_eq!(c_send[1].tcp_flags, TH_ACK, "handshake ACK");
     assert_eq!(c_send[1].ack, s_isn.wrapping_add(1));
-    assert_eq!(c_send.last().unwrap().ack, s_end, "client's last segment acks the server's FIN");
-    assert_eq!(s_send.last().unwrap().ack, c_end, "server's FIN acks the client's FIN");
+    assert_eq!(
+        c_send.last().unwrap().ack,
+        s_end,
+        "client's last segment acks the server's FIN"
+    );
+    assert_eq!(
+        s_send.last().unwrap().ack,
+        c_end,
+        "server's FIN acks the client's FIN"
+    );
 
     // Handshake order across both ends, as the ring buffer delivered it.
     let pos = |probe: u32, ns: u32, flags: u8, seq: u32| {
         events
             .iter()
-            .position(|e| e.hdr.probe == probe && e.hdr.netns == ns && e.tcp_flags == flags && e.seq == seq)
+            .position(|e| {
+                e.hdr.probe == probe && e.hdr.netns == ns && e.tcp_flags == flags && e.seq == seq
+            })
             .unwrap_or_else(|| panic!("missing {flags:#x} seq {seq}:\n{}", dump(events)))
     };
     let order = [
@@ -335,7 +429,11 @@ fn check_conversation(events: &[TcpEvent], client_ns: u32, server_ns: u32, conn:
         pos(TCP_SEND, client_ns, TH_ACK, c_isn.wrapping_add(1)),
         pos(TCP_RECEIVE, server_ns, TH_ACK, c_isn.wrapping_add(1)),
     ];
-    assert!(order.windows(2).all(|p| p[0] < p[1]), "handshake order {order:?}:\n{}", dump(events));
+    assert!(
+        order.windows(2).all(|p| p[0] < p[1]),
+        "handshake order {order:?}:\n{}",
+        dump(events)
+    );
 
     // Addresses, ports and directions as each end sees them.
     for e in c_send.iter().chain(&s_recv) {
@@ -348,12 +446,18 @@ fn check_conversation(events: &[TcpEvent], client_ns: u32, server_ns: u32, conn:
     }
     for e in c_send.iter().chain(&s_send) {
         assert_eq!(e.dir, DIR_SEND);
-        assert_eq!((e.laddr, e.lport, e.raddr, e.rport), (e.saddr, e.sport, e.daddr, e.dport));
+        assert_eq!(
+            (e.laddr, e.lport, e.raddr, e.rport),
+            (e.saddr, e.sport, e.daddr, e.dport)
+        );
         assert_ne!(e.sk, 0, "a local send has its socket");
     }
     for e in c_recv.iter().chain(&s_recv) {
         assert_eq!(e.dir, DIR_RECEIVE);
-        assert_eq!((e.laddr, e.lport, e.raddr, e.rport), (e.daddr, e.dport, e.saddr, e.sport));
+        assert_eq!(
+            (e.laddr, e.lport, e.raddr, e.rport),
+            (e.daddr, e.dport, e.saddr, e.sport)
+        );
     }
     let ver = if server_ip.is_ipv4() { 4 } else { 6 };
     for e in c_send.iter().chain(&c_recv).chain(&s_send).chain(&s_recv) {
@@ -367,7 +471,12 @@ fn check_conversation(events: &[TcpEvent], client_ns: u32, server_ns: u32, conn:
 /// FIN, and its receipt) are in.
 fn conversation_done(events: &[TcpEvent], client_ns: u32, server_ns: u32, conn: Conn) -> bool {
     let fin_from = |probe: u32, ns: u32, port: u16| {
-        events.iter().any(|e| e.hdr.probe == probe && e.hdr.netns == ns && e.lport == port && e.tcp_flags & TH_FIN != 0)
+        events.iter().any(|e| {
+            e.hdr.probe == probe
+                && e.hdr.netns == ns
+                && e.lport == port
+                && e.tcp_flags & TH_FIN != 0
+        })
     };
     // After the server's FIN reaches the client, the client's final ACK
     // must reach the server.
@@ -380,7 +489,11 @@ fn conversation_done(events: &[TcpEvent], client_ns: u32, server_ns: u32, conn: 
         && c_send.last().is_some_and(|last| {
             events
                 .iter()
-                .filter(|e| e.hdr.probe == TCP_RECEIVE && e.hdr.netns == client_ns && e.lport == conn.client_port)
+                .filter(|e| {
+                    e.hdr.probe == TCP_RECEIVE
+                        && e.hdr.netns == client_ns
+                        && e.lport == conn.client_port
+                })
                 .all(|r| r.tcp_flags & TH_FIN == 0 || last.ack == r.seq.wrapping_add(1))
         })
 }
@@ -394,11 +507,22 @@ fn ip(s: &str) -> IpAddr {
 #[test]
 fn ipv4_over_veth_both_ends() {
     let Some(mut src) = live_source() else { return };
-    assert_eq!(src.hooks(), ["tp_btf/net_dev_queue", "tp_btf/netif_receive_skb"], "tp_btf attaches here");
+    assert_eq!(
+        src.hooks(),
+        ["tp_btf/net_dev_queue", "tp_btf/netif_receive_skb"],
+        "tp_btf attaches here"
+    );
     let ns = Namespaces::new("v4", &["s", "c"]);
     let tag = std::process::id() % 100_000;
     let (dev_s, dev_c) = (format!("rv{tag}s"), format!("rv{tag}c"));
-    veth(ns.name(0), &dev_s, "192.0.2.8/27", ns.name(1), &dev_c, "192.0.2.40/27");
+    veth(
+        ns.name(0),
+        &dev_s,
+        "192.0.2.8/27",
+        ns.name(1),
+        &dev_c,
+        "192.0.2.40/27",
+    );
     route_to(ns.name(0), &dev_s, "192.0.2.40");
     route_to(ns.name(1), &dev_c, "192.0.2.8");
     wait_ready(ns.name(0), &dev_s);
@@ -411,19 +535,48 @@ fn ipv4_over_veth_both_ends() {
             && [e.sport, e.dport].contains(&conn.server_port)
             && [e.sport, e.dport].contains(&conn.client_port)
     };
-    let events = collect(&mut src, mine, |ev| conversation_done(ev, c_ino, s_ino, conn));
-    check_conversation(&events, c_ino, s_ino, conn, ip("192.0.2.40"), ip("192.0.2.8"));
-    let if_s: Vec<i32> = events.iter().filter(|e| e.hdr.netns == s_ino).map(|e| e.ifindex).collect();
-    assert!(if_s.windows(2).all(|w| w[0] == w[1]), "one interface on the server side");
-    assert!(src.drops().iter().all(|&(_, n)| n == 0), "no drops: {:?}", src.drops());
+    let events = collect(&mut src, mine, |ev| {
+        conversation_done(ev, c_ino, s_ino, conn)
+    });
+    check_conversation(
+        &events,
+        c_ino,
+        s_ino,
+        conn,
+        ip("192.0.2.40"),
+        ip("192.0.2.8"),
+    );
+    let if_s: Vec<i32> = events
+        .iter()
+        .filter(|e| e.hdr.netns == s_ino)
+        .map(|e| e.ifindex)
+        .collect();
+    assert!(
+        if_s.windows(2).all(|w| w[0] == w[1]),
+        "one interface on the server side"
+    );
+    assert!(
+        src.drops().iter().all(|&(_, n)| n == 0),
+        "no drops: {:?}",
+        src.drops()
+    );
 
     // Data is sent from the writing thread's context: the task fields
     // describe it. (Receives run in softirq: whatever task was interrupted.)
     // SAFETY: no preconditions.
     let (ppid, uid, gid) = unsafe { (libc::getppid() as u32, libc::geteuid(), libc::getegid()) };
-    for (ino, port, tid) in [(c_ino, conn.client_port, conn.client_tid), (s_ino, conn.server_port, conn.server_tid)] {
-        for e in view(&events, ino, port, TCP_SEND).iter().filter(|e| e.payload_len() > 0) {
-            assert_eq!((e.hdr.pid, e.hdr.tid, e.hdr.ppid), (std::process::id(), tid, ppid));
+    for (ino, port, tid) in [
+        (c_ino, conn.client_port, conn.client_tid),
+        (s_ino, conn.server_port, conn.server_tid),
+    ] {
+        for e in view(&events, ino, port, TCP_SEND)
+            .iter()
+            .filter(|e| e.payload_len() > 0)
+        {
+            assert_eq!(
+                (e.hdr.pid, e.hdr.tid, e.hdr.ppid),
+                (std::process::id(), tid, ppid)
+            );
             assert_eq!((e.hdr.uid, e.hdr.gid), (uid, gid));
             assert!(e.hdr.comm[0] != 0, "comm is set");
             assert!(e.hdr.ts_ns > 0);
@@ -448,9 +601,15 @@ fn ipv6_on_loopback() {
     let events = collect(&mut src, mine, |ev| conversation_done(ev, ino, ino, conn));
     check_conversation(&events, ino, ino, conn, lo, lo);
     // Every send comes before its own receive.
-    for (i, s) in events.iter().enumerate().filter(|(_, e)| e.hdr.probe == TCP_SEND) {
+    for (i, s) in events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.hdr.probe == TCP_SEND)
+    {
         assert!(
-            events[i + 1..].iter().any(|r| r.hdr.probe == TCP_RECEIVE && wire(r) == wire(s)),
+            events[i + 1..]
+                .iter()
+                .any(|r| r.hdr.probe == TCP_RECEIVE && wire(r) == wire(s)),
             "send without a later receive:\n{}",
             dump(&events)
         );
@@ -466,30 +625,57 @@ fn closed_port_is_refused_with_rst() {
     let ns = Namespaces::new("rst", &["s", "c"]);
     let tag = std::process::id() % 100_000;
     let (dev_s, dev_c) = (format!("rr{tag}s"), format!("rr{tag}c"));
-    veth(ns.name(0), &dev_s, "192.0.2.8/27", ns.name(1), &dev_c, "192.0.2.40/27");
+    veth(
+        ns.name(0),
+        &dev_s,
+        "192.0.2.8/27",
+        ns.name(1),
+        &dev_c,
+        "192.0.2.40/27",
+    );
     route_to(ns.name(0), &dev_s, "192.0.2.40");
     route_to(ns.name(1), &dev_c, "192.0.2.8");
     wait_ready(ns.name(0), &dev_s);
     wait_ready(ns.name(1), &dev_c);
     let (s_ino, c_ino) = (ns.inode(0), ns.inode(1));
 
-    for (server, client_ns, server_ns) in
-        [(ip("192.0.2.8"), ns.name(1), s_ino), (ip("::1"), ns.name(0), s_ino)]
-    {
+    for (server, client_ns, server_ns) in [
+        (ip("192.0.2.8"), ns.name(1), s_ino),
+        (ip("::1"), ns.name(0), s_ino),
+    ] {
         // A port that was just free: bind, note, close.
-        let port = in_netns(ns.name(0), move || TcpListener::bind(SocketAddr::new(server, 0)).unwrap().local_addr().unwrap().port())
-            .join()
-            .unwrap();
-        let refused = in_netns(client_ns, move || TcpStream::connect_timeout(&SocketAddr::new(server, port), DEADLINE))
-            .join()
-            .unwrap();
+        let port = in_netns(ns.name(0), move || {
+            TcpListener::bind(SocketAddr::new(server, 0))
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        })
+        .join()
+        .unwrap();
+        let refused = in_netns(client_ns, move || {
+            TcpStream::connect_timeout(&SocketAddr::new(server, port), DEADLINE)
+        })
+        .join()
+        .unwrap();
         let err = refused.expect_err("connection to a closed port");
         assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
 
-        let client_ino = if client_ns == ns.name(1) { c_ino } else { s_ino };
-        let mine = |e: &TcpEvent| (e.hdr.netns == s_ino || e.hdr.netns == c_ino) && (e.sport == port || e.dport == port);
-        let is = |e: &TcpEvent, probe: u32, ino: u32, flags: u8| e.hdr.probe == probe && e.hdr.netns == ino && e.tcp_flags == flags;
-        let events = collect(&mut src, mine, |ev| ev.iter().any(|e| is(e, TCP_RECEIVE, client_ino, TH_RST | TH_ACK)));
+        let client_ino = if client_ns == ns.name(1) {
+            c_ino
+        } else {
+            s_ino
+        };
+        let mine = |e: &TcpEvent| {
+            (e.hdr.netns == s_ino || e.hdr.netns == c_ino) && (e.sport == port || e.dport == port)
+        };
+        let is = |e: &TcpEvent, probe: u32, ino: u32, flags: u8| {
+            e.hdr.probe == probe && e.hdr.netns == ino && e.tcp_flags == flags
+        };
+        let events = collect(&mut src, mine, |ev| {
+            ev.iter()
+                .any(|e| is(e, TCP_RECEIVE, client_ino, TH_RST | TH_ACK))
+        });
         let find = |probe: u32, ino: u32, flags: u8| {
             events
                 .iter()
@@ -502,14 +688,26 @@ fn closed_port_is_refused_with_rst() {
             find(TCP_SEND, server_ns, TH_RST | TH_ACK),
             find(TCP_RECEIVE, client_ino, TH_RST | TH_ACK),
         ];
-        assert!(steps.windows(2).all(|w| w[0] < w[1]), "{server}: order {steps:?}:\n{}", dump(&events));
+        assert!(
+            steps.windows(2).all(|w| w[0] < w[1]),
+            "{server}: order {steps:?}:\n{}",
+            dump(&events)
+        );
         let syn = events[steps[0]];
         let rst = events[steps[2]];
         assert_eq!((rst.seq, rst.ack), (0, syn.seq.wrapping_add(1)));
-        assert_eq!((rst.sport, rst.dport, rst.src_ip()), (port, syn.sport, server));
+        assert_eq!(
+            (rst.sport, rst.dport, rst.src_ip()),
+            (port, syn.sport, server)
+        );
         let sends = events.iter().filter(|e| e.hdr.probe == TCP_SEND).count();
         let recvs = events.iter().filter(|e| e.hdr.probe == TCP_RECEIVE).count();
-        assert_eq!((sends, recvs), (2, 2), "{server}: exactly SYN and RST|ACK each way:\n{}", dump(&events));
+        assert_eq!(
+            (sends, recvs),
+            (2, 2),
+            "{server}: exactly SYN and RST|ACK each way:\n{}",
+            dump(&events)
+        );
     }
 }
 
@@ -522,17 +720,39 @@ fn bridged_segments_are_not_duplicated() {
     let ns = Namespaces::new("br", &["s", "c", "b"]);
     let tag = std::process::id() % 100_000;
     let bridge = ns.name(2);
-    run(&["ip", "-n", bridge, "link", "add", "br0", "type", "bridge", "forward_delay", "0", "stp_state", "0"]);
+    run(&[
+        "ip",
+        "-n",
+        bridge,
+        "link",
+        "add",
+        "br0",
+        "type",
+        "bridge",
+        "forward_delay",
+        "0",
+        "stp_state",
+        "0",
+    ]);
     run(&["ip", "-n", bridge, "link", "set", "br0", "up"]);
-    let (dev_s, port_s, dev_c, port_c) =
-        (format!("rb{tag}s"), format!("rb{tag}p"), format!("rb{tag}c"), format!("rb{tag}q"));
+    let (dev_s, port_s, dev_c, port_c) = (
+        format!("rb{tag}s"),
+        format!("rb{tag}p"),
+        format!("rb{tag}c"),
+        format!("rb{tag}q"),
+    );
     veth(ns.name(0), &dev_s, "192.0.2.8/27", bridge, &port_s, "");
     veth(ns.name(1), &dev_c, "192.0.2.40/27", bridge, &port_c, "");
     route_to(ns.name(0), &dev_s, "192.0.2.40");
     route_to(ns.name(1), &dev_c, "192.0.2.8");
     run(&["ip", "-n", bridge, "link", "set", &port_s, "master", "br0"]);
     run(&["ip", "-n", bridge, "link", "set", &port_c, "master", "br0"]);
-    for (n, d) in [(ns.name(0), &dev_s), (ns.name(1), &dev_c), (bridge, &port_s), (bridge, &port_c)] {
+    for (n, d) in [
+        (ns.name(0), &dev_s),
+        (ns.name(1), &dev_c),
+        (bridge, &port_s),
+        (bridge, &port_c),
+    ] {
         wait_ready(n, d);
     }
     let (s_ino, c_ino, b_ino) = (ns.inode(0), ns.inode(1), ns.inode(2));
@@ -543,9 +763,22 @@ fn bridged_segments_are_not_duplicated() {
             && [e.sport, e.dport].contains(&conn.server_port)
             && [e.sport, e.dport].contains(&conn.client_port)
     };
-    let events = collect(&mut src, mine, |ev| conversation_done(ev, c_ino, s_ino, conn));
-    assert!(events.iter().all(|e| e.hdr.netns != b_ino), "bridge namespace reported:\n{}", dump(&events));
-    check_conversation(&events, c_ino, s_ino, conn, ip("192.0.2.40"), ip("192.0.2.8"));
+    let events = collect(&mut src, mine, |ev| {
+        conversation_done(ev, c_ino, s_ino, conn)
+    });
+    assert!(
+        events.iter().all(|e| e.hdr.netns != b_ino),
+        "bridge namespace reported:\n{}",
+        dump(&events)
+    );
+    check_conversation(
+        &events,
+        c_ino,
+        s_ino,
+        conn,
+        ip("192.0.2.40"),
+        ip("192.0.2.8"),
+    );
 }
 
 /// Dropping the source detaches its programs.
@@ -558,7 +791,14 @@ fn programs_are_unloaded_on_drop() {
         // SAFETY: plain syscall with an attr union sized for BPF_PROG_GET_FD_BY_ID.
         let mut attr = [0u32; 4];
         attr[0] = id;
-        let fd = unsafe { libc::syscall(libc::SYS_bpf, 13 /* BPF_PROG_GET_FD_BY_ID */, attr.as_mut_ptr(), 16) };
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_bpf,
+                13, /* BPF_PROG_GET_FD_BY_ID */
+                attr.as_mut_ptr(),
+                16,
+            )
+        };
         if fd >= 0 {
             unsafe { libc::close(fd as i32) };
         }
@@ -571,7 +811,10 @@ fn programs_are_unloaded_on_drop() {
     while ids.iter().any(|&id| loaded(id)) && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(ids.iter().all(|&id| !loaded(id)), "programs still loaded after drop");
+    assert!(
+        ids.iter().all(|&id| !loaded(id)),
+        "programs still loaded after drop"
+    );
 }
 
 /// `netns` narrows tracing to one namespace; a full ring buffer drops
@@ -582,7 +825,11 @@ fn netns_filter_and_drop_counting() {
     let ns = Namespaces::new("flt", &["x", "y"]);
     let (x, y) = (ns.inode(0), ns.inode(1));
     // 4096 bytes hold 15 records (256 bytes + an 8-byte ring header each).
-    let opts = LiveOptions { probes: vec![TCP_SEND, TCP_RECEIVE], bufsize: 4096, netns: Some(x) };
+    let opts = LiveOptions {
+        probes: vec![TCP_SEND, TCP_RECEIVE],
+        bufsize: 4096,
+        netns: Some(x),
+    };
     let mut small = LiveSource::open(&opts).expect("filtered source");
     let lo = ip("127.0.0.1");
     let conn_x = conversation(ns.name(0), ns.name(0), lo);
@@ -597,12 +844,24 @@ fn netns_filter_and_drop_counting() {
 
     let mut got = Vec::new();
     for _ in 0..10 {
-        small.poll(Duration::from_millis(10), &mut |b| got.push(TcpEvent::read_from(b).unwrap())).unwrap();
+        small
+            .poll(Duration::from_millis(10), &mut |b| {
+                got.push(TcpEvent::read_from(b).unwrap())
+            })
+            .unwrap();
     }
-    assert!(got.iter().all(|e| e.hdr.netns == x), "only the chosen namespace:\n{}", dump(&got));
+    assert!(
+        got.iter().all(|e| e.hdr.netns == x),
+        "only the chosen namespace:\n{}",
+        dump(&got)
+    );
     let dropped: u64 = small.drops().iter().map(|&(_, n)| n).sum();
     assert_eq!(got.len(), 15, "a full 4 KiB ring holds 15 records");
-    assert_eq!(got.len() as u64 + dropped, in_x, "every record is delivered or counted as a drop");
+    assert_eq!(
+        got.len() as u64 + dropped,
+        in_x,
+        "every record is delivered or counted as a drop"
+    );
 }
 
 /// IPv6 extension headers are walked to find TCP: a client socket with a
@@ -634,9 +893,13 @@ fn ipv6_extension_headers_are_walked() {
     .join()
     .unwrap();
     server.join().unwrap();
-    let mine = |e: &TcpEvent| e.hdr.netns == ino && (e.sport == client_port || e.dport == client_port);
-    let data_from_client = |e: &TcpEvent| e.sport == client_port && e.ip_plength > e.tcp_offset as u32 + 8;
-    let events = collect(&mut src, mine, |ev| ev.iter().filter(|e| data_from_client(e)).count() == 2);
+    let mine =
+        |e: &TcpEvent| e.hdr.netns == ino && (e.sport == client_port || e.dport == client_port);
+    let data_from_client =
+        |e: &TcpEvent| e.sport == client_port && e.ip_plength > e.tcp_offset as u32 + 8;
+    let events = collect(&mut src, mine, |ev| {
+        ev.iter().filter(|e| data_from_client(e)).count() == 2
+    });
     let from_client: Vec<&TcpEvent> = events.iter().filter(|e| e.sport == client_port).collect();
     assert!(from_client.iter().any(|e| e.tcp_flags == TH_SYN));
     for e in from_client {
@@ -644,7 +907,11 @@ fn ipv6_extension_headers_are_walked() {
         assert!(e.ip_plength >= e.tcp_offset as u32 + 8, "{}", dump(&[*e]));
         assert_eq!(e.dport, port);
     }
-    let data: Vec<u32> = events.iter().filter(|e| data_from_client(e)).map(|e| e.ip_plength - e.tcp_offset as u32 - 8).collect();
+    let data: Vec<u32> = events
+        .iter()
+        .filter(|e| data_from_client(e))
+        .map(|e| e.ip_plength - e.tcp_offset as u32 - 8)
+        .collect();
     assert_eq!(data, vec![20, 20], "the 20 bytes, sent and received");
 }
 
@@ -658,13 +925,23 @@ fn hop_by_hop_client(port: u16) -> TcpStream {
         assert!(fd >= 0);
         let stream = TcpStream::from_raw_fd(fd);
         let hbh: [u8; 8] = [0, 0, 1, 4, 0, 0, 0, 0];
-        let r = libc::setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_HOPOPTS, hbh.as_ptr().cast(), 8);
+        let r = libc::setsockopt(
+            fd,
+            libc::IPPROTO_IPV6,
+            libc::IPV6_HOPOPTS,
+            hbh.as_ptr().cast(),
+            8,
+        );
         assert_eq!(r, 0, "IPV6_HOPOPTS: {}", std::io::Error::last_os_error());
         let mut addr: libc::sockaddr_in6 = std::mem::zeroed();
         addr.sin6_family = libc::AF_INET6 as libc::sa_family_t;
         addr.sin6_port = port.to_be();
         addr.sin6_addr.s6_addr = std::net::Ipv6Addr::LOCALHOST.octets();
-        let r = libc::connect(fd, (&addr as *const libc::sockaddr_in6).cast(), std::mem::size_of_val(&addr) as u32);
+        let r = libc::connect(
+            fd,
+            (&addr as *const libc::sockaddr_in6).cast(),
+            std::mem::size_of_val(&addr) as u32,
+        );
         assert_eq!(r, 0, "connect: {}", std::io::Error::last_os_error());
         stream
     }
@@ -683,9 +960,18 @@ fn stop_keeps_buffered_records() {
     let after = conversation(ns.name(0), ns.name(0), lo);
     let mut got = Vec::new();
     for _ in 0..5 {
-        src.poll(Duration::from_millis(10), &mut |b| got.push(TcpEvent::read_from(b).unwrap())).unwrap();
+        src.poll(Duration::from_millis(10), &mut |b| {
+            got.push(TcpEvent::read_from(b).unwrap())
+        })
+        .unwrap();
     }
-    let of = |c: Conn| got.iter().filter(|e| e.hdr.netns == ino && (e.sport == c.client_port || e.dport == c.client_port)).count();
+    let of = |c: Conn| {
+        got.iter()
+            .filter(|e| {
+                e.hdr.netns == ino && (e.sport == c.client_port || e.dport == c.client_port)
+            })
+            .count()
+    };
     assert!(of(before) > 0, "records buffered before stop are delivered");
     assert_eq!(of(after), 0, "nothing is recorded after stop");
 }
@@ -693,8 +979,13 @@ fn stop_keeps_buffered_records() {
 /// The raw_tp fallback programs see the same conversation.
 #[test]
 fn raw_tp_fallback() {
-    let Some(mut src) = live_source_with(LiveSource::open_raw_tp) else { return };
-    assert_eq!(src.hooks(), ["raw_tp/net_dev_queue", "raw_tp/netif_receive_skb"]);
+    let Some(mut src) = live_source_with(LiveSource::open_raw_tp) else {
+        return;
+    };
+    assert_eq!(
+        src.hooks(),
+        ["raw_tp/net_dev_queue", "raw_tp/netif_receive_skb"]
+    );
     let ns = Namespaces::new("raw", &["l"]);
     let ino = ns.inode(0);
     let lo = ip("127.0.0.1");

@@ -5,7 +5,9 @@
 use etherparse::{LinuxSllPacketType, PacketBuilder, PacketBuilderStep, TcpHeader, UdpHeader};
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
-use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
+use pcap_file::pcapng::blocks::interface_description::{
+    InterfaceDescriptionBlock, InterfaceDescriptionOption,
+};
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::{DataLink, TsResolution};
 use rdtrace_probes::event::{Record, TcpEvent, DIR_RECEIVE, DIR_SEND};
@@ -60,24 +62,53 @@ fn replay(path: &Path, locals: &[IpAddr], probes: &[u32]) -> (Vec<TcpEvent>, Rep
 /// The IPv4 handshake and a 20-byte data segment, client → server, over Ethernet.
 fn ipv4_conversation() -> Vec<Vec<u8>> {
     let eth_v4 = |from_client: bool| {
-        let (s, d, ms, md) = if from_client { (CLIENT, SERVER, MAC_A, MAC_B) } else { (SERVER, CLIENT, MAC_B, MAC_A) };
+        let (s, d, ms, md) = if from_client {
+            (CLIENT, SERVER, MAC_A, MAC_B)
+        } else {
+            (SERVER, CLIENT, MAC_B, MAC_A)
+        };
         PacketBuilder::ethernet2(ms, md).ipv4(s, d, 64)
     };
     let mut v = Vec::new();
-    let b = eth_v4(true).tcp(40000, 80, 1000, 64240).syn().options_raw(&MSS).unwrap();
+    let b = eth_v4(true)
+        .tcp(40000, 80, 1000, 64240)
+        .syn()
+        .options_raw(&MSS)
+        .unwrap();
     v.push(b.bytes(&[]));
-    let b = eth_v4(false).tcp(80, 40000, 5000, 65160).syn().ack(1001).options_raw(&MSS).unwrap();
+    let b = eth_v4(false)
+        .tcp(80, 40000, 5000, 65160)
+        .syn()
+        .ack(1001)
+        .options_raw(&MSS)
+        .unwrap();
     v.push(b.bytes(&[]));
     v.push(eth_v4(true).tcp(40000, 80, 1001, 502).ack(5001).bytes(&[]));
-    v.push(eth_v4(true).tcp(40000, 80, 1001, 502).ack(5001).psh().bytes(&[7u8; 20]));
+    v.push(
+        eth_v4(true)
+            .tcp(40000, 80, 1001, 502)
+            .ack(5001)
+            .psh()
+            .bytes(&[7u8; 20]),
+    );
     v
 }
 
-fn write_pcap(path: &Path, link: DataLink, ts_resolution: TsResolution, frames: &[(Duration, Vec<u8>)]) {
-    let header = PcapHeader { datalink: link, ts_resolution, ..Default::default() };
+fn write_pcap(
+    path: &Path,
+    link: DataLink,
+    ts_resolution: TsResolution,
+    frames: &[(Duration, Vec<u8>)],
+) {
+    let header = PcapHeader {
+        datalink: link,
+        ts_resolution,
+        ..Default::default()
+    };
     let mut w = PcapWriter::with_header(std::fs::File::create(path).unwrap(), header).unwrap();
     for (ts, data) in frames {
-        w.write_packet(&PcapPacket::new(*ts, data.len() as u32, data)).unwrap();
+        w.write_packet(&PcapPacket::new(*ts, data.len() as u32, data))
+            .unwrap();
     }
 }
 
@@ -112,7 +143,10 @@ fn pcap_ethernet_ipv4_client_view() {
         .map(|(i, f)| (Duration::new(1_700_000_000, i as u32 * 1000), f))
         .collect();
     // Not TCP: a UDP datagram and an ARP-ish runt; a TCP segment between strangers.
-    let udp = PacketBuilder::ethernet2(MAC_A, MAC_B).ipv4(CLIENT, SERVER, 64).udp(5353, 53).bytes(&[1, 2]);
+    let udp = PacketBuilder::ethernet2(MAC_A, MAC_B)
+        .ipv4(CLIENT, SERVER, 64)
+        .udp(5353, 53)
+        .bytes(&[1, 2]);
     frames.push((Duration::new(1_700_000_001, 0), udp));
     frames.push((Duration::new(1_700_000_001, 0), vec![0xff; 10]));
     let foreign = PacketBuilder::ethernet2(MAC_A, MAC_B)
@@ -120,12 +154,20 @@ fn pcap_ethernet_ipv4_client_view() {
         .tcp(1, 2, 3, 4)
         .bytes(&[]);
     frames.push((Duration::new(1_700_000_001, 0), foreign));
-    write_pcap(&path, DataLink::ETHERNET, TsResolution::MicroSecond, &frames);
+    write_pcap(
+        &path,
+        DataLink::ETHERNET,
+        TsResolution::MicroSecond,
+        &frames,
+    );
 
     let (evs, src) = replay(&path, &[ip("192.0.2.40")], &[TCP_SEND, TCP_RECEIVE]);
     assert_eq!(src.skipped(), 2);
     assert_eq!(src.not_local(), 1);
-    let summary: Vec<(u32, u8, u8, u32)> = evs.iter().map(|e| (e.hdr.probe, e.dir, e.tcp_flags, e.payload_len())).collect();
+    let summary: Vec<(u32, u8, u8, u32)> = evs
+        .iter()
+        .map(|e| (e.hdr.probe, e.dir, e.tcp_flags, e.payload_len()))
+        .collect();
     assert_eq!(
         summary,
         vec![
@@ -136,9 +178,18 @@ fn pcap_ethernet_ipv4_client_view() {
         ]
     );
     let syn = &evs[0];
-    assert_eq!((syn.src_ip(), syn.dst_ip()), (ip("192.0.2.40"), ip("192.0.2.8")));
-    assert_eq!((syn.sport, syn.dport, syn.lport, syn.rport), (40000, 80, 40000, 80));
-    assert_eq!((syn.seq, syn.tcp_offset, syn.ipver, syn.ttl, syn.window), (1000, 24, 4, 64, 64240));
+    assert_eq!(
+        (syn.src_ip(), syn.dst_ip()),
+        (ip("192.0.2.40"), ip("192.0.2.8"))
+    );
+    assert_eq!(
+        (syn.sport, syn.dport, syn.lport, syn.rport),
+        (40000, 80, 40000, 80)
+    );
+    assert_eq!(
+        (syn.seq, syn.tcp_offset, syn.ipver, syn.ttl, syn.window),
+        (1000, 24, 4, 64, 64240)
+    );
     assert_eq!(syn.ip_plength, 24);
     assert_eq!(syn.hdr.ts_ns, 1_700_000_000_000_000_000);
     assert_eq!((syn.hdr.cpu, syn.hdr.pid, syn.sk), (0, 0, 0));
@@ -156,13 +207,17 @@ fn pcap_ethernet_ipv4_client_view() {
 fn server_view_and_probe_selection() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v4ns.pcap");
-    let frames: Vec<(Duration, Vec<u8>)> =
-        ipv4_conversation().into_iter().map(|f| (Duration::new(5, 123_456_789), f)).collect();
+    let frames: Vec<(Duration, Vec<u8>)> = ipv4_conversation()
+        .into_iter()
+        .map(|f| (Duration::new(5, 123_456_789), f))
+        .collect();
     write_pcap(&path, DataLink::ETHERNET, TsResolution::NanoSecond, &frames);
     let (evs, _) = replay(&path, &[ip("192.0.2.8")], &[TCP_RECEIVE]);
     let flags: Vec<u8> = evs.iter().map(|e| e.tcp_flags).collect();
     assert_eq!(flags, vec![0x02, 0x10, 0x18]);
-    assert!(evs.iter().all(|e| e.hdr.probe == TCP_RECEIVE && e.lport == 80 && e.laddr[..4] == SERVER));
+    assert!(evs
+        .iter()
+        .all(|e| e.hdr.probe == TCP_RECEIVE && e.lport == 80 && e.laddr[..4] == SERVER));
     assert_eq!(evs[0].hdr.ts_ns, 5_123_456_789);
 }
 
@@ -179,13 +234,24 @@ fn pcapng_sll_ipv6_loopback_both_directions() {
         .psh()
         .ack(7)
         .bytes(&[9u8; 376]);
-    write_pcapng(&path, DataLink::LINUX_SLL, Some(9), &[(1_700_000_000_123_456_789, seg)]);
+    write_pcapng(
+        &path,
+        DataLink::LINUX_SLL,
+        Some(9),
+        &[(1_700_000_000_123_456_789, seg)],
+    );
     let (evs, src) = replay(&path, &[ip("::1")], &[TCP_SEND, TCP_RECEIVE]);
     assert_eq!(src.skipped(), 0);
     assert_eq!(evs.len(), 2);
-    assert_eq!((evs[0].hdr.probe, evs[1].hdr.probe), (TCP_SEND, TCP_RECEIVE));
+    assert_eq!(
+        (evs[0].hdr.probe, evs[1].hdr.probe),
+        (TCP_SEND, TCP_RECEIVE)
+    );
     for e in &evs {
-        assert_eq!((e.ipver, e.ip_plength, e.payload_len(), e.seq, e.ack), (6, 396, 376, 42, 7));
+        assert_eq!(
+            (e.ipver, e.ip_plength, e.payload_len(), e.seq, e.ack),
+            (6, 396, 376, 42, 7)
+        );
         assert_eq!(e.src_ip(), ip("::1"));
         assert_eq!(e.hdr.ts_ns, 1_700_000_000_123_456_789);
     }
@@ -201,7 +267,9 @@ fn pcapng_ipv6_extension_header_and_default_tsresol() {
     let path = dir.path().join("v6ext.pcapng");
     let a = ip("2001:db8::1");
     let b = ip("2001:db8::2");
-    let (IpAddr::V6(a6), IpAddr::V6(b6)) = (a, b) else { unreachable!() };
+    let (IpAddr::V6(a6), IpAddr::V6(b6)) = (a, b) else {
+        unreachable!()
+    };
     let mut frame = PacketBuilder::ethernet2(MAC_A, MAC_B)
         .ipv6(a6.octets(), b6.octets(), 9)
         .tcp(1234, 443, 77, 1000)
@@ -213,11 +281,19 @@ fn pcapng_ipv6_extension_header_and_default_tsresol() {
     let plen = u16::from_be_bytes([frame[ip6 + 4], frame[ip6 + 5]]) + 8;
     frame[ip6 + 4..ip6 + 6].copy_from_slice(&plen.to_be_bytes());
     frame.splice(ip6 + 40..ip6 + 40, [6, 0, 1, 4, 0, 0, 0, 0]);
-    write_pcapng(&path, DataLink::ETHERNET, None, &[(1_700_000_000_000_001, frame)]);
+    write_pcapng(
+        &path,
+        DataLink::ETHERNET,
+        None,
+        &[(1_700_000_000_000_001, frame)],
+    );
     let (evs, _) = replay(&path, &[a], &[TCP_SEND, TCP_RECEIVE]);
     assert_eq!(evs.len(), 1);
     let e = &evs[0];
-    assert_eq!((e.hdr.probe, e.sport, e.dport, e.seq, e.ttl), (TCP_SEND, 1234, 443, 77, 9));
+    assert_eq!(
+        (e.hdr.probe, e.sport, e.dport, e.seq, e.ttl),
+        (TCP_SEND, 1234, 443, 77, 9)
+    );
     // ip_plength is the IPv6 payload length, extension headers included (as DTrace).
     assert_eq!(e.ip_plength, 8 + 20 + 10);
     assert_eq!(e.hdr.ts_ns, 1_700_000_000_000_001_000);
@@ -230,7 +306,10 @@ fn pcapng_ipv6_extension_header_and_default_tsresol() {
 fn other_link_types_tso_and_truncation() {
     let dir = tempfile::tempdir().unwrap();
     let ipv4 = |payload: &[u8]| {
-        PacketBuilder::ipv4(CLIENT, SERVER, 64).tcp(40000, 80, 1, 2).ack(3).bytes(payload)
+        PacketBuilder::ipv4(CLIENT, SERVER, 64)
+            .tcp(40000, 80, 1, 2)
+            .ack(3)
+            .bytes(payload)
     };
     let locals = [ip("192.0.2.40")];
 
@@ -238,15 +317,27 @@ fn other_link_types_tso_and_truncation() {
     tso[2] = 0;
     tso[3] = 0;
     let raw = dir.path().join("raw.pcap");
-    write_pcap(&raw, DataLink::RAW, TsResolution::MicroSecond, &[(Duration::ZERO, tso)]);
+    write_pcap(
+        &raw,
+        DataLink::RAW,
+        TsResolution::MicroSecond,
+        &[(Duration::ZERO, tso)],
+    );
     let (evs, _) = replay(&raw, &locals, &[TCP_SEND]);
     assert_eq!(evs.len(), 1);
     assert_eq!((evs[0].ip_plength, evs[0].payload_len()), (1020, 1000));
 
-    let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 3, 0, 1, 4, 6, 2, 0, 0, 0, 0, 1, 0, 0];
+    let mut sll2 = vec![
+        0x08, 0x00, 0, 0, 0, 0, 0, 3, 0, 1, 4, 6, 2, 0, 0, 0, 0, 1, 0, 0,
+    ];
     sll2.extend(ipv4(&[5u8; 20]));
     let path = dir.path().join("sll2.pcap");
-    write_pcap(&path, DataLink::LINUX_SLL2, TsResolution::MicroSecond, &[(Duration::ZERO, sll2)]);
+    write_pcap(
+        &path,
+        DataLink::LINUX_SLL2,
+        TsResolution::MicroSecond,
+        &[(Duration::ZERO, sll2)],
+    );
     let (evs, src) = replay(&path, &locals, &[TCP_SEND]);
     assert_eq!((evs.len(), src.skipped()), (1, 0));
     assert_eq!(evs[0].payload_len(), 20);
@@ -254,7 +345,12 @@ fn other_link_types_tso_and_truncation() {
     let mut null = 2u32.to_ne_bytes().to_vec();
     null.extend(ipv4(&[5u8; 376]));
     let path = dir.path().join("null.pcap");
-    write_pcap(&path, DataLink::NULL, TsResolution::MicroSecond, &[(Duration::ZERO, null)]);
+    write_pcap(
+        &path,
+        DataLink::NULL,
+        TsResolution::MicroSecond,
+        &[(Duration::ZERO, null)],
+    );
     let (evs, _) = replay(&path, &locals, &[TCP_SEND]);
     assert_eq!(evs.len(), 1);
     assert_eq!(evs[0].payload_len(), 376);
@@ -263,10 +359,24 @@ fn other_link_types_tso_and_truncation() {
     // from the IP header. Then a frame cut inside the TCP header: skipped.
     let full = ipv4(&[5u8; 464]);
     let path = dir.path().join("trunc.pcap");
-    let header = PcapHeader { datalink: DataLink::RAW, snaplen: 65535, ..Default::default() };
+    let header = PcapHeader {
+        datalink: DataLink::RAW,
+        snaplen: 65535,
+        ..Default::default()
+    };
     let mut w = PcapWriter::with_header(std::fs::File::create(&path).unwrap(), header).unwrap();
-    w.write_packet(&PcapPacket::new(Duration::ZERO, full.len() as u32, &full[..60])).unwrap();
-    w.write_packet(&PcapPacket::new(Duration::ZERO, full.len() as u32, &full[..30])).unwrap();
+    w.write_packet(&PcapPacket::new(
+        Duration::ZERO,
+        full.len() as u32,
+        &full[..60],
+    ))
+    .unwrap();
+    w.write_packet(&PcapPacket::new(
+        Duration::ZERO,
+        full.len() as u32,
+        &full[..30],
+    ))
+    .unwrap();
     drop(w);
     let (evs, src) = replay(&path, &locals, &[TCP_SEND]);
     assert_eq!(src.skipped(), 1);
@@ -275,7 +385,12 @@ fn other_link_types_tso_and_truncation() {
 
     // An unsupported link type: every frame is skipped, no error.
     let path = dir.path().join("ppp.pcap");
-    write_pcap(&path, DataLink::PPP, TsResolution::MicroSecond, &[(Duration::ZERO, ipv4(&[]))]);
+    write_pcap(
+        &path,
+        DataLink::PPP,
+        TsResolution::MicroSecond,
+        &[(Duration::ZERO, ipv4(&[]))],
+    );
     let (evs, src) = replay(&path, &locals, &[TCP_SEND]);
     assert_eq!((evs.len(), src.skipped()), (0, 1));
 }
@@ -296,7 +411,10 @@ fn malformed_captures_are_clear_errors() {
     assert_eq!(e.kind, ProbeErrorKind::Capture);
     assert!(e.to_string().contains("too short"), "{e}");
     let e = open_err("text.pcap", b"hello, this is not a capture\n");
-    assert!(e.to_string().contains("not a pcap or pcapng capture"), "{e}");
+    assert!(
+        e.to_string().contains("not a pcap or pcapng capture"),
+        "{e}"
+    );
     assert!(e.to_string().contains("text.pcap"), "{e}");
     let e = open_err("header.pcap", &[0xd4, 0xc3, 0xb2, 0xa1, 2, 0]);
     assert_eq!(e.kind, ProbeErrorKind::Capture);
@@ -304,8 +422,16 @@ fn malformed_captures_are_clear_errors() {
     // A valid capture whose second record is cut short, and one whose
     // record header claims more bytes than the snaplen allows.
     let path = dir.path().join("cut.pcap");
-    let frames: Vec<(Duration, Vec<u8>)> = ipv4_conversation().into_iter().map(|f| (Duration::ZERO, f)).collect();
-    write_pcap(&path, DataLink::ETHERNET, TsResolution::MicroSecond, &frames[..2]);
+    let frames: Vec<(Duration, Vec<u8>)> = ipv4_conversation()
+        .into_iter()
+        .map(|f| (Duration::ZERO, f))
+        .collect();
+    write_pcap(
+        &path,
+        DataLink::ETHERNET,
+        TsResolution::MicroSecond,
+        &frames[..2],
+    );
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
     let mut src = ReplaySource::open(&path, &locals, &[TCP_SEND, TCP_RECEIVE]).unwrap();
@@ -340,7 +466,9 @@ fn malformed_captures_are_clear_errors() {
     let err = src.poll(Duration::ZERO, &mut |_| {}).unwrap_err();
     assert_eq!(err.kind, ProbeErrorKind::Capture);
 
-    let e = ReplaySource::open(dir.path().join("missing.pcap"), &locals, &[TCP_SEND]).err().unwrap();
+    let e = ReplaySource::open(dir.path().join("missing.pcap"), &locals, &[TCP_SEND])
+        .err()
+        .unwrap();
     assert!(e.to_string().contains("missing.pcap"), "{e}");
     let e = ReplaySource::open(&path, &[], &[TCP_SEND]).err().unwrap();
     assert_eq!(e.kind, ProbeErrorKind::Invalid);
