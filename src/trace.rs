@@ -45,7 +45,8 @@ fn source_text(s: &LoadedSource) -> String {
 pub fn compile(args: &Args, sources: &[LoadedSource], catalog: &Catalog) -> Result<Compiled, Failure> {
     let copts = check_options(args);
     let texts: Vec<(String, String)> = sources.iter().map(|s| (s.name.clone(), source_text(s))).collect();
-    let program = rdtrace_lang::compile_many(&texts, catalog, &copts).map_err(|d| Failure::rendered(d.render()))?;
+    let refs: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let program = rdtrace_lang::compile_many(&refs, catalog, &copts).map_err(|d| Failure::rendered(d.render()))?;
 
     let mut options = Options::default();
     for o in &program.options {
@@ -70,7 +71,7 @@ pub fn compile(args: &Args, sources: &[LoadedSource], catalog: &Catalog) -> Resu
     let mut notices = Vec::new();
     if !options.quiet {
         for (s, (name, text)) in sources.iter().zip(&texts) {
-            let n = rdtrace_lang::compile_many(&[(name.clone(), text.clone())], catalog, &copts)
+            let n = rdtrace_lang::compile(name, text, catalog, &copts)
                 .map(|p| p.probes.len())
                 .unwrap_or(0);
             let kind = if s.is_script { "script" } else { "description" };

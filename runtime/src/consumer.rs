@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rdtrace_lang::catalog::ProbeKind;
 use rdtrace_probes::event::EventHeader;

@@ -4,10 +4,12 @@
 pub(crate) mod aggs;
 pub mod arith;
 pub mod compile;
+pub mod consumer;
 pub mod error;
 pub mod firing;
 pub mod inet;
 pub mod interp;
+pub mod options;
 pub mod printf;
 pub(crate) mod state;
 pub mod strfuncs;
