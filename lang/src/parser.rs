@@ -2,7 +2,6 @@
 //! pairs into the AST, decoding literals and `#pragma` lines on the way.
 
 use pest::iterators::{Pair, Pairs};
-use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser as _;
 use pest_derive::Parser;
 
@@ -77,6 +76,9 @@ fn syntax_error(e: pest::error::Error<Rule>, src: &str) -> Diagnostics {
     if expected.contains(&"a statement") {
         expected.push("`}`");
     }
+    if expected == ["an operator"] {
+        expected.push("`;`");
+    }
     let label = if expected.is_empty() {
         "unexpected text here".to_string()
     } else {
@@ -110,11 +112,7 @@ fn rule_name(r: Rule) -> Option<&'static str> {
         Rule::int_lit | Rule::float_lit | Rule::char_lit | Rule::string_lit => "an expression",
         Rule::this_var | Rule::self_var | Rule::aggregation | Rule::macro_var => "an expression",
         Rule::paren | Rule::sizeof_type | Rule::offsetof | Rule::kernel_sym => "an expression",
-        Rule::assign_op => "an assignment operator",
-        Rule::ternary_op => "`?`",
-        Rule::log_or | Rule::log_xor | Rule::log_and | Rule::bit_or | Rule::bit_xor => "an operator",
-        Rule::bit_and | Rule::eq | Rule::ne | Rule::le | Rule::ge | Rule::shl | Rule::shr => "an operator",
-        Rule::lt | Rule::gt | Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::rem => "an operator",
+        Rule::ternary_op | Rule::binop => "an operator",
         Rule::index | Rule::call_args | Rule::arrow | Rule::dot => "an operator",
         Rule::post_inc | Rule::post_dec => "an operator",
         Rule::empty_stmt | Rule::if_stmt | Rule::expr_stmt => "a statement",
@@ -123,33 +121,6 @@ fn rule_name(r: Rule) -> Option<&'static str> {
         Rule::var_decl | Rule::inline_decl | Rule::unsupported_decl => "a declaration",
         Rule::declarator => "a variable name",
         _ => return None,
-    })
-}
-
-fn pratt() -> &'static PrattParser<Rule> {
-    use std::sync::OnceLock;
-    static P: OnceLock<PrattParser<Rule>> = OnceLock::new();
-    P.get_or_init(|| {
-        // Lowest precedence first (C's table, plus D's `^^` between || and &&).
-        PrattParser::new()
-            .op(Op::infix(Rule::assign_op, Assoc::Right))
-            .op(Op::infix(Rule::ternary_op, Assoc::Right))
-            .op(Op::infix(Rule::log_or, Assoc::Left))
-            .op(Op::infix(Rule::log_xor, Assoc::Left))
-            .op(Op::infix(Rule::log_and, Assoc::Left))
-            .op(Op::infix(Rule::bit_or, Assoc::Left))
-            .op(Op::infix(Rule::bit_xor, Assoc::Left))
-            .op(Op::infix(Rule::bit_and, Assoc::Left))
-            .op(Op::infix(Rule::eq, Assoc::Left) | Op::infix(Rule::ne, Assoc::Left))
-            .op(Op::infix(Rule::lt, Assoc::Left)
-                | Op::infix(Rule::le, Assoc::Left)
-                | Op::infix(Rule::gt, Assoc::Left)
-                | Op::infix(Rule::ge, Assoc::Left))
-            .op(Op::infix(Rule::shl, Assoc::Left) | Op::infix(Rule::shr, Assoc::Left))
-            .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
-            .op(Op::infix(Rule::mul, Assoc::Left)
-                | Op::infix(Rule::div, Assoc::Left)
-                | Op::infix(Rule::rem, Assoc::Left))
     })
 }
 
@@ -356,64 +327,76 @@ impl Builder {
                 .with_help("split it with temporary variables (this->x)"));
             return Expr { kind: ExprKind::Int { value: 0, suffix: IntSuffix { unsigned: false, long: 0 }, text: "0".into() }, span };
         }
-        // The Pratt closures need mutable access to the builder; they run
-        // over a nested builder whose errors are merged back.
-        let cell = std::cell::RefCell::new(Builder { errors: Vec::new(), depth: self.depth + cost });
-        let e = pratt()
-            .map_primary(|u| cell.borrow_mut().unary(u))
-            .map_infix(|lhs, op, rhs| cell.borrow_mut().infix(lhs, op, rhs))
-            .parse(inner);
-        self.errors.extend(cell.into_inner().errors);
-        e
+        self.depth += cost;
+        // Operands and operators alternate; fold them by precedence
+        // (shunting-yard): `ops` holds operators waiting for their right side.
+        let mut operands: Vec<Expr> = Vec::new();
+        let mut ops: Vec<(Infix, u8)> = Vec::new();
+        for c in inner {
+            match c.as_rule() {
+                Rule::unary => operands.push(self.unary(c)),
+                Rule::ternary_op | Rule::binop => {
+                    let op = self.infix_op(c);
+                    let (prec, right) = op.precedence();
+                    while let Some(&(_, top)) = ops.last() {
+                        if top > prec || (top == prec && !right) {
+                            let (o, _) = ops.pop().expect("checked non-empty");
+                            reduce(&mut operands, o);
+                        } else {
+                            break;
+                        }
+                    }
+                    ops.push((op, prec));
+                }
+                r => unreachable!("assign_expr child {r:?}"),
+            }
+        }
+        while let Some((o, _)) = ops.pop() {
+            reduce(&mut operands, o);
+        }
+        self.depth -= cost;
+        operands.pop().expect("an expression has an operand")
     }
 
-    fn infix(&mut self, lhs: Expr, op: Pair<Rule>, rhs: Expr) -> Expr {
-        let span = lhs.span.to(rhs.span);
-        let bin = |o| ExprKind::Binary(o, Box::new(lhs.clone()), Box::new(rhs.clone()));
-        let kind = match op.as_rule() {
-            Rule::assign_op => {
-                let o = match op.as_str() {
-                    "=" => None,
-                    "+=" => Some(BinaryOp::Add),
-                    "-=" => Some(BinaryOp::Sub),
-                    "*=" => Some(BinaryOp::Mul),
-                    "/=" => Some(BinaryOp::Div),
-                    "%=" => Some(BinaryOp::Rem),
-                    "&=" => Some(BinaryOp::BitAnd),
-                    "|=" => Some(BinaryOp::BitOr),
-                    "^=" => Some(BinaryOp::BitXor),
-                    "<<=" => Some(BinaryOp::Shl),
-                    ">>=" => Some(BinaryOp::Shr),
-                    s => unreachable!("assignment operator {s}"),
-                };
-                ExprKind::Assign { op: o, lhs: Box::new(lhs), rhs: Box::new(rhs) }
-            }
-            Rule::ternary_op => {
-                let then = self.expr(op.into_inner().next().unwrap());
-                ExprKind::Ternary { cond: Box::new(lhs), then: Box::new(then), els: Box::new(rhs) }
-            }
-            Rule::log_or => bin(BinaryOp::LogOr),
-            Rule::log_xor => bin(BinaryOp::LogXor),
-            Rule::log_and => bin(BinaryOp::LogAnd),
-            Rule::bit_or => bin(BinaryOp::BitOr),
-            Rule::bit_xor => bin(BinaryOp::BitXor),
-            Rule::bit_and => bin(BinaryOp::BitAnd),
-            Rule::eq => bin(BinaryOp::Eq),
-            Rule::ne => bin(BinaryOp::Ne),
-            Rule::lt => bin(BinaryOp::Lt),
-            Rule::le => bin(BinaryOp::Le),
-            Rule::gt => bin(BinaryOp::Gt),
-            Rule::ge => bin(BinaryOp::Ge),
-            Rule::shl => bin(BinaryOp::Shl),
-            Rule::shr => bin(BinaryOp::Shr),
-            Rule::add => bin(BinaryOp::Add),
-            Rule::sub => bin(BinaryOp::Sub),
-            Rule::mul => bin(BinaryOp::Mul),
-            Rule::div => bin(BinaryOp::Div),
-            Rule::rem => bin(BinaryOp::Rem),
-            r => unreachable!("infix rule {r:?}"),
-        };
-        Expr { kind, span }
+    fn infix_op(&mut self, op: Pair<Rule>) -> Infix {
+        if op.as_rule() == Rule::ternary_op {
+            return Infix::Ternary(self.expr(op.into_inner().next().unwrap()));
+        }
+        let b = Infix::Binary;
+        let a = |o| Infix::Assign(Some(o));
+        match op.as_str() {
+            "=" => Infix::Assign(None),
+            "+=" => a(BinaryOp::Add),
+            "-=" => a(BinaryOp::Sub),
+            "*=" => a(BinaryOp::Mul),
+            "/=" => a(BinaryOp::Div),
+            "%=" => a(BinaryOp::Rem),
+            "&=" => a(BinaryOp::BitAnd),
+            "|=" => a(BinaryOp::BitOr),
+            "^=" => a(BinaryOp::BitXor),
+            "<<=" => a(BinaryOp::Shl),
+            ">>=" => a(BinaryOp::Shr),
+            "||" => b(BinaryOp::LogOr),
+            "^^" => b(BinaryOp::LogXor),
+            "&&" => b(BinaryOp::LogAnd),
+            "|" => b(BinaryOp::BitOr),
+            "^" => b(BinaryOp::BitXor),
+            "&" => b(BinaryOp::BitAnd),
+            "==" => b(BinaryOp::Eq),
+            "!=" => b(BinaryOp::Ne),
+            "<" => b(BinaryOp::Lt),
+            "<=" => b(BinaryOp::Le),
+            ">" => b(BinaryOp::Gt),
+            ">=" => b(BinaryOp::Ge),
+            "<<" => b(BinaryOp::Shl),
+            ">>" => b(BinaryOp::Shr),
+            "+" => b(BinaryOp::Add),
+            "-" => b(BinaryOp::Sub),
+            "*" => b(BinaryOp::Mul),
+            "/" => b(BinaryOp::Div),
+            "%" => b(BinaryOp::Rem),
+            s => unreachable!("binary operator {s}"),
+        }
     }
 
     /// `prefix* primary postfix*`: postfix operators bind tighter than prefix.
@@ -548,11 +531,66 @@ impl Builder {
                     ExprKind::Str(vec![])
                 }
             },
+            Rule::ident if is_keyword(text) => {
+                self.err(Diagnostic::new(format!("syntax error: unexpected keyword {text}"), span)
+                    .with_label("a keyword cannot be used here"));
+                ExprKind::Ident(text.to_string())
+            }
             Rule::ident => ExprKind::Ident(text.to_string()),
             r => unreachable!("primary rule {r:?}"),
         };
         Expr { kind, span }
     }
+}
+
+/// A binary operator between two operands, as the parser folds them.
+enum Infix {
+    Binary(BinaryOp),
+    /// `=` (None) or a compound assignment.
+    Assign(Option<BinaryOp>),
+    /// `? then :`, with its middle expression.
+    Ternary(Expr),
+}
+
+impl Infix {
+    /// C's precedence (higher binds tighter) and whether it is right
+    /// associative. D adds `^^` between `||` and `&&`.
+    fn precedence(&self) -> (u8, bool) {
+        match self {
+            Infix::Assign(_) => (1, true),
+            Infix::Ternary(_) => (2, true),
+            Infix::Binary(op) => (
+                match op {
+                    BinaryOp::LogOr => 3,
+                    BinaryOp::LogXor => 4,
+                    BinaryOp::LogAnd => 5,
+                    BinaryOp::BitOr => 6,
+                    BinaryOp::BitXor => 7,
+                    BinaryOp::BitAnd => 8,
+                    BinaryOp::Eq | BinaryOp::Ne => 9,
+                    BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => 10,
+                    BinaryOp::Shl | BinaryOp::Shr => 11,
+                    BinaryOp::Add | BinaryOp::Sub => 12,
+                    BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => 13,
+                },
+                false,
+            ),
+        }
+    }
+}
+
+/// Applies `op` to the two topmost operands.
+fn reduce(operands: &mut Vec<Expr>, op: Infix) {
+    let rhs = operands.pop().expect("an operator has a right operand");
+    let lhs = operands.pop().expect("an operator has a left operand");
+    let span = lhs.span.to(rhs.span);
+    let (l, r) = (Box::new(lhs), Box::new(rhs));
+    let kind = match op {
+        Infix::Binary(o) => ExprKind::Binary(o, l, r),
+        Infix::Assign(o) => ExprKind::Assign { op: o, lhs: l, rhs: r },
+        Infix::Ternary(then) => ExprKind::Ternary { cond: l, then: Box::new(then), els: r },
+    };
+    operands.push(Expr { kind, span });
 }
 
 impl Expr {
@@ -583,6 +621,19 @@ fn is_primary(r: Rule) -> bool {
 
 fn ident(p: Pair<Rule>) -> Ident {
     Ident { name: p.as_str().to_string(), span: span_of(&p) }
+}
+
+/// Words that cannot name a variable, member or function.
+const KEYWORDS: &[&str] = &[
+    "auto", "break", "case", "char", "const", "continue", "counter", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "import", "inline", "int", "long", "offsetof",
+    "probe", "provider", "register", "restrict", "return", "self", "short", "signed", "sizeof",
+    "static", "string", "stringof", "struct", "switch", "this", "translator", "typedef", "union",
+    "unsigned", "userland", "void", "volatile", "while", "xlate",
+];
+
+fn is_keyword(s: &str) -> bool {
+    KEYWORDS.contains(&s)
 }
 
 /// Parses an integer literal with its C suffix.
