@@ -1,5 +1,6 @@
 #![allow(dead_code)]
 pub mod capture;
+pub mod netns;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
