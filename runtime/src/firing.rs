@@ -3,6 +3,8 @@
 //! run, in what order, how their output is committed or discarded, how a D
 //! runtime fault is reported and how `ERROR` fires.
 
+use std::io::Write;
+
 use rdtrace_lang::catalog::ProbeKind;
 use rdtrace_lang::typed::{Clause, ProbeIndex, Program, Stmt};
 use rdtrace_probes::event::EventHeader;
@@ -122,6 +124,8 @@ pub(crate) struct DriverInfo {
     /// that field loads never read past the end.
     pub min_record_len: usize,
     pub quiet: bool,
+    /// `function:name` of each probe, for the non-quiet prefix.
+    pub prefix_names: Vec<String>,
 }
 
 impl DriverInfo {
@@ -140,6 +144,7 @@ impl DriverInfo {
             error_probe: program.probes.iter().position(|p| p.kind == ProbeKind::Error),
             min_record_len: min_record_len.max(ERROR_RECORD_LEN),
             quiet,
+            prefix_names: program.probes.iter().map(|p| format!("{}:{}", p.function, p.name)).collect(),
         }
     }
 }
@@ -217,10 +222,8 @@ fn commit(program: &Program, info: &DriverInfo, probe: ProbeIndex, clause: usize
         out.extend_from_slice(buf);
         return;
     }
-    let p = &program.probes[probe];
     let cpu = header_u32(record, std::mem::offset_of!(EventHeader, cpu));
-    let name = format!("{}:{}", p.function, p.name);
-    out.extend_from_slice(format!("{:>3} {:>6} {:>32} ", cpu, p.id, name).as_bytes());
+    let _ = write!(out, "{:>3} {:>6} {:>32} ", cpu, program.probes[probe].id, info.prefix_names[probe]);
     out.extend_from_slice(buf);
     out.push(b'\n');
 }
