@@ -55,6 +55,16 @@ struct Lq {
 }
 
 impl Data {
+    /// The value of a key absent from one of several joined aggregations
+    /// (dtrace uses zero-filled data).
+    fn zero(func: AggFunc) -> Data {
+        match Data::new(func) {
+            Data::Min(_) => Data::Min(0),
+            Data::Max(_) => Data::Max(0),
+            d => d,
+        }
+    }
+
     fn new(func: AggFunc) -> Data {
         match func {
             AggFunc::Count => Data::Count(0),
@@ -223,37 +233,114 @@ impl Aggregations {
         }
     }
 
-    /// `printa([format,] @agg)`.
-    pub fn printa(&mut self, agg: usize, format: Option<&Format>, out: &mut Vec<u8>) -> Result<(), PrintfError> {
-        let Some(var) = self.vars.get_mut(agg) else { return Ok(()) };
-        var.printed = true;
-        match format {
-            None => {
-                out.push(b'\n');
-                print_var(var, out);
-                Ok(())
-            }
-            Some(f) => {
-                for (key, data) in sorted(var) {
-                    print_formatted(var, f, key, data, out)?;
-                }
-                Ok(())
+    /// `printa([format,] @a, @b…)`: one row per key of any of them (a
+    /// missing value is zero), sorted by the values in order, then by key.
+    pub fn printa(&mut self, aggs: &[usize], format: Option<&Format>, out: &mut Vec<u8>) -> Result<(), PrintfError> {
+        if aggs.is_empty() || aggs.iter().any(|&a| a >= self.vars.len()) {
+            return Ok(());
+        }
+        for &a in aggs {
+            self.vars[a].printed = true;
+        }
+        let rows = self.rows(aggs);
+        if format.is_none() {
+            out.push(b'\n');
+        }
+        for (key, datas) in &rows {
+            match format {
+                None => self.print_row(aggs, key, datas, out),
+                Some(f) => self.print_formatted(aggs, f, key, datas, out)?,
             }
         }
+        Ok(())
     }
 
     /// Every aggregation not printed by `printa`, as dtrace prints them at exit.
     pub fn print_unprinted(&mut self, out: &mut Vec<u8>) {
-        for var in self.vars.iter_mut().filter(|v| !v.printed) {
-            print_var(var, out);
+        for a in 0..self.vars.len() {
+            if !self.vars[a].printed {
+                for (key, datas) in &self.rows(&[a]) {
+                    self.print_row(&[a], key, datas, out);
+                }
+            }
         }
     }
-}
 
-fn sorted(var: &AggVar) -> Vec<(&Key, &Data)> {
-    let mut v: Vec<(&Key, &Data)> = var.entries.iter().collect();
-    v.sort_by(|a, b| compare(var.func, &var.keys, *a, *b));
-    v
+    fn rows(&self, aggs: &[usize]) -> Vec<(Key, Vec<Data>)> {
+        let mut seen = hashbrown::HashSet::new();
+        let mut rows = Vec::new();
+        for &a in aggs {
+            for key in self.vars[a].entries.keys() {
+                if seen.insert(key.clone()) {
+                    let datas: Vec<Data> = aggs
+                        .iter()
+                        .map(|&b| {
+                            let v = &self.vars[b];
+                            v.entries.get(key).cloned().unwrap_or_else(|| Data::zero(v.func))
+                        })
+                        .collect();
+                    rows.push((key.clone(), datas));
+                }
+            }
+        }
+        let key_types = &self.vars[aggs[0]].keys;
+        rows.sort_by(|(ka, da), (kb, db)| {
+            aggs.iter()
+                .zip(da.iter().zip(db.iter()))
+                .map(|(&g, (x, y))| value_cmp(self.vars[g].func, x, y))
+                .find(|o| *o != Ordering::Equal)
+                .unwrap_or(Ordering::Equal)
+                .then_with(|| key_cmp(key_types, ka, kb))
+        });
+        rows
+    }
+
+    /// A row as dt_print_aggs prints it: the keys, each value, a newline.
+    fn print_row(&self, aggs: &[usize], key: &Key, datas: &[Data], out: &mut Vec<u8>) {
+        let types = &self.vars[aggs[0]].keys;
+        for (i, part) in key.0.iter().enumerate() {
+            print_key(types.get(i), part, out);
+        }
+        for (&a, d) in aggs.iter().zip(datas) {
+            print_value(self.vars[a].func, d, self.vars[a].normal, out);
+        }
+        out.push(b'\n');
+    }
+
+    /// A row through a printa format: conversions take the keys in order;
+    /// each `%@…` takes the next aggregation's value.
+    fn print_formatted(&self, aggs: &[usize], fmt: &Format, key: &Key, datas: &[Data], out: &mut Vec<u8>) -> Result<(), PrintfError> {
+        let types = &self.vars[aggs[0]].keys;
+        let mut values = aggs.iter().zip(datas).map(|(&a, d)| {
+            let normal = self.vars[a].normal;
+            match d {
+                Data::Count(v) | Data::Sum(v) | Data::Min(v) | Data::Max(v) => PrintfArg::Int(div_normal(*v, normal), IntType::INT64),
+                Data::Avg { n, sum } => PrintfArg::Int(if *n == 0 { 0 } else { sum / normal.max(1) / n }, IntType::INT64),
+                Data::Stddev { n, sum, sumsq } => PrintfArg::Int(stddev(*n, *sum, *sumsq, normal) as i64, IntType::UINT64),
+                // Refused at compile time (distributions inside a printa format).
+                Data::Quantize(_) | Data::Lquantize(_) => PrintfArg::Int(0, IntType::INT64),
+            }
+        });
+        let mut keys = key.0.iter().enumerate().map(|(i, k)| match k {
+            KeyPart::Int(v) => PrintfArg::Int(*v, types.get(i).and_then(Type::as_int).unwrap_or(IntType::INT64)),
+            KeyPart::Str(s) => PrintfArg::Str(s),
+        });
+        let mut args = Vec::new();
+        for piece in &fmt.pieces {
+            if let Piece::Conv(c) = piece {
+                let stars = usize::from(c.width == Count::Star) + usize::from(c.precision == Some(Count::Star));
+                for _ in 0..stars {
+                    args.extend(keys.next());
+                }
+                if c.aggregation {
+                    args.extend(values.next());
+                } else {
+                    args.extend(keys.next());
+                }
+            }
+        }
+        format_printf(out, fmt, &args)
+    }
 }
 
 /// dtrace's default order: by value, then by key.
@@ -328,16 +415,6 @@ fn key_cmp(types: &[Type], a: &Key, b: &Key) -> Ordering {
         }
     }
     a.0.len().cmp(&b.0.len())
-}
-
-fn print_var(var: &AggVar, out: &mut Vec<u8>) {
-    for (key, data) in sorted(var) {
-        for (i, part) in key.0.iter().enumerate() {
-            print_key(var.keys.get(i), part, out);
-        }
-        print_value(var.func, data, var.normal, out);
-        out.push(b'\n');
-    }
 }
 
 /// A key as dt_print_datum prints it: integers by size (1- and 2-byte
@@ -466,37 +543,6 @@ fn quant_line(out: &mut Vec<u8>, val: i64, normal: i64, total: f64, positives: b
             writeln!(out, "{:20}|{}{} {:<9}", "", &ats[40 - d..], &spaces[20 + d..], count)
         }
     };
-}
-
-/// `printa(format, @a)`: conversions take the keys in order; `%@…` takes
-/// the aggregation's value.
-fn print_formatted(var: &AggVar, fmt: &Format, key: &Key, data: &Data, out: &mut Vec<u8>) -> Result<(), PrintfError> {
-    let value = match data {
-        Data::Count(v) | Data::Sum(v) | Data::Min(v) | Data::Max(v) => PrintfArg::Int(div_normal(*v, var.normal), IntType::INT64),
-        Data::Avg { n, sum } => PrintfArg::Int(if *n == 0 { 0 } else { sum / var.normal.max(1) / n }, IntType::INT64),
-        Data::Stddev { n, sum, sumsq } => PrintfArg::Int(stddev(*n, *sum, *sumsq, var.normal) as i64, IntType::UINT64),
-        // Refused at compile time (distributions inside a printa format).
-        Data::Quantize(_) | Data::Lquantize(_) => PrintfArg::Int(0, IntType::INT64),
-    };
-    let mut keys = key.0.iter().enumerate().map(|(i, k)| match k {
-        KeyPart::Int(v) => PrintfArg::Int(*v, var.keys.get(i).and_then(Type::as_int).unwrap_or(IntType::INT64)),
-        KeyPart::Str(s) => PrintfArg::Str(s),
-    });
-    let mut args = Vec::new();
-    for piece in &fmt.pieces {
-        if let Piece::Conv(c) = piece {
-            let stars = usize::from(c.width == Count::Star) + usize::from(c.precision == Some(Count::Star));
-            for _ in 0..stars {
-                args.extend(keys.next());
-            }
-            if c.aggregation {
-                args.push(value);
-            } else {
-                args.extend(keys.next());
-            }
-        }
-    }
-    format_printf(out, fmt, &args)
 }
 
 #[cfg(test)]

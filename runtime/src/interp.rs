@@ -280,9 +280,7 @@ Stmt::AggUpdate { agg, keys, args, .. } => {
                     self.st.aggs.update(*agg, &k, vals.first().copied().unwrap_or(0), vals.get(1).copied().unwrap_or(1));
                 }
                 Stmt::Printa { format, aggs, .. } => {
-                    if let Some(agg) = aggs.first() {
-                        self.st.aggs.printa(*agg, format.as_ref(), self.out).map_err(|_| FaultKind::BadPrintf)?;
-                    }
+                    self.st.aggs.printa(aggs, format.as_ref(), self.out).map_err(|_| FaultKind::BadPrintf)?;
                 }
                 Stmt::Clear { agg, .. } => self.st.aggs.clear(*agg),
                 Stmt::Trunc { agg, keep, .. } => {

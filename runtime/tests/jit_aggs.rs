@@ -150,3 +150,16 @@ fn empty_aggregation_prints_nothing_at_exit() {
     r.fire(DTRACE_BEGIN);
     assert_eq!(r.at_exit(), "");
 }
+
+#[test]
+fn printa_of_several_aggregations_joins_their_keys() {
+    let mut r = Run::new(
+        r#"BEGIN { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); @s["b"] = sum(7); @s["z"] = sum(1); }
+           END { printa(@c, @s); printa("%s %@d %@d\n", @c, @s); }"#,
+    );
+    r.fire(DTRACE_BEGIN);
+    let line = |k: &str, a: i64, b: i64| format!("  {k:<50} {a:>16} {b:>16}\n");
+    let want = String::from("\n") + &line("z", 0, 1) + &line("a", 1, 0) + &line("b", 2, 7) + "z 0 1\na 1 0\nb 2 7\n";
+    assert_eq!(r.fire(DTRACE_END), want);
+    assert_eq!(r.at_exit(), "");
+}

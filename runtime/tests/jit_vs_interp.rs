@@ -167,6 +167,7 @@ fn stmts() -> impl Strategy<Value = Stmt> {
         int.clone().prop_map(|v| Stmt::AggUpdate { agg: 2, keys: vec![], args: vec![v], span: Default::default() }),
         (int.clone(), int).prop_map(|(v, w)| Stmt::AggUpdate { agg: 3, keys: vec![], args: vec![v, w], span: Default::default() }),
         (0usize..4).prop_map(|a| Stmt::Printa { format: None, aggs: vec![a], span: Default::default() }),
+        Just(Stmt::Printa { format: None, aggs: vec![2, 3], span: Default::default() }),
         Just(Stmt::Printa {
             format: Some(rdtrace_lang::format::parse(b"%s=%@d;").unwrap()),
             aggs: vec![1],

@@ -66,8 +66,8 @@ pub(crate) struct Runtime {
     pub aggs: Aggregations,
     /// Per aggregation: which key parts are strings.
     pub agg_key_is_str: Vec<Vec<bool>>,
-    /// printa statements: optional format and the aggregation printed.
-    pub printa_sites: Vec<(Option<Format>, usize)>,
+    /// printa statements: optional format and the aggregations printed.
+    pub printa_sites: Vec<(Option<Format>, Vec<usize>)>,
     /// Reusable buffer for building derived strings.
     pub tmp: Vec<u8>,
 }

@@ -27,7 +27,7 @@ pub(crate) struct Env<'p> {
     pub program: &'p Program,
     pub interned: Interned,
     pub sites: Vec<PrintfSite>,
-    pub printa_sites: Vec<(Option<rdtrace_lang::format::Format>, usize)>,
+    pub printa_sites: Vec<(Option<rdtrace_lang::format::Format>, Vec<usize>)>,
     pub call_conv: CallConv,
     pub target_pid: i64,
     /// Highest record offset any generated load reaches.

@@ -282,7 +282,7 @@ pub(crate) extern "C" fn rt_printa(ctx: *mut FiringCtx, site: i64) -> i64 {
     let Some((format, agg)) = rt.printa_sites.get(site as usize) else { return 1 };
     // SAFETY: `out` points at the clause buffer for the duration of the clause.
     let out = unsafe { &mut *rt.out };
-    rt.aggs.printa(*agg, format.as_ref(), out).is_err() as i64
+    rt.aggs.printa(agg, format.as_ref(), out).is_err() as i64
 }
 
 /// clear (op 0), trunc (op 1) and normalize (op 2) of an aggregation.

@@ -104,16 +104,18 @@ impl FnGen<'_, '_, '_> {
                 self.call(h::rt_agg_update as *const u8, &[ctx, a, karr, value, incr], false);
             }
             Stmt::Printa { format, aggs, .. } => {
-                let [agg] = aggs[..] else {
-                    return Err(RuntimeError::NotImplemented("printa() of several aggregations at once".into()));
-                };
-                let decl = self.env.program.aggs.get(agg).ok_or_else(|| RuntimeError::Invalid("aggregation index out of range".into()))?;
-                let dist = matches!(decl.func, AggFunc::Quantize | AggFunc::Lquantize { .. } | AggFunc::Llquantize { .. });
-                if format.is_some() && dist {
-                    return Err(RuntimeError::NotImplemented(format!("printa() with a format of the distribution @{}", decl.name)));
+                for &agg in aggs {
+                    let decl = self.env.program.aggs.get(agg).ok_or_else(|| RuntimeError::Invalid("aggregation index out of range".into()))?;
+                    let dist = matches!(decl.func, AggFunc::Quantize | AggFunc::Lquantize { .. } | AggFunc::Llquantize { .. });
+                    if format.is_some() && dist {
+                        return Err(RuntimeError::NotImplemented(format!("printa() with a format of the distribution @{}", decl.name)));
+                    }
+                }
+                if aggs.is_empty() {
+                    return Err(RuntimeError::Invalid("printa() without an aggregation".into()));
                 }
                 let site = self.env.printa_sites.len();
-                self.env.printa_sites.push((format.clone(), agg));
+                self.env.printa_sites.push((format.clone(), aggs.clone()));
                 let site = self.iconst(site as i64);
                 let failed = self.call(h::rt_printa as *const u8, &[ctx, site], true).unwrap();
                 let f = self.b.ins().icmp_imm_s(IntCC::NotEqual, failed, 0);
