@@ -46,6 +46,7 @@ enum Data {
     /// Counts per bucket; lquantize has levels + 2 buckets (below, levels, above).
     Quantize(Box<[i64]>),
     Lquantize(Box<[i64]>),
+    Llquantize(Box<[i64]>),
 }
 
 struct Lq {
@@ -78,8 +79,9 @@ impl Data {
                 let levels = ((high - low) / step.max(1)).max(0) as usize;
                 Data::Lquantize(vec![0; levels + 2].into_boxed_slice())
             }
-            // Refused by Aggregations::new.
-            AggFunc::Llquantize { .. } => Data::Count(0),
+            AggFunc::Llquantize { factor, low, high, steps } => {
+                Data::Llquantize(vec![0; llq_bucket(factor, low, high, steps, i64::MAX) + 1].into_boxed_slice())
+            }
         }
     }
 }
@@ -132,8 +134,12 @@ impl Aggregations {
     pub fn new(decls: &[AggDecl]) -> Result<Aggregations, RuntimeError> {
         let mut vars = Vec::new();
         for d in decls {
-            if let AggFunc::Llquantize { .. } = d.func {
-                return Err(RuntimeError::NotImplemented(format!("llquantize() (aggregation @{})", d.name)));
+            if let AggFunc::Llquantize { factor, low, high, steps } = d.func {
+                // The checker enforces dtrace's rules; refuse rather than loop
+                // or overflow if a program slips through without them.
+                if factor < 2 || low < 0 || low >= high || high > 64 || steps < factor || steps % factor != 0 {
+                    return Err(RuntimeError::Invalid(format!("llquantize() parameters of @{}", d.name)));
+                }
             }
             vars.push(AggVar { func: d.func, keys: d.keys.clone(), entries: HashMap::new(), normal: 1, printed: false });
         }
@@ -176,6 +182,12 @@ impl Aggregations {
             Data::Quantize(b) => {
                 let i = quantize_bucket(value);
                 b[i] = b[i].wrapping_add(incr);
+            }
+            Data::Llquantize(b) => {
+                if let AggFunc::Llquantize { factor, low, high, steps } = func {
+                    let i = llq_bucket(factor, low, high, steps, value).min(b.len() - 1);
+                    b[i] = b[i].wrapping_add(incr);
+                }
             }
             Data::Lquantize(b) => {
                 let Lq { base, step, levels } = lq(func);
@@ -318,7 +330,7 @@ impl Aggregations {
                 Data::Avg { n, sum } => PrintfArg::Int(if *n == 0 { 0 } else { sum / normal.max(1) / n }, IntType::INT64),
                 Data::Stddev { n, sum, sumsq } => PrintfArg::Int(stddev(*n, *sum, *sumsq, normal) as i64, IntType::UINT64),
                 // Refused at compile time (distributions inside a printa format).
-                Data::Quantize(_) | Data::Lquantize(_) => PrintfArg::Int(0, IntType::INT64),
+                Data::Quantize(_) | Data::Lquantize(_) | Data::Llquantize(_) => PrintfArg::Int(0, IntType::INT64),
             }
         });
         let mut keys = key.0.iter().enumerate().map(|(i, k)| match k {
@@ -391,6 +403,14 @@ fn value_cmp(func: AggFunc, a: &Data, b: &Data) -> Ordering {
                 }
             };
             sum(x).cmp(&sum(y)).then(zero(x).cmp(&zero(y)))
+        }
+        (Data::Llquantize(x), Data::Llquantize(y)) => {
+            // Weighted by each bucket's lower bound (the underflow bucket
+            // weighs 0).
+            let labels = llq_labels(func, x.len());
+            let weight = |i: usize| labels[i].parse::<i128>().unwrap_or(0);
+            let total = |b: &[i64]| (1..b.len()).map(|i| weight(i) * b[i] as i128).sum::<i128>();
+            total(x).cmp(&total(y)).then(x[0].cmp(&y[0]))
         }
         _ => Ordering::Equal,
     }
@@ -466,7 +486,93 @@ fn print_value(func: AggFunc, data: &Data, normal: i64, out: &mut Vec<u8>) {
             print_distribution(out, b, normal, label, lquantize_range(b));
             Ok(())
         }
+        Data::Llquantize(b) => {
+            let labels = llq_labels(func, b.len());
+            print_distribution(out, b, normal, |i| format!("{:>16} ", labels[i]), llquantize_range(b));
+            Ok(())
+        }
     };
+}
+
+/// dtrace_aggregate_llquantize_bucket: bucket 0 holds values below
+/// factor^low; each order of magnitude up to `high` has `steps` buckets
+/// (fewer while factor^order is smaller), then one overflow bucket.
+fn llq_bucket(factor: i64, low: i64, high: i64, nsteps: i64, value: i64) -> usize {
+    let mut this: i64 = 1;
+    let mut order = 0;
+    while order < low {
+        this = this.wrapping_mul(factor);
+        order += 1;
+    }
+    if value < this {
+        return 0;
+    }
+    let mut last = this;
+    let mut value = value;
+    let mut base: i64 = 1;
+    this = this.wrapping_mul(factor);
+    while order <= high {
+        let nbuckets = this.min(nsteps);
+        let next = this.wrapping_mul(factor);
+        if next < this {
+            value = this - 1;
+        }
+        if value < this {
+            return (base + (value - last) / (this / nbuckets)) as usize;
+        }
+        base += nbuckets - nbuckets / factor;
+        last = this;
+        this = next;
+        order += 1;
+    }
+    base as usize
+}
+
+/// Row labels of an llquantize distribution (dt_print_llquantize).
+fn llq_labels(func: AggFunc, n: usize) -> Vec<String> {
+    let AggFunc::Llquantize { factor, low, high, steps } = func else { return vec![String::new(); n] };
+    let mut labels = Vec::with_capacity(n);
+    let mut value: i64 = 1;
+    for _ in 0..low {
+        value = value.wrapping_mul(factor);
+    }
+    labels.push(format!("< {value}"));
+    let mut next = value.wrapping_mul(factor);
+    let mut step = if next > steps { next / steps } else { 1 };
+    let mut order = low;
+    while order <= high && labels.len() < n {
+        labels.push(value.to_string());
+        value += step;
+        if value != next {
+            continue;
+        }
+        next = value.wrapping_mul(factor);
+        step = if next > steps { next / steps } else { 1 };
+        order += 1;
+    }
+    labels.push(format!(">= {value}"));
+    labels.resize(n, String::new());
+    labels
+}
+
+fn llquantize_range(b: &[i64]) -> (usize, usize) {
+    let levels = b.len();
+    let mut first = 0;
+    while first < levels && b[first] == 0 {
+        first += 1;
+    }
+    if first == levels {
+        return (0, 1.min(levels - 1));
+    }
+    first = first.saturating_sub(1);
+    let mut last = levels - 1;
+    while last > 0 && b[last] == 0 {
+        last -= 1;
+    }
+    if last < levels - 1 {
+        last += 1;
+    }
+    (first, last)
 }
 
 /// Rows dt_print_quantize shows: one zero row around the data.
@@ -561,6 +667,27 @@ mod tests {
         assert_eq!(quantize_bucket(-2), ZERO_BUCKET - 2);
         assert_eq!(quantize_bucket(i64::MAX), NBUCKETS - 1);
         assert_eq!(quantize_bucket(i64::MIN), 0);
+    }
+
+    #[test]
+    fn llquantize_buckets() {
+        // factor 10, magnitudes 0..2, 10 steps: [<1] [1..9] [10,20..90] [100..900] [>=1000]
+        let b = |v| llq_bucket(10, 0, 2, 10, v);
+        assert_eq!(b(0), 0);
+        assert_eq!(b(1), 1);
+        assert_eq!(b(9), 9);
+        assert_eq!(b(10), 10);
+        assert_eq!(b(99), 18);
+        assert_eq!(b(100), 19);
+        assert_eq!(b(999), 27);
+        assert_eq!(b(1000), 28);
+        assert_eq!(b(i64::MAX), 28);
+        let labels = llq_labels(AggFunc::Llquantize { factor: 10, low: 0, high: 2, steps: 10 }, 29);
+        assert_eq!(labels[0], "< 1");
+        assert_eq!(labels[1], "1");
+        assert_eq!(labels[10], "10");
+        assert_eq!(labels[27], "900");
+        assert_eq!(labels[28], ">= 1000");
     }
 
     #[test]

@@ -163,3 +163,21 @@ fn printa_of_several_aggregations_joins_their_keys() {
     assert_eq!(r.fire(DTRACE_END), want);
     assert_eq!(r.at_exit(), "");
 }
+
+#[test]
+fn llquantize_table() {
+    let mut r = Run::new("BEGIN { @ = llquantize(5, 10, 0, 2, 10); @ = llquantize(50, 10, 0, 2, 10); @ = llquantize(5000, 10, 0, 2, 10); }");
+    r.fire(DTRACE_BEGIN);
+    // Rows from 4 (one below the first value) to the overflow row.
+    let mut labels: Vec<String> = (4..10).map(|v: i64| v.to_string()).collect();
+    labels.extend((1..10).map(|v: i64| (v * 10).to_string()));
+    labels.extend((1..10).map(|v: i64| (v * 100).to_string()));
+    labels.push(">= 1000".into());
+    let mut want = format!("\n{:>16} {:>41} {:<9}\n", "value", "------------- Distribution -------------", "count");
+    for l in &labels {
+        let hit = l == "5" || l == "50" || l == ">= 1000";
+        let bar = if hit { "@".repeat(13) + &" ".repeat(27) } else { " ".repeat(40) };
+        want += &format!("{:>16} |{} {:<9}\n", l, bar, hit as i32);
+    }
+    assert_eq!(r.at_exit(), want + "\n");
+}

@@ -165,16 +165,17 @@ fn stmts() -> impl Strategy<Value = Stmt> {
         (int.clone(), int.clone()).prop_map(|(k, v)| Stmt::AggUpdate { agg: 0, keys: vec![k], args: vec![v], span: Default::default() }),
         (strs.clone(), int.clone()).prop_map(|(k, v)| Stmt::AggUpdate { agg: 1, keys: vec![k], args: vec![v], span: Default::default() }),
         int.clone().prop_map(|v| Stmt::AggUpdate { agg: 2, keys: vec![], args: vec![v], span: Default::default() }),
-        (int.clone(), int).prop_map(|(v, w)| Stmt::AggUpdate { agg: 3, keys: vec![], args: vec![v, w], span: Default::default() }),
-        (0usize..4).prop_map(|a| Stmt::Printa { format: None, aggs: vec![a], span: Default::default() }),
+        (int.clone(), int.clone()).prop_map(|(v, w)| Stmt::AggUpdate { agg: 3, keys: vec![], args: vec![v, w], span: Default::default() }),
+        (strs.clone(), int).prop_map(|(k, v)| Stmt::AggUpdate { agg: 4, keys: vec![k], args: vec![v], span: Default::default() }),
+        (0usize..5).prop_map(|a| Stmt::Printa { format: None, aggs: vec![a], span: Default::default() }),
         Just(Stmt::Printa { format: None, aggs: vec![2, 3], span: Default::default() }),
         Just(Stmt::Printa {
             format: Some(rdtrace_lang::format::parse(b"%s=%@d;").unwrap()),
             aggs: vec![1],
             span: Default::default()
         }),
-        (0usize..4, prop::option::of(-3i64..3)).prop_map(|(a, n)| Stmt::Trunc { agg: a, keep: n.map(i64c), span: Default::default() }),
-        (0usize..4).prop_map(|a| Stmt::Clear { agg: a, span: Default::default() }),
+        (0usize..5, prop::option::of(-3i64..3)).prop_map(|(a, n)| Stmt::Trunc { agg: a, keep: n.map(i64c), span: Default::default() }),
+        (0usize..5).prop_map(|a| Stmt::Clear { agg: a, span: Default::default() }),
         (0usize..2, prop::option::of(0i64..4)).prop_map(|(a, n)| Stmt::Normalize { agg: a, factor: n.map(i64c), span: Default::default() }),
     ]
 }
@@ -203,6 +204,7 @@ fn build(cls: Vec<(Option<Expr>, Vec<Stmt>)>, error_clause: Option<Vec<Stmt>>) -
         AggDecl { name: "s".into(), keys: vec![Type::String], func: AggFunc::Sum },
         AggDecl { name: "q".into(), keys: vec![], func: AggFunc::Quantize },
         AggDecl { name: "l".into(), keys: vec![], func: AggFunc::Lquantize { low: -10, high: 50, step: 7 } },
+        AggDecl { name: "ll".into(), keys: vec![Type::String], func: AggFunc::Llquantize { factor: 4, low: 1, high: 5, steps: 16 } },
     ];
     p
 }
