@@ -121,7 +121,7 @@ drops() { grep -oE '[0-9]+ drops? on CPU' "$1" | awk '{s += $1} END {print s + 0
 
 # ---- setup
 install_tools() {
-  local need=() updated=
+  local need=()
   command -v iperf3 >/dev/null || need+=(iperf3)
   command -v bpftrace >/dev/null || need+=(bpftrace)
   command -v tcpdump >/dev/null || need+=(tcpdump)
@@ -129,9 +129,9 @@ install_tools() {
   command -v python3 >/dev/null || need+=(python3)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing ${need[*]}"
-    apt-get update -qq >> "$LOG" 2>&1 && updated=1
+    apt-get update -qq >> "$LOG" 2>&1 || log "apt-get update failed (see $LOG); trying the install anyway"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >> "$LOG" 2>&1 ||
-      die "apt-get install ${need[*]} failed${updated:- (apt-get update failed too)}"
+      die "apt-get install ${need[*]} failed (see $LOG)"
   fi
   # bpftrace finds classic tracepoints through tracefs, which may not be mounted.
   if [ ! -d /sys/kernel/tracing/events ]; then
