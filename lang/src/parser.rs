@@ -639,7 +639,7 @@ fn is_keyword(s: &str) -> bool {
 /// Parses an integer literal with its C suffix.
 pub(crate) fn parse_int(text: &str) -> Result<(u64, IntSuffix), &'static str> {
     const BIG: &str = "does not fit in 64 bits";
-    let digits_end = text.find(|c: char| matches!(c, 'u' | 'U' | 'l' | 'L')).unwrap_or(text.len());
+    let digits_end = text.find(['u', 'U', 'l', 'L']).unwrap_or(text.len());
     let (digits, suf) = text.split_at(digits_end);
     let value = if let Some(h) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
         u64::from_str_radix(h, 16).map_err(|_| BIG)?

@@ -513,7 +513,7 @@ impl Checker<'_> {
             return None;
         };
         let n = self.arg_number(cx, nexpr)?;
-        let Some(ty) = self.arg_type(cx, n, base.span)? else { return None };
+        let ty = self.arg_type(cx, n, base.span)?;
         let sname = match &ty {
             Type::StructPtr(s) if arrow => s.clone(),
             Type::StructPtr(s) => s.clone(),
@@ -581,13 +581,13 @@ impl Checker<'_> {
         }
     }
 
-    /// The type of `args[n]` in every probe of the clause (they must agree).
-    /// `Ok(None)` after an error; outer `None` too.
-    fn arg_type(&mut self, cx: &Cx, n: usize, span: Span) -> Option<Option<Type>> {
+    /// The type of `args[n]` in every probe of the clause (they must agree);
+    /// `None` after reporting why there is none.
+    fn arg_type(&mut self, cx: &Cx, n: usize, span: Span) -> Option<Type> {
         if cx.probes.is_empty() {
             let why = if cx.in_inline_def { "in an inline definition" } else { "in a clause that matches no probes" };
             self.err(format!("args[{n}] cannot be used {why}"), span);
-            return Some(None);
+            return None;
         }
         let mut ty: Option<Type> = None;
         for p in &cx.probes {
@@ -596,18 +596,18 @@ impl Checker<'_> {
                 let d = Diagnostic::new(format!("index {n} is out of range for {pname} args[ ]"), span)
                     .with_help(format!("{pname} has {} argument{}", p.args.len(), if p.args.len() == 1 { "" } else { "s" }));
                 self.error(d);
-                return Some(None);
+                return None;
             };
             match &ty {
                 None => ty = Some(a.ty.clone()),
                 Some(t) if *t == a.ty => {}
                 Some(t) => {
                     self.err(format!("args[{n}] is {} in one probe of this clause and {} in {pname}", t.name(), a.ty.name()), span);
-                    return Some(None);
+                    return None;
                 }
             }
         }
-        Some(ty)
+        ty
     }
 
     fn index(&mut self, cx: &mut Cx, base: &ast::Expr, index: &[ast::Expr], span: Span) -> Option<Expr> {
@@ -629,7 +629,7 @@ impl Checker<'_> {
                 return None;
             }
             let n = self.arg_number(cx, &index[0])?;
-            let ty = self.arg_type(cx, n, span)??;
+            let ty = self.arg_type(cx, n, span)?;
             if let Type::StructPtr(s) = &ty {
                 self.error(
                     Diagnostic::new(format!("args[{n}] is a pointer to {s} and cannot be used as a value"), span)

@@ -35,9 +35,6 @@ pub struct CheckOptions {
     /// Macro arguments: `$0` is the script name, `$1`… the trailing
     /// command-line arguments.
     pub macro_args: Vec<String>,
-    /// `$target` is known (`-c`/`-p` given). Without it `$target` is 0, as
-    /// in dtrace.
-    pub has_target: bool,
 }
 
 /// Checks one parsed script.
