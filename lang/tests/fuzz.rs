@@ -45,7 +45,7 @@ fn run(src: &str) {
     let catalog = common::catalog();
     for opts in [
         CheckOptions::default(),
-        CheckOptions { allow_zero_matches: true, destructive: true, macro_args: vec!["f.d".into(), "7".into()] },
+        CheckOptions { allow_zero_matches: true, destructive: true, macro_args: vec!["f.d".into(), "7".into()], default_args: true },
     ] {
         // Either outcome is fine; a panic fails the property.
         let r = compile("fuzz.d", src, &catalog, &opts);

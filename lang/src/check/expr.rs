@@ -300,7 +300,7 @@ impl Checker<'_> {
             return Some(Expr { kind: T::Builtin(Builtin::Target), ty: Type::Int(IntType::INT), span });
         }
         if let Some(n) = name.strip_prefix('$') {
-            return match self.macro_text(n) {
+            return match self.macro_text(n, true) {
                 Ok(s) => Some(Expr { kind: T::Str(s.into_bytes()), ty: Type::String, span }),
                 Err(m) => {
                     self.err(m, span);
@@ -308,7 +308,7 @@ impl Checker<'_> {
                 }
             };
         }
-        let text = match self.macro_text(name) {
+        let text = match self.macro_text(name, false) {
             Ok(t) => t,
             Err(m) => {
                 self.err(m, span);

@@ -35,6 +35,10 @@ pub struct CheckOptions {
     /// Macro arguments: `$0` is the script name, `$1`… the trailing
     /// command-line arguments.
     pub macro_args: Vec<String>,
+    /// `-x defaultargs`: a macro argument that was not given reads as 0
+    /// (`$N`) or "" (`$$N`) instead of being an error. `#pragma D option
+    /// defaultargs` turns it on too.
+    pub default_args: bool,
 }
 
 /// Checks one parsed script.
@@ -90,6 +94,8 @@ pub(crate) struct Checker<'a> {
     pub inlines: HashMap<String, InlineDef>,
     /// Inline names being expanded (guards against self-reference).
     pub expanding: Vec<String>,
+    /// `defaultargs`, from the options or a pragma seen so far.
+    pub default_args: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -115,6 +121,7 @@ impl<'a> Checker<'a> {
             vars: vars::Vars::default(),
             inlines: HashMap::new(),
             expanding: Vec::new(),
+            default_args: opts.default_args,
         }
     }
 
@@ -152,11 +159,12 @@ impl<'a> Checker<'a> {
 
     fn pragma(&mut self, p: &ast::Pragma) {
         match &p.kind {
-            ast::PragmaKind::Option { name, value } => self.program.options.push(typed::OptionSetting {
-                name: name.clone(),
-                value: value.clone(),
-                span: p.span,
-            }),
+            ast::PragmaKind::Option { name, value } => {
+                if name == "defaultargs" {
+                    self.default_args = true;
+                }
+                self.program.options.push(typed::OptionSetting { name: name.clone(), value: value.clone(), span: p.span })
+            }
             ast::PragmaKind::Other(text) => {
                 let words: Vec<&str> = text[1..].split_whitespace().collect();
                 match words.as_slice() {

@@ -327,7 +327,7 @@ impl Checker<'_> {
             let after = rest[pos + 1..].trim_start_matches('$');
             let len = after.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
             let name = &after[..len];
-            match self.macro_text(name) {
+            match self.macro_text(name, true) {
                 Ok(v) => out.push_str(&v),
                 Err(msg) => {
                     self.err(msg, span);
@@ -340,15 +340,15 @@ impl Checker<'_> {
         Some(out)
     }
 
-    /// The text of a macro variable (`1`, `target`, …).
-    pub(crate) fn macro_text(&self, name: &str) -> Result<String, String> {
+    /// The text of a macro variable (`1`, `target`, …). With `defaultargs`
+    /// a missing argument is "" when wanted as a string, else "0".
+    pub(crate) fn macro_text(&self, name: &str, as_string: bool) -> Result<String, String> {
         if let Ok(n) = name.parse::<usize>() {
-            return self
-                .opts
-                .macro_args
-                .get(n)
-                .cloned()
-                .ok_or_else(|| format!("macro argument ${n} is not defined"));
+            return match self.opts.macro_args.get(n) {
+                Some(v) => Ok(v.clone()),
+                None if self.default_args => Ok(if as_string { String::new() } else { "0".into() }),
+                None => Err(format!("macro argument ${n} is not defined")),
+            };
         }
         match name {
             "target" => Ok("0".into()),
