@@ -123,6 +123,9 @@ impl Checker<'_> {
     /// Types one expression. `None` means an error was reported.
     pub(crate) fn expr(&mut self, cx: &mut Cx, e: &ast::Expr) -> Option<Expr> {
         let span = e.span;
+        if !self.poisoned.is_empty() && var_name(e).is_some_and(|n| self.poisoned.contains(&n)) {
+            return None;
+        }
         match &e.kind {
             A::Int { value, suffix, text } => {
                 let decimal = !(text.starts_with('0') && text.len() > 1);
@@ -773,6 +776,9 @@ impl Checker<'_> {
     /// assignment with `value_ty` (None for `++`/`--` and compound ops,
     /// which need an existing integer variable… or a fresh `this`/`self`).
     pub(crate) fn place(&mut self, cx: &mut Cx, e: &ast::Expr, value_ty: Option<&Type>) -> Option<(Place, Type)> {
+        if !self.poisoned.is_empty() && var_name(e).is_some_and(|n| self.poisoned.contains(&n)) {
+            return None;
+        }
         let fresh = value_ty.cloned().unwrap_or(Type::Int(IntType::INT64));
         match &e.kind {
             A::Ident(name) => {
@@ -869,7 +875,14 @@ impl Checker<'_> {
             );
             return None;
         }
-        let value = self.expr(cx, rhs)?;
+        let Some(value) = self.expr(cx, rhs) else {
+            // The error is reported; a variable this would have created is
+            // not reported again as unknown at its later uses.
+            if let Some(name) = var_name(lhs) {
+                self.poisoned.insert(name);
+            }
+            return None;
+        };
         if !(value.ty.is_int() || value.ty.is_string()) {
             self.err(format!("a value of type {} cannot be stored", value.ty.name()), value.span);
             return None;
@@ -896,6 +909,18 @@ impl Checker<'_> {
             return None;
         }
         Some(Expr { kind: T::Assign { place, op: bop, value: Box::new(value) }, ty, span })
+    }
+}
+
+/// The variable an assignment target names (`x`, `this->x`, `self->x`,
+/// `a[…]`), as the poisoned set spells it.
+fn var_name(e: &ast::Expr) -> Option<String> {
+    match &e.kind {
+        A::Ident(n) => Some(n.clone()),
+        A::This(i) => Some(format!("this->{}", i.name)),
+        A::SelfVar(i) => Some(format!("self->{}", i.name)),
+        A::Index { base, .. } => var_name(base),
+        _ => None,
     }
 }
 

@@ -96,6 +96,9 @@ pub(crate) struct Checker<'a> {
     pub expanding: Vec<String>,
     /// `defaultargs`, from the options or a pragma seen so far.
     pub default_args: bool,
+    /// Variables whose first assignment failed to check: their later uses
+    /// are not reported again (one error, not a cascade).
+    pub poisoned: std::collections::HashSet<String>,
 }
 
 impl<'a> Checker<'a> {
@@ -122,6 +125,7 @@ impl<'a> Checker<'a> {
             inlines: HashMap::new(),
             expanding: Vec::new(),
             default_args: opts.default_args,
+            poisoned: Default::default(),
         }
     }
 
