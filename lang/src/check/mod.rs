@@ -232,6 +232,11 @@ impl<'a> Checker<'a> {
                 Some(out)
             }
         };
+        let global = d.scope == ast::Scope::Global;
+        if global && (builtins::is_reserved(&d.name.name) || self.catalog.constant(&d.name.name).is_some()) {
+            self.err(format!("cannot declare {}: the name is reserved", d.name.name), d.name.span);
+            return;
+        }
         let r = match (d.scope, keys) {
             (ast::Scope::Global, None) => self.vars.declare_global(&d.name.name, ty),
             (ast::Scope::Global, Some(keys)) => self.vars.declare_assoc(&d.name.name, keys, ty),
@@ -242,10 +247,6 @@ impl<'a> Checker<'a> {
                 if d.scope == ast::Scope::This { "this" } else { "self" }
             )),
         };
-        if builtins::is_reserved(&d.name.name) || self.catalog.constant(&d.name.name).is_some() {
-            self.err(format!("cannot declare {}: the name is reserved", d.name.name), d.name.span);
-            return;
-        }
         if let Err(msg) = r {
             self.error(Diagnostic::new(msg, d.name.span).with_label("declared here"));
         }
