@@ -108,7 +108,7 @@ fn rule_name(r: Rule) -> Option<&'static str> {
         Rule::predicate => "a predicate",
         Rule::body => "`{`",
         Rule::block => "a statement",
-        Rule::expr | Rule::assign_expr | Rule::unary | Rule::ident => "an expression",
+        Rule::expr | Rule::assign_expr | Rule::ident => "an expression",
         Rule::int_lit | Rule::float_lit | Rule::char_lit | Rule::string_lit => "an expression",
         Rule::this_var | Rule::self_var | Rule::aggregation | Rule::macro_var => "an expression",
         Rule::paren | Rule::sizeof_type | Rule::offsetof | Rule::kernel_sym => "an expression",
@@ -332,10 +332,12 @@ impl Builder {
         // (shunting-yard): `ops` holds operators waiting for their right side.
         let mut operands: Vec<Expr> = Vec::new();
         let mut ops: Vec<(Infix, u8)> = Vec::new();
+        // The pairs of the operand being read: prefixes, primary, postfixes.
+        let mut operand: Vec<Pair<Rule>> = Vec::new();
         for c in inner {
             match c.as_rule() {
-                Rule::unary => operands.push(self.unary(c)),
                 Rule::ternary_op | Rule::binop => {
+                    operands.push(self.unary(std::mem::take(&mut operand)));
                     let op = self.infix_op(c);
                     let (prec, right) = op.precedence();
                     while let Some(&(_, top)) = ops.last() {
@@ -348,9 +350,10 @@ impl Builder {
                     }
                     ops.push((op, prec));
                 }
-                r => unreachable!("assign_expr child {r:?}"),
+                _ => operand.push(c),
             }
         }
+        operands.push(self.unary(operand));
         while let Some((o, _)) = ops.pop() {
             reduce(&mut operands, o);
         }
@@ -400,24 +403,11 @@ impl Builder {
     }
 
     /// `prefix* primary postfix*`: postfix operators bind tighter than prefix.
-    fn unary(&mut self, p: Pair<Rule>) -> Expr {
-        let span = span_of(&p);
-        let inner = p.into_inner();
-        if self.depth + inner.len() > MAX_EXPR_DEPTH {
-            self.err(Diagnostic::new("expression is too deeply nested or too long", span)
-                .with_help("split it with temporary variables (this->x)"));
-            return Expr { kind: ExprKind::Int { value: 0, suffix: IntSuffix { unsigned: false, long: 0 }, text: "0".into() }, span };
-        }
-        let saved = self.depth;
-        self.depth += inner.len();
-        let e = self.unary_inner(inner);
-        self.depth = saved;
-        e
-    }
-
-    fn unary_inner(&mut self, inner: Pairs<Rule>) -> Expr {
+    /// One operand: `prefix* primary postfix*` (the grammar guarantees the
+    /// primary); postfix operators bind tighter than prefix ones.
+    fn unary(&mut self, inner: Vec<Pair<Rule>>) -> Expr {
         let mut prefixes = Vec::new();
-        let mut it = inner.peekable();
+        let mut it = inner.into_iter().peekable();
         while let Some(c) = it.peek() {
             if is_primary(c.as_rule()) {
                 break;
