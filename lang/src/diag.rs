@@ -106,10 +106,31 @@ impl Diagnostics {
             if i > 0 {
                 out.push('\n');
             }
-            // Rendering into a String cannot fail.
-            let _ = handler.render_report(&mut out, d);
+            // A span that does not fit the attached text (it cannot happen
+            // for diagnostics made by this crate) makes miette fail: fall
+            // back to the bare message rather than lose the error.
+            let mut one = String::new();
+            match handler.render_report(&mut one, d) {
+                Ok(()) => out.push_str(&one),
+                Err(_) => {
+                    out.push_str("  × ");
+                    out.push_str(&d.message);
+                    out.push('\n');
+                }
+            }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_span_outside_the_text_still_renders_the_message() {
+        let d = Diagnostics::one(Diagnostic::new("broken span", Span::new(50, 60))).with_source("x.d", "short");
+        assert!(d.render().contains("broken span"));
     }
 }
 
