@@ -123,17 +123,6 @@ impl Diagnostics {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_span_outside_the_text_still_renders_the_message() {
-        let d = Diagnostics::one(Diagnostic::new("broken span", Span::new(50, 60))).with_source("x.d", "short");
-        assert!(d.render().contains("broken span"));
-    }
-}
-
 impl From<Diagnostic> for Diagnostics {
     fn from(d: Diagnostic) -> Self {
         Diagnostics::one(d)
@@ -153,3 +142,14 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_span_outside_the_text_still_renders_the_message() {
+        let d = Diagnostics::one(Diagnostic::new("broken span", Span::new(50, 60))).with_source("x.d", "short");
+        assert!(d.render().contains("broken span"));
+    }
+}
