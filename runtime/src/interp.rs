@@ -70,6 +70,7 @@ struct InterpState {
     action: u32,
     exit: Option<i32>,
     aggs: Aggregations,
+    strtok: (Vec<u8>, usize),
 }
 
 type Eval<T> = Result<T, FaultKind>;
@@ -100,6 +101,7 @@ impl Interpreter {
                 action: 0,
                 exit: None,
                 aggs: Aggregations::new(&program.aggs)?,
+                strtok: (Vec::new(), 0),
             },
             buf: Vec::new(),
         })
@@ -194,6 +196,7 @@ impl ClauseRunner for Runner<'_> {
             st.saved_probe = st.probe;
         } else {
             st.this_outer = fresh;
+            st.strtok.1 = usize::MAX;
         }
         st.nested = nested;
         st.probe = probe;
@@ -534,6 +537,15 @@ Stmt::AggUpdate { agg, keys, args, .. } => {
             Func::Strchr => Value::Str(find(strfuncs::strchr(s(0), n(1) as u8), s(0))),
             Func::Strrchr => Value::Str(find(strfuncs::strrchr(s(0), n(1) as u8), s(0))),
             Func::Strstr => Value::Str(find(strfuncs::strstr(s(0), s(1)), s(0))),
+            Func::Strtok => {
+                if !matches!(args[0].ty, Type::Int(_)) {
+                    let text = s(0);
+                    self.st.strtok.0 = text[..text.len().min(strsize)].to_vec();
+                    self.st.strtok.1 = 0;
+                }
+                let (text, pos) = (&self.st.strtok.0, &mut self.st.strtok.1);
+                Value::Str(strfuncs::strtok_next(text, pos, s(1), strsize).map_or(Vec::new(), |t| t.to_vec()))
+            }
             Func::Lltostr => {
                 strfuncs::lltostr(n(0), opt(1), &mut out);
                 Value::Str(out)
@@ -549,7 +561,7 @@ Stmt::AggUpdate { agg, keys, args, .. } => {
             Func::Ntohs | Func::Htons => Value::Int(strfuncs::swap16(n(0))),
             Func::Ntohl | Func::Htonl => Value::Int(strfuncs::swap32(n(0))),
             // Refused by Interpreter::new.
-            Func::Strtok | Func::InetNtoa6 | Func::InetNtop | Func::Rand => Value::Int(0),
+            Func::InetNtoa6 | Func::InetNtop | Func::Rand => Value::Int(0),
         })
         .map(|v| match v {
             Value::Str(s) => Value::Str(self.bound(s)),

@@ -106,6 +106,28 @@ pub fn change_case(s: &[u8], upper: bool, out: &mut Vec<u8>) {
     out.extend(s.iter().map(|b| if upper { b.to_ascii_uppercase() } else { b.to_ascii_lowercase() }));
 }
 
+/// `strtok(s, delims)` over saved state: `text` holds the string being
+/// tokenised and `pos` how far it has been consumed. Skips delimiters,
+/// returns the next token (bounded by `strsize - 1` as DTrace's copy is)
+/// or None at the end of the string.
+pub fn strtok_next<'a>(text: &'a [u8], pos: &mut usize, delims: &[u8], strsize: usize) -> Option<&'a [u8]> {
+    let is_delim = |c: u8| delims.contains(&c);
+    let mut i = (*pos).min(text.len());
+    while i < text.len() && is_delim(text[i]) {
+        i += 1;
+    }
+    if i == text.len() {
+        *pos = text.len();
+        return None;
+    }
+    let start = i;
+    while i < text.len() && !is_delim(text[i]) && i - start < strsize.saturating_sub(1) {
+        i += 1;
+    }
+    *pos = i;
+    Some(&text[start..i])
+}
+
 /// Byte-order conversions on x86-64/aarch64 (little-endian hosts).
 pub fn swap16(v: i64) -> i64 {
     (v as u16).swap_bytes() as i64
@@ -145,6 +167,16 @@ mod tests {
         assert_eq!(strchr(b"abcabc", b'c'), Some(2));
         assert_eq!(strrchr(b"abcabc", b'c'), Some(5));
         assert_eq!(strstr(b"abcabc", b"ca"), Some(2));
+    }
+
+    #[test]
+    fn strtok_tokens() {
+        let (text, mut pos) = (b"  a,b,,c ", 0);
+        let mut toks = Vec::new();
+        while let Some(t) = strtok_next(text, &mut pos, b" ,", 256) {
+            toks.push(t.to_vec());
+        }
+        assert_eq!(toks, vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
     }
 
     #[test]

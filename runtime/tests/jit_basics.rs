@@ -290,3 +290,11 @@ fn invalid_llquantize_parameters_are_refused() {
     let err = rdtrace_runtime::CompiledProgram::new(&p, &quiet()).err().expect("refused");
     assert!(err.to_string().contains("llquantize"), "{err}");
 }
+
+#[test]
+fn strtok_continues_from_null() {
+    let null = || e(ExprKind::Int(0), Type::Int(IntType::INT64));
+    let tok = |first: Expr| call(Func::Strtok, vec![first, s(", ")], Type::String);
+    let p = one_clause(vec![printf("%s|%s|%s|%s\n", vec![tok(s(" ab, c,,d")), tok(null()), tok(null()), tok(null())])]);
+    assert_eq!(run(&p, &[]).out, "ab|c|d|\n");
+}

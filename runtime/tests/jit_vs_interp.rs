@@ -134,6 +134,10 @@ fn exprs() -> (BoxedStrategy<Expr>, BoxedStrategy<Expr>) {
                 call(Func::Substr, args, Type::String)
             }),
             inner.clone().prop_map(|x| call(Func::Toupper, vec![x], Type::String)),
+            (inner.clone(), any::<bool>()).prop_map(|(x, first)| {
+                let text = if first { x } else { e(ExprKind::Int(0), i64t()) };
+                call(Func::Strtok, vec![text, s(" .l")], Type::String)
+            }),
             int2.clone().prop_map(|x| call(Func::Lltostr, vec![x], Type::String)),
             (inner.clone(), prop::sample::select(vec![b'a', b'l', b'.'])).prop_map(|(x, c)| call(Func::Strchr, vec![x, jit_support::int(c as i64)], Type::String)),
             (str_places(), inner.clone()).prop_map(|(p, v)| assign(p, v, Type::String)),

@@ -70,4 +70,6 @@ pub(crate) struct Runtime {
     pub printa_sites: Vec<(Option<Format>, Vec<usize>)>,
     /// Reusable buffer for building derived strings.
     pub tmp: Vec<u8>,
+    /// strtok() state: the string being tokenised and how far it is consumed.
+    pub strtok: (Vec<u8>, usize),
 }

@@ -359,7 +359,6 @@ impl FnGen<'_, '_, '_> {
             Ok(())
         };
         match f {
-            Func::Strtok => return unsupported("strtok()"),
             Func::InetNtoa6 | Func::InetNtop => return unsupported("inet_ntoa6()/inet_ntop() on addresses in memory"),
             Func::Rand => {
                 arity(0, 0)?;
@@ -404,6 +403,10 @@ impl FnGen<'_, '_, '_> {
                 });
                 self.call(h::rt_strfind as *const u8, &[ctx, vals[0], vals[1], kind], true)
             }
+            Func::Strtok => {
+                arity(2, 2)?;
+                self.call(h::rt_strtok as *const u8, &[ctx, vals[0], vals[1]], true)
+            }
             Func::Lltostr => {
                 arity(1, 2)?;
                 let (base, has) = opt(self, 1);
@@ -430,7 +433,7 @@ impl FnGen<'_, '_, '_> {
                 let s = self.b.ins().bswap(n);
                 Some(self.b.ins().uextend(types::I64, s))
             }
-            Func::Strtok | Func::InetNtoa6 | Func::InetNtop | Func::Rand => None,
+            Func::InetNtoa6 | Func::InetNtop | Func::Rand => None,
         };
         r.ok_or_else(|| RuntimeError::Invalid(format!("{f:?}")))
     }

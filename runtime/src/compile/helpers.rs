@@ -245,6 +245,23 @@ pub(crate) extern "C" fn rt_strfind(ctx: *mut FiringCtx, s: i64, needle: i64, ki
     }
 }
 
+/// strtok(s, delims); a NULL `s` (0) continues the previous string.
+pub(crate) extern "C" fn rt_strtok(ctx: *mut FiringCtx, s: i64, delims: i64) -> i64 {
+    let rt = rt(ctx);
+    if s != 0 {
+        let text = unsafe { cstr(s) };
+        rt.strtok.0.clear();
+        rt.strtok.0.extend_from_slice(&text[..text.len().min(rt.strsize)]);
+        rt.strtok.1 = 0;
+    }
+    let delims = unsafe { cstr(delims) };
+    let (text, pos) = (&rt.strtok.0, &mut rt.strtok.1);
+    match strfuncs::strtok_next(text, pos, delims, rt.strsize) {
+        Some(tok) => rt.scratch.push_str(tok) as i64,
+        None => EMPTY.as_ptr() as i64,
+    }
+}
+
 pub(crate) extern "C" fn rt_lltostr(ctx: *mut FiringCtx, v: i64, base: i64, has_base: i64) -> i64 {
     let rt = rt(ctx);
     let base = (has_base != 0).then_some(base);

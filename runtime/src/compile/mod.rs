@@ -137,6 +137,7 @@ impl CompiledProgram {
             assoc_key_is_str: program.assocs.iter().map(|a| a.keys.iter().map(|k| k.is_string()).collect()).collect(),
             rand: RAND_SEED,
             tmp: Vec::new(),
+            strtok: (Vec::new(), 0),
             aggs: Aggregations::new(&program.aggs)?,
             agg_key_is_str: program.aggs.iter().map(|a| a.keys.iter().map(|k| k.is_string()).collect()).collect(),
             printa_sites: std::mem::take(&mut env.printa_sites),
@@ -230,6 +231,7 @@ impl ClauseRunner for JitRunner<'_> {
             c.this_slots = c.rt.this_error.slots.as_mut_ptr();
         } else {
             c.rt.scratch.reset();
+            c.rt.strtok.1 = usize::MAX;
             c.rt.this_outer.reset();
             c.this_slots = c.rt.this_outer.slots.as_mut_ptr();
         }
