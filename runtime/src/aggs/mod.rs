@@ -1,0 +1,303 @@
+//! Aggregations (`@name[keys] = func(value)`) and their output, byte for
+//! byte as libdtrace prints them: `printa()` with and without a format, the
+//! quantize distributions, and the print of every unprinted aggregation at
+//! exit. Shared by the JIT's helpers and the interpreter.
+
+mod buckets;
+mod print;
+
+use std::cmp::Ordering;
+
+use hashbrown::HashMap;
+use rdtrace_lang::typed::{AggDecl, AggFunc};
+use rdtrace_lang::types::{IntType, Type};
+
+use self::buckets::{bucket_val, llq_bucket, llq_labels, lq, quantize_bucket, stddev, Lq, NBUCKETS, ZERO_BUCKET};
+use crate::error::RuntimeError;
+use crate::state::{Key, KeyPart, KeyRef, KeySlice};
+
+#[derive(Debug, Clone)]
+enum Data {
+    Count(i64),
+    Sum(i64),
+    Avg { n: i64, sum: i64 },
+    Min(i64),
+    Max(i64),
+    Stddev { n: i64, sum: i64, sumsq: u128 },
+    /// Counts per bucket; lquantize has levels + 2 buckets (below, levels, above).
+    Quantize(Box<[i64]>),
+    Lquantize(Box<[i64]>),
+    Llquantize(Box<[i64]>),
+}
+
+impl Data {
+    /// The value of a key absent from one of several joined aggregations
+    /// (dtrace uses zero-filled data).
+    fn zero(func: AggFunc) -> Data {
+        match Data::new(func) {
+            Data::Min(_) => Data::Min(0),
+            Data::Max(_) => Data::Max(0),
+            d => d,
+        }
+    }
+
+    fn new(func: AggFunc) -> Data {
+        match func {
+            AggFunc::Count => Data::Count(0),
+            AggFunc::Sum => Data::Sum(0),
+            AggFunc::Avg => Data::Avg { n: 0, sum: 0 },
+            AggFunc::Min => Data::Min(i64::MAX),
+            AggFunc::Max => Data::Max(i64::MIN),
+            AggFunc::Stddev => Data::Stddev { n: 0, sum: 0, sumsq: 0 },
+            AggFunc::Quantize => Data::Quantize(vec![0; NBUCKETS].into_boxed_slice()),
+            AggFunc::Lquantize { low, high, step } => {
+                let levels = ((high - low) / step.max(1)).max(0) as usize;
+                Data::Lquantize(vec![0; levels + 2].into_boxed_slice())
+            }
+            AggFunc::Llquantize { factor, low, high, steps } => {
+                Data::Llquantize(vec![0; llq_bucket(factor, low, high, steps, i64::MAX) + 1].into_boxed_slice())
+            }
+        }
+    }
+}
+
+struct AggVar {
+    func: AggFunc,
+    keys: Vec<Type>,
+    entries: HashMap<Key, Data>,
+    normal: i64,
+    printed: bool,
+}
+
+pub(crate) struct Aggregations {
+    vars: Vec<AggVar>,
+}
+
+impl Aggregations {
+    pub fn new(decls: &[AggDecl]) -> Result<Aggregations, RuntimeError> {
+        let mut vars = Vec::new();
+        for d in decls {
+            if let AggFunc::Llquantize { factor, low, high, steps } = d.func {
+                // The checker enforces dtrace's rules; refuse rather than loop
+                // or overflow if a program slips through without them.
+                if factor < 2 || low < 0 || low >= high || high > 64 || steps < factor || steps % factor != 0 {
+                    return Err(RuntimeError::Invalid(format!("llquantize() parameters of @{}", d.name)));
+                }
+            }
+            vars.push(AggVar { func: d.func, keys: d.keys.clone(), entries: HashMap::new(), normal: 1, printed: false });
+        }
+        Ok(Aggregations { vars })
+    }
+
+    /// `@agg[key] = func(value)`; `incr` is quantize's optional weight.
+    pub fn update(&mut self, agg: usize, key: &[KeyRef<'_>], value: i64, incr: i64) {
+        let Some(var) = self.vars.get_mut(agg) else { return };
+        // Integer keys are stored as their declared type holds them.
+        let mut norm = [KeyRef::Int(0); 16];
+        let n = key.len().min(16);
+        for (i, k) in key.iter().take(n).enumerate() {
+            norm[i] = match (k, var.keys.get(i).and_then(Type::as_int)) {
+                (KeyRef::Int(v), Some(it)) => KeyRef::Int(it.normalize(*v)),
+                (k, _) => *k,
+            };
+        }
+        let key = &norm[..n];
+        let func = var.func;
+        let data = match var.entries.get_mut(&KeySlice(key)) {
+            Some(d) => d,
+            None => var.entries.entry(Key::from_refs(key)).or_insert_with(|| Data::new(func)),
+        };
+        match data {
+            Data::Count(c) => *c = c.wrapping_add(1),
+            Data::Sum(s) => *s = s.wrapping_add(value),
+            Data::Avg { n, sum } => {
+                *n += 1;
+                *sum = sum.wrapping_add(value);
+            }
+            Data::Min(m) => *m = (*m).min(value),
+            Data::Max(m) => *m = (*m).max(value),
+            Data::Stddev { n, sum, sumsq } => {
+                *n += 1;
+                *sum = sum.wrapping_add(value);
+                let a = value.unsigned_abs() as u128;
+                *sumsq = sumsq.wrapping_add(a * a);
+            }
+            Data::Quantize(b) => {
+                let i = quantize_bucket(value);
+                b[i] = b[i].wrapping_add(incr);
+            }
+            Data::Llquantize(b) => {
+                if let AggFunc::Llquantize { factor, low, high, steps } = func {
+                    let i = llq_bucket(factor, low, high, steps, value).min(b.len() - 1);
+                    b[i] = b[i].wrapping_add(incr);
+                }
+            }
+            Data::Lquantize(b) => {
+                let Lq { base, step, levels } = lq(func);
+                let i = if value < base {
+                    0
+                } else {
+                    let level = (value - base) / step;
+                    if level < levels {
+                        level as usize + 1
+                    } else {
+                        levels as usize + 1
+                    }
+                };
+                b[i] = b[i].wrapping_add(incr);
+            }
+        }
+    }
+
+    /// `clear(@a)`: values back to their initial state, keys kept.
+    pub fn clear(&mut self, agg: usize) {
+        if let Some(var) = self.vars.get_mut(agg) {
+            let func = var.func;
+            for d in var.entries.values_mut() {
+                *d = Data::new(func);
+            }
+        }
+    }
+
+    /// `trunc(@a)` / `trunc(@a, n)`: keep the n largest (n < 0: smallest).
+    pub fn trunc(&mut self, agg: usize, keep: Option<i64>) {
+        let Some(var) = self.vars.get_mut(agg) else { return };
+        let Some(n) = keep.filter(|n| *n != 0) else {
+            var.entries.clear();
+            return;
+        };
+        let mut order: Vec<Key> = var.entries.keys().cloned().collect();
+        order.sort_by(|a, b| compare(var.func, &var.keys, (a, &var.entries[a]), (b, &var.entries[b])));
+        if n > 0 {
+            order.reverse();
+        }
+        for k in order.into_iter().skip(n.unsigned_abs() as usize) {
+            var.entries.remove(&k);
+        }
+    }
+
+    /// `normalize(@a, n)`; `denormalize(@a)` when `factor` is None.
+    /// A factor of 0 or less is ignored (dtrace would divide by it).
+    pub fn normalize(&mut self, agg: usize, factor: Option<i64>) {
+        if let Some(var) = self.vars.get_mut(agg) {
+            match factor {
+                None => var.normal = 1,
+                Some(f) if f > 0 => var.normal = f,
+                Some(_) => {}
+            }
+        }
+    }
+
+    fn rows(&self, aggs: &[usize]) -> Vec<(Key, Vec<Data>)> {
+        let mut seen = hashbrown::HashSet::new();
+        let mut rows = Vec::new();
+        for &a in aggs {
+            for key in self.vars[a].entries.keys() {
+                if seen.insert(key.clone()) {
+                    let datas: Vec<Data> = aggs
+                        .iter()
+                        .map(|&b| {
+                            let v = &self.vars[b];
+                            v.entries.get(key).cloned().unwrap_or_else(|| Data::zero(v.func))
+                        })
+                        .collect();
+                    rows.push((key.clone(), datas));
+                }
+            }
+        }
+        let key_types = &self.vars[aggs[0]].keys;
+        rows.sort_by(|(ka, da), (kb, db)| {
+            aggs.iter()
+                .zip(da.iter().zip(db.iter()))
+                .map(|(&g, (x, y))| value_cmp(self.vars[g].func, x, y))
+                .find(|o| *o != Ordering::Equal)
+                .unwrap_or(Ordering::Equal)
+                .then_with(|| key_cmp(key_types, ka, kb))
+        });
+        rows
+    }
+
+}
+
+/// dtrace's default order: by value, then by key.
+fn compare(func: AggFunc, types: &[Type], a: (&Key, &Data), b: (&Key, &Data)) -> Ordering {
+    value_cmp(func, a.1, b.1).then_with(|| key_cmp(types, a.0, b.0))
+}
+
+fn value_cmp(func: AggFunc, a: &Data, b: &Data) -> Ordering {
+    match (a, b) {
+        (Data::Count(x), Data::Count(y)) | (Data::Sum(x), Data::Sum(y)) | (Data::Min(x), Data::Min(y)) | (Data::Max(x), Data::Max(y)) => x.cmp(y),
+        (Data::Avg { n: n1, sum: s1 }, Data::Avg { n: n2, sum: s2 }) => {
+            let avg = |n: i64, s: i64| if n == 0 { 0 } else { s / n };
+            avg(*n1, *s1).cmp(&avg(*n2, *s2))
+        }
+        (Data::Stddev { n: n1, sum: s1, sumsq: q1 }, Data::Stddev { n: n2, sum: s2, sumsq: q2 }) => {
+            stddev(*n1, *s1, *q1, 1).cmp(&stddev(*n2, *s2, *q2, 1))
+        }
+        (Data::Quantize(x), Data::Quantize(y)) => {
+            let total = |b: &[i64]| (0..NBUCKETS).map(|i| bucket_val(i) as i128 * b[i] as i128).sum::<i128>();
+            total(x).cmp(&total(y)).then(x[ZERO_BUCKET].cmp(&y[ZERO_BUCKET]))
+        }
+        (Data::Lquantize(x), Data::Lquantize(y)) => {
+            let Lq { base, step, levels } = lq(func);
+            let sum = |b: &[i64]| {
+                let mut total = b[0] as i128 * (base - 1) as i128;
+                let mut v = base;
+                for i in 0..levels as usize {
+                    total += b[i + 1] as i128 * v as i128;
+                    v += step;
+                }
+                total + b[levels as usize + 1] as i128 * (v + 1) as i128
+            };
+            let zero = |b: &[i64]| {
+                if base - 1 == 0 {
+                    return b[0];
+                }
+                let mut v = base;
+                for i in 0..levels as usize {
+                    if v == 0 {
+                        return b[i + 1];
+                    }
+                    v += step;
+                }
+                if v + 1 == 0 {
+                    b[levels as usize + 1]
+                } else {
+                    0
+                }
+            };
+            sum(x).cmp(&sum(y)).then(zero(x).cmp(&zero(y)))
+        }
+        (Data::Llquantize(x), Data::Llquantize(y)) => {
+            // Weighted by each bucket's lower bound (the underflow bucket
+            // weighs 0).
+            let labels = llq_labels(func, x.len());
+            let weight = |i: usize| labels[i].parse::<i128>().unwrap_or(0);
+            let total = |b: &[i64]| (1..b.len()).map(|i| weight(i) * b[i] as i128).sum::<i128>();
+            total(x).cmp(&total(y)).then(x[0].cmp(&y[0]))
+        }
+        _ => Ordering::Equal,
+    }
+}
+
+/// Keys compare as their stored bytes would: integers unsigned at their
+/// size, strings bytewise.
+fn key_cmp(types: &[Type], a: &Key, b: &Key) -> Ordering {
+    for (i, (x, y)) in a.0.iter().zip(b.0.iter()).enumerate() {
+        let o = match (x, y) {
+            (KeyPart::Int(x), KeyPart::Int(y)) => {
+                let it = types.get(i).and_then(Type::as_int).unwrap_or(IntType::UINT64);
+                let mask = |v: i64| IntType { size: it.size, signed: false }.normalize(v) as u64;
+                mask(*x).cmp(&mask(*y))
+            }
+            (KeyPart::Str(x), KeyPart::Str(y)) => x.cmp(y),
+            (KeyPart::Int(_), KeyPart::Str(_)) => Ordering::Less,
+            (KeyPart::Str(_), KeyPart::Int(_)) => Ordering::Greater,
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    a.0.len().cmp(&b.0.len())
+}
+
