@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::{env, fs};
 
-const OBJECTS: [&str; 1] = ["tcp"];
+const OBJECTS: [&str; 1] = ["net"];
 
 fn have_clang() -> bool {
     if env::var_os("BPF_CLANG").is_some() {
@@ -42,7 +42,13 @@ fn main() {
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     let bpf_dir =
         PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR")).join("bpf");
-    for file in ["compile.sh", "event.h", "vmlinux_min.h"] {
+    for file in [
+        "compile.sh",
+        "event.h",
+        "vmlinux_min.h",
+        "packet.h",
+        "sockstate.h",
+    ] {
         println!("cargo:rerun-if-changed=bpf/{file}");
     }
     println!("cargo:rerun-if-env-changed=BPF_CLANG");

@@ -4,7 +4,7 @@
 #   check-objects.sh --update  rebuild and overwrite the committed objects
 set -eu
 dir=$(cd "$(dirname "$0")" && pwd)
-objects="tcp"
+objects="net"
 if [ -z "${BPF_CLANG:-}" ] && ! command -v clang-19 >/dev/null 2>&1 && ! command -v clang >/dev/null 2>&1; then
 	echo "check-objects: no clang; committed objects not checked"
 	exit 0

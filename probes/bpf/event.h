@@ -14,6 +14,16 @@
 /* Catalog probe ids carried in event_header.probe (see src/catalog.rs). */
 #define RDT_PROBE_TCP_SEND 4
 #define RDT_PROBE_TCP_RECEIVE 5
+#define RDT_PROBE_TCP_STATE_CHANGE 6
+#define RDT_PROBE_TCP_CONNECT_REQUEST 7
+#define RDT_PROBE_TCP_CONNECT_ESTABLISHED 8
+#define RDT_PROBE_TCP_CONNECT_REFUSED 9
+#define RDT_PROBE_TCP_ACCEPT_ESTABLISHED 10
+#define RDT_PROBE_TCP_ACCEPT_REFUSED 11
+#define RDT_PROBE_IP_SEND 12
+#define RDT_PROBE_IP_RECEIVE 13
+#define RDT_PROBE_UDP_SEND 14
+#define RDT_PROBE_UDP_RECEIVE 15
 
 /* At offset 0 of every record. */
 struct event_header {
@@ -29,7 +39,37 @@ struct event_header {
 	char comm[16];
 };
 
-/* tcp:::send / tcp:::receive (layout 1). Host byte order except addresses. */
+/* What the kernel socket says about a TCP connection (tcpsinfo_t,
+ * tcplsinfo_t, csinfo_t.cs_pid). All zero when the socket is unknown. */
+struct tcp_sockstate {
+	__s32 pid;        /* owning process when known, else 0 */
+	__u32 iss;        /* initial sequence numbers sent / received */
+	__u32 irs;
+	__u32 suna;       /* snd_una */
+	__u32 snxt;       /* snd_nxt */
+	__u32 rack;       /* rcv_wup: rcv_nxt when the last window was sent */
+	__u32 rnxt;       /* rcv_nxt */
+	__u32 swnd;       /* snd_wnd, bytes */
+	__u32 rwnd;       /* rcv_wnd, bytes */
+	__u32 cwnd;       /* snd_cwnd, segments */
+	__u32 ssthresh;   /* snd_ssthresh, segments */
+	__u32 sack_fack;  /* snd_una (Linux keeps no forward-ack sequence) */
+	__u32 sack_snxt;  /* snd_una without SACKed data, else snd_nxt */
+	__u32 rto;        /* icsk_rto, ms */
+	__u32 mss;        /* mss_cache */
+	__s32 retransmit; /* send: 1 when the segment is a retransmission */
+	__s32 rtt;        /* srtt, ms */
+	__s32 rtt_sd;     /* mdev, ms */
+	__s32 state;      /* Linux TCP state (TCP_STATE_*), 0 when unknown */
+	__s32 prev_state; /* state-change: the state left */
+	__u8 active;      /* this host opened the connection */
+	__u8 local;       /* both ends on this host (same address or loopback) */
+	__u8 snd_ws;      /* window scale shifts */
+	__u8 rcv_ws;
+	__u32 pad;
+};
+
+/* tcp:::* (layout 1). Host byte order except addresses. */
 struct tcp_event {
 	struct event_header hdr;
 	__s32 ifindex;
@@ -54,11 +94,66 @@ struct tcp_event {
 	__u8 ttl;         /* TTL / hop limit */
 	__u8 pad0;
 	__u32 pad1;
-	__u64 sk;         /* skb->sk or 0 */
-	__u8 reserved[88];
+	__u64 sk;         /* the connection's socket, or 0 */
+	struct tcp_sockstate sock;
+};
+
+/* ip:::send / ip:::receive (layout 2): every IPv4/IPv6 packet. */
+struct ip_event {
+	struct event_header hdr;
+	__s32 ifindex;
+	__u8 dir;
+	__u8 ipver;
+	__u8 protocol;    /* IPv4 protocol / IPv6 next header */
+	__s8 if_local;    /* loopback device */
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u32 ip_plength;
+	__u32 v6_flow;    /* flow label */
+	__u16 v4_length;  /* total length */
+	__u16 v4_ident;
+	__u16 v4_offset;  /* fragment offset, 8-byte units */
+	__u16 v4_checksum;
+	__u16 v6_plen;
+	__u8 v4_ihl;      /* header length, bytes */
+	__u8 v4_tos;
+	__u8 v4_flags;    /* IPH_DF 0x40, IPH_MF 0x20 */
+	__u8 ttl;         /* TTL / hop limit */
+	__u8 v6_tclass;
+	__u8 pad0;
+	__u64 sk;
+	__u64 dev;        /* struct net_device address (if_addr) */
+	char if_name[16];
+	char protostr[8]; /* name of `protocol`, as illumos spells it */
+	__u8 reserved[32];
+};
+
+/* udp:::send / udp:::receive (layout 3). */
+struct udp_event {
+	struct event_header hdr;
+	__s32 ifindex;
+	__u8 dir;
+	__u8 ipver;
+	__u8 ttl;
+	__u8 pad0;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u8 laddr[16];
+	__u8 raddr[16];
+	__u32 ip_plength;
+	__u16 sport;
+	__u16 dport;
+	__u16 lport;
+	__u16 rport;
+	__u16 length;     /* UDP header's length */
+	__u16 checksum;
+	__u64 sk;
 };
 
 _Static_assert(sizeof(struct event_header) == 56, "event_header size");
+_Static_assert(sizeof(struct tcp_sockstate) == 88, "tcp_sockstate size");
 _Static_assert(sizeof(struct tcp_event) == 256, "tcp_event size");
+_Static_assert(sizeof(struct ip_event) == 192, "ip_event size");
+_Static_assert(sizeof(struct udp_event) == 152, "udp_event size");
 
 #endif

@@ -28,7 +28,14 @@ typedef _Bool bool;
 enum bpf_map_type {
 	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_LRU_HASH = 9,
 	BPF_MAP_TYPE_RINGBUF = 27,
+};
+
+/* bpf_map_update_elem() flags (uapi). */
+enum {
+	BPF_ANY = 0,
+	BPF_NOEXIST = 1,
 };
 
 /* bpf_ringbuf_submit() flags and bpf_ringbuf_query() selectors (uapi). */
@@ -54,12 +61,73 @@ typedef struct {
 } possible_net_t;
 
 struct net_device {
+	char name[16];
+	unsigned int flags; /* IFF_* */
 	int ifindex;
 	void *rx_handler; /* set on bridge/bond/macvlan/ovs lower devices */
 	possible_net_t nd_net;
 } __attribute__((preserve_access_index));
 
-struct sock;
+struct in6_addr {
+	union {
+		__u8 u6_addr8[16];
+		__be32 u6_addr32[4];
+	} in6_u;
+};
+
+/* Declared flat: the kernel nests the address/port pairs in anonymous
+ * unions, which the loader searches. */
+struct sock_common {
+	__be32 skc_daddr;
+	__be32 skc_rcv_saddr;
+	__be16 skc_dport;
+	__u16 skc_num;             /* local port, host order */
+	unsigned short skc_family;
+	volatile unsigned char skc_state;
+	possible_net_t skc_net;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	struct sock_common __sk_common;
+	__u16 sk_protocol;
+	__u16 sk_type;
+} __attribute__((preserve_access_index));
+
+struct inet_sock {
+	__be16 inet_sport; /* kept when the port is released at close */
+} __attribute__((preserve_access_index));
+
+struct inet_connection_sock {
+	struct inet_sock icsk_inet;
+	__u32 icsk_rto; /* jiffies */
+} __attribute__((preserve_access_index));
+
+struct tcp_options_received {
+	__u16 snd_wscale : 4;
+	__u16 rcv_wscale : 4;
+} __attribute__((preserve_access_index));
+
+struct tcp_sock {
+	struct inet_connection_sock inet_conn;
+	__u32 snd_una;
+	__u32 snd_nxt;
+	__u32 rcv_nxt;
+	__u32 rcv_wup;
+	__u32 snd_wnd;
+	__u32 rcv_wnd;
+	__u32 snd_cwnd;
+	__u32 snd_ssthresh;
+	__u32 srtt_us;  /* smoothed RTT << 3, microseconds */
+	__u32 mdev_us;  /* RTT deviation << 2, microseconds */
+	__u32 mss_cache;
+	__u32 sacked_out;
+	__u32 total_retrans;
+	__u64 bytes_received;
+	__u64 bytes_acked;
+	struct tcp_options_received rx_opt;
+} __attribute__((preserve_access_index));
 
 struct sk_buff {
 	struct net_device *dev;

@@ -29,7 +29,47 @@ pub const DIR_SEND: u8 = 0;
 /// `TcpEvent::dir` of a segment this host's TCP stack received.
 pub const DIR_RECEIVE: u8 = 1;
 
-/// One TCP segment, sent or received (`tcp:::send`, `tcp:::receive`; layout 1).
+/// What the kernel socket says about a TCP connection (`tcpsinfo_t`,
+/// `tcplsinfo_t`, `csinfo_t.cs_pid`); all zero when the socket is unknown.
+/// See `bpf/event.h` for each field's source and unit.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TcpSockState {
+    /// Owning process when known, else 0.
+    pub pid: i32,
+    pub iss: u32,
+    pub irs: u32,
+    pub suna: u32,
+    pub snxt: u32,
+    /// rcv_wup: rcv_nxt when the last window update was sent.
+    pub rack: u32,
+    pub rnxt: u32,
+    pub swnd: u32,
+    pub rwnd: u32,
+    /// Segments (Linux snd_cwnd).
+    pub cwnd: u32,
+    pub ssthresh: u32,
+    pub sack_fack: u32,
+    pub sack_snxt: u32,
+    /// Milliseconds.
+    pub rto: u32,
+    pub mss: u32,
+    pub retransmit: i32,
+    /// Smoothed RTT and its deviation, milliseconds.
+    pub rtt: i32,
+    pub rtt_sd: i32,
+    /// Linux TCP state, 0 when unknown.
+    pub state: i32,
+    /// state-change: the state left.
+    pub prev_state: i32,
+    pub active: u8,
+    pub local: u8,
+    pub snd_ws: u8,
+    pub rcv_ws: u8,
+    pub pad: u32,
+}
+
+/// One TCP segment or connection event (`tcp:::*`; layout 1).
 /// Multi-byte fields are host order. Addresses are network order as on the
 /// wire, IPv4 in the first 4 bytes and the rest zero.
 #[repr(C)]
@@ -70,11 +110,9 @@ pub struct TcpEvent {
     pub ttl: u8,
     pub pad0: u8,
     pub pad1: u32,
-    /// Kernel socket (`skb->sk`) when the kernel has one at the hook, else 0.
-    /// Always 0 in replay.
+    /// The connection's kernel socket when known, else 0 (always in replay).
     pub sk: u64,
-    /// Room to grow (socket state, more task fields); zero for now.
-    pub reserved: [u8; 88],
+    pub sock: TcpSockState,
 }
 
 impl Default for TcpEvent {
@@ -104,9 +142,73 @@ impl Default for TcpEvent {
             pad0: 0,
             pad1: 0,
             sk: 0,
-            reserved: [0; 88],
+            sock: TcpSockState::default(),
         }
     }
+}
+
+/// One IPv4 or IPv6 packet (`ip:::send`, `ip:::receive`; layout 2).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IpEvent {
+    pub hdr: EventHeader,
+    pub ifindex: i32,
+    pub dir: u8,
+    pub ipver: u8,
+    /// IPv4 protocol / IPv6 next header.
+    pub protocol: u8,
+    /// The device is a loopback device.
+    pub if_local: i8,
+    pub saddr: [u8; 16],
+    pub daddr: [u8; 16],
+    pub ip_plength: u32,
+    pub v6_flow: u32,
+    pub v4_length: u16,
+    pub v4_ident: u16,
+    /// Fragment offset in 8-byte units.
+    pub v4_offset: u16,
+    pub v4_checksum: u16,
+    pub v6_plen: u16,
+    /// Header length in bytes.
+    pub v4_ihl: u8,
+    pub v4_tos: u8,
+    /// `IPH_DF` 0x40, `IPH_MF` 0x20.
+    pub v4_flags: u8,
+    pub ttl: u8,
+    pub v6_tclass: u8,
+    pub pad0: u8,
+    pub sk: u64,
+    /// The `struct net_device` address.
+    pub dev: u64,
+    pub if_name: [u8; 16],
+    /// illumos's name of `protocol` (`TCP`, `ICMPv6`, …), NUL-padded.
+    pub protostr: [u8; 8],
+    pub reserved: [u8; 32],
+}
+
+/// One UDP datagram (`udp:::send`, `udp:::receive`; layout 3).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UdpEvent {
+    pub hdr: EventHeader,
+    pub ifindex: i32,
+    pub dir: u8,
+    pub ipver: u8,
+    pub ttl: u8,
+    pub pad0: u8,
+    pub saddr: [u8; 16],
+    pub daddr: [u8; 16],
+    pub laddr: [u8; 16],
+    pub raddr: [u8; 16],
+    pub ip_plength: u32,
+    pub sport: u16,
+    pub dport: u16,
+    pub lport: u16,
+    pub rport: u16,
+    /// The UDP header's length field (header included).
+    pub length: u16,
+    pub checksum: u16,
+    pub sk: u64,
 }
 
 /// Plain-old-data records that can be viewed as and read from raw bytes.
@@ -139,6 +241,8 @@ pub unsafe trait Record: Copy + Sized {
 // explicit pad fields leave no implicit padding (checked by tests).
 unsafe impl Record for EventHeader {}
 unsafe impl Record for TcpEvent {}
+unsafe impl Record for IpEvent {}
+unsafe impl Record for UdpEvent {}
 
 /// The header of any record; None when `bytes` is shorter than a header.
 pub fn header_of(bytes: &[u8]) -> Option<EventHeader> {
@@ -186,8 +290,14 @@ mod tests {
     #[test]
     fn no_implicit_padding() {
         assert_eq!(size_of::<EventHeader>(), 56);
-        let fields = size_of::<EventHeader>() + 4 + 4 + 4 * 16 + 3 * 4 + 7 * 2 + 2 + 4 + 8 + 88;
+        let sock = 4 + 14 * 4 + 3 * 4 + 2 * 4 + 4 + 4;
+        assert_eq!(size_of::<TcpSockState>(), sock);
+        let fields = size_of::<EventHeader>() + 4 + 4 + 4 * 16 + 3 * 4 + 7 * 2 + 2 + 4 + 8 + sock;
         assert_eq!(size_of::<TcpEvent>(), fields);
+        let ip = size_of::<EventHeader>() + 8 + 32 + 8 + 10 + 6 + 16 + 16 + 8 + 32;
+        assert_eq!(size_of::<IpEvent>(), ip);
+        let udp = size_of::<EventHeader>() + 8 + 64 + 4 + 12 + 8;
+        assert_eq!(size_of::<UdpEvent>(), udp);
         assert_eq!(size_of::<TcpEvent>() % 8, 0);
         assert_eq!(offset_of!(TcpEvent, hdr), 0);
     }

@@ -1,13 +1,18 @@
 //! Live events from the kernel: loads the BPF object (aya), attaches the
 //! programs for the enabled probes and drains the ring buffer.
 //!
-//! Hooks: `tcp:::send` on `tp_btf/net_dev_queue`, `tcp:::receive` on
-//! `tp_btf/netif_receive_skb`; each falls back to the `raw_tp` twin when the
-//! BTF-typed attach fails. Records are submitted without waking userspace
-//! (the consumer drains at its switchrate) unless the buffer is more than
-//! half full.
+//! Hooks: packets sent on `tp_btf/net_dev_queue`, received on
+//! `tp_btf/netif_receive_skb`, TCP state changes on
+//! `tp_btf/inet_sock_set_state`; each falls back to the `raw_tp` twin when
+//! the BTF-typed attach fails. Every tcp probe needs all three (the
+//! connection map that receives read is kept by sends and state changes);
+//! ip and udp probes need the packet hook of their direction. The programs
+//! learn which probes are enabled from a read-only global, so the verifier
+//! drops the code of the others. Records are submitted without waking
+//! userspace (the consumer drains at its switchrate) unless the buffer is
+//! more than half full.
 
-use crate::catalog::{TCP_RECEIVE, TCP_SEND};
+use crate::catalog::{IP_RECEIVE, IP_SEND, TCP_ACCEPT_REFUSED, TCP_SEND, UDP_RECEIVE, UDP_SEND};
 use crate::source::{Poll, ProbeError, ProbeErrorKind, Source};
 use aya::maps::{MapData, PerCpuArray, RingBuf};
 use aya::programs::{BtfTracePoint, ProgramError, RawTracePoint};
@@ -16,7 +21,7 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::time::Duration;
 
-static TCP_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/tcp.bpf.o"));
+static NET_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/net.bpf.o"));
 
 const BTF_PATH: &str = "/sys/kernel/btf/vmlinux";
 /// Verifier log lines kept in an error message.
@@ -52,28 +57,58 @@ pub fn current_netns() -> Result<u32, ProbeError> {
         .map_err(|e| ProbeError::new(ProbeErrorKind::Io, format!("/proc/self/ns/net: {e}")))
 }
 
-/// One kernel program: which probe it serves and where it hooks.
+/// One kernel program: where it hooks and which probes need it.
 struct Hook {
-    probe: u32,
     tracepoint: &'static str,
     btf_prog: &'static str,
     raw_prog: &'static str,
+    serves: fn(u32) -> bool,
 }
 
-const HOOKS: [Hook; 2] = [
+fn is_tcp(probe: u32) -> bool {
+    (TCP_SEND..=TCP_ACCEPT_REFUSED).contains(&probe)
+}
+
+const HOOKS: [Hook; 3] = [
     Hook {
-        probe: TCP_SEND,
         tracepoint: "net_dev_queue",
-        btf_prog: "tcp_send",
-        raw_prog: "tcp_send_raw",
+        btf_prog: "net_send",
+        raw_prog: "net_send_raw",
+        serves: |p| is_tcp(p) || p == IP_SEND || p == UDP_SEND,
     },
     Hook {
-        probe: TCP_RECEIVE,
         tracepoint: "netif_receive_skb",
-        btf_prog: "tcp_receive",
-        raw_prog: "tcp_receive_raw",
+        btf_prog: "net_receive",
+        raw_prog: "net_receive_raw",
+        serves: |p| is_tcp(p) || p == IP_RECEIVE || p == UDP_RECEIVE,
+    },
+    Hook {
+        tracepoint: "inet_sock_set_state",
+        btf_prog: "tcp_state",
+        raw_prog: "tcp_state_raw",
+        serves: is_tcp,
     },
 ];
+
+/// Whether `probe` is delivered by the kernel programs.
+fn is_kernel_probe(probe: u32) -> bool {
+    is_tcp(probe) || [IP_SEND, IP_RECEIVE, UDP_SEND, UDP_RECEIVE].contains(&probe)
+}
+
+/// Ticks per second of the kernel's jiffies (CONFIG_HZ): the coarse
+/// clocks advance once per tick. 250 when the clock cannot be read.
+fn jiffies_hz() -> u32 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: valid out pointer.
+    let r = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+    if r != 0 || ts.tv_sec != 0 || ts.tv_nsec <= 0 {
+        return 250;
+    }
+    (1_000_000_000 / ts.tv_nsec) as u32
+}
 
 /// A [`Source`] reading the kernel's events. Dropping it (or
 /// [`Source::stop`]) detaches every program.
@@ -108,12 +143,12 @@ impl LiveSource {
         let wall_offset_ns = wall_offset_ns();
         let hooks: Vec<&Hook> = HOOKS
             .iter()
-            .filter(|h| opts.probes.contains(&h.probe))
+            .filter(|h| opts.probes.iter().any(|&p| (h.serves)(p)))
             .collect();
         if let Some(&bad) = opts
             .probes
             .iter()
-            .find(|&&p| p > crate::DTRACE_ERROR && !HOOKS.iter().any(|h| h.probe == p))
+            .find(|&&p| p > crate::DTRACE_ERROR && !is_kernel_probe(p))
         {
             return Err(ProbeError::new(
                 ProbeErrorKind::Invalid,
@@ -147,11 +182,19 @@ impl LiveSource {
             )
         })?;
         let netns = opts.netns.unwrap_or(0);
+        let enabled: u64 = opts
+            .probes
+            .iter()
+            .filter(|&&p| is_kernel_probe(p))
+            .fold(0, |m, &p| m | 1 << p);
+        let hz = jiffies_hz();
         let mut ebpf = EbpfLoader::new()
             .btf(Some(&btf))
             .map_max_entries("events", ring_size)
             .override_global("target_netns", &netns, true)
-            .load(TCP_OBJECT)
+            .override_global("enabled", &enabled, true)
+            .override_global("jiffies_hz", &hz, true)
+            .load(NET_OBJECT)
             .map_err(|e| load_error("loading the BPF object", &e))?;
         for hook in hooks {
             live.hooks.push(attach(&mut ebpf, &btf, hook, prefer_btf)?);

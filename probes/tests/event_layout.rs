@@ -2,7 +2,7 @@
 //! byte: compile a tiny C program with the host compiler that prints
 //! offsetof()/sizeof() of every field, and compare with Rust.
 
-use rdtrace_probes::event::{EventHeader, TcpEvent};
+use rdtrace_probes::event::{EventHeader, IpEvent, TcpEvent, TcpSockState, UdpEvent};
 use std::mem::{offset_of, size_of};
 use std::path::Path;
 use std::process::Command;
@@ -39,12 +39,64 @@ fn c_and_rust_layouts_agree() {
         [
             hdr, ifindex, dir, ipver, tcp_offset, tcp_flags, saddr, daddr, laddr, raddr,
             ip_plength, seq, ack, sport, dport, lport, rport, window, checksum, urgent, ttl, pad0,
-            pad1, sk, reserved
+            pad1, sk, sock
+        ]
+    ));
+    all.extend(fields!(
+        TcpSockState,
+        "struct tcp_sockstate",
+        [
+            pid, iss, irs, suna, snxt, rack, rnxt, swnd, rwnd, cwnd, ssthresh, sack_fack,
+            sack_snxt, rto, mss, retransmit, rtt, rtt_sd, state, prev_state, active, local, snd_ws,
+            rcv_ws, pad
+        ]
+    ));
+    all.extend(fields!(
+        IpEvent,
+        "struct ip_event",
+        [
+            hdr,
+            ifindex,
+            dir,
+            ipver,
+            protocol,
+            if_local,
+            saddr,
+            daddr,
+            ip_plength,
+            v6_flow,
+            v4_length,
+            v4_ident,
+            v4_offset,
+            v4_checksum,
+            v6_plen,
+            v4_ihl,
+            v4_tos,
+            v4_flags,
+            ttl,
+            v6_tclass,
+            pad0,
+            sk,
+            dev,
+            if_name,
+            protostr,
+            reserved
+        ]
+    ));
+    all.extend(fields!(
+        UdpEvent,
+        "struct udp_event",
+        [
+            hdr, ifindex, dir, ipver, ttl, pad0, saddr, daddr, laddr, raddr, ip_plength, sport,
+            dport, lport, rport, length, checksum, sk
         ]
     ));
     let sizes = [
         ("struct event_header", size_of::<EventHeader>()),
+        ("struct tcp_sockstate", size_of::<TcpSockState>()),
         ("struct tcp_event", size_of::<TcpEvent>()),
+        ("struct ip_event", size_of::<IpEvent>()),
+        ("struct udp_event", size_of::<UdpEvent>()),
     ];
 
     let dir = tempfile::tempdir().unwrap();
@@ -52,7 +104,7 @@ fn c_and_rust_layouts_agree() {
     let mut c = String::from(
         "#include <stdio.h>\n#include <stddef.h>\n#include <stdint.h>\n\
          typedef uint8_t __u8; typedef uint16_t __u16; typedef uint32_t __u32;\n\
-         typedef uint64_t __u64; typedef int32_t __s32;\n",
+         typedef uint64_t __u64; typedef int32_t __s32; typedef int8_t __s8;\n",
     );
     c += &format!("#include \"{}\"\nint main(void) {{\n", header.display());
     for (ty, f, _, _) in &all {

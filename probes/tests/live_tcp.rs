@@ -463,7 +463,9 @@ fn check_conversation(
     for e in c_send.iter().chain(&c_recv).chain(&s_send).chain(&s_recv) {
         assert_eq!(e.ipver, ver);
         assert!(e.tcp_offset >= 20 && e.ifindex > 0 && e.ttl > 0);
-        assert_eq!(e.reserved, [0; 88]);
+    }
+    for e in c_send.iter().chain(&s_send) {
+        assert_ne!(e.sock.state, 0, "a send knows its connection's state");
     }
 }
 
@@ -509,7 +511,11 @@ fn ipv4_over_veth_both_ends() {
     let Some(mut src) = live_source() else { return };
     assert_eq!(
         src.hooks(),
-        ["tp_btf/net_dev_queue", "tp_btf/netif_receive_skb"],
+        [
+            "tp_btf/net_dev_queue",
+            "tp_btf/netif_receive_skb",
+            "tp_btf/inet_sock_set_state"
+        ],
         "tp_btf attaches here"
     );
     let ns = Namespaces::new("v4", &["s", "c"]);
@@ -786,7 +792,7 @@ fn bridged_segments_are_not_duplicated() {
 fn programs_are_unloaded_on_drop() {
     let Some(src) = live_source() else { return };
     let ids = src.program_ids();
-    assert_eq!(ids.len(), 2, "one program per enabled probe");
+    assert_eq!(ids.len(), 3, "send, receive and state-change programs");
     let loaded = |id: u32| {
         // SAFETY: plain syscall with an attr union sized for BPF_PROG_GET_FD_BY_ID.
         let mut attr = [0u32; 4];
@@ -984,7 +990,11 @@ fn raw_tp_fallback() {
     };
     assert_eq!(
         src.hooks(),
-        ["raw_tp/net_dev_queue", "raw_tp/netif_receive_skb"]
+        [
+            "raw_tp/net_dev_queue",
+            "raw_tp/netif_receive_skb",
+            "raw_tp/inet_sock_set_state"
+        ]
     );
     let ns = Namespaces::new("raw", &["l"]);
     let ino = ns.inode(0);
