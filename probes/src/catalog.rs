@@ -249,6 +249,7 @@ pub fn catalog() -> Catalog {
 }
 
 fn special(id: u32, name: &str, kind: ProbeKind) -> ProbeDef {
+    let args = if kind == ProbeKind::Error { error_args() } else { Vec::new() };
     ProbeDef {
         id,
         provider: "dtrace".into(),
@@ -256,9 +257,22 @@ fn special(id: u32, name: &str, kind: ProbeKind) -> ProbeDef {
         function: String::new(),
         name: name.into(),
         kind,
-        args: Vec::new(),
+        args,
         unavailable: None,
     }
+}
+
+/// `dtrace:::ERROR`'s arg0..arg5: six u64 right after the [`EventHeader`] of
+/// the record the runtime builds for it (`rdtrace_runtime::ERROR_ARGS_OFFSET`):
+/// arg1 epid, arg2 action index, arg3 DIF offset, arg4 fault code, arg5 address.
+fn error_args() -> Vec<ArgDef> {
+    (0..6)
+        .map(|i| ArgDef {
+            ty: Type::Int(IntType::UINT64),
+            display: "uint64_t".into(),
+            source: Some(load(std::mem::size_of::<EventHeader>() + 8 * i, IntType::UINT64)),
+        })
+        .collect()
 }
 
 fn ptr_arg(st: &str) -> ArgDef {
