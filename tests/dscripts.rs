@@ -1,0 +1,245 @@
+//! The D script corpus: every `tests/dscripts/NAME.d` is run by the rdtrace
+//! binary over a replayed capture, and its stdout (and exit status, and
+//! stderr when NAME.err exists — else stderr must be empty) must match the
+//! expected files byte for byte. The expected outputs were written by hand
+//! from dtrace's documented layouts, not produced by rdtrace.
+//!
+//! A case is a set of files next to each other:
+//! - `NAME.d`       the script (run as `-s NAME.d` from tests/dscripts);
+//! - `NAME.out`     expected stdout;
+//! - `NAME.err`     expected stderr (optional; absent means none);
+//! - `NAME.status`  expected exit status (optional; absent means 0);
+//! - `NAME.args`    extra command-line words (optional): flags before
+//!   `-s`, and after a line `--` the macro arguments `$1`…;
+//! - `NAME.capture` the traffic (optional; absent means an empty capture),
+//!   described as text (see [`parse_capture`]).
+
+mod common;
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::capture::{seg, write_pcap, Conversation, From, Segment};
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapReader, PcapWriter};
+use pcap_file::DataLink;
+
+/// What `NAME.capture` describes: the traced host's addresses and the
+/// conversations, each a list of segments at `start + step * i`.
+///
+/// ```text
+/// local 192.0.2.8
+/// conversation 192.0.2.40:60337 192.0.2.8:22 start=1764380000.5 step=250us
+/// C S 0          # client SYN, no payload
+/// S SA 0
+/// C PA 100       # client PUSH|ACK with 100 bytes
+/// wait 2s        # later segments continue 2 s after the previous one
+/// ```
+struct CaptureSpec {
+    locals: Vec<String>,
+    conversations: Vec<Conversation>,
+}
+
+fn parse_duration(s: &str) -> Duration {
+    let (num, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len()));
+    let v: f64 = num.parse().unwrap_or_else(|_| panic!("bad duration {s}"));
+    let scale = match unit {
+        "ns" => 1e-9,
+        "us" => 1e-6,
+        "ms" => 1e-3,
+        "s" | "" => 1.0,
+        _ => panic!("bad duration unit in {s}"),
+    };
+    Duration::from_nanos((v * scale * 1e9).round() as u64)
+}
+
+fn parse_endpoint(s: &str) -> (IpAddr, u16) {
+    let (addr, port) = s.rsplit_once(':').unwrap_or_else(|| panic!("endpoint {s} needs :port"));
+    let addr = addr.trim_start_matches('[').trim_end_matches(']');
+    (addr.parse().unwrap_or_else(|_| panic!("bad address {addr}")), port.parse().unwrap())
+}
+
+fn parse_capture(text: &str) -> CaptureSpec {
+    let mut spec = CaptureSpec { locals: Vec::new(), conversations: Vec::new() };
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap().trim();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            [] => {}
+            ["local", addrs @ ..] => spec.locals.extend(addrs.iter().map(|s| s.to_string())),
+            ["conversation", client, server, opts @ ..] => {
+                let mut conv = Conversation {
+                    client: parse_endpoint(client),
+                    server: parse_endpoint(server),
+                    start: Duration::from_secs(1_764_380_000),
+                    step: Duration::from_millis(1),
+                    segments: Vec::new(),
+                };
+                for o in opts {
+                    match o.split_once('=') {
+                        Some(("start", v)) => conv.start = Duration::from_secs_f64(v.parse().unwrap()),
+                        Some(("step", v)) => conv.step = parse_duration(v),
+                        _ => panic!("unknown conversation option {o}"),
+                    }
+                }
+                spec.conversations.push(conv);
+            }
+            ["wait", d] => {
+                // A new conversation between the same endpoints, starting
+                // `d` after the last segment of the current one.
+                let last = spec.conversations.last().expect("wait outside a conversation");
+                let n = last.segments.len().max(1) as u32;
+                let next = Conversation {
+                    client: last.client,
+                    server: last.server,
+                    start: last.start + last.step * (n - 1) + parse_duration(d),
+                    step: last.step,
+                    segments: Vec::new(),
+                };
+                spec.conversations.push(next);
+            }
+            [who, flags, payload] => {
+                let from = match *who {
+                    "C" => From::Client,
+                    "S" => From::Server,
+                    _ => panic!("segment line must start with C or S: {line}"),
+                };
+                let s: Segment = seg(from, flags, payload.parse().unwrap());
+                spec.conversations.last_mut().expect("segment outside a conversation").segments.push(s);
+            }
+            _ => panic!("cannot parse capture line: {line}"),
+        }
+    }
+    spec
+}
+
+/// Writes the conversations into one pcap, packets in time order (stable
+/// for equal times: earlier conversations first).
+fn write_capture(spec: &CaptureSpec, path: &Path, scratch: &Path) {
+    let mut packets: Vec<(Duration, usize, Vec<u8>)> = Vec::new();
+    for (i, conv) in spec.conversations.iter().enumerate() {
+        if conv.segments.is_empty() {
+            continue;
+        }
+        let part = scratch.join(format!("part{i}.pcap"));
+        write_pcap(conv, &part);
+        let mut r = PcapReader::new(std::fs::File::open(&part).unwrap()).unwrap();
+        while let Some(p) = r.next_packet() {
+            let p = p.unwrap();
+            packets.push((p.timestamp, i, p.data.into_owned()));
+        }
+    }
+    packets.sort_by_key(|(ts, i, _)| (*ts, *i));
+    let header = PcapHeader { datalink: DataLink::ETHERNET, ..Default::default() };
+    let mut w = PcapWriter::with_header(std::fs::File::create(path).unwrap(), header).unwrap();
+    for (ts, _, data) in &packets {
+        w.write_packet(&PcapPacket::new(*ts, data.len() as u32, data)).unwrap();
+    }
+}
+
+struct Case {
+    name: String,
+    dir: PathBuf,
+}
+
+impl Case {
+    fn file(&self, ext: &str) -> PathBuf {
+        self.dir.join(format!("{}.{ext}", self.name))
+    }
+    fn read(&self, ext: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.file(ext)).ok()
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let dir = common::repo_file("tests/dscripts");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".d").map(str::to_string))
+        .collect();
+    names.sort();
+    names.into_iter().map(|name| Case { name, dir: dir.clone() }).collect()
+}
+
+/// Runs one case; returns a description of every mismatch.
+fn run_case(case: &Case) -> Vec<String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let pcap = tmp.path().join("capture.pcap");
+    let spec = match case.read("capture") {
+        Some(text) => parse_capture(&String::from_utf8(text).unwrap()),
+        None => CaptureSpec { locals: Vec::new(), conversations: Vec::new() },
+    };
+    write_capture(&spec, &pcap, tmp.path());
+    let locals = if spec.locals.is_empty() { "192.0.2.8".to_string() } else { spec.locals.join(",") };
+
+    let args_text = case.read("args").map(|b| String::from_utf8(b).unwrap()).unwrap_or_default();
+    let (flags, macros) = match args_text.split_once("\n--\n") {
+        Some((f, m)) => (f.to_string(), m.to_string()),
+        None => (args_text.clone(), String::new()),
+    };
+    let out = common::rdtrace()
+        .current_dir(&case.dir)
+        .args(flags.split_whitespace())
+        .args(["-s", &format!("{}.d", case.name), "--replay"])
+        .arg(&pcap)
+        .args(["--local", &locals])
+        .args(macros.split_whitespace())
+        .output()
+        .unwrap();
+
+    let mut problems = Vec::new();
+    let want_out = case.read("out").unwrap_or_else(|| panic!("{}: missing {}.out", case.name, case.name));
+    if out.stdout != want_out {
+        problems.push(format!(
+            "stdout differs:\n--- expected\n{}\n--- got\n{}",
+            String::from_utf8_lossy(&want_out),
+            String::from_utf8_lossy(&out.stdout)
+        ));
+    }
+    let want_err = case.read("err").unwrap_or_default();
+    if out.stderr != want_err {
+        problems.push(format!(
+            "stderr differs:\n--- expected\n{}\n--- got\n{}",
+            String::from_utf8_lossy(&want_err),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let want_status: i32 = case
+        .read("status")
+        .map(|b| String::from_utf8(b).unwrap().trim().parse().unwrap())
+        .unwrap_or(0);
+    if out.status.code() != Some(want_status) {
+        problems.push(format!("exit status {:?}, expected {want_status}", out.status.code()));
+    }
+    problems
+}
+
+#[test]
+fn corpus() {
+    let cases = cases();
+    assert!(!cases.is_empty(), "no cases in tests/dscripts");
+    let mut failed = Vec::new();
+    for case in &cases {
+        let problems = run_case(case);
+        if !problems.is_empty() {
+            eprintln!("=== {} FAILED\n{}", case.name, problems.join("\n"));
+            failed.push(case.name.clone());
+        }
+    }
+    assert!(failed.is_empty(), "{} of {} cases failed: {}", failed.len(), cases.len(), failed.join(", "));
+}
+
+#[test]
+fn capture_descriptions_parse() {
+    let spec = parse_capture(
+        "local 10.0.0.1\nconversation 10.0.0.2:5000 10.0.0.1:80 start=100.5 step=2ms\nC S 0\nS SA 0 # reply\nwait 1s\nC PA 10\n",
+    );
+    assert_eq!(spec.locals, vec!["10.0.0.1"]);
+    assert_eq!(spec.conversations.len(), 2);
+    assert_eq!(spec.conversations[0].segments.len(), 2);
+    assert_eq!(spec.conversations[0].start, Duration::from_millis(100_500));
+    // The second part starts 1 s after the SA at 100.502 s.
+    assert_eq!(spec.conversations[1].start, Duration::from_millis(101_502));
+    assert_eq!(spec.conversations[1].segments[0].payload, 10);
+}
