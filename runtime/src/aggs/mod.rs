@@ -137,8 +137,9 @@ impl Aggregations {
                 let i = if value < base {
                     0
                 } else {
-                    let level = (value - base) / step;
-                    if level < levels {
+                    // In 128 bits: value - base overflows for a huge value and negative base.
+                    let level = (value as i128 - base as i128) / step as i128;
+                    if level < levels as i128 {
                         level as usize + 1
                     } else {
                         levels as usize + 1

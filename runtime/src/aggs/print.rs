@@ -63,35 +63,62 @@ impl Aggregations {
     /// each `%@…` takes the next aggregation's value.
     fn print_formatted(&self, aggs: &[usize], fmt: &Format, key: &Key, datas: &[Data], out: &mut Vec<u8>) -> Result<(), PrintfError> {
         let types = &self.vars[aggs[0]].keys;
+        // A scalar value is a printf argument; a distribution is printed
+        // whole where its %@ conversion is (libdtrace ignores the width).
         let mut values = aggs.iter().zip(datas).map(|(&a, d)| {
             let normal = self.vars[a].normal;
             match d {
-                Data::Count(v) | Data::Sum(v) | Data::Min(v) | Data::Max(v) => PrintfArg::Int(div_normal(*v, normal), IntType::INT64),
-                Data::Avg { n, sum } => PrintfArg::Int(if *n == 0 { 0 } else { sum / normal.max(1) / n }, IntType::INT64),
-                Data::Stddev { n, sum, sumsq } => PrintfArg::Int(stddev(*n, *sum, *sumsq, normal) as i64, IntType::UINT64),
-                // Refused at compile time (distributions inside a printa format).
-                Data::Quantize(_) | Data::Lquantize(_) | Data::Llquantize(_) => PrintfArg::Int(0, IntType::INT64),
+                Data::Count(v) | Data::Sum(v) | Data::Min(v) | Data::Max(v) => Ok(PrintfArg::Int(div_normal(*v, normal), IntType::INT64)),
+                Data::Avg { n, sum } => Ok(PrintfArg::Int(if *n == 0 { 0 } else { sum / normal.max(1) / n }, IntType::INT64)),
+                Data::Stddev { n, sum, sumsq } => Ok(PrintfArg::Int(stddev(*n, *sum, *sumsq, normal) as i64, IntType::UINT64)),
+                Data::Quantize(_) | Data::Lquantize(_) | Data::Llquantize(_) => Err((a, d)),
             }
         });
         let mut keys = key.0.iter().enumerate().map(|(i, k)| match k {
             KeyPart::Int(v) => PrintfArg::Int(*v, types.get(i).and_then(Type::as_int).unwrap_or(IntType::INT64)),
             KeyPart::Str(s) => PrintfArg::Str(s),
         });
+        // The format is printed in runs of pieces that end at a
+        // distribution's conversion.
+        let start = out.len();
+        let mut run = Format { pieces: Vec::new() };
         let mut args = Vec::new();
         for piece in &fmt.pieces {
-            if let Piece::Conv(c) = piece {
-                let stars = usize::from(c.width == Count::Star) + usize::from(c.precision == Some(Count::Star));
-                for _ in 0..stars {
-                    args.extend(keys.next());
+            let Piece::Conv(c) = piece else {
+                run.pieces.push(piece.clone());
+                continue;
+            };
+            let stars = usize::from(c.width == Count::Star) + usize::from(c.precision == Some(Count::Star));
+            for _ in 0..stars {
+                args.extend(keys.next());
+            }
+            if !c.aggregation {
+                args.extend(keys.next());
+                run.pieces.push(piece.clone());
+                continue;
+            }
+            match values.next() {
+                Some(Ok(v)) => {
+                    args.push(v);
+                    run.pieces.push(piece.clone());
                 }
-                if c.aggregation {
-                    args.extend(values.next());
-                } else {
-                    args.extend(keys.next());
+                Some(Err((a, d))) => {
+                    if let Err(e) = format_printf(out, &run, &args) {
+                        out.truncate(start);
+                        return Err(e);
+                    }
+                    run.pieces.clear();
+                    args.clear();
+                    print_value(self.vars[a].func, d, self.vars[a].normal, out);
                 }
+                None => run.pieces.push(piece.clone()),
             }
         }
-        format_printf(out, fmt, &args)
+        let result = format_printf(out, &run, &args);
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
     }
 }
 

@@ -2,7 +2,7 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder};
-use rdtrace_lang::typed::{AggFunc, Clause, Expr, Stmt};
+use rdtrace_lang::typed::{Clause, Expr, Stmt};
 
 use super::ctx::{ArgKind, PrintfSite};
 use super::expr::int_type;
@@ -104,13 +104,6 @@ impl FnGen<'_, '_, '_> {
                 self.call(h::rt_agg_update as *const u8, &[ctx, a, karr, value, incr], false);
             }
             Stmt::Printa { format, aggs, .. } => {
-                for &agg in aggs {
-                    let decl = self.env.program.aggs.get(agg).ok_or_else(|| RuntimeError::Invalid("aggregation index out of range".into()))?;
-                    let dist = matches!(decl.func, AggFunc::Quantize | AggFunc::Lquantize { .. } | AggFunc::Llquantize { .. });
-                    if format.is_some() && dist {
-                        return Err(RuntimeError::NotImplemented(format!("printa() with a format of the distribution @{}", decl.name)));
-                    }
-                }
                 if aggs.is_empty() {
                     return Err(RuntimeError::Invalid("printa() without an aggregation".into()));
                 }
