@@ -55,23 +55,36 @@ pub fn format_printf(
     fmt: &Format,
     args: &[PrintfArg],
 ) -> Result<(), PrintfError> {
+    let mut it = args.iter().copied();
+    format_printf_with(out, fmt, || it.next())
+}
+
+/// Like [`format_printf`], with the arguments produced one at a time in
+/// order by `next_arg` — the JIT's helpers use it to convert argument slots
+/// lazily instead of building an argument array per call.
+pub fn format_printf_with<'a>(
+    out: &mut Vec<u8>,
+    fmt: &Format,
+    mut next_arg: impl FnMut() -> Option<PrintfArg<'a>>,
+) -> Result<(), PrintfError> {
     let start = out.len();
-    let result = render(out, fmt, args);
+    let result = render(out, fmt, &mut next_arg);
     if result.is_err() {
         out.truncate(start);
     }
     result
 }
 
-fn render(out: &mut Vec<u8>, fmt: &Format, args: &[PrintfArg]) -> Result<(), PrintfError> {
-    let mut args = args.iter();
+fn render<'a>(
+    out: &mut Vec<u8>,
+    fmt: &Format,
+    args: &mut impl FnMut() -> Option<PrintfArg<'a>>,
+) -> Result<(), PrintfError> {
     for piece in &fmt.pieces {
         match piece {
             Piece::Lit(bytes) => out.extend_from_slice(bytes),
             Piece::Conv(conv) => {
-                let mut next = || {
-                    args.next().copied().ok_or(PrintfError::MissingArgument { conv: conv.number })
-                };
+                let mut next = || args().ok_or(PrintfError::MissingArgument { conv: conv.number });
                 let width = match conv.width {
                     Count::Star => Some(star_value(conv, next()?)?),
                     _ => None,
@@ -247,13 +260,25 @@ fn write_int(out: &mut Vec<u8>, spec: &Spec, form: IntForm, magnitude: u64, base
     // C prints no digits for a zero with precision 0 (never reached through
     // dtrace, which drops zero precisions, but kept exact).
     if !(m == 0 && spec.precision == Some(0)) {
-        loop {
-            pos -= 1;
-            buf[pos] = alphabet[(m % base) as usize];
-            m /= base;
-            if m == 0 {
-                break;
-            }
+        // Constant divisors let the compiler turn each step into a multiply
+        // or a shift; this loop runs for every integer printf prints.
+        macro_rules! digits {
+            ($base:expr) => {
+                loop {
+                    pos -= 1;
+                    buf[pos] = alphabet[(m % $base) as usize];
+                    m /= $base;
+                    if m == 0 {
+                        break;
+                    }
+                }
+            };
+        }
+        match base {
+            10 => digits!(10),
+            16 => digits!(16),
+            8 => digits!(8),
+            _ => digits!(base),
         }
     }
     let digits = &buf[pos..];

@@ -4,11 +4,9 @@
 
 use std::ffi::CStr;
 
-use rdtrace_lang::types::IntType;
-
 use super::ctx::{ArgKind, FiringCtx, Runtime};
 use crate::inet;
-use crate::printf::{format_printf, PrintfArg};
+use crate::printf::{format_printf_with, PrintfArg};
 use crate::state::{next_rand, DynValue, KeyRef, ValueRef};
 use crate::strfuncs;
 use crate::trace::{trace_int, trace_str};
@@ -18,8 +16,6 @@ pub(crate) static EMPTY: [u8; 1] = [0];
 
 /// Most key parts an associative array may have.
 pub(crate) const MAX_KEYS: usize = 8;
-/// printf calls with up to this many arguments format without allocating.
-const INLINE_ARGS: usize = 16;
 
 /// # Safety
 /// `p` is a NUL-terminated string that outlives the returned slice.
@@ -52,20 +48,18 @@ pub(crate) extern "C" fn rt_printf(ctx: *mut FiringCtx, site: i64, args: *const 
     let Some(site) = rt.sites.get(site as usize) else { return 1 };
     let n = site.args.len();
     let raw: &[i64] = if n == 0 { &[] } else { unsafe { std::slice::from_raw_parts(args, n) } };
-    let conv = |i: usize| match site.args[i] {
-        ArgKind::Int(t) => PrintfArg::Int(raw[i], t),
-        ArgKind::Str => PrintfArg::Str(unsafe { cstr(raw[i]) }),
+    let mut i = 0;
+    let next = || {
+        let arg = match *site.args.get(i)? {
+            ArgKind::Int(t) => PrintfArg::Int(raw[i], t),
+            ArgKind::Str => PrintfArg::Str(unsafe { cstr(raw[i]) }),
+        };
+        i += 1;
+        Some(arg)
     };
     // SAFETY: `out` points at the clause buffer for the duration of the clause.
     let out = unsafe { &mut *rt.out };
-    let res = if n <= INLINE_ARGS {
-        let arr: [PrintfArg; INLINE_ARGS] =
-            std::array::from_fn(|i| if i < n { conv(i) } else { PrintfArg::Int(0, IntType::INT) });
-        format_printf(out, &site.format, &arr[..n])
-    } else {
-        let v: Vec<PrintfArg> = (0..n).map(conv).collect();
-        format_printf(out, &site.format, &v)
-    };
+    let res = format_printf_with(out, &site.format, next);
     res.is_err() as i64
 }
 
