@@ -249,7 +249,11 @@ pub fn catalog() -> Catalog {
 }
 
 fn special(id: u32, name: &str, kind: ProbeKind) -> ProbeDef {
-    let args = if kind == ProbeKind::Error { error_args() } else { Vec::new() };
+    let args = if kind == ProbeKind::Error {
+        error_args()
+    } else {
+        Vec::new()
+    };
     ProbeDef {
         id,
         provider: "dtrace".into(),
@@ -270,7 +274,10 @@ fn error_args() -> Vec<ArgDef> {
         .map(|i| ArgDef {
             ty: Type::Int(IntType::UINT64),
             display: "uint64_t".into(),
-            source: Some(load(std::mem::size_of::<EventHeader>() + 8 * i, IntType::UINT64)),
+            source: Some(load(
+                std::mem::size_of::<EventHeader>() + 8 * i,
+                IntType::UINT64,
+            )),
         })
         .collect()
 }
@@ -740,9 +747,11 @@ fn tcp_members() -> Members {
     ]
 }
 
-/// Members an [`IpEvent`] provides. `ipv4info_t` of an IPv6 packet (and
-/// `ipv6info_t` of an IPv4 one) reads as zeros where illumos passes NULL;
-/// the kernel pointers (`ipv4_hdr`, `ipv6_src`, …) are not provided.
+/// Members an [`IpEvent`] provides. Where illumos passes NULL
+/// (`ipv4info_t` of an IPv6 packet, `ipv6info_t` of an IPv4 one), the
+/// members shared by both versions (version, protocol/next header and its
+/// name, TTL/hop limit, addresses) describe the packet and the others are
+/// zero. The kernel pointers (`ipv4_hdr`, `ipv6_src`, …) are not provided.
 /// `cs_pid` is 0: the ip provider does not track owners.
 fn ip_members() -> Members {
     use IntType as I;

@@ -73,7 +73,7 @@ pub struct TcpSockState {
 /// Multi-byte fields are host order. Addresses are network order as on the
 /// wire, IPv4 in the first 4 bytes and the rest zero.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TcpEvent {
     pub hdr: EventHeader,
     /// Interface the segment left by (send) or arrived on (receive).
@@ -113,38 +113,6 @@ pub struct TcpEvent {
     /// The connection's kernel socket when known, else 0 (always in replay).
     pub sk: u64,
     pub sock: TcpSockState,
-}
-
-impl Default for TcpEvent {
-    fn default() -> Self {
-        TcpEvent {
-            hdr: EventHeader::default(),
-            ifindex: 0,
-            dir: 0,
-            ipver: 0,
-            tcp_offset: 0,
-            tcp_flags: 0,
-            saddr: [0; 16],
-            daddr: [0; 16],
-            laddr: [0; 16],
-            raddr: [0; 16],
-            ip_plength: 0,
-            seq: 0,
-            ack: 0,
-            sport: 0,
-            dport: 0,
-            lport: 0,
-            rport: 0,
-            window: 0,
-            checksum: 0,
-            urgent: 0,
-            ttl: 0,
-            pad0: 0,
-            pad1: 0,
-            sk: 0,
-            sock: TcpSockState::default(),
-        }
-    }
 }
 
 /// One IPv4 or IPv6 packet (`ip:::send`, `ip:::receive`; layout 2).

@@ -34,6 +34,7 @@ pub mod catalog;
 pub mod event;
 pub mod live;
 pub mod replay;
+mod replay_tcp;
 mod source;
 
 pub use catalog::{

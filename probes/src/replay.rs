@@ -1,15 +1,19 @@
-//! Replays a packet capture (pcap or pcapng) as `tcp:::send` /
-//! `tcp:::receive` events, in records identical to the live ones.
+//! Replays a packet capture (pcap or pcapng) as the tcp, ip and udp
+//! providers' events, in records identical to the live ones.
 //!
-//! A segment whose source address is local is a send, one whose destination
+//! A packet whose source address is local is a send, one whose destination
 //! is local a receive; both local (loopback) gives both, send first.
 //! Timestamps are the capture's (epoch ns), cpu is 0, and the task fields,
-//! netns, ifindex and socket are 0. Packets that are not complete-enough
-//! TCP segments (truncated before the end of the TCP header, non-IP,
-//! non-TCP, non-first fragments, unknown link types) are skipped and counted.
+//! netns, ifindex, device and socket are 0 (if_name empty). The tcp
+//! provider's connection probes and tcpsinfo_t come from following each
+//! connection through its segments ([`crate::replay_tcp`]). Frames that no
+//! enabled provider can use (non-IP, unknown link types, truncated before
+//! the end of the transport header a tcp/udp probe needs, non-first
+//! fragments for them) are skipped and counted.
 
-use crate::catalog::{TCP_RECEIVE, TCP_SEND};
-use crate::event::{addr_bytes, Record, TcpEvent, DIR_RECEIVE, DIR_SEND};
+use crate::catalog::{IP_RECEIVE, IP_SEND, TCP_ACCEPT_REFUSED, TCP_SEND, UDP_RECEIVE, UDP_SEND};
+use crate::event::{addr_bytes, IpEvent, Record, TcpEvent, UdpEvent, DIR_RECEIVE, DIR_SEND};
+use crate::replay_tcp::TcpTracker;
 use crate::source::{Poll, ProbeError, ProbeErrorKind, Source};
 use etherparse::{
     EtherType, LaxNetSlice, LaxSlicedPacket, LinuxSllProtocolType, LinuxSllSlice, TransportSlice,
@@ -105,8 +109,8 @@ pub struct ReplaySource {
     path: PathBuf,
     reader: Reader,
     locals: Vec<IpAddr>,
-    send: bool,
-    receive: bool,
+    probes: Vec<u32>,
+    tcp: TcpTracker,
     /// Frames read so far (1-based number of the last one), for messages.
     frames: u64,
     skipped: u64,
@@ -117,7 +121,7 @@ pub struct ReplaySource {
 impl ReplaySource {
     /// Opens `path` (pcap or pcapng, detected by content). `locals` are this
     /// host's addresses (which decide send vs. receive); `probes` the catalog
-    /// ids to produce (send/receive; other ids are ignored).
+    /// ids to produce (others are ignored).
     pub fn open(
         path: impl AsRef<Path>,
         locals: &[IpAddr],
@@ -177,8 +181,8 @@ impl ReplaySource {
             path,
             reader,
             locals: locals.to_vec(),
-            send: probes.contains(&TCP_SEND),
-            receive: probes.contains(&TCP_RECEIVE),
+            probes: probes.to_vec(),
+            tcp: TcpTracker::new(probes),
             frames: 0,
             skipped: 0,
             not_local: 0,
@@ -186,12 +190,12 @@ impl ReplaySource {
         })
     }
 
-    /// Frames that were not usable TCP segments (see the module docs).
+    /// Frames that no enabled provider could use (see the module docs).
     pub fn skipped(&self) -> u64 {
         self.skipped
     }
 
-    /// TCP segments neither from nor to a local address (not events).
+    /// Packets neither from nor to a local address (not events).
     pub fn not_local(&self) -> u64 {
         self.not_local
     }
@@ -303,35 +307,65 @@ impl ReplaySource {
         }
     }
 
-    /// Emits the events of one frame; counts it when it is not a TCP segment.
+    fn on(&self, probe: u32) -> bool {
+        self.probes.contains(&probe)
+    }
+
+    /// Emits the events of one frame; counts it when no enabled provider
+    /// can use it, or when it is not local.
     fn emit(&mut self, frame: &Frame, f: &mut dyn FnMut(&[u8])) {
-        let Some(mut ev) = decode(frame) else {
+        let Some(pkt) = decode(frame) else {
             self.skipped += 1;
             return;
         };
-        let src_local = self.locals.contains(&ev.src_ip());
-        let dst_local = self.locals.contains(&ev.dst_ip());
+        let ip_on = self.on(IP_SEND) || self.on(IP_RECEIVE);
+        let tcp_on = self
+            .probes
+            .iter()
+            .any(|p| (TCP_SEND..=TCP_ACCEPT_REFUSED).contains(p));
+        let udp_on = self.on(UDP_SEND) || self.on(UDP_RECEIVE);
+        let usable = ip_on
+            || match pkt.transport {
+                Transport::Tcp(_) => tcp_on,
+                Transport::Udp { .. } => udp_on,
+                Transport::Other => false,
+            };
+        if !usable {
+            self.skipped += 1;
+            return;
+        }
+        let src_local = self.locals.contains(&ip_of(pkt.ipver, &pkt.saddr));
+        let dst_local = self.locals.contains(&ip_of(pkt.ipver, &pkt.daddr));
         if !src_local && !dst_local {
             self.not_local += 1;
             return;
         }
-        if src_local && self.send {
-            ev.hdr.probe = TCP_SEND;
-            ev.dir = DIR_SEND;
-            ev.laddr = ev.saddr;
-            ev.raddr = ev.daddr;
-            ev.lport = ev.sport;
-            ev.rport = ev.dport;
-            f(ev.as_bytes());
-        }
-        if dst_local && self.receive {
-            ev.hdr.probe = TCP_RECEIVE;
-            ev.dir = DIR_RECEIVE;
-            ev.laddr = ev.daddr;
-            ev.raddr = ev.saddr;
-            ev.lport = ev.dport;
-            ev.rport = ev.sport;
-            f(ev.as_bytes());
+        for (dir, local) in [(DIR_SEND, src_local), (DIR_RECEIVE, dst_local)] {
+            if !local {
+                continue;
+            }
+            let send = dir == DIR_SEND;
+            if self.on(if send { IP_SEND } else { IP_RECEIVE }) {
+                f(ip_event(&pkt, dir).as_bytes());
+            }
+            match pkt.transport {
+                Transport::Tcp(seg) if tcp_on => {
+                    let mut ev = seg;
+                    ev.dir = dir;
+                    if send {
+                        (ev.laddr, ev.raddr, ev.lport, ev.rport) =
+                            (ev.saddr, ev.daddr, ev.sport, ev.dport);
+                    } else {
+                        (ev.laddr, ev.raddr, ev.lport, ev.rport) =
+                            (ev.daddr, ev.saddr, ev.dport, ev.sport);
+                    }
+                    self.tcp.segment(ev, f);
+                }
+                Transport::Udp { .. } if self.on(if send { UDP_SEND } else { UDP_RECEIVE }) => {
+                    f(udp_event(&pkt, dir).as_bytes());
+                }
+                _ => {}
+            }
         }
     }
 }
@@ -388,9 +422,48 @@ fn pcap_err(path: &Path, frame: u64, e: PcapError) -> ProbeError {
     capture_err(path, &format!("{at}: {what}"))
 }
 
-/// The segment in `frame` as a record with direction-independent fields
-/// filled, or None when it is not a usable TCP segment.
-fn decode(frame: &Frame) -> Option<TcpEvent> {
+/// What a packet carries above IP. (Short-lived, one per frame: the
+/// large TCP variant is not worth a box.)
+#[derive(Clone, Copy)]
+#[allow(clippy::large_enum_variant)]
+enum Transport {
+    /// The segment, its direction-independent fields filled.
+    Tcp(TcpEvent),
+    Udp {
+        sport: u16,
+        dport: u16,
+        length: u16,
+        checksum: u16,
+    },
+    Other,
+}
+
+/// One IP packet of the capture.
+struct Packet {
+    ts_ns: u64,
+    ipver: u8,
+    saddr: [u8; 16],
+    daddr: [u8; 16],
+    /// IP payload length (see [`TcpEvent::ip_plength`]).
+    plen: u32,
+    ttl: u8,
+    /// IPv4 protocol / IPv6 next header (the first).
+    proto: u8,
+    /// The start of the IP header (IPv4: 20 bytes, IPv6: 40).
+    hdr: [u8; 40],
+    transport: Transport,
+}
+
+fn ip_of(ver: u8, a: &[u8; 16]) -> IpAddr {
+    if ver == 4 {
+        IpAddr::from([a[0], a[1], a[2], a[3]])
+    } else {
+        IpAddr::from(*a)
+    }
+}
+
+/// The packet in `frame`, or None when it is not an IP packet.
+fn decode(frame: &Frame) -> Option<Packet> {
     let data = frame.data.as_slice();
     let packet = match frame.link {
         Link::Ethernet => LaxSlicedPacket::from_ethernet(data).ok()?,
@@ -411,51 +484,177 @@ fn decode(frame: &Frame) -> Option<TcpEvent> {
         Link::Null => LaxSlicedPacket::from_ip(data.get(4..)?).ok()?,
         Link::Unsupported => return None,
     };
-    let Some(TransportSlice::Tcp(tcp)) = &packet.transport else {
-        return None;
-    };
-    let mut ev = TcpEvent::default();
-    ev.hdr.ts_ns = frame.ts_ns;
     let end = data.as_ptr() as usize + data.len();
+    let mut pkt = Packet {
+        ts_ns: frame.ts_ns,
+        ipver: 0,
+        saddr: [0; 16],
+        daddr: [0; 16],
+        plen: 0,
+        ttl: 0,
+        proto: 0,
+        hdr: [0; 40],
+        transport: Transport::Other,
+    };
     match packet.net.as_ref()? {
         LaxNetSlice::Ipv4(ip) => {
             let h = ip.header();
             let ihl = h.ihl() as u32 * 4;
             let total = h.total_len() as u32;
-            ev.ip_plength = if total == 0 {
+            pkt.plen = if total == 0 {
                 // Captured TSO: the header's length is not filled in yet.
                 (end - h.slice().as_ptr() as usize) as u32 - ihl
             } else {
                 total.saturating_sub(ihl)
             };
-            ev.ipver = 4;
-            ev.ttl = h.ttl();
-            ev.saddr = addr_bytes(IpAddr::from(h.source()));
-            ev.daddr = addr_bytes(IpAddr::from(h.destination()));
+            pkt.ipver = 4;
+            pkt.ttl = h.ttl();
+            pkt.proto = h.protocol().0;
+            pkt.saddr = addr_bytes(IpAddr::from(h.source()));
+            pkt.daddr = addr_bytes(IpAddr::from(h.destination()));
+            pkt.hdr[..20].copy_from_slice(&h.slice()[..20]);
         }
         LaxNetSlice::Ipv6(ip) => {
             let h = ip.header();
             let plen = h.payload_length() as u32;
-            ev.ip_plength = if plen == 0 {
+            pkt.plen = if plen == 0 {
                 (end - h.slice().as_ptr() as usize) as u32 - 40
             } else {
                 plen
             };
-            ev.ipver = 6;
-            ev.ttl = h.hop_limit();
-            ev.saddr = h.source();
-            ev.daddr = h.destination();
+            pkt.ipver = 6;
+            pkt.ttl = h.hop_limit();
+            pkt.proto = h.next_header().0;
+            pkt.saddr = h.source();
+            pkt.daddr = h.destination();
+            pkt.hdr.copy_from_slice(&h.slice()[..40]);
         }
         LaxNetSlice::Arp(_) => return None,
     }
-    ev.sport = tcp.source_port();
-    ev.dport = tcp.destination_port();
-    ev.seq = tcp.sequence_number();
-    ev.ack = tcp.acknowledgment_number();
-    ev.tcp_offset = tcp.data_offset() * 4;
-    ev.tcp_flags = tcp.header_slice()[13];
-    ev.window = tcp.window_size();
-    ev.checksum = tcp.checksum();
-    ev.urgent = tcp.urgent_pointer();
-    Some(ev)
+    pkt.transport = match &packet.transport {
+        Some(TransportSlice::Tcp(tcp)) => {
+            let mut ev = TcpEvent::default();
+            ev.hdr.ts_ns = frame.ts_ns;
+            ev.ip_plength = pkt.plen;
+            ev.ipver = pkt.ipver;
+            ev.ttl = pkt.ttl;
+            ev.saddr = pkt.saddr;
+            ev.daddr = pkt.daddr;
+            ev.sport = tcp.source_port();
+            ev.dport = tcp.destination_port();
+            ev.seq = tcp.sequence_number();
+            ev.ack = tcp.acknowledgment_number();
+            ev.tcp_offset = tcp.data_offset() * 4;
+            ev.tcp_flags = tcp.header_slice()[13];
+            ev.window = tcp.window_size();
+            ev.checksum = tcp.checksum();
+            ev.urgent = tcp.urgent_pointer();
+            Transport::Tcp(ev)
+        }
+        Some(TransportSlice::Udp(udp)) => Transport::Udp {
+            sport: udp.source_port(),
+            dport: udp.destination_port(),
+            length: udp.length(),
+            checksum: udp.checksum(),
+        },
+        _ => Transport::Other,
+    };
+    Some(pkt)
+}
+
+/// illumos's name of an IP protocol (ipv4_protostr, ipv6_nextstr), else
+/// its number in decimal; the same table as the BPF program's.
+fn proto_name(proto: u8) -> [u8; 8] {
+    let name = match proto {
+        0 => "HOPOPTS",
+        1 => "ICMP",
+        2 => "IGMP",
+        6 => "TCP",
+        17 => "UDP",
+        41 => "IPv6",
+        43 => "ROUTE",
+        44 => "FRAGMENT",
+        50 => "ESP",
+        51 => "AH",
+        58 => "ICMPv6",
+        59 => "NONE",
+        60 => "DSTOPTS",
+        132 => "SCTP",
+        255 => "RAW",
+        n => return padded(&n.to_string()),
+    };
+    padded(name)
+}
+
+fn padded(s: &str) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    out[..s.len()].copy_from_slice(s.as_bytes());
+    out
+}
+
+fn ip_event(p: &Packet, dir: u8) -> IpEvent {
+    let h = &p.hdr;
+    let mut e = IpEvent {
+        dir,
+        ipver: p.ipver,
+        protocol: p.proto,
+        saddr: p.saddr,
+        daddr: p.daddr,
+        ip_plength: p.plen,
+        ttl: p.ttl,
+        protostr: proto_name(p.proto),
+        ..IpEvent::default()
+    };
+    e.hdr.ts_ns = p.ts_ns;
+    e.hdr.probe = if dir == DIR_SEND { IP_SEND } else { IP_RECEIVE };
+    let be16 = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
+    if p.ipver == 4 {
+        let frag = be16(6);
+        e.v4_length = be16(2);
+        e.v4_ident = be16(4);
+        e.v4_offset = frag & 0x1fff;
+        e.v4_flags = ((frag & 0xe000) >> 8) as u8;
+        e.v4_checksum = be16(10);
+        e.v4_ihl = (h[0] & 0x0f) * 4;
+        e.v4_tos = h[1];
+    } else {
+        e.v6_flow = ((h[1] as u32 & 0x0f) << 16) | (h[2] as u32) << 8 | h[3] as u32;
+        e.v6_plen = be16(4);
+        e.v6_tclass = (h[0] & 0x0f) << 4 | h[1] >> 4;
+    }
+    e
+}
+
+fn udp_event(p: &Packet, dir: u8) -> UdpEvent {
+    let Transport::Udp {
+        sport,
+        dport,
+        length,
+        checksum,
+    } = p.transport
+    else {
+        return UdpEvent::default();
+    };
+    let mut e = UdpEvent {
+        dir,
+        ipver: p.ipver,
+        ttl: p.ttl,
+        saddr: p.saddr,
+        daddr: p.daddr,
+        ip_plength: p.plen,
+        sport,
+        dport,
+        length,
+        checksum,
+        ..UdpEvent::default()
+    };
+    e.hdr.ts_ns = p.ts_ns;
+    if dir == DIR_SEND {
+        e.hdr.probe = UDP_SEND;
+        (e.laddr, e.raddr, e.lport, e.rport) = (p.saddr, p.daddr, sport, dport);
+    } else {
+        e.hdr.probe = UDP_RECEIVE;
+        (e.laddr, e.raddr, e.lport, e.rport) = (p.daddr, p.saddr, dport, sport);
+    }
+    e
 }
