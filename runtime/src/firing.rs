@@ -120,6 +120,9 @@ pub(crate) struct DriverInfo {
     /// non-quiet prefix line).
     pub records: Vec<bool>,
     pub error_probe: Option<ProbeIndex>,
+    /// For each probe, whether exit() ends its firing (every probe but
+    /// the dtrace provider's).
+    pub stop_on_exit: Vec<bool>,
     /// Records shorter than this are copied into a zero-padded buffer so
     /// that field loads never read past the end.
     pub min_record_len: usize,
@@ -142,6 +145,11 @@ impl DriverInfo {
             clauses_of,
             records: program.clauses.iter().map(clause_records).collect(),
             error_probe: program.probes.iter().position(|p| p.kind == ProbeKind::Error),
+            stop_on_exit: program
+                .probes
+                .iter()
+                .map(|p| !matches!(p.kind, ProbeKind::Begin | ProbeKind::End | ProbeKind::Error))
+                .collect(),
             min_record_len: min_record_len.max(ERROR_RECORD_LEN),
             quiet,
             prefix_names: program.probes.iter().map(|p| format!("{}:{}", p.function, p.name)).collect(),
@@ -199,6 +207,12 @@ pub(crate) fn fire<R: ClauseRunner>(
                 commit(program, info, probe, clause, record, buf, out);
                 if exit.is_some() {
                     result.exit = exit;
+                    // exit() makes dtrace's state DRAINING at once: the rest
+                    // of this firing runs only for dtrace-provider probes
+                    // (BEGIN, END, ERROR), as dtrace_probe() skips the other ECBs.
+                    if info.stop_on_exit[probe] {
+                        break;
+                    }
                 }
             }
             ClauseOutcome::Faulted(fault) => {

@@ -2,7 +2,8 @@
  * printa() with a format: conversions take the keys in order, each %@
  * the next aggregation's value; several aggregations join on their keys
  * (a missing value is 0) and sort by the first one's values. %@u shows a
- * negative sum as unsigned; %@d of a distribution prints the whole
+ * negative sum as unsigned; a %@ beyond the last aggregation repeats
+ * it; %@d of a distribution prints the whole
  * distribution in place. No leading newline with a format.
  */
 #pragma D option quiet
@@ -19,6 +20,7 @@ BEGIN
 	printa("%-6s %5d %@8d\n", @c);
 	printa("%s:%d count=%@d sum=%@d\n", @c, @s);
 	printa("%s %@u %@x\n", @s, @s);
+	printa("%s %@d %@d\n", @s);
 
 	@q = quantize(3);
 	printa("q:%@d|\n", @q);

@@ -793,11 +793,8 @@ impl Checker<'_> {
                     self.err(format!("associative array {name} must be indexed: {name}[key]"), e.span);
                     return None;
                 }
-                if value_ty.is_none() {
-                    self.error(Diagnostic::new(format!("failed to resolve {name}: Unknown variable name"), e.span)
-                        .with_label("not declared or assigned before this point"));
-                    return None;
-                }
+                // `x++`, `x += n` on a new variable create it as int64_t,
+                // as dtrace does.
                 Some((Place::Global(self.vars.globals.add(name, fresh.clone())), fresh))
             }
             A::This(id) => Some(match self.vars.this.get(&id.name) {
@@ -833,11 +830,7 @@ impl Checker<'_> {
                     let keys = self.keys(cx, &name, index, Some(&kt))?;
                     return Some((Place::Assoc(id, keys), vt));
                 }
-                let Some(vt) = value_ty.cloned() else {
-                    self.error(Diagnostic::new(format!("failed to resolve {name}: Unknown variable name"), base.span)
-                        .with_label("not declared or assigned before this point"));
-                    return None;
-                };
+                let vt = fresh;
                 let keys = self.keys(cx, &name, index, None)?;
                 let kt = keys.iter().map(|k| k.ty.clone()).collect();
                 let id = self.vars.add_assoc(&name, kt, vt.clone());

@@ -202,15 +202,28 @@ impl<'a> Checker<'a> {
         let probe_idx = self.clause_probes(c);
         let defs: Vec<ProbeDef> = probe_idx.iter().map(|&i| self.probe_def_of(i)).collect();
         let mut cx = expr::Cx::clause(defs);
-        let predicate = c.predicate.as_ref().and_then(|p| {
-            let e = self.expr(&mut cx, p)?;
-            self.require_int(&e, "predicate");
-            Some(e)
-        });
+        // Like dtrace, a predicate may use a variable the clause's own
+        // actions create (`/x == 0/ { x++; }`): when the predicate fails
+        // only on unknown names, it is checked again after the actions.
+        let mark = self.errors.len();
+        let mut predicate = c.predicate.as_ref().and_then(|p| self.expr(&mut cx, p));
+        let retry = c.predicate.is_some()
+            && predicate.is_none()
+            && self.errors.len() > mark
+            && self.errors[mark..].iter().all(|d| d.message.starts_with("failed to resolve "));
+        if retry {
+            self.errors.truncate(mark);
+        }
         let body = match &c.body {
             Some(stmts) => self.stmts(&mut cx, stmts),
             None => vec![],
         };
+        if retry {
+            predicate = c.predicate.as_ref().and_then(|p| self.expr(&mut cx, p));
+        }
+        if let Some(e) = &predicate {
+            self.require_int(e, "predicate");
+        }
         // A clause that enables nothing (-Z) is checked but not emitted: it
         // can never run, and its probe-dependent sources are unknown.
         if probe_idx.is_empty() {

@@ -353,22 +353,30 @@ impl Checker<'_> {
         };
         if let Some(k) = simple {
             let n = usize::from(k != AggFunc::Count);
-            if !self.arity(f, args, n, n, span) {
+            // quantize(value, incr): the optional weight is the second value.
+            let max = if k == AggFunc::Quantize { 2 } else { n };
+            if !self.arity(f, args, n, max, span) {
                 return None;
             }
-            let vals = match args.first() {
-                Some(a) => vec![self.int_arg(cx, f, 1, a)?],
-                None => vec![],
-            };
+            let mut vals = Vec::new();
+            for (i, a) in args.iter().enumerate() {
+                vals.push(self.int_arg(cx, f, i + 1, a)?);
+            }
             return Some((k, vals));
         }
-        let (min, max) = if f == "lquantize" { (3, 4) } else { (5, 5) };
+        // lquantize(value, low, high [, step [, incr]]),
+        // llquantize(value, factor, low, high, steps [, incr]).
+        let (min, max, consts) = if f == "lquantize" { (3, 5, 3) } else { (5, 6, 4) };
         if !self.arity(f, args, min, max, span) {
             return None;
         }
         let value = self.int_arg(cx, f, 1, &args[0])?;
+        let incr = match args.get(consts + 1) {
+            Some(a) => Some(self.int_arg(cx, f, consts + 2, a)?),
+            None => None,
+        };
         let mut c = Vec::new();
-        for (i, a) in args[1..].iter().enumerate() {
+        for (i, a) in args[1..].iter().take(consts).enumerate() {
             let v = self.int_arg(cx, f, i + 2, a)?;
             match const_int(&v) {
                 Some(x) => c.push(x),
@@ -404,7 +412,7 @@ impl Checker<'_> {
             }
             AggFunc::Llquantize { factor, low, high, steps }
         };
-        Some((kind, vec![value]))
+        Some((kind, std::iter::once(value).chain(incr).collect()))
     }
 }
 

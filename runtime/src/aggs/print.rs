@@ -65,7 +65,7 @@ impl Aggregations {
         let types = &self.vars[aggs[0]].keys;
         // A scalar value is a printf argument; a distribution is printed
         // whole where its %@ conversion is (libdtrace ignores the width).
-        let mut values = aggs.iter().zip(datas).map(|(&a, d)| {
+        let values: Vec<_> = aggs.iter().zip(datas).map(|(&a, d)| {
             let normal = self.vars[a].normal;
             match d {
                 Data::Count(v) | Data::Sum(v) | Data::Min(v) | Data::Max(v) => Ok(PrintfArg::Int(div_normal(*v, normal), IntType::INT64)),
@@ -73,7 +73,10 @@ impl Aggregations {
                 Data::Stddev { n, sum, sumsq } => Ok(PrintfArg::Int(stddev(*n, *sum, *sumsq, normal) as i64, IntType::UINT64)),
                 Data::Quantize(_) | Data::Lquantize(_) | Data::Llquantize(_) => Err((a, d)),
             }
-        });
+        }).collect();
+        // Each %@ takes the next aggregation; extra ones repeat the last
+        // (libdtrace's dt_printf_format stops advancing at the last one).
+        let mut next_agg = 0;
         let mut keys = key.0.iter().enumerate().map(|(i, k)| match k {
             KeyPart::Int(v) => PrintfArg::Int(*v, types.get(i).and_then(Type::as_int).unwrap_or(IntType::INT64)),
             KeyPart::Str(s) => PrintfArg::Str(s),
@@ -97,7 +100,9 @@ impl Aggregations {
                 run.pieces.push(piece.clone());
                 continue;
             }
-            match values.next() {
+            let value = values.get(next_agg.min(values.len() - 1)).copied();
+            next_agg += 1;
+            match value {
                 Some(Ok(v)) => {
                     args.push(v);
                     run.pieces.push(piece.clone());
@@ -201,13 +206,9 @@ fn llquantize_range(b: &[i64]) -> (usize, usize) {
 
 /// Rows dt_print_quantize shows: one zero row around the data.
 fn quantize_range(b: &[i64]) -> (usize, usize) {
-    let mut first = 0;
-    while first < NBUCKETS - 1 && b[first] == 0 {
-        first += 1;
-    }
-    if first == NBUCKETS - 1 {
+    let Some(mut first) = b.iter().position(|&v| v != 0) else {
         return (ZERO_BUCKET - 1, ZERO_BUCKET + 1);
-    }
+    };
     first = first.saturating_sub(1);
     let mut last = NBUCKETS - 1;
     while last > 0 && b[last] == 0 {
