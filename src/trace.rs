@@ -159,7 +159,8 @@ pub fn run(args: &Args, _sources: &[LoadedSource], c: Compiled) -> Result<u8, Fa
         }
         None => {
             let netns = c.options.netns.map(netns_inode).transpose()?;
-            let opts = rdtrace_probes::LiveOptions { probes: event_probes.clone(), bufsize: c.options.bufsize, netns };
+            let socket_state = rdtrace_probes::needs_socket_state(&c.program);
+            let opts = rdtrace_probes::LiveOptions { probes: event_probes.clone(), bufsize: c.options.bufsize, netns, socket_state };
             (Box::new(rdtrace_probes::LiveSource::open(&opts).map_err(Failure::new)?), Clock::Monotonic)
         }
     };

@@ -105,8 +105,16 @@ const volatile __u32 target_netns = 0;
  * of disabled ones. */
 const volatile __u64 enabled = 0;
 
+/* Whether tcp records must carry the socket state; the loader clears it
+ * when no clause reads it. */
+const volatile __u8 want_sockstate = 1;
+
 #define ENABLED(id) (enabled & (1ULL << (id)))
 #define TCP_PROBES (0xffULL << RDT_PROBE_TCP_SEND) /* ids 4..11 */
+#define SEGMENT_PROBES ((1ULL << RDT_PROBE_TCP_SEND) | (1ULL << RDT_PROBE_TCP_RECEIVE))
+/* The connection map is needed for the socket state and for every tcp
+ * probe but send and receive. */
+#define TRACK_CONNS (want_sockstate || (enabled & TCP_PROBES & ~SEGMENT_PROBES))
 
 static __always_inline void count_drop(void)
 {
@@ -430,6 +438,13 @@ static __always_inline void tcp_packet(const struct skb_fields *f, const struct 
 	__u8 th[20];
 	if (bpf_probe_read_kernel(th, sizeof(th), p->nh + p->l4off))
 		return;
+	if (!TRACK_CONNS) {
+		struct tcp_sockstate none = {};
+		__u32 probe = dir == RDT_DIR_SEND ? RDT_PROBE_TCP_SEND : RDT_PROBE_TCP_RECEIVE;
+		if (ENABLED(probe))
+			emit_tcp(probe, f, p, th, dir, &none, (__u64)f->sk);
+		return;
+	}
 	struct conn_key k = {.netns = f->netns};
 	if (dir == RDT_DIR_SEND) {
 		__builtin_memcpy(k.laddr, p->saddr, 16);

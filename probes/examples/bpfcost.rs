@@ -3,7 +3,10 @@
 //! for a few seconds. Needs root and iperf3; turns
 //! `kernel.bpf_stats_enabled` on for the run and restores it.
 //!
-//!   cargo run -p rdtrace-probes --example bpfcost [raw]
+//!   cargo run -p rdtrace-probes --example bpfcost [raw] [segments]
+//!
+//! `segments`: without connection tracking (what tcpio.d needs: no clause
+//! reads the socket state).
 
 use rdtrace_probes::{LiveOptions, LiveSource, Source, TCP_RECEIVE, TCP_SEND};
 use std::process::{Command, Stdio};
@@ -12,9 +15,10 @@ use std::time::{Duration, Instant};
 const STATS: &str = "/proc/sys/kernel/bpf_stats_enabled";
 
 fn main() {
-    let raw = std::env::args().nth(1).is_some_and(|a| a == "raw");
+    let raw = std::env::args().any(|a| a == "raw");
     let opts = LiveOptions {
         probes: vec![TCP_SEND, TCP_RECEIVE],
+        socket_state: !std::env::args().any(|a| a == "segments"),
         ..Default::default()
     };
     let opened = if raw {

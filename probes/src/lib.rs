@@ -36,6 +36,7 @@ pub mod live;
 pub mod replay;
 mod replay_tcp;
 mod source;
+mod usage;
 
 pub use catalog::{
     catalog, DTRACE_BEGIN, DTRACE_END, DTRACE_ERROR, IP_RECEIVE, IP_SEND, LAYOUT_HEADER, LAYOUT_IP,
@@ -46,3 +47,4 @@ pub use catalog::{
 pub use live::{current_netns, LiveOptions, LiveSource};
 pub use replay::ReplaySource;
 pub use source::{Poll, ProbeError, ProbeErrorKind, Source};
+pub use usage::needs_socket_state;

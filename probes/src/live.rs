@@ -12,7 +12,9 @@
 //! userspace (the consumer drains at its switchrate) unless the buffer is
 //! more than half full.
 
-use crate::catalog::{IP_RECEIVE, IP_SEND, TCP_ACCEPT_REFUSED, TCP_SEND, UDP_RECEIVE, UDP_SEND};
+use crate::catalog::{
+    IP_RECEIVE, IP_SEND, TCP_ACCEPT_REFUSED, TCP_RECEIVE, TCP_SEND, UDP_RECEIVE, UDP_SEND,
+};
 use crate::source::{Poll, ProbeError, ProbeErrorKind, Source};
 use aya::maps::{MapData, PerCpuArray, RingBuf};
 use aya::programs::{BtfTracePoint, ProgramError, RawTracePoint};
@@ -37,6 +39,11 @@ pub struct LiveOptions {
     pub bufsize: usize,
     /// Only this network namespace (inode), or all when None.
     pub netns: Option<u32>,
+    /// Follow TCP connections so that tcp records carry the socket state
+    /// (tcpsinfo_t, cs_cid…). Without it, and without tcp probes other than
+    /// send/receive, each segment costs less and those fields read 0. See
+    /// [`crate::needs_socket_state`].
+    pub socket_state: bool,
 }
 
 impl Default for LiveOptions {
@@ -45,6 +52,7 @@ impl Default for LiveOptions {
             probes: Vec::new(),
             bufsize: 4 << 20,
             netns: None,
+            socket_state: true,
         }
     }
 }
@@ -57,12 +65,13 @@ pub fn current_netns() -> Result<u32, ProbeError> {
         .map_err(|e| ProbeError::new(ProbeErrorKind::Io, format!("/proc/self/ns/net: {e}")))
 }
 
-/// One kernel program: where it hooks and which probes need it.
+/// One kernel program: where it hooks and which probes need it (given
+/// whether the socket state is wanted).
 struct Hook {
     tracepoint: &'static str,
     btf_prog: &'static str,
     raw_prog: &'static str,
-    serves: fn(u32) -> bool,
+    serves: fn(u32, bool) -> bool,
 }
 
 fn is_tcp(probe: u32) -> bool {
@@ -74,19 +83,23 @@ const HOOKS: [Hook; 3] = [
         tracepoint: "net_dev_queue",
         btf_prog: "net_send",
         raw_prog: "net_send_raw",
-        serves: |p| is_tcp(p) || p == IP_SEND || p == UDP_SEND,
+        serves: |p, _| is_tcp(p) || p == IP_SEND || p == UDP_SEND,
     },
     Hook {
         tracepoint: "netif_receive_skb",
         btf_prog: "net_receive",
         raw_prog: "net_receive_raw",
-        serves: |p| is_tcp(p) || p == IP_RECEIVE || p == UDP_RECEIVE,
+        serves: |p, _| is_tcp(p) || p == IP_RECEIVE || p == UDP_RECEIVE,
     },
     Hook {
         tracepoint: "inet_sock_set_state",
         btf_prog: "tcp_state",
         raw_prog: "tcp_state_raw",
-        serves: is_tcp,
+        // Keeps the connection map: not needed by send/receive alone
+        // when nothing reads the socket state.
+        serves: |p, socket_state| {
+            is_tcp(p) && (socket_state || (p != TCP_SEND && p != TCP_RECEIVE))
+        },
     },
 ];
 
@@ -143,7 +156,11 @@ impl LiveSource {
         let wall_offset_ns = wall_offset_ns();
         let hooks: Vec<&Hook> = HOOKS
             .iter()
-            .filter(|h| opts.probes.iter().any(|&p| (h.serves)(p)))
+            .filter(|h| {
+                opts.probes
+                    .iter()
+                    .any(|&p| (h.serves)(p, opts.socket_state))
+            })
             .collect();
         if let Some(&bad) = opts
             .probes
@@ -194,6 +211,7 @@ impl LiveSource {
             .override_global("target_netns", &netns, true)
             .override_global("enabled", &enabled, true)
             .override_global("jiffies_hz", &hz, true)
+            .override_global("want_sockstate", &(opts.socket_state as u8), true)
             .load(NET_OBJECT)
             .map_err(|e| load_error("loading the BPF object", &e))?;
         for hook in hooks {

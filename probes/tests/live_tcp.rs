@@ -835,6 +835,7 @@ fn netns_filter_and_drop_counting() {
         probes: vec![TCP_SEND, TCP_RECEIVE],
         bufsize: 4096,
         netns: Some(x),
+        ..Default::default()
     };
     let mut small = LiveSource::open(&opts).expect("filtered source");
     let lo = ip("127.0.0.1");
@@ -1007,4 +1008,37 @@ fn raw_tp_fallback() {
     };
     let events = collect(&mut src, mine, |ev| conversation_done(ev, ino, ino, conn));
     check_conversation(&events, ino, ino, conn, lo, lo);
+}
+
+/// Without the socket state (no clause reads it), send/receive need only
+/// the two packet programs; any other tcp probe brings the state program.
+#[test]
+fn segments_alone_need_no_connection_tracking() {
+    if live_source().is_none() {
+        return;
+    }
+    let open = |probes: Vec<u32>| {
+        LiveSource::open(&LiveOptions {
+            probes,
+            socket_state: false,
+            ..Default::default()
+        })
+        .expect("live source")
+    };
+    assert_eq!(
+        open(vec![TCP_SEND, TCP_RECEIVE]).hooks(),
+        ["tp_btf/net_dev_queue", "tp_btf/netif_receive_skb"]
+    );
+    assert_eq!(
+        open(vec![TCP_SEND, rdtrace_probes::TCP_STATE_CHANGE]).hooks(),
+        [
+            "tp_btf/net_dev_queue",
+            "tp_btf/netif_receive_skb",
+            "tp_btf/inet_sock_set_state"
+        ]
+    );
+    assert_eq!(
+        open(vec![rdtrace_probes::IP_SEND, rdtrace_probes::UDP_SEND]).hooks(),
+        ["tp_btf/net_dev_queue"]
+    );
 }
