@@ -201,11 +201,11 @@ impl Equivalent<Key> for KeySlice<'_> {
     }
 }
 
-/// Bookkeeping cost of one dynamic variable besides its key and value.
-const ENTRY_OVERHEAD: usize = 64;
-
-/// `self->` variables and associative arrays, bounded by `dynvarsize`:
-/// a new variable that does not fit is dropped and counted, as DTrace
+/// `self->` variables and associative arrays, bounded by `dynvarsize`.
+/// A variable costs its key and value bytes (8 per integer, a string's
+/// length + 1; a `self->` key is the tid, 8), as dtrace-utils sizes its
+/// maps: `dynvarsize=80` holds five integer-keyed integers. hashbrown's own
+/// overhead is not counted. A new variable that does not fit is dropped and counted, as DTrace
 /// does ("dynamic variable drops").
 pub(crate) struct DynVars {
     selfs: HashMap<(u64, usize), DynValue>,
@@ -232,7 +232,7 @@ impl DynVars {
         let key = (tid, var);
         if v.deletes() {
             if let Some(old) = self.selfs.remove(&key) {
-                self.used -= ENTRY_OVERHEAD + 16 + old.cost();
+                self.used -= 8 + old.cost();
             }
             return;
         }
@@ -243,7 +243,7 @@ impl DynVars {
                 *old = new;
             }
             None => {
-                let cost = ENTRY_OVERHEAD + 16 + new.cost();
+                let cost = 8 + new.cost();
                 if self.used + cost > self.limit {
                     self.drops += 1;
                     return;
@@ -262,7 +262,7 @@ impl DynVars {
         let kref = AssocKeyRef { assoc, parts: key };
         if v.deletes() {
             if let Some((k, old)) = self.assocs.remove_entry(&kref) {
-                self.used -= ENTRY_OVERHEAD + k.parts.iter().map(KeyPart::cost).sum::<usize>() + old.cost();
+                self.used -= k.parts.iter().map(KeyPart::cost).sum::<usize>() + old.cost();
             }
             return;
         }
@@ -279,7 +279,7 @@ impl DynVars {
                 KeyRef::Str(s) => KeyPart::Str((*s).into()),
             })
             .collect();
-        let cost = ENTRY_OVERHEAD + parts.iter().map(KeyPart::cost).sum::<usize>() + new.cost();
+        let cost = parts.iter().map(KeyPart::cost).sum::<usize>() + new.cost();
         if self.used + cost > self.limit {
             self.drops += 1;
             return;
@@ -308,7 +308,7 @@ mod tests {
 
     #[test]
     fn zero_deletes_and_limit_drops() {
-        let mut d = DynVars::new(ENTRY_OVERHEAD + 16 + 8);
+        let mut d = DynVars::new(8 + 8);
         d.self_set(1, 0, ValueRef::Int(5));
         assert_eq!(d.self_get(1, 0), Some(&DynValue::Int(5)));
         d.self_set(2, 0, ValueRef::Int(6)); // does not fit
