@@ -274,17 +274,20 @@ static __always_inline __u8 sk_state(struct sock *sk)
 	return BPF_CORE_READ((struct sock_common *)sk, skc_state);
 }
 
-static __always_inline struct tcp_sock *tcp_full_sock(struct sock *sk, int btf)
+static __always_inline struct tcp_sock *tcp_full_sock(struct sock *sk, int btf, __u8 *state_out)
 {
 	if (!sk)
 		return NULL;
 	if (btf)
 		return bpf_skc_to_tcp_sock(sk);
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
-		return NULL;
+	/* The packet is TCP: a stream socket sending it is a TCP (or MPTCP
+	 * subflow) socket; request and timewait sockets have their own
+	 * states, and the control socket that sends RSTs is a raw one. */
 	__u8 state = sk_state(sk);
-	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV)
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV || state == 0 ||
+	    BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
 		return NULL;
+	*state_out = state;
 	return (struct tcp_sock *)sk;
 }
 
@@ -297,14 +300,15 @@ static __always_inline void tcp_sent(const struct skb_fields *f, const struct pk
 	__u8 flags = th[13];
 	__u32 seq = (__u32)th[4] << 24 | (__u32)th[5] << 16 | (__u32)th[6] << 8 | th[7];
 	__u32 ack = (__u32)th[8] << 24 | (__u32)th[9] << 16 | (__u32)th[10] << 8 | th[11];
-	struct tcp_sock *tp = tcp_full_sock(f->sk, 0);
+	__u8 state = 0;
+	struct tcp_sock *tp = tcp_full_sock(f->sk, 0, &state);
 	struct conn *c = bpf_map_lookup_elem(&conns, k);
 	struct conn n = {};
 	int opened = 0;
 
 	if (tp) {
 		read_tcp_window(tp, &n.st);
-		n.st.state = sk_state(f->sk);
+		n.st.state = state;
 		n.st.local = is_local(k, p->ipver);
 		n.sk = (__u64)f->sk;
 		if (c) {
@@ -471,7 +475,8 @@ static __always_inline void state_change(struct sock *sk, int old, int new, int 
 	/* connect(): reported when the SYN leaves, once the port is chosen */
 	if (old == TCP_CLOSE && new == TCP_SYN_SENT)
 		return;
-	struct tcp_sock *tp = tcp_full_sock(sk, btf);
+	__u8 state = 0;
+	struct tcp_sock *tp = tcp_full_sock(sk, btf, &state);
 	struct conn_key k = {};
 	__u8 ipver = btf ? key_of_sock_btf(sk, tp, &k) : key_of_sock_core(sk, tp, &k);
 	if (target_netns && k.netns != target_netns)
