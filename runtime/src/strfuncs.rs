@@ -52,6 +52,10 @@ pub fn index(s: &[u8], sub: &[u8], start: Option<i64>) -> i64 {
 /// `rindex(s, sub [, start])`: last position <= start where `sub` occurs.
 pub fn rindex(s: &[u8], sub: &[u8], start: Option<i64>) -> i64 {
     let len = s.len() as i64;
+    // dtrace: a negative start finds nothing (an empty `sub` is at 0).
+    if start.is_some_and(|p| p < 0) {
+        return if sub.is_empty() { 0 } else { -1 };
+    }
     let start = start.unwrap_or(len).clamp(0, len) as usize;
     if sub.is_empty() {
         return start as i64;
@@ -81,7 +85,8 @@ pub fn strstr(s: &[u8], sub: &[u8]) -> Option<usize> {
 }
 
 /// `lltostr(v [, base])`: signed decimal, or unsigned digits in `base`
-/// (2..=36) with no prefix.
+/// (2..=36; the checker refuses a constant outside, a computed one is
+/// clamped) with "0x" for hex and "0" for octal, as illumos prints them.
 pub fn lltostr(v: i64, base: Option<i64>, out: &mut Vec<u8>) {
     match base {
         None | Some(10) => out.extend_from_slice(v.to_string().as_bytes()),
@@ -95,6 +100,13 @@ pub fn lltostr(v: i64, base: Option<i64>, out: &mut Vec<u8>) {
                 if x == 0 {
                     break;
                 }
+            }
+            // illumos' DIF_SUBR_LLTOSTR: hex gets "0x", octal a leading
+            // 0 (zero is "0x0" in hex, "0" in octal).
+            match b {
+                16 => out.extend_from_slice(b"0x"),
+                8 if v != 0 => out.push(b'0'),
+                _ => {}
             }
             out.extend(digits.iter().rev());
         }
@@ -184,6 +196,11 @@ mod tests {
         let mut o = Vec::new();
         lltostr(-42, None, &mut o);
         assert_eq!(o, b"-42");
+        for (v, base, text) in [(255, 16, "0xff"), (0, 16, "0x0"), (8, 8, "010"), (0, 8, "0"), (5, 2, "101"), (-1, 16, "0xffffffffffffffff")] {
+            o.clear();
+            lltostr(v, Some(base), &mut o);
+            assert_eq!(o, text.as_bytes(), "lltostr({v}, {base})");
+        }
         assert_eq!(swap16(0x1234), 0x3412);
         assert_eq!(swap32(0x11223344), 0x44332211);
     }

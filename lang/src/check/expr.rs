@@ -9,7 +9,7 @@ use crate::ast::{self, BinaryOp, ExprKind as A, UnaryOp};
 use crate::catalog::{FieldSource, ProbeDef, ProbeKind};
 use crate::diag::Diagnostic;
 use crate::span::Span;
-use crate::typed::{BinOp, Builtin, Expr, ExprKind as T, LogicalOp, Place, UnOp};
+use crate::typed::{BinOp, Builtin, Expr, ExprKind as T, Func, LogicalOp, Place, UnOp};
 use crate::types::{IntType, Type};
 
 /// Where an expression is checked.
@@ -260,6 +260,11 @@ impl Checker<'_> {
         if let Some(c) = self.catalog.constant(name) {
             return Some(Expr { kind: T::Int(c.value), ty: c.ty.clone(), span });
         }
+        if name == "NULL" {
+            // rdtrace has no pointers: NULL is the integer 0, which a string
+            // may be compared with (see `binop`) and strtok() takes.
+            return Some(int(0, IntType::UINT64, span));
+        }
         if super::builtins::is_builtin(name) && name != "args" {
             return self.builtin(cx, name, span);
         }
@@ -432,6 +437,20 @@ impl Checker<'_> {
             }
             return Some(Expr { kind: T::Logical { op: lop, lhs: Box::new(l), rhs: Box::new(r) }, ty: Type::Int(IntType::INT), span });
         };
+        // `s == NULL`, `s != NULL`: rdtrace's strings are values, and the
+        // subroutines that return NULL in dtrace (strchr, strrchr, strstr,
+        // strtok) return "" instead; so a string is NULL when it is empty.
+        let is_null = |e: &ast::Expr| matches!(&e.kind, A::Ident(n) if n == "NULL");
+        if matches!(bop, BinOp::Eq | BinOp::Ne)
+            && self.vars.globals.get("NULL").is_none()
+            && ((is_null(a) && r.ty.is_string()) || (is_null(b) && l.ty.is_string()))
+        {
+            let s = if l.ty.is_string() { l } else { r };
+            let sspan = s.span;
+            let len = Expr { kind: T::Call(Func::Strlen, vec![s]), ty: Type::Int(IntType::UINT64), span: sspan };
+            let kind = T::Binary { op: bop, unsigned: true, lhs: Box::new(len), rhs: Box::new(int(0, IntType::UINT64, sspan)) };
+            return Some(Expr { kind, ty: Type::Int(IntType::INT), span });
+        }
         self.binop(bop, l, r, span)
     }
 
@@ -755,7 +774,9 @@ impl Checker<'_> {
         let mut out = Vec::new();
         for (i, (a, kind)) in args.iter().zip(req.iter().chain(opt)).enumerate() {
             let v = self.expr(cx, a)?;
-            if !kind.accepts(&v.ty) {
+            // strtok(NULL, delims) goes on with the previous string.
+            let continues = f == Func::Strtok && i == 0 && const_int(&v) == Some(0);
+            if !kind.accepts(&v.ty) && !continues {
                 self.err(
                     format!(
                         "{name}( ) argument #{} is incompatible with prototype:\n\tprototype: {}\n\t argument: {}",
@@ -765,6 +786,10 @@ impl Checker<'_> {
                     ),
                     v.span,
                 );
+                return None;
+            }
+            if f == Func::Lltostr && i == 1 && const_int(&v).is_some_and(|b| !(2..=36).contains(&b)) {
+                self.err("lltostr( ) base must be between 2 and 36", v.span);
                 return None;
             }
             out.push(v);

@@ -220,6 +220,8 @@ impl<'a> Checker<'a> {
         };
         if retry {
             predicate = c.predicate.as_ref().and_then(|p| self.expr(&mut cx, p));
+            // Report in source order (the predicate's errors come last here).
+            self.errors[mark..].sort_by_key(|d| d.span.map(|s| s.start));
         }
         if let Some(e) = &predicate {
             self.require_int(e, "predicate");

@@ -350,8 +350,18 @@ impl Checker<'_> {
                 None => Err(format!("macro argument ${n} is not defined")),
             };
         }
+        // $uid and $gid: the owner of /proc/self is the process's
+        // effective uid and gid.
+        let proc_self = || {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata("/proc/self").map(|m| (m.uid(), m.gid())).unwrap_or((0, 0))
+        };
         match name {
             "target" => Ok("0".into()),
+            "pid" => Ok(std::process::id().to_string()),
+            "ppid" => Ok(std::os::unix::process::parent_id().to_string()),
+            "uid" => Ok(proc_self().0.to_string()),
+            "gid" => Ok(proc_self().1.to_string()),
             "" => Err("$ must be followed by a macro variable name".into()),
             other => Err(format!("macro variable ${other} is not supported by rdtrace")),
         }

@@ -1,0 +1,1 @@
+BEGIN { trace(lltostr(5, 1)); }
