@@ -6,7 +6,7 @@
 //! Timestamps are the capture's (epoch ns), cpu is 0, and the task fields,
 //! netns, ifindex, device and socket are 0 (if_name empty). The tcp
 //! provider's connection probes and tcpsinfo_t come from following each
-//! connection through its segments ([`crate::replay_tcp`]). Frames that no
+//! connection through its segments (`replay_tcp.rs`). Frames that no
 //! enabled provider can use (non-IP, unknown link types, truncated before
 //! the end of the transport header a tcp/udp probe needs, non-first
 //! fragments for them) are skipped and counted.
