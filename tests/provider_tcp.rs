@@ -182,6 +182,12 @@ fn check_connection(server_ns: &str, client_ns: &str, server_ip: &str, client_ip
     assert_eq!((acc.num("iss"), acc.num("irs")), (server_iss, client_iss));
     assert_ne!(acc.get("cid"), est.get("cid"), "two sockets, two connection ids");
 
+    // The SYN reaches the listener: its state.
+    let syn = ev
+        .iter()
+        .find(|e| e.probe == "receive" && e.local_is(s.0, s.1) && e.num("flags") == TH_SYN)
+        .unwrap_or_else(|| panic!("no SYN received in:\n{dump}"));
+    assert_eq!((syn.get("state"), syn.get("raddr")), ("state-listen", client_ip));
     // Every segment sent carries its connection's state and ends.
     for e in ev.iter().filter(|e| e.probe == "send") {
         assert_ne!(e.get("state"), "state-idle", "{e:?}");

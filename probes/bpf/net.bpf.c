@@ -388,6 +388,20 @@ static __always_inline void tcp_received(const struct skb_fields *f, const struc
 	if (c) {
 		__builtin_memcpy(&st, &c->st, sizeof(st));
 		sk = c->sk;
+	} else if ((flags & (TH_SYN | TH_ACK)) == TH_SYN) {
+		/* a connection request: the listener's state, bound to this
+		 * address or to the wildcard */
+		struct conn_key l = {.netns = k->netns, .lport = k->lport};
+		__builtin_memcpy(l.laddr, k->laddr, 16);
+		struct conn *lc = bpf_map_lookup_elem(&conns, &l);
+		if (!lc) {
+			__builtin_memset(l.laddr, 0, 16);
+			lc = bpf_map_lookup_elem(&conns, &l);
+		}
+		if (lc) {
+			__builtin_memcpy(&st, &lc->st, sizeof(st));
+			sk = lc->sk;
+		}
 	}
 	if (ENABLED(RDT_PROBE_TCP_RECEIVE))
 		emit_tcp(RDT_PROBE_TCP_RECEIVE, f, p, th, RDT_DIR_RECEIVE, &st, sk);
@@ -547,8 +561,16 @@ static __always_inline void state_change(struct sock *sk, int old, int new, int 
 		if (old == TCP_SYN_RECV && ENABLED(RDT_PROBE_TCP_ACCEPT_ESTABLISHED))
 			emit_tcp_conn(RDT_PROBE_TCP_ACCEPT_ESTABLISHED, &k, ipver, &t, &hs, &n.st, n.sk);
 	}
-	if (!k.rport)
-		return; /* listening or unconnected: no packets name it */
+	if (!k.rport) {
+		/* listeners are found by connection requests (SYNs received) */
+		if (new == TCP_LISTEN) {
+			n.ipver = ipver;
+			bpf_map_update_elem(&conns, &k, &n, BPF_ANY);
+		} else if (old == TCP_LISTEN) {
+			bpf_map_delete_elem(&conns, &k);
+		}
+		return;
+	}
 	if (new == TCP_CLOSE) {
 		if (c)
 			bpf_map_delete_elem(&conns, &k);

@@ -48,14 +48,15 @@
 //! and state change, read from the socket with CO-RE), iss/irs from the
 //! SYNs seen, the owner, and what the handshake and teardown showed.
 //! Entries are made by the first SYN, SYN|ACK or segment of a connection
-//! and deleted when it closes. So:
+//! (and by listen()) and deleted when it closes. So:
 //! - send: the socket state as the kernel has it when the segment leaves
 //!   (`snd_nxt` not yet past it); `tcps_retransmit` is 1 for a segment
 //!   that starts before `snd_nxt`.
 //! - receive: the snapshot of the connection's last send or state change
-//!   (the segment is not processed yet); all zero (state 0,
-//!   `state-idle`) when the connection is unknown, e.g. a SYN to a
-//!   listener or a connection opened before tracing that has not sent since.
+//!   (the segment is not processed yet); for a SYN, the listener's (bound
+//!   to the address or the wildcard; listeners enter the map when they
+//!   start listening); all zero (state 0, `state-idle`) when unknown, e.g.
+//!   a connection opened before tracing that has not sent since.
 //! - `cs_cid`/`cs_addr`/`tcps_addr`: the socket's address. A server
 //!   connection is a request socket until the handshake completes (its
 //!   SYN|ACK), then the child socket.

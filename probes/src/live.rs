@@ -192,12 +192,14 @@ impl LiveSource {
                 format!("kernel BTF is missing ({BTF_PATH}): rdtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF"),
             ));
         }
-        let btf = Btf::from_sys_fs().map_err(|e| {
-            ProbeError::new(
-                ProbeErrorKind::Unsupported,
-                format!("cannot read kernel BTF ({BTF_PATH}): {e}"),
-            )
-        })?;
+        let read_btf = || {
+            Btf::from_sys_fs().map_err(|e| {
+                ProbeError::new(
+                    ProbeErrorKind::Unsupported,
+                    format!("cannot read kernel BTF ({BTF_PATH}): {e}"),
+                )
+            })
+        };
         let netns = opts.netns.unwrap_or(0);
         let enabled: u64 = opts
             .probes
@@ -205,18 +207,31 @@ impl LiveSource {
             .filter(|&&p| is_kernel_probe(p))
             .fold(0, |m, &p| m | 1 << p);
         let hz = jiffies_hz();
-        let mut ebpf = EbpfLoader::new()
-            .btf(Some(&btf))
+        let want_sockstate = opts.socket_state as u8;
+        // The parsed kernel BTF is most of rdtrace's memory (~20 MB: the 5.5 MB
+        // file and aya's types). `EbpfLoader::new()` always parses its own copy,
+        // so let it relocate with that one and free it before parsing again for
+        // the tp_btf attach IDs: two copies never coexist.
+        let mut loader = EbpfLoader::new();
+        loader
             .map_max_entries("events", ring_size)
             .override_global("target_netns", &netns, true)
             .override_global("enabled", &enabled, true)
             .override_global("jiffies_hz", &hz, true)
-            .override_global("want_sockstate", &(opts.socket_state as u8), true)
+            .override_global("want_sockstate", &want_sockstate, true);
+        let mut ebpf = loader
             .load(NET_OBJECT)
             .map_err(|e| load_error("loading the BPF object", &e))?;
+        drop(loader);
+        let btf = read_btf()?;
         for hook in hooks {
             live.hooks.push(attach(&mut ebpf, &btf, hook, prefer_btf)?);
         }
+        drop(btf);
+        // Hand the freed BTF memory back to the kernel: it is not needed
+        // again while tracing.
+        // SAFETY: malloc_trim only releases free heap pages.
+        unsafe { libc::malloc_trim(0) };
         for (_, prog) in ebpf.programs() {
             if let Ok(info) = prog.info() {
                 live.prog_ids.push(info.id());
