@@ -2,7 +2,16 @@
 //! file exists: `rdtrace -s tcpio.d` works from any directory.
 
 /// (file name, text) of every bundled script.
-pub const SCRIPTS: &[(&str, &str)] = &[("tcpio.d", include_str!("../scripts/tcpio.d"))];
+pub const SCRIPTS: &[(&str, &str)] = &[
+    ("tcpio.d", include_str!("../scripts/tcpio.d")),
+    ("tcpconnect.d", include_str!("../scripts/tcpconnect.d")),
+    ("tcpaccept.d", include_str!("../scripts/tcpaccept.d")),
+    ("tcprefused.d", include_str!("../scripts/tcprefused.d")),
+    ("tcpbytes.d", include_str!("../scripts/tcpbytes.d")),
+    ("tcpsize.d", include_str!("../scripts/tcpsize.d")),
+    ("tcpstate.d", include_str!("../scripts/tcpstate.d")),
+    ("tcpsummary.d", include_str!("../scripts/tcpsummary.d")),
+];
 
 /// The text of a bundled script named `name` (with or without `.d`).
 pub fn find(name: &str) -> Option<&'static str> {

@@ -12,7 +12,12 @@
 //! - `NAME.args`    extra command-line words (optional): flags before
 //!   `-s`, and after a line `--` the macro arguments `$1`…;
 //! - `NAME.capture` the traffic (optional; absent means an empty capture),
-//!   described as text (see [`parse_capture`]).
+//!   described as text (see [`parse_capture`]; `include FILE` reads a
+//!   shared description).
+//!
+//! Cases in `tests/dscripts/bundled/` have no `.d`: `SCRIPT[.variant].out`
+//! runs the bundled script `SCRIPT.d` (from an empty directory, so that
+//! rdtrace finds its own copy in the binary).
 
 mod common;
 
@@ -25,19 +30,27 @@ use pcap_file::pcap::{PcapHeader, PcapPacket, PcapReader, PcapWriter};
 use pcap_file::DataLink;
 
 /// What `NAME.capture` describes: the traced host's addresses and the
-/// conversations, each a list of segments at `start + step * i`.
+/// conversations, each a list of segments `step` apart (or `wait` apart).
 ///
 /// ```text
 /// local 192.0.2.8
 /// conversation 192.0.2.40:60337 192.0.2.8:22 start=1764380000.5 step=250us
 /// C S 0          # client SYN, no payload
 /// S SA 0
+/// wait 2s        # the next segment comes 2 s after the previous one
 /// C PA 100       # client PUSH|ACK with 100 bytes
-/// wait 2s        # later segments continue 2 s after the previous one
 /// ```
 struct CaptureSpec {
     locals: Vec<String>,
-    conversations: Vec<Conversation>,
+    conversations: Vec<TimedConversation>,
+}
+
+/// A conversation and the capture time of each of its segments.
+struct TimedConversation {
+    conv: Conversation,
+    times: Vec<Duration>,
+    /// The next segment's time, unless a `wait` changes it.
+    next: Duration,
 }
 
 fn parse_duration(s: &str) -> Duration {
@@ -53,10 +66,29 @@ fn parse_duration(s: &str) -> Duration {
     Duration::from_nanos((v * scale * 1e9).round() as u64)
 }
 
+/// Seconds with an exact decimal fraction ("1764380000.1" is 100 ms past).
+fn parse_seconds(s: &str) -> Duration {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let nanos = format!("{frac:0<9}");
+    Duration::new(whole.parse().unwrap(), nanos[..9].parse().unwrap())
+}
+
 fn parse_endpoint(s: &str) -> (IpAddr, u16) {
     let (addr, port) = s.rsplit_once(':').unwrap_or_else(|| panic!("endpoint {s} needs :port"));
     let addr = addr.trim_start_matches('[').trim_end_matches(']');
     (addr.parse().unwrap_or_else(|_| panic!("bad address {addr}")), port.parse().unwrap())
+}
+
+/// Reads `NAME.capture`, expanding `include FILE` lines (FILE relative to
+/// the case's directory), so that cases can share one traffic description.
+fn read_capture(dir: &Path, file: &str) -> String {
+    let text = std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    text.lines()
+        .map(|l| match l.trim().strip_prefix("include ") {
+            Some(inc) => read_capture(dir, inc.trim()),
+            None => format!("{l}\n"),
+        })
+        .collect()
 }
 
 fn parse_capture(text: &str) -> CaptureSpec {
@@ -77,26 +109,18 @@ fn parse_capture(text: &str) -> CaptureSpec {
                 };
                 for o in opts {
                     match o.split_once('=') {
-                        Some(("start", v)) => conv.start = Duration::from_secs_f64(v.parse().unwrap()),
+                        Some(("start", v)) => conv.start = parse_seconds(v),
                         Some(("step", v)) => conv.step = parse_duration(v),
                         _ => panic!("unknown conversation option {o}"),
                     }
                 }
-                spec.conversations.push(conv);
+                let next = conv.start;
+                spec.conversations.push(TimedConversation { conv, times: Vec::new(), next });
             }
             ["wait", d] => {
-                // A new conversation between the same endpoints, starting
-                // `d` after the last segment of the current one.
-                let last = spec.conversations.last().expect("wait outside a conversation");
-                let n = last.segments.len().max(1) as u32;
-                let next = Conversation {
-                    client: last.client,
-                    server: last.server,
-                    start: last.start + last.step * (n - 1) + parse_duration(d),
-                    step: last.step,
-                    segments: Vec::new(),
-                };
-                spec.conversations.push(next);
+                let t = spec.conversations.last_mut().expect("wait outside a conversation");
+                let last = t.times.last().copied().unwrap_or(t.conv.start);
+                t.next = last + parse_duration(d);
             }
             [who, flags, payload] => {
                 let from = match *who {
@@ -105,7 +129,10 @@ fn parse_capture(text: &str) -> CaptureSpec {
                     _ => panic!("segment line must start with C or S: {line}"),
                 };
                 let s: Segment = seg(from, flags, payload.parse().unwrap());
-                spec.conversations.last_mut().expect("segment outside a conversation").segments.push(s);
+                let t = spec.conversations.last_mut().expect("segment outside a conversation");
+                t.conv.segments.push(s);
+                t.times.push(t.next);
+                t.next += t.conv.step;
             }
             _ => panic!("cannot parse capture line: {line}"),
         }
@@ -114,19 +141,21 @@ fn parse_capture(text: &str) -> CaptureSpec {
 }
 
 /// Writes the conversations into one pcap, packets in time order (stable
-/// for equal times: earlier conversations first).
+/// for equal times: earlier conversations first). Each conversation is
+/// written by `write_pcap` (which numbers its segments) and re-timed.
 fn write_capture(spec: &CaptureSpec, path: &Path, scratch: &Path) {
     let mut packets: Vec<(Duration, usize, Vec<u8>)> = Vec::new();
-    for (i, conv) in spec.conversations.iter().enumerate() {
-        if conv.segments.is_empty() {
+    for (i, t) in spec.conversations.iter().enumerate() {
+        if t.conv.segments.is_empty() {
             continue;
         }
         let part = scratch.join(format!("part{i}.pcap"));
-        write_pcap(conv, &part);
+        write_pcap(&t.conv, &part);
         let mut r = PcapReader::new(std::fs::File::open(&part).unwrap()).unwrap();
+        let mut times = t.times.iter();
         while let Some(p) = r.next_packet() {
             let p = p.unwrap();
-            packets.push((p.timestamp, i, p.data.into_owned()));
+            packets.push((*times.next().unwrap(), i, p.data.into_owned()));
         }
     }
     packets.sort_by_key(|(ts, i, _)| (*ts, *i));
@@ -140,6 +169,8 @@ fn write_capture(spec: &CaptureSpec, path: &Path, scratch: &Path) {
 struct Case {
     name: String,
     dir: PathBuf,
+    /// For a bundled-script case, the script's name (`tcpconnect.d`).
+    bundled: Option<String>,
 }
 
 impl Case {
@@ -159,16 +190,30 @@ fn cases() -> Vec<Case> {
         .filter_map(|n| n.strip_suffix(".d").map(str::to_string))
         .collect();
     names.sort();
-    names.into_iter().map(|name| Case { name, dir: dir.clone() }).collect()
+    let mut cases: Vec<Case> = names.into_iter().map(|name| Case { name, dir: dir.clone(), bundled: None }).collect();
+
+    let bdir = dir.join("bundled");
+    let mut bnames: Vec<String> = std::fs::read_dir(&bdir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".out").map(str::to_string))
+        .collect();
+    bnames.sort();
+    for name in bnames {
+        let script = format!("{}.d", name.split('.').next().unwrap());
+        cases.push(Case { name, dir: bdir.clone(), bundled: Some(script) });
+    }
+    cases
 }
 
 /// Runs one case; returns a description of every mismatch.
 fn run_case(case: &Case) -> Vec<String> {
     let tmp = tempfile::tempdir().unwrap();
     let pcap = tmp.path().join("capture.pcap");
-    let spec = match case.read("capture") {
-        Some(text) => parse_capture(&String::from_utf8(text).unwrap()),
-        None => CaptureSpec { locals: Vec::new(), conversations: Vec::new() },
+    let spec = if case.file("capture").exists() {
+        parse_capture(&read_capture(&case.dir, &format!("{}.capture", case.name)))
+    } else {
+        CaptureSpec { locals: Vec::new(), conversations: Vec::new() }
     };
     write_capture(&spec, &pcap, tmp.path());
     let locals = if spec.locals.is_empty() { "192.0.2.8".to_string() } else { spec.locals.join(",") };
@@ -178,10 +223,17 @@ fn run_case(case: &Case) -> Vec<String> {
         Some((f, m)) => (f.to_string(), m.to_string()),
         None => (args_text.clone(), String::new()),
     };
+    let (cwd, script) = match &case.bundled {
+        Some(script) => (tmp.path().join("empty"), script.clone()),
+        None => (case.dir.clone(), format!("{}.d", case.name)),
+    };
+    std::fs::create_dir_all(&cwd).unwrap();
     let out = common::rdtrace()
-        .current_dir(&case.dir)
+        .current_dir(&cwd)
+        // %Y prints local time; the expected outputs are in UTC.
+        .env("TZ", "UTC")
         .args(flags.split_whitespace())
-        .args(["-s", &format!("{}.d", case.name), "--replay"])
+        .args(["-s", &script, "--replay"])
         .arg(&pcap)
         .args(["--local", &locals])
         .args(macros.split_whitespace())
@@ -233,13 +285,14 @@ fn corpus() {
 #[test]
 fn capture_descriptions_parse() {
     let spec = parse_capture(
-        "local 10.0.0.1\nconversation 10.0.0.2:5000 10.0.0.1:80 start=100.5 step=2ms\nC S 0\nS SA 0 # reply\nwait 1s\nC PA 10\n",
+        "local 10.0.0.1\nconversation 10.0.0.2:5000 10.0.0.1:80 start=100.5 step=2ms\nC S 0\nS SA 0 # reply\nwait 1s\nC PA 10\nS A 0\n",
     );
     assert_eq!(spec.locals, vec!["10.0.0.1"]);
-    assert_eq!(spec.conversations.len(), 2);
-    assert_eq!(spec.conversations[0].segments.len(), 2);
-    assert_eq!(spec.conversations[0].start, Duration::from_millis(100_500));
-    // The second part starts 1 s after the SA at 100.502 s.
-    assert_eq!(spec.conversations[1].start, Duration::from_millis(101_502));
-    assert_eq!(spec.conversations[1].segments[0].payload, 10);
+    assert_eq!(spec.conversations.len(), 1);
+    let t = &spec.conversations[0];
+    assert_eq!(t.conv.segments.len(), 4);
+    assert_eq!(t.conv.segments[2].payload, 10);
+    let ms = |v: u64| Duration::from_millis(v);
+    // 100.5 s, +2 ms, then 1 s after the SA, then +2 ms.
+    assert_eq!(t.times, vec![ms(100_500), ms(100_502), ms(101_502), ms(101_504)]);
 }

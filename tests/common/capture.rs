@@ -66,10 +66,16 @@ pub fn write_pcap(conv: &Conversation, path: &Path) {
             From::Client => (conv.client, conv.server),
             From::Server => (conv.server, conv.client),
         };
-        let (seq, ack) = match s.from {
+        let (mut seq, ack) = match s.from {
             From::Client => (cseq, cack),
             From::Server => (sseq, sack),
         };
+        // A RST answering a bare SYN (a closed port) has sequence number 0
+        // (RFC 793: the SYN carried no ACK to take it from), as Linux sends it.
+        let prev = i.checked_sub(1).map(|j| conv.segments[j]);
+        if s.rst && prev.is_some_and(|p| p.from != s.from && p.syn && !p.ack) {
+            seq = 0;
+        }
         let b = match (src, dst) {
             (IpAddr::V4(a), IpAddr::V4(b)) => {
                 PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]).ipv4(a.octets(), b.octets(), 64)
