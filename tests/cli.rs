@@ -1,0 +1,150 @@
+//! The command line as dtrace(1) users meet it: exit statuses, diagnostics,
+//! listings, options, and the non-quiet output layout.
+
+mod common;
+
+use common::{rdtrace, stderr, stdout};
+
+fn run(args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    rdtrace().current_dir(dir.path()).args(args).output().unwrap()
+}
+
+#[test]
+fn bundled_tcpio_compiles_from_an_empty_directory() {
+    let o = run(&["-e", "-s", "tcpio.d"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn unknown_member_names_it_and_lists_the_members() {
+    let o = run(&["-e", "-n", r#"tcp:::send { printf("%d\n", args[4]->tcp_bogus); }"#]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("tcp_bogus is not a member of tcpinfo_t"), "{e}");
+    assert!(e.contains("tcp_sport, tcp_dport, tcp_seq"), "{e}");
+    assert!(e.contains("────┬────"), "label under the span: {e}");
+    assert!(!e.contains("panicked"), "{e}");
+}
+
+#[test]
+fn printf_argument_must_match_its_conversion() {
+    let o = run(&["-e", "-n", r#"tcp:::send { printf("%d\n", "x"); }"#]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("printf( ) argument #2 is incompatible with conversion #1 prototype"), "{}", stderr(&o));
+}
+
+#[test]
+fn usage_errors_exit_2_and_unknown_options_exit_1() {
+    assert_eq!(run(&["--no-such-flag"]).status.code(), Some(2));
+    let o = run(&["-x", "nosuch", "-n", "BEGIN { exit(0); }"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("failed to set option 'nosuch': Invalid option name"), "{}", stderr(&o));
+    let o = run(&["-x", "flowindent", "-n", "BEGIN { exit(0); }"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not supported by rdtrace"), "{}", stderr(&o));
+    let o = run(&["-h", "-s", "x.d"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not supported by rdtrace"), "{}", stderr(&o));
+}
+
+#[test]
+fn unknown_pragma_option_points_at_the_pragma() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("p.d");
+    std::fs::write(&script, "#pragma D option nosuch\nBEGIN { exit(0); }\n").unwrap();
+    let o = rdtrace().arg("-s").arg(&script).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("failed to set option 'nosuch'") && e.contains("#pragma D option nosuch"), "{e}");
+}
+
+#[test]
+fn missing_script_is_a_clear_error() {
+    let o = run(&["-s", "no-such-script.d"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o).trim(), "rdtrace: failed to open no-such-script.d: No such file or directory");
+}
+
+#[test]
+fn listing_has_dtrace_layout() {
+    let o = run(&["-l"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("   ID   PROVIDER            MODULE                          FUNCTION NAME"));
+    assert!(text.lines().any(|l| l.trim_start().starts_with("4 ") && l.contains(" tcp ") && l.ends_with(" send")), "{text}");
+    assert!(text.lines().any(|l| l.contains(" tcp ") && l.ends_with(" receive")), "{text}");
+    let o = run(&["-l", "-n", "tcp:::send"]);
+    let filtered = stdout(&o);
+    assert_eq!(filtered.lines().count(), 2, "{filtered}");
+    assert!(filtered.lines().nth(1).unwrap().ends_with(" send"));
+}
+
+/// Without quiet: the notice on stderr, the column heading, the per-clause
+/// prefix `%3d %6d %32s ` and a newline after each recording clause, and
+/// dtrace's newline at exit.
+#[test]
+fn non_quiet_output_has_dtrace_layout() {
+    let o = run(&["-n", r#"BEGIN { printf("hello"); } BEGIN { x = 1; } BEGIN { exit(0); }"#]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "dtrace: description 'BEGIN { printf(\"hello\"); } BEGIN { x = 1; } BEGIN { exit(0); }' matched 1 probe\n"
+    );
+    let cpu_free: Vec<String> = stdout(&o).lines().map(|l| if l.len() > 3 { l[3..].to_string() } else { l.to_string() }).collect();
+    assert_eq!(
+        cpu_free,
+        [
+            "     ID                    FUNCTION:NAME",
+            "      1                           :BEGIN hello",
+            "      1                           :BEGIN ",
+            "",
+        ]
+    );
+    assert!(stdout(&o).starts_with("CPU     ID                    FUNCTION:NAME\n"));
+    assert!(stdout(&o).ends_with(":BEGIN \n\n"));
+}
+
+#[test]
+fn quiet_drops_notice_heading_and_prefixes() {
+    let o = run(&["-q", "-n", r#"BEGIN { printf("a\tb\n"); exit(7); }"#]);
+    assert_eq!(o.status.code(), Some(7));
+    assert_eq!(stderr(&o), "");
+    assert_eq!(stdout(&o), "a\tb\n\n");
+}
+
+#[test]
+fn output_file_is_appended_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.txt");
+    std::fs::write(&file, "before\n").unwrap();
+    for _ in 0..2 {
+        let o = rdtrace().args(["-q", "-o"]).arg(&file).args(["-n", r#"BEGIN { printf("x\n"); exit(0); }"#]).output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "");
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "before\nx\n\nx\n\n");
+}
+
+#[test]
+fn macro_arguments_fill_dollar_variables() {
+    let o = run(&["-q", "-n", r#"BEGIN { printf("%d %s\n", $1, $$2); exit(0); }"#, "42", "word"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "42 word\n\n");
+}
+
+#[test]
+fn runtime_division_by_zero_drops_the_clause_and_goes_on() {
+    let o = run(&[
+        "-q",
+        "-n",
+        r#"BEGIN { z = 0; } BEGIN { printf("lost"); printf("%d", 1 / z); } BEGIN { printf("kept\n"); exit(0); }"#,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "kept\n\n");
+    assert_eq!(
+        stderr(&o),
+        "dtrace: error on enabled probe ID 2 (ID 1: dtrace:::BEGIN): divide-by-zero in action #2\n"
+    );
+}
