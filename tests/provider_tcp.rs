@@ -181,6 +181,10 @@ fn check_connection(server_ns: &str, client_ns: &str, server_ip: &str, client_ip
     assert_eq!(acc.num("ack"), (server_iss + 1) & 0xffff_ffff);
     assert_eq!((acc.num("iss"), acc.num("irs")), (server_iss, client_iss));
     assert_ne!(acc.get("cid"), est.get("cid"), "two sockets, two connection ids");
+    // This process connected, and listened (an accepted connection belongs
+    // to the listener's process, as on illumos).
+    let me = std::process::id() as u64;
+    assert_eq!((req.num("pid"), est.num("pid"), acc.num("pid")), (me, me, me));
 
     // The SYN reaches the listener: its state.
     let syn = ev

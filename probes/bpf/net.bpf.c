@@ -99,6 +99,24 @@ struct {
 	__type(value, struct conn);
 } conns SEC(".maps");
 
+/* Room for the connection a sent segment describes (too big for the
+ * stack with the rest). Per CPU; a program does not nest in itself. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct conn);
+} send_scratch SEC(".maps");
+
+static __always_inline struct conn *scratch_conn(void)
+{
+	__u32 zero = 0;
+	struct conn *n = bpf_map_lookup_elem(&send_scratch, &zero);
+	if (n)
+		__builtin_memset(n, 0, sizeof(*n));
+	return n;
+}
+
 /* 0 = all namespaces; otherwise only devices/sockets in this netns (inode). */
 const volatile __u32 target_netns = 0;
 /* Bit (1 << probe id) for each enabled probe; the verifier drops the code
@@ -291,6 +309,19 @@ static __always_inline struct tcp_sock *tcp_full_sock(struct sock *sk, int btf, 
 	return (struct tcp_sock *)sk;
 }
 
+/* The listener that connection `k` was (or is being) made to: bound to its
+ * local address, or to the wildcard. */
+static __always_inline struct conn *find_listener(const struct conn_key *k)
+{
+	struct conn_key l = {.netns = k->netns, .lport = k->lport};
+	__builtin_memcpy(l.laddr, k->laddr, 16);
+	struct conn *lc = bpf_map_lookup_elem(&conns, &l);
+	if (lc)
+		return lc;
+	__builtin_memset(l.laddr, 0, 16);
+	return bpf_map_lookup_elem(&conns, &l);
+}
+
 /* A segment sent: refresh (or start) the connection's entry from the socket
  * and report. Sockets without a full TCP socket (SYN|ACK from a request
  * socket, RSTs from the control socket, timewait ACKs) use the entry. */
@@ -302,77 +333,84 @@ static __always_inline void tcp_sent(const struct skb_fields *f, const struct pk
 	__u32 ack = (__u32)th[8] << 24 | (__u32)th[9] << 16 | (__u32)th[10] << 8 | th[11];
 	__u8 state = 0;
 	struct tcp_sock *tp = tcp_full_sock(f->sk, 0, &state);
+	struct conn *n = scratch_conn();
+	if (!n)
+		return;
 	struct conn *c = bpf_map_lookup_elem(&conns, k);
-	struct conn n = {};
 	int opened = 0;
 
 	if (tp) {
-		read_tcp_window(tp, &n.st);
-		n.st.state = state;
-		n.st.local = is_local(k, p->ipver);
-		n.sk = (__u64)f->sk;
+		read_tcp_window(tp, &n->st);
+		n->st.state = state;
+		n->st.local = is_local(k, p->ipver);
+		n->sk = (__u64)f->sk;
 		if (c) {
 			if (c->flags & CONN_HAVE_ISS)
-				n.st.iss = c->st.iss;
+				n->st.iss = c->st.iss;
 			if (c->flags & CONN_HAVE_IRS)
-				n.st.irs = c->st.irs;
-			n.st.active = c->st.active;
-			n.st.pid = c->st.pid;
-			c->sk = n.sk;
-			__builtin_memcpy(&c->st, &n.st, sizeof(n.st));
+				n->st.irs = c->st.irs;
+			n->st.active = c->st.active;
+			n->st.pid = c->st.pid;
+			c->sk = n->sk;
+			__builtin_memcpy(&c->st, &n->st, sizeof(n->st));
 		} else {
-			if ((flags & (TH_SYN | TH_ACK)) == TH_SYN && n.st.state == TCP_SYN_SENT) {
+			if ((flags & (TH_SYN | TH_ACK)) == TH_SYN && n->st.state == TCP_SYN_SENT) {
 				/* connect(): this task owns the socket */
 				opened = 1;
-				n.st.active = 1;
-				n.st.iss = seq;
-				n.st.pid = bpf_get_current_pid_tgid() >> 32;
-				n.flags = CONN_HAVE_ISS;
+				n->st.active = 1;
+				n->st.iss = seq;
+				n->st.pid = bpf_get_current_pid_tgid() >> 32;
+				n->flags = CONN_HAVE_ISS;
 			}
-			n.ipver = p->ipver;
-			bpf_map_update_elem(&conns, k, &n, BPF_NOEXIST);
+			n->ipver = p->ipver;
+			bpf_map_update_elem(&conns, k, n, BPF_NOEXIST);
 		}
 		/* the send hook runs before snd_nxt moves past new data */
 		__u32 len = p->plen - (th[12] >> 4) * 4 + !!(flags & (TH_SYN | TH_FIN));
-		n.st.retransmit = len && (__s32)(seq - n.st.snxt) < 0;
+		n->st.retransmit = len && (__s32)(seq - n->st.snxt) < 0;
 	} else if (c) {
-		__builtin_memcpy(&n.st, &c->st, sizeof(n.st));
-		n.sk = c->sk;
+		__builtin_memcpy(&n->st, &c->st, sizeof(n->st));
+		n->sk = c->sk;
 	} else if ((flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && f->sk &&
 		   sk_state(f->sk) == TCP_NEW_SYN_RECV) {
 		/* SYN|ACK of a request socket: the server's side of a handshake */
-		n.sk = (__u64)f->sk;
-		n.st.state = TCP_SYN_RECV;
-		n.st.iss = seq;
-		n.st.irs = ack - 1;
-		n.st.suna = seq;
-		n.st.snxt = seq + 1;
-		n.st.rnxt = ack;
-		n.st.local = is_local(k, p->ipver);
-		n.flags = CONN_HAVE_ISS | CONN_HAVE_IRS;
-		n.ipver = p->ipver;
-		bpf_map_update_elem(&conns, k, &n, BPF_NOEXIST);
+		n->sk = (__u64)f->sk;
+		n->st.state = TCP_SYN_RECV;
+		n->st.iss = seq;
+		n->st.irs = ack - 1;
+		n->st.suna = seq;
+		n->st.snxt = seq + 1;
+		n->st.rnxt = ack;
+		n->st.local = is_local(k, p->ipver);
+		/* as on illumos, an accepted connection belongs to the
+		 * listener's process until told otherwise */
+		struct conn *lc = find_listener(k);
+		if (lc)
+			n->st.pid = lc->st.pid;
+		n->flags = CONN_HAVE_ISS | CONN_HAVE_IRS;
+		n->ipver = p->ipver;
+		bpf_map_update_elem(&conns, k, n, BPF_NOEXIST);
 	} else if ((flags & (TH_RST | TH_ACK)) == (TH_RST | TH_ACK) && seq == 0) {
 		/* the answer to a SYN for a port nobody listens on */
-		n.st.state = TCP_CLOSE;
-		n.st.local = is_local(k, p->ipver);
+		n->st.state = TCP_CLOSE;
+		n->st.local = is_local(k, p->ipver);
 		if (ENABLED(RDT_PROBE_TCP_ACCEPT_REFUSED))
-			emit_tcp(RDT_PROBE_TCP_ACCEPT_REFUSED, f, p, th, RDT_DIR_SEND, &n.st, 0);
+			emit_tcp(RDT_PROBE_TCP_ACCEPT_REFUSED, f, p, th, RDT_DIR_SEND, &n->st, 0);
 	}
 
 	if (opened) {
 		if (ENABLED(RDT_PROBE_TCP_STATE_CHANGE)) {
 			/* reported here rather than at connect()'s state change,
 			 * which happens before the local port is chosen */
-			n.st.prev_state = TCP_CLOSE;
-			emit_tcp(RDT_PROBE_TCP_STATE_CHANGE, f, p, th, RDT_DIR_SEND, &n.st, n.sk);
-			n.st.prev_state = 0;
+			n->st.prev_state = TCP_CLOSE;
+			emit_tcp(RDT_PROBE_TCP_STATE_CHANGE, f, p, th, RDT_DIR_SEND, &n->st, n->sk);
+			n->st.prev_state = 0;
 		}
 		if (ENABLED(RDT_PROBE_TCP_CONNECT_REQUEST))
-			emit_tcp(RDT_PROBE_TCP_CONNECT_REQUEST, f, p, th, RDT_DIR_SEND, &n.st, n.sk);
+			emit_tcp(RDT_PROBE_TCP_CONNECT_REQUEST, f, p, th, RDT_DIR_SEND, &n->st, n->sk);
 	}
 	if (ENABLED(RDT_PROBE_TCP_SEND))
-		emit_tcp(RDT_PROBE_TCP_SEND, f, p, th, RDT_DIR_SEND, &n.st, n.sk);
+		emit_tcp(RDT_PROBE_TCP_SEND, f, p, th, RDT_DIR_SEND, &n->st, n->sk);
 }
 
 /* A segment received: report it with the connection's snapshot, then note
@@ -389,15 +427,8 @@ static __always_inline void tcp_received(const struct skb_fields *f, const struc
 		__builtin_memcpy(&st, &c->st, sizeof(st));
 		sk = c->sk;
 	} else if ((flags & (TH_SYN | TH_ACK)) == TH_SYN) {
-		/* a connection request: the listener's state, bound to this
-		 * address or to the wildcard */
-		struct conn_key l = {.netns = k->netns, .lport = k->lport};
-		__builtin_memcpy(l.laddr, k->laddr, 16);
-		struct conn *lc = bpf_map_lookup_elem(&conns, &l);
-		if (!lc) {
-			__builtin_memset(l.laddr, 0, 16);
-			lc = bpf_map_lookup_elem(&conns, &l);
-		}
+		/* a connection request: the listener's state */
+		struct conn *lc = find_listener(k);
 		if (lc) {
 			__builtin_memcpy(&st, &lc->st, sizeof(st));
 			sk = lc->sk;
@@ -564,6 +595,8 @@ static __always_inline void state_change(struct sock *sk, int old, int new, int 
 	if (!k.rport) {
 		/* listeners are found by connection requests (SYNs received) */
 		if (new == TCP_LISTEN) {
+			/* listen() runs in the owner's context */
+			n.st.pid = bpf_get_current_pid_tgid() >> 32;
 			n.ipver = ipver;
 			bpf_map_update_elem(&conns, &k, &n, BPF_ANY);
 		} else if (old == TCP_LISTEN) {

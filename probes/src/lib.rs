@@ -60,8 +60,10 @@
 //! - `cs_cid`/`cs_addr`/`tcps_addr`: the socket's address. A server
 //!   connection is a request socket until the handshake completes (its
 //!   SYN|ACK), then the child socket.
-//! - `cs_pid`: the process that called connect(); for accepted
-//!   connections known once the owner closes or shuts down its side; else 0.
+//! - `cs_pid`: the process that called connect(); for an accepted
+//!   connection, as on illumos, the process that called listen(); else
+//!   (connections older than the trace) the process that closes or shuts
+//!   down its side once it does; 0 until known.
 //! - `tcps_iss`/`tcps_irs`: from the SYNs seen; for connections opened
 //!   before tracing, implied by `snd_una - bytes_acked` and `rcv_nxt -
 //!   bytes_received - 1` (off by one for a passive open's iss).

@@ -35,7 +35,8 @@ tcp:::accept-established, tcp:::accept-refused
 	    args[2]->ip_saddr, args[4]->tcp_sport,
 	    args[2]->ip_daddr, args[4]->tcp_dport,
 	    args[4]->tcp_flags, args[4]->tcp_seq, args[4]->tcp_ack);
-	printf("iss=%u irs=%u snxt=%u rnxt=%u mss=%u cid=%x\n",
+	printf("iss=%u irs=%u snxt=%u rnxt=%u mss=%u cid=%x pid=%d\n",
 	    args[3]->tcps_iss, args[3]->tcps_irs, args[3]->tcps_snxt,
-	    args[3]->tcps_rnxt, args[3]->tcps_mss, args[1]->cs_cid);
+	    args[3]->tcps_rnxt, args[3]->tcps_mss, args[1]->cs_cid,
+	    args[1]->cs_pid);
 }
