@@ -4,6 +4,7 @@
 mod args;
 mod bundled;
 mod list;
+mod target;
 mod trace;
 
 use std::process::ExitCode;
@@ -88,6 +89,10 @@ fn run(args: Args) -> Result<u8, Failure> {
 }
 
 fn main() -> ExitCode {
+    // A bug must still end with one clear line, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("rdtrace: internal error: {info}; please report it");
+    }));
     let args = args::parse();
     match run(args) {
         Ok(status) => ExitCode::from(status),

@@ -12,6 +12,7 @@ use rdtrace_runtime::options::{NetnsFilter, OptionError, Options};
 use rdtrace_runtime::{CompiledProgram, RuntimeOptions};
 
 use crate::args::Args;
+use crate::target::Target;
 use crate::{Failure, LoadedSource};
 
 pub struct Compiled {
@@ -79,7 +80,7 @@ pub fn compile(args: &Args, sources: &[LoadedSource], catalog: &Catalog) -> Resu
         }
     }
     // JIT now so that -e also reports what the runtime refuses.
-    CompiledProgram::new(&program, &runtime_options(&options, args)).map_err(Failure::new)?;
+    CompiledProgram::new(&program, &runtime_options(&options, 0)).map_err(Failure::new)?;
     Ok(Compiled { program, options, notices })
 }
 
@@ -97,14 +98,13 @@ fn pragma_error(texts: &[(String, String)], o: &rdtrace_lang::typed::OptionSetti
     Failure::rendered(format!("{report:?}"))
 }
 
-fn runtime_options(o: &Options, args: &Args) -> RuntimeOptions {
-    let _ = args;
+fn runtime_options(o: &Options, target_pid: i64) -> RuntimeOptions {
     RuntimeOptions {
         quiet: o.quiet,
         strsize: o.strsize,
         dynvarsize: o.dynvarsize,
         destructive: o.destructive,
-        target_pid: 0,
+        target_pid,
     }
 }
 
@@ -121,9 +121,9 @@ fn netns_inode(f: NetnsFilter) -> Result<u32, Failure> {
 }
 
 pub fn run(args: &Args, _sources: &[LoadedSource], c: Compiled) -> Result<u8, Failure> {
-    if args.command.is_some() || args.pid.is_some() {
-        return Err(Failure::new("-c and -p are not implemented yet in rdtrace"));
-    }
+    let target = Target::start(args.command.as_deref(), args.pid.as_deref())?;
+    let target_pid = target.as_ref().map_or(0, |t| t.pid() as i64);
+    let target = target.map(std::cell::RefCell::new);
     let mut sink: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(
             std::fs::OpenOptions::new()
@@ -167,8 +167,16 @@ pub fn run(args: &Args, _sources: &[LoadedSource], c: Compiled) -> Result<u8, Fa
     for n in &c.notices {
         eprintln!("{n}");
     }
-    let mut program = CompiledProgram::new(&c.program, &runtime_options(&c.options, args)).map_err(Failure::new)?;
+    let mut program = CompiledProgram::new(&c.program, &runtime_options(&c.options, target_pid)).map_err(Failure::new)?;
     let mut consumer = Consumer::new(&mut program, &c.options, clock, interrupts);
+    if let Some(t) = &target {
+        consumer = consumer
+            .on_begin(|| t.borrow().resume())
+            .watch(|| {
+                let exited = t.borrow_mut().exited();
+                exited.then(|| format!("pid {} has exited", t.borrow().pid()))
+            });
+    }
     let mut stderr = std::io::stderr();
     let status = consumer.run(source.as_mut(), &mut sink, &mut stderr).map_err(Failure::new)?;
     Ok(status as u8)

@@ -148,3 +148,27 @@ fn runtime_division_by_zero_drops_the_clause_and_goes_on() {
         "dtrace: error on enabled probe ID 2 (ID 1: dtrace:::BEGIN): divide-by-zero in action #2\n"
     );
 }
+
+#[test]
+fn dash_c_traces_while_the_command_runs_and_target_is_its_pid() {
+    let o = run(&["-n", r#"BEGIN { printf("target=%d", $target); }"#, "-c", "sleep 0.2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let pid: u32 = out.split("target=").nth(1).and_then(|s| s.split_whitespace().next()).and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("{out}"));
+    assert!(pid > 0);
+    assert!(stderr(&o).ends_with(&format!("dtrace: pid {pid} has exited\n")), "{}", stderr(&o));
+}
+
+#[test]
+fn dash_p_watches_a_process_and_refuses_a_missing_one() {
+    let mut sleeper = std::process::Command::new("sleep").arg("0.3").spawn().unwrap();
+    let pid = sleeper.id().to_string();
+    let waiter = std::thread::spawn(move || sleeper.wait());
+    let o = run(&["-q", "-p", &pid, "-n", r#"BEGIN { printf("%d\n", $target); } END { printf("end\n"); }"#]);
+    waiter.join().unwrap().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), format!("{pid}\nend\n\n"));
+    let o = run(&["-p", "999999999", "-n", "BEGIN {}"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("failed to grab pid 999999999"), "{}", stderr(&o));
+}

@@ -89,6 +89,11 @@ pub struct Consumer<'a> {
     /// ts_ns of the newest event: the time in a replay.
     last_ts: u64,
     heading_done: bool,
+    /// Called once BEGIN has fired (`-c` resumes its command then).
+    on_begin: Option<Box<dyn FnOnce() + 'a>>,
+    /// Checked after every drain: Some(notice) ends tracing in order (the
+    /// `-c`/`-p` process has exited).
+    watch: Option<Box<dyn FnMut() -> Option<String> + 'a>>,
 }
 
 impl<'a> Consumer<'a> {
@@ -107,7 +112,22 @@ impl<'a> Consumer<'a> {
             exit: None,
             last_ts: 0,
             heading_done: false,
+            on_begin: None,
+            watch: None,
         }
+    }
+
+    /// Runs `f` once BEGIN has fired.
+    pub fn on_begin(mut self, f: impl FnOnce() + 'a) -> Self {
+        self.on_begin = Some(Box::new(f));
+        self
+    }
+
+    /// Ends tracing (like `exit(0)`) once `f` returns a notice, which is
+    /// printed to stderr unless quiet.
+    pub fn watch(mut self, f: impl FnMut() -> Option<String> + 'a) -> Self {
+        self.watch = Some(Box::new(f));
+        self
     }
 
     fn probe_index(&self, kind: &ProbeKind) -> Option<usize> {
@@ -243,6 +263,9 @@ impl<'a> Consumer<'a> {
         if let Some(begin) = self.probe_index(&ProbeKind::Begin) {
             self.fire_synthetic(begin, start, &ctx);
         }
+        if let Some(f) = self.on_begin.take() {
+            f();
+        }
         for rec in pending.drain(..) {
             self.deliver(&rec, &ctx);
         }
@@ -279,6 +302,12 @@ impl<'a> Consumer<'a> {
             }
             self.report_drops(source);
             self.flush(sink, errsink)?;
+            if let Some(notice) = self.watch.as_mut().and_then(|w| w()) {
+                if !self.opts.quiet {
+                    let _ = writeln!(errsink, "dtrace: {notice}");
+                }
+                break;
+            }
         }
 
         // Orderly end: a newline after ^C (dtrace prints it even when quiet),
