@@ -260,6 +260,10 @@ impl Checker<'_> {
         if let Some(c) = self.catalog.constant(name) {
             return Some(Expr { kind: T::Int(c.value), ty: c.ty.clone(), span });
         }
+        // The address families of net.d, with Linux's numbers.
+        if name == "AF_INET" || name == "AF_INET6" {
+            return Some(int(if name == "AF_INET" { 2 } else { 10 }, IntType::INT, span));
+        }
         if name == "NULL" {
             // rdtrace has no pointers: NULL is the integer 0, which a string
             // may be compared with (see `binop`) and strtok() takes.
@@ -750,7 +754,11 @@ impl Checker<'_> {
                 None
             }
             Some(Callee::Unsupported(why)) => {
-                self.error(Diagnostic::new(format!("{name}( ) is not supported by rdtrace"), span).with_label(why));
+                let mut d = Diagnostic::new(format!("{name}( ) is not supported by rdtrace"), span).with_label(why);
+                if name == "inet_ntoa6" {
+                    d = d.with_help("ip_saddr, ip_daddr, tcps_laddr and tcps_raddr are already strings");
+                }
+                self.error(d);
                 None
             }
             None => {
@@ -794,7 +802,33 @@ impl Checker<'_> {
             }
             out.push(v);
         }
+        if f == Func::InetNtop {
+            return self.inet_ntop(out, span);
+        }
         Some(Expr { kind: T::Call(f, out), ty: ret, span })
+    }
+
+    /// `inet_ntop(AF_INET, addr)` is `inet_ntoa(addr)` (the IPv4 address
+    /// as an integer, as rdtrace's inet_ntoa takes it); the IPv6 form needs
+    /// an in6_addr in memory, which rdtrace cannot read.
+    fn inet_ntop(&mut self, mut args: Vec<Expr>, span: Span) -> Option<Expr> {
+        let addr = args.pop()?;
+        let af = args.pop()?;
+        match const_int(&af) {
+            Some(2) => Some(Expr { kind: T::Call(Func::InetNtoa, vec![addr]), ty: Type::String, span }),
+            Some(10) => {
+                self.error(
+                    Diagnostic::new("inet_ntop(AF_INET6, …) is not supported by rdtrace", span)
+                        .with_label("takes a pointer to an in6_addr, which rdtrace cannot dereference")
+                        .with_help("ip_saddr, ip_daddr, tcps_laddr and tcps_raddr are already strings"),
+                );
+                None
+            }
+            _ => {
+                self.err("inet_ntop( ) address family must be the constant AF_INET or AF_INET6", af.span);
+                None
+            }
+        }
     }
 
     /// Resolves an assignable location; creates the variable on first

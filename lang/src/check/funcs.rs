@@ -33,6 +33,8 @@ pub(crate) fn classify(name: &str) -> Option<Callee> {
         "toupper" => Sub(Func::Toupper),
         "tolower" => Sub(Func::Tolower),
         "inet_ntoa" => Sub(Func::InetNtoa),
+        "inet_ntop" => Sub(Func::InetNtop),
+        "inet_ntoa6" => Unsupported("takes a pointer to an in6_addr, which rdtrace cannot dereference"),
         "ntohs" => Sub(Func::Ntohs),
         "ntohl" => Sub(Func::Ntohl),
         "htons" => Sub(Func::Htons),
@@ -43,7 +45,7 @@ pub(crate) fn classify(name: &str) -> Option<Callee> {
         "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize" | "llquantize" => {
             Aggregating
         }
-        "copyin" | "copyinstr" | "copyinto" | "copyout" | "copyoutstr" | "inet_ntoa6" | "inet_ntop"
+        "copyin" | "copyinstr" | "copyinto" | "copyout" | "copyoutstr"
         | "tracemem" | "bcopy" | "alloca" | "msgsize" | "msgdsize" | "mutex_owned" | "mutex_owner"
         | "mutex_type_adaptive" | "mutex_type_spin" | "rw_read_held" | "rw_write_held" | "rw_iswriter"
         | "progenyof" | "getmajor" | "getminor" | "ddi_pathname" | "basename" | "dirname" | "cleanpath"
@@ -93,7 +95,10 @@ pub(crate) fn signature(f: Func) -> (&'static [Arg], &'static [Arg], Type) {
         Func::Lltostr => (&[Int], &[Int], s),
         Func::Toupper | Func::Tolower => (&[Str], &[], s),
         Func::InetNtoa => (&[Int], &[], s),
-        Func::InetNtoa6 | Func::InetNtop => (&[Str], &[], s),
+        Func::InetNtoa6 => (&[Str], &[], s),
+        // inet_ntop(af, addr): the checker turns the AF_INET form into
+        // inet_ntoa(addr) and refuses AF_INET6.
+        Func::InetNtop => (&[Int, Int], &[], s),
         Func::Ntohs | Func::Htons => (&[Int], &[], Type::Int(IntType::UINT16)),
         Func::Ntohl | Func::Htonl => (&[Int], &[], Type::Int(IntType::UINT32)),
         Func::Rand => (&[], &[], Type::Int(IntType::INT)),
