@@ -338,3 +338,113 @@ fn with_probe(ev: &TcpEvent, probe: u32) -> TcpEvent {
     e.hdr.probe = probe;
     e
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::DIR_RECEIVE;
+
+    const L: [u8; 16] = [192, 0, 2, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const R: [u8; 16] = [192, 0, 2, 40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+    /// A segment sent (`out`) or received on L:80 <-> R:5000.
+    fn seg(out: bool, flags: u8, seq: u32, ack: u32) -> TcpEvent {
+        let (s, d, sp, dp) = if out {
+            (L, R, 80, 5000)
+        } else {
+            (R, L, 5000, 80)
+        };
+        TcpEvent {
+            dir: if out { DIR_SEND } else { DIR_RECEIVE },
+            ipver: 4,
+            tcp_flags: flags,
+            tcp_offset: 20,
+            ip_plength: 20,
+            seq,
+            ack,
+            saddr: s,
+            daddr: d,
+            sport: sp,
+            dport: dp,
+            laddr: L,
+            raddr: R,
+            lport: 80,
+            rport: 5000,
+            ..TcpEvent::default()
+        }
+    }
+
+    /// (probe, old state, new state or the record's state) of what `segs` report.
+    fn run(segs: &[TcpEvent]) -> Vec<(u32, i32, i32)> {
+        let all: Vec<u32> = (TCP_SEND..=crate::catalog::TCP_ACCEPT_REFUSED).collect();
+        let mut t = TcpTracker::new(&all);
+        let mut out = Vec::new();
+        for s in segs {
+            t.segment(*s, &mut |b| {
+                let e = TcpEvent::read_from(b).unwrap();
+                out.push((e.hdr.probe, e.sock.prev_state, e.sock.state));
+            });
+        }
+        out
+    }
+
+    fn changes(out: &[(u32, i32, i32)]) -> Vec<(i32, i32)> {
+        out.iter()
+            .filter(|e| e.0 == TCP_STATE_CHANGE)
+            .map(|e| (e.1, e.2))
+            .collect()
+    }
+
+    #[test]
+    fn simultaneous_close_goes_through_closing() {
+        let out = run(&[
+            seg(true, FIN | ACK, 100, 500),
+            seg(false, FIN | ACK, 500, 100),
+            seg(false, ACK, 501, 101),
+        ]);
+        // first seen mid-connection: established, without a state change
+        assert_eq!(
+            changes(&out),
+            [
+                (ESTABLISHED, FIN_WAIT_1),
+                (FIN_WAIT_1, CLOSING),
+                (CLOSING, TIME_WAIT)
+            ]
+        );
+    }
+
+    #[test]
+    fn reset_closes_and_forgets_the_connection() {
+        let out = run(&[
+            seg(false, SYN, 10, 0),
+            seg(true, SYN | ACK, 90, 11),
+            seg(false, ACK, 11, 91),
+            seg(false, RST, 11, 0),
+            seg(true, ACK, 91, 11),
+        ]);
+        assert_eq!(
+            changes(&out),
+            [
+                (LISTEN, SYN_RECEIVED),
+                (SYN_RECEIVED, ESTABLISHED),
+                (ESTABLISHED, CLOSED)
+            ]
+        );
+        assert!(out
+            .iter()
+            .any(|e| e.0 == TCP_ACCEPT_ESTABLISHED && e.2 == ESTABLISHED));
+        // a later segment starts over as a connection seen mid-stream
+        assert_eq!(out.last(), Some(&(TCP_SEND, 0, ESTABLISHED)));
+    }
+
+    #[test]
+    fn a_syn_answered_by_rst_is_refused_not_accepted() {
+        let out = run(&[seg(false, SYN, 10, 0), seg(true, RST | ACK, 0, 11)]);
+        assert_eq!(out[1].0, TCP_ACCEPT_REFUSED);
+        assert_eq!(out[1].2, CLOSED);
+        assert!(changes(&out).is_empty());
+        // a RST that answers no SYN is not a refusal
+        let out = run(&[seg(true, RST | ACK, 0, 11)]);
+        assert!(out.iter().all(|e| e.0 != TCP_ACCEPT_REFUSED));
+    }
+}
