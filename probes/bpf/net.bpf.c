@@ -344,6 +344,13 @@ static __always_inline void tcp_sent(const struct skb_fields *f, const struct pk
 		n->st.state = state;
 		n->st.local = is_local(k, p->ipver);
 		n->sk = (__u64)f->sk;
+		if (c && (flags & (TH_SYN | TH_ACK)) == TH_SYN && state == TCP_SYN_SENT &&
+		    c->st.state != TCP_SYN_SENT) {
+			/* a new connection on the 4-tuple of one whose end we
+			 * did not see (e.g. a timewait socket reset) */
+			bpf_map_delete_elem(&conns, k);
+			c = NULL;
+		}
 		if (c) {
 			if (c->flags & CONN_HAVE_ISS)
 				n->st.iss = c->st.iss;
@@ -443,6 +450,11 @@ static __always_inline void tcp_received(const struct skb_fields *f, const struc
 	__u32 ack = (__u32)th[8] << 24 | (__u32)th[9] << 16 | (__u32)th[10] << 8 | th[11];
 	int acks_syn = (flags & TH_ACK) && ack == st.iss + 1;
 	if (flags & TH_RST) {
+		if (c->flags & CONN_TW_PENDING) {
+			/* the reset ends the timewait socket */
+			bpf_map_delete_elem(&conns, k);
+			return;
+		}
 		c->flags |= CONN_RST_IN;
 		if (st.state == TCP_SYN_SENT && acks_syn && ENABLED(RDT_PROBE_TCP_CONNECT_REFUSED))
 			emit_tcp(RDT_PROBE_TCP_CONNECT_REFUSED, f, p, th, RDT_DIR_RECEIVE, &st, sk);
