@@ -14,4 +14,8 @@ pub enum RuntimeError {
     /// The code generator failed (a bug in rdtrace).
     #[error("JIT compilation failed: {0}")]
     Jit(String),
+    /// dtrace's "could not enable tracing" refusals (destructive actions
+    /// without `-w`).
+    #[error("could not enable tracing: {0}")]
+    NotEnabled(String),
 }

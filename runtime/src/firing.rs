@@ -9,6 +9,9 @@ use rdtrace_lang::catalog::ProbeKind;
 use rdtrace_lang::typed::{Clause, ProbeIndex, Program, Stmt};
 use rdtrace_probes::event::EventHeader;
 
+use crate::deferred::{self, Deferred};
+use crate::error::RuntimeError;
+
 /// Runtime settings a compiled program needs (resolved dtrace options).
 #[derive(Debug, Clone)]
 pub struct RuntimeOptions {
@@ -109,6 +112,8 @@ pub(crate) trait ClauseRunner {
     fn end_firing(&mut self, nested: bool);
     /// Runs clause `clause`; whatever it prints goes to `buf`.
     fn run_clause(&mut self, clause: usize, record: &[u8], buf: &mut Vec<u8>) -> ClauseOutcome;
+    /// Moves the destructive actions the last clause asked for to `into`.
+    fn take_deferred(&mut self, into: &mut Vec<Deferred>);
 }
 
 /// What the driver precomputes about a program.
@@ -198,12 +203,16 @@ pub(crate) fn fire<R: ClauseRunner>(
     if probe >= info.clauses_of.len() {
         return result;
     }
+    let mut deferred = Vec::new();
     runner.begin_firing(probe, record, ctx, false);
     for &clause in &info.clauses_of[probe] {
         buf.clear();
-        match runner.run_clause(clause, record, buf) {
-            ClauseOutcome::Skipped => {}
+        let outcome = runner.run_clause(clause, record, buf);
+        runner.take_deferred(&mut deferred);
+        match outcome {
+            ClauseOutcome::Skipped => deferred.clear(),
             ClauseOutcome::Done { exit } => {
+                deferred::run(&mut deferred, buf, header_u32(record, std::mem::offset_of!(EventHeader, pid)));
                 commit(program, info, probe, clause, record, buf, out);
                 if exit.is_some() {
                     result.exit = exit;
@@ -216,6 +225,7 @@ pub(crate) fn fire<R: ClauseRunner>(
                 }
             }
             ClauseOutcome::Faulted(fault) => {
+                deferred.clear();
                 report_fault(program, probe, clause, fault, err);
                 if let Some(ep) = info.error_probe.filter(|&ep| ep != probe) {
                     let ex = fire_error(runner, program, info, ep, probe, clause, fault, record, ctx, out, err);
@@ -292,21 +302,44 @@ fn fire_error<R: ClauseRunner>(
     }
     let mut exit = None;
     let mut buf = Vec::new();
+    let mut deferred = Vec::new();
     runner.begin_firing(error_probe, &rec, ctx, true);
     for &c in &info.clauses_of[error_probe] {
         buf.clear();
-        match runner.run_clause(c, &rec, &mut buf) {
-            ClauseOutcome::Skipped => {}
+        let outcome = runner.run_clause(c, &rec, &mut buf);
+        runner.take_deferred(&mut deferred);
+        match outcome {
+            ClauseOutcome::Skipped => deferred.clear(),
             ClauseOutcome::Done { exit: e } => {
+                deferred::run(&mut deferred, &mut buf, header_u32(&rec, std::mem::offset_of!(EventHeader, pid)));
                 commit(program, info, error_probe, c, &rec, &buf, out);
                 if e.is_some() {
                     exit = e;
                 }
             }
             // A fault inside ERROR is reported but does not fire ERROR again.
-            ClauseOutcome::Faulted(f) => report_fault(program, error_probe, c, f, err),
+            ClauseOutcome::Faulted(f) => {
+                deferred.clear();
+                report_fault(program, error_probe, c, f, err)
+            }
         }
     }
     runner.end_firing(true);
     exit
+}
+
+/// dtrace refuses to enable a program with destructive actions unless they
+/// are allowed (`-w` or `#pragma D option destructive`).
+pub(crate) fn check_destructive(program: &Program, allowed: bool) -> Result<(), RuntimeError> {
+    fn any(stmts: &[Stmt]) -> bool {
+        stmts.iter().any(|s| match s {
+            Stmt::System { .. } | Stmt::Raise { .. } | Stmt::Stop { .. } => true,
+            Stmt::If { then, els, .. } => any(then) || any(els),
+            _ => false,
+        })
+    }
+    if !allowed && program.clauses.iter().any(|c| any(&c.body)) {
+        return Err(RuntimeError::NotEnabled("Destructive actions not allowed".into()));
+    }
+    Ok(())
 }

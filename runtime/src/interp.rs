@@ -10,6 +10,7 @@ use rdtrace_probes::event::EventHeader;
 
 use crate::aggs::Aggregations;
 use crate::arith::{self, is_comparison, usual_unsigned};
+use crate::deferred::Deferred;
 use crate::error::RuntimeError;
 use crate::firing::{self, ClauseOutcome, ClauseRunner, DriverInfo, Fault, FaultKind, FireContext, FireResult, RuntimeOptions};
 use crate::printf::{format_printf, PrintfArg};
@@ -71,6 +72,8 @@ struct InterpState {
     exit: Option<i32>,
     aggs: Aggregations,
     strtok: (Vec<u8>, usize),
+    /// Destructive actions the clause being run asked for.
+    deferred: Vec<Deferred>,
 }
 
 type Eval<T> = Result<T, FaultKind>;
@@ -102,6 +105,7 @@ impl Interpreter {
                 exit: None,
                 aggs: Aggregations::new(&program.aggs)?,
                 strtok: (Vec::new(), 0),
+                deferred: Vec::new(),
             },
             buf: Vec::new(),
         })
@@ -227,6 +231,10 @@ impl ClauseRunner for Runner<'_> {
             Err(kind) => ClauseOutcome::Faulted(Fault { kind, action: ev.st.action }),
         }
     }
+
+    fn take_deferred(&mut self, into: &mut Vec<Deferred>) {
+        into.append(&mut self.st.deferred);
+    }
 }
 
 struct Evaluator<'a, 'b> {
@@ -294,8 +302,25 @@ Stmt::AggUpdate { agg, keys, args, .. } => {
                     let n = factor.as_ref().map(|e| self.expr(e)).transpose()?.map(|v| v.int());
                     self.st.aggs.normalize(*agg, n)
                 }
-                // Refused by Interpreter::new (through the compiler's checks).
-                Stmt::System { .. } | Stmt::Raise { .. } | Stmt::Stop { .. } => {}
+                Stmt::System { format, args, .. } => {
+                    let vals = args.iter().map(|a| self.expr(a)).collect::<Eval<Vec<_>>>()?;
+                    let pargs: Vec<PrintfArg> = args
+                        .iter()
+                        .zip(&vals)
+                        .map(|(a, v)| match v {
+                            Value::Str(s) => PrintfArg::Str(s),
+                            Value::Int(i) => PrintfArg::Int(*i, a.ty.as_int().unwrap_or(IntType::INT64)),
+                        })
+                        .collect();
+                    let mut cmd = Vec::new();
+                    format_printf(&mut cmd, format, &pargs).map_err(|_| FaultKind::BadPrintf)?;
+                    self.st.deferred.push(Deferred::System { at: self.out.len(), cmd });
+                }
+                Stmt::Raise { signal, .. } => {
+                    let sig = self.expr(signal)?.int() as i32;
+                    self.st.deferred.push(Deferred::Raise(sig));
+                }
+                Stmt::Stop { .. } => self.st.deferred.push(Deferred::Stop),
             }
         }
         Ok(())

@@ -5,6 +5,7 @@ pub(crate) mod aggs;
 pub mod arith;
 pub mod compile;
 pub mod consumer;
+pub(crate) mod deferred;
 pub mod error;
 pub mod firing;
 pub mod inet;

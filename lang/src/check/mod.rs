@@ -30,7 +30,9 @@ use crate::typed::{self, Program};
 pub struct CheckOptions {
     /// `-Z`: a probe description that matches nothing is not an error.
     pub allow_zero_matches: bool,
-    /// `-w`: destructive actions (`system`, `raise`, `stop`) are allowed.
+    /// `-w`. The checker accepts destructive actions (`system`, `raise`,
+    /// `stop`) either way; the runtime refuses to enable them without `-w`
+    /// or `#pragma D option destructive`, as dtrace does.
     pub destructive: bool,
     /// Macro arguments: `$0` is the script name, `$1`… the trailing
     /// command-line arguments.

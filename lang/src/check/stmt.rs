@@ -58,15 +58,11 @@ impl Checker<'_> {
                             }
                             return;
                         }
+                        // Allowed or not is decided when tracing is enabled
+                        // (dtrace's "could not enable tracing: Destructive
+                        // actions not allowed"), where `#pragma D option
+                        // destructive` counts as much as -w.
                         Some(Callee::Destructive) => {
-                            if !self.opts.destructive {
-                                self.error(
-                                    Diagnostic::new("destructive actions not allowed", e.span)
-                                        .with_label(format!("{name}( ) is destructive"))
-                                        .with_help("run with -w to allow destructive actions"),
-                                );
-                                return;
-                            }
                             if let Some(s) = self.destructive(cx, name, args, e.span) {
                                 out.push(s);
                             }

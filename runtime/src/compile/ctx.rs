@@ -7,6 +7,7 @@ use rdtrace_lang::types::IntType;
 
 use super::scratch::Scratch;
 use crate::aggs::Aggregations;
+use crate::deferred::Deferred;
 use crate::state::{DynVars, VarArea};
 
 #[repr(C)]
@@ -72,4 +73,6 @@ pub(crate) struct Runtime {
     pub tmp: Vec<u8>,
     /// strtok() state: the string being tokenised and how far it is consumed.
     pub strtok: (Vec<u8>, usize),
+    /// Destructive actions the clause being run asked for.
+    pub deferred: Vec<Deferred>,
 }

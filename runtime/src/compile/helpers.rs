@@ -5,6 +5,7 @@
 use std::ffi::CStr;
 
 use super::ctx::{ArgKind, FiringCtx, Runtime};
+use crate::deferred::Deferred;
 use crate::inet;
 use crate::printf::{format_printf_with, PrintfArg};
 use crate::state::{next_rand, DynValue, KeyRef, ValueRef};
@@ -61,6 +62,37 @@ pub(crate) extern "C" fn rt_printf(ctx: *mut FiringCtx, site: i64, args: *const 
     let out = unsafe { &mut *rt.out };
     let res = format_printf_with(out, &site.format, next);
     res.is_err() as i64
+}
+
+/// system(fmt, …): formats the command now, runs it when the clause completes.
+pub(crate) extern "C" fn rt_system(ctx: *mut FiringCtx, site: i64, args: *const i64) -> i64 {
+    let rt = rt(ctx);
+    let Some(site) = rt.sites.get(site as usize) else { return 1 };
+    let n = site.args.len();
+    let raw: &[i64] = if n == 0 { &[] } else { unsafe { std::slice::from_raw_parts(args, n) } };
+    let mut i = 0;
+    let next = || {
+        let arg = match *site.args.get(i)? {
+            ArgKind::Int(t) => PrintfArg::Int(raw[i], t),
+            ArgKind::Str => PrintfArg::Str(unsafe { cstr(raw[i]) }),
+        };
+        i += 1;
+        Some(arg)
+    };
+    let mut cmd = Vec::new();
+    if format_printf_with(&mut cmd, &site.format, next).is_err() {
+        return 1;
+    }
+    // SAFETY: `out` points at the clause buffer for the duration of the clause.
+    let at = unsafe { (*rt.out).len() };
+    rt.deferred.push(Deferred::System { at, cmd });
+    0
+}
+
+/// raise(sig) (stop() is raise of SIGSTOP, marked by `stop != 0`).
+pub(crate) extern "C" fn rt_raise(ctx: *mut FiringCtx, sig: i64, stop: i64) {
+    let rt = rt(ctx);
+    rt.deferred.push(if stop != 0 { Deferred::Stop } else { Deferred::Raise(sig as i32) });
 }
 
 pub(crate) extern "C" fn rt_trace_int(ctx: *mut FiringCtx, v: i64, size: i64) {

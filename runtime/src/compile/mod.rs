@@ -52,6 +52,7 @@ unsafe impl Send for CompiledProgram {}
 
 impl CompiledProgram {
     pub fn new(program: &Program, opts: &RuntimeOptions) -> Result<CompiledProgram, RuntimeError> {
+        firing::check_destructive(program, opts.destructive)?;
         let jit_err = |e: &dyn std::fmt::Display| RuntimeError::Jit(e.to_string());
         let mut flags = settings::builder();
         // Clauses are short straight-line code around helper calls: the
@@ -146,6 +147,7 @@ impl CompiledProgram {
             aggs: Aggregations::new(&program.aggs)?,
             agg_key_is_str: program.aggs.iter().map(|a| a.keys.iter().map(|k| k.is_string()).collect()).collect(),
             printa_sites: std::mem::take(&mut env.printa_sites),
+            deferred: Vec::new(),
         };
         let mut ctx = Box::new(FiringCtx {
             this_slots: std::ptr::null_mut(),
@@ -272,5 +274,9 @@ impl ClauseRunner for JitRunner<'_> {
             STATUS_SKIPPED => ClauseOutcome::Skipped,
             _ => ClauseOutcome::Faulted(Fault { kind: FaultKind::from_code(c.fault_kind), action: c.fault_action }),
         }
+    }
+
+    fn take_deferred(&mut self, into: &mut Vec<crate::deferred::Deferred>) {
+        into.append(&mut self.ctx.rt.deferred);
     }
 }

@@ -117,9 +117,29 @@ impl FnGen<'_, '_, '_> {
             Stmt::Clear { agg, .. } => self.agg_op(*agg, 0, None)?,
             Stmt::Trunc { agg, keep, .. } => self.agg_op(*agg, 1, keep.as_ref())?,
             Stmt::Normalize { agg, factor, .. } => self.agg_op(*agg, 2, factor.as_ref())?,
-            Stmt::System { .. } => return Err(RuntimeError::NotImplemented("system()".into())),
-            Stmt::Raise { .. } => return Err(RuntimeError::NotImplemented("raise()".into())),
-            Stmt::Stop { .. } => return Err(RuntimeError::NotImplemented("stop()".into())),
+            Stmt::System { format, args, .. } => {
+                let kinds = args
+                    .iter()
+                    .map(|a| if a.ty.is_string() { ArgKind::Str } else { ArgKind::Int(int_type(&a.ty)) })
+                    .collect();
+                let vals = args.iter().map(|a| self.expr(a)).collect::<R<Vec<_>>>()?;
+                let site = self.env.sites.len();
+                self.env.sites.push(PrintfSite { format: format.clone(), args: kinds });
+                let arr = self.spill(&vals);
+                let site = self.iconst(site as i64);
+                let failed = self.call(h::rt_system as *const u8, &[ctx, site, arr], true).unwrap();
+                let f = self.b.ins().icmp_imm_s(IntCC::NotEqual, failed, 0);
+                self.fault_if(f, FaultKind::BadPrintf);
+            }
+            Stmt::Raise { signal, .. } => {
+                let v = self.expr(signal)?;
+                let no = self.iconst(0);
+                self.call(h::rt_raise as *const u8, &[ctx, v, no], false);
+            }
+            Stmt::Stop { .. } => {
+                let (zero, yes) = (self.iconst(0), self.iconst(1));
+                self.call(h::rt_raise as *const u8, &[ctx, zero, yes], false);
+            }
         }
         Ok(())
     }
