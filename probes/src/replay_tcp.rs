@@ -18,7 +18,7 @@ use crate::catalog::{
     TCP_CONNECT_REQUEST, TCP_RECEIVE, TCP_SEND, TCP_STATE_CHANGE,
 };
 use crate::event::{Record, TcpEvent, TcpSockState, DIR_SEND};
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 // Linux TCP states (the numbers TCP_STATE_* carry).
 const ESTABLISHED: i32 = 1;
