@@ -103,6 +103,7 @@ fn runtime_options(o: &Options, target_pid: i64) -> RuntimeOptions {
         quiet: o.quiet,
         strsize: o.strsize,
         dynvarsize: o.dynvarsize,
+        aggsize: o.aggsize,
         destructive: o.destructive,
         target_pid,
     }

@@ -208,6 +208,9 @@ impl<'a> Consumer<'a> {
                 *seen = total;
             }
         }
+        for (cpu, n) in self.program.take_agg_drops() {
+            let _ = writeln!(self.err, "dtrace: {n} aggregation drop{} on CPU {cpu}", if n == 1 { "" } else { "s" });
+        }
         let dyn_drops = self.program.take_dynvar_drops();
         if dyn_drops > 0 {
             let _ = writeln!(self.err, "dtrace: {dyn_drops} dynamic variable drop{}", if dyn_drops == 1 { "" } else { "s" });

@@ -20,6 +20,8 @@ pub struct RuntimeOptions {
     pub strsize: usize,
     /// Bytes of dynamic variable storage (`self->`, associative arrays).
     pub dynvarsize: usize,
+    /// Bytes of aggregation storage (dtrace's `aggsize`).
+    pub aggsize: usize,
     pub destructive: bool,
     /// `$target`.
     pub target_pid: i64,
@@ -27,7 +29,14 @@ pub struct RuntimeOptions {
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        RuntimeOptions { quiet: false, strsize: 256, dynvarsize: 1 << 20, destructive: false, target_pid: 0 }
+        RuntimeOptions {
+            quiet: false,
+            strsize: 256,
+            dynvarsize: 1 << 20,
+            aggsize: crate::aggs::DEFAULT_AGGSIZE,
+            destructive: false,
+            target_pid: 0,
+        }
     }
 }
 

@@ -103,7 +103,7 @@ impl Interpreter {
                 saved_probe: 0,
                 action: 0,
                 exit: None,
-                aggs: Aggregations::new(&program.aggs)?,
+                aggs: Aggregations::new(&program.aggs, opts.aggsize)?,
                 strtok: (Vec::new(), 0),
                 deferred: Vec::new(),
             },
@@ -118,6 +118,10 @@ impl Interpreter {
 
     pub fn take_dynvar_drops(&mut self) -> u64 {
         self.st.dynvars.take_drops()
+    }
+
+    pub fn take_agg_drops(&mut self) -> Vec<(u32, u64)> {
+        self.st.aggs.take_drops()
     }
 
     pub fn print_aggregations(&mut self, out: &mut Vec<u8>) {
@@ -192,8 +196,10 @@ struct Runner<'a> {
 }
 
 impl ClauseRunner for Runner<'_> {
-    fn begin_firing(&mut self, probe: ProbeIndex, _record: &[u8], ctx: &FireContext, nested: bool) {
+    fn begin_firing(&mut self, probe: ProbeIndex, record: &[u8], ctx: &FireContext, nested: bool) {
         let st = &mut *self.st;
+        let cpu = std::mem::offset_of!(EventHeader, cpu);
+        st.aggs.set_cpu(u32::from_ne_bytes(record[cpu..cpu + 4].try_into().unwrap_or([0; 4])));
         let fresh: Vec<Value> = self.program.this_vars.iter().map(|v| Value::zero(&v.ty)).collect();
         if nested {
             st.this_error = fresh;

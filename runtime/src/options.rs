@@ -13,6 +13,8 @@ pub struct Options {
     pub bufsize: usize,
     pub strsize: usize,
     pub dynvarsize: usize,
+    /// Bytes of aggregation storage.
+    pub aggsize: usize,
     pub destructive: bool,
     pub zdefs: bool,
     /// `netns=self|<inode>`: restrict network probes to one namespace.
@@ -34,6 +36,7 @@ impl Default for Options {
             bufsize: 4 << 20,
             strsize: 256,
             dynvarsize: 1 << 20,
+            aggsize: 4 << 20,
             destructive: false,
             zdefs: false,
             netns: None,
@@ -70,7 +73,7 @@ impl std::error::Error for OptionError {}
 
 /// dtrace options that rdtrace accepts but which change nothing here (their
 /// effect is inherent or irrelevant in a user-space evaluator).
-const ACCEPTED_NOOP: &[&str] = &["aggrate", "cleanrate", "statusrate", "nspec", "specsize", "aggsize", "bufresize", "cpp", "defaultargs", "stackframes", "ustackframes"];
+const ACCEPTED_NOOP: &[&str] = &["aggrate", "cleanrate", "statusrate", "nspec", "specsize", "bufresize", "cpp", "defaultargs", "stackframes", "ustackframes"];
 
 /// Real dtrace options that rdtrace does not implement.
 const UNSUPPORTED: &[&str] = &[
@@ -103,6 +106,7 @@ impl Options {
             }
             "strsize" => self.strsize = value.and_then(parse_size).filter(|s| *s > 0).ok_or_else(|| bad("a size"))?,
             "dynvarsize" => self.dynvarsize = value.and_then(parse_size).ok_or_else(|| bad("a size"))?,
+            "aggsize" => self.aggsize = value.and_then(parse_size).ok_or_else(|| bad("a size"))?,
             "netns" => {
                 self.netns = Some(match value {
                     Some("self") => NetnsFilter::SelfNs,

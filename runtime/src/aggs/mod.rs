@@ -69,12 +69,42 @@ struct AggVar {
     printed: bool,
 }
 
+/// dtrace's default `aggsize`.
+pub(crate) const DEFAULT_AGGSIZE: usize = 4 << 20;
+
+/// Every aggregation of the program, in at most `limit` bytes: a new key
+/// that does not fit is dropped and counted per CPU, as dtrace's
+/// "aggregation drops" (an existing key is always updated).
 pub(crate) struct Aggregations {
     vars: Vec<AggVar>,
+    used: usize,
+    limit: usize,
+    /// CPU of the event being processed, to which drops are charged.
+    cpu: u32,
+    drops: std::collections::BTreeMap<u32, u64>,
+}
+
+/// Bytes a key and its data take, as dtrace's aggregation buffer counts
+/// them: 8 per integer, a string's length + 1, 8 per value word.
+fn entry_cost(key: &[KeyRef<'_>], data: &Data) -> usize {
+    let k: usize = key
+        .iter()
+        .map(|p| match p {
+            KeyRef::Int(_) => 8,
+            KeyRef::Str(s) => s.len() + 1,
+        })
+        .sum();
+    let words = match data {
+        Data::Count(_) | Data::Sum(_) | Data::Min(_) | Data::Max(_) => 1,
+        Data::Avg { .. } => 2,
+        Data::Stddev { .. } => 4,
+        Data::Quantize(b) | Data::Lquantize(b) | Data::Llquantize(b) => b.len(),
+    };
+    k + 8 * words
 }
 
 impl Aggregations {
-    pub fn new(decls: &[AggDecl]) -> Result<Aggregations, RuntimeError> {
+    pub fn new(decls: &[AggDecl], limit: usize) -> Result<Aggregations, RuntimeError> {
         let mut vars = Vec::new();
         for d in decls {
             if let AggFunc::Llquantize { factor, low, high, steps } = d.func {
@@ -86,7 +116,17 @@ impl Aggregations {
             }
             vars.push(AggVar { func: d.func, keys: d.keys.clone(), entries: HashMap::new(), normal: 1, printed: false });
         }
-        Ok(Aggregations { vars })
+        Ok(Aggregations { vars, used: 0, limit, cpu: 0, drops: Default::default() })
+    }
+
+    /// The CPU of the event about to be processed.
+    pub fn set_cpu(&mut self, cpu: u32) {
+        self.cpu = cpu;
+    }
+
+    /// Drops per CPU since the last call.
+    pub fn take_drops(&mut self) -> Vec<(u32, u64)> {
+        std::mem::take(&mut self.drops).into_iter().collect()
     }
 
     /// `@agg[key] = func(value)`; `incr` is quantize's optional weight.
@@ -105,7 +145,16 @@ impl Aggregations {
         let func = var.func;
         let data = match var.entries.get_mut(&KeySlice(key)) {
             Some(d) => d,
-            None => var.entries.entry(Key::from_refs(key)).or_insert_with(|| Data::new(func)),
+            None => {
+                let fresh = Data::new(func);
+                let cost = entry_cost(key, &fresh);
+                if self.used + cost > self.limit {
+                    *self.drops.entry(self.cpu).or_insert(0) += 1;
+                    return;
+                }
+                self.used += cost;
+                var.entries.entry(Key::from_refs(key)).or_insert(fresh)
+            }
         };
         match data {
             Data::Count(c) => *c = c.wrapping_add(1),
@@ -163,17 +212,19 @@ impl Aggregations {
     /// `trunc(@a)` / `trunc(@a, n)`: keep the n largest (n < 0: smallest).
     pub fn trunc(&mut self, agg: usize, keep: Option<i64>) {
         let Some(var) = self.vars.get_mut(agg) else { return };
-        let Some(n) = keep.filter(|n| *n != 0) else {
-            var.entries.clear();
-            return;
-        };
         let mut order: Vec<Key> = var.entries.keys().cloned().collect();
-        order.sort_by(|a, b| compare(var.func, &var.keys, (a, &var.entries[a]), (b, &var.entries[b])));
-        if n > 0 {
-            order.reverse();
+        let n = keep.unwrap_or(0);
+        if n != 0 {
+            order.sort_by(|a, b| compare(var.func, &var.keys, (a, &var.entries[a]), (b, &var.entries[b])));
+            if n > 0 {
+                order.reverse();
+            }
         }
         for k in order.into_iter().skip(n.unsigned_abs() as usize) {
-            var.entries.remove(&k);
+            if let Some(d) = var.entries.remove(&k) {
+                let parts: Vec<KeyRef<'_>> = k.0.iter().map(KeyPart::as_ref).collect();
+                self.used -= entry_cost(&parts, &d);
+            }
         }
     }
 

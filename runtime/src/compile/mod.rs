@@ -144,7 +144,7 @@ impl CompiledProgram {
             rand: RAND_SEED,
             tmp: Vec::new(),
             strtok: (Vec::new(), 0),
-            aggs: Aggregations::new(&program.aggs)?,
+            aggs: Aggregations::new(&program.aggs, opts.aggsize)?,
             agg_key_is_str: program.aggs.iter().map(|a| a.keys.iter().map(|k| k.is_string()).collect()).collect(),
             printa_sites: std::mem::take(&mut env.printa_sites),
             deferred: Vec::new(),
@@ -194,6 +194,12 @@ impl CompiledProgram {
     /// Dynamic variable drops since the last call.
     pub fn take_dynvar_drops(&mut self) -> u64 {
         self.ctx.rt.dynvars.take_drops()
+    }
+
+    /// Aggregation drops (new keys that did not fit in `aggsize`) per CPU
+    /// since the last call.
+    pub fn take_agg_drops(&mut self) -> Vec<(u32, u64)> {
+        self.ctx.rt.aggs.take_drops()
     }
 
     /// Prints every aggregation not printed by `printa()`, sorted by value,
@@ -247,6 +253,8 @@ impl ClauseRunner for JitRunner<'_> {
         c.probe_strs = self.probe_strs[probe];
         let off = std::mem::offset_of!(EventHeader, tid);
         c.rt.tid = u32::from_ne_bytes(record[off..off + 4].try_into().unwrap_or([0; 4])) as u64;
+        let cpu = std::mem::offset_of!(EventHeader, cpu);
+        c.rt.aggs.set_cpu(u32::from_ne_bytes(record[cpu..cpu + 4].try_into().unwrap_or([0; 4])));
     }
 
     fn end_firing(&mut self, nested: bool) {
