@@ -10,24 +10,22 @@ use rdtrace_probes::event::{Record, TcpEvent, DIR_RECEIVE, DIR_SEND};
 use rdtrace_probes::{LiveOptions, LiveSource, Source, TCP_RECEIVE, TCP_SEND};
 use std::io::{Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::MetadataExt;
-use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+// Namespace setup shared with the root package's live tests.
+#[path = "../../tests/common/netns.rs"]
+#[allow(dead_code)]
+mod netns;
+use netns::{in_netns, required, route_to, run, veth, wait_ready, Namespaces, DEADLINE};
 
 const TH_FIN: u8 = 0x01;
 const TH_SYN: u8 = 0x02;
 const TH_RST: u8 = 0x04;
 const TH_ACK: u8 = 0x10;
-/// Upper bound for any wait in these tests (never asserted on).
-const DEADLINE: Duration = Duration::from_secs(20);
 
 // ---------------------------------------------------------------- setup
 
-fn required() -> bool {
-    std::env::var("RDTRACE_REQUIRE_BPF").is_ok_and(|v| v == "1")
-}
 
 /// The live source, or None (test skipped) when BPF cannot be used here.
 fn live_source() -> Option<LiveSource> {
@@ -55,110 +53,6 @@ fn live_source_with(
     }
     eprintln!("skipping live test: {why}");
     None
-}
-
-fn run(args: &[&str]) {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e}", args[0]));
-    assert!(
-        out.status.success(),
-        "{:?} failed: {}",
-        args,
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Network namespaces that are deleted (with their devices) when dropped,
-/// also when the test fails.
-struct Namespaces {
-    names: Vec<String>,
-}
-
-impl Namespaces {
-    /// Creates `rdt<pid><test><suffix>` for each suffix, with loopback up.
-    fn new(test: &str, suffixes: &[&str]) -> Namespaces {
-        let mut ns = Namespaces { names: Vec::new() };
-        for s in suffixes {
-            let name = format!("rdt{}{test}{s}", std::process::id());
-            run(&["ip", "netns", "add", &name]);
-            ns.names.push(name.clone());
-            run(&["ip", "-n", &name, "link", "set", "lo", "up"]);
-        }
-        ns
-    }
-    fn name(&self, i: usize) -> &str {
-        &self.names[i]
-    }
-    /// Inode of namespace `i`, as records carry it in `hdr.netns`.
-    fn inode(&self, i: usize) -> u32 {
-        std::fs::metadata(format!("/var/run/netns/{}", self.names[i]))
-            .unwrap()
-            .ino() as u32
-    }
-}
-
-impl Drop for Namespaces {
-    fn drop(&mut self) {
-        for name in &self.names {
-            let _ = Command::new("ip").args(["netns", "del", name]).status();
-        }
-    }
-}
-
-/// A veth pair between two namespaces, each end up with an address when
-/// one is given ("" for a bridge port).
-fn veth(ns_a: &str, dev_a: &str, addr_a: &str, ns_b: &str, dev_b: &str, addr_b: &str) {
-    run(&[
-        "ip", "link", "add", dev_a, "netns", ns_a, "type", "veth", "peer", "name", dev_b, "netns",
-        ns_b,
-    ]);
-    for (ns, dev, addr) in [(ns_a, dev_a, addr_a), (ns_b, dev_b, addr_b)] {
-        if !addr.is_empty() {
-            run(&["ip", "-n", ns, "addr", "add", addr, "dev", dev]);
-        }
-        run(&["ip", "-n", ns, "link", "set", dev, "up"]);
-    }
-}
-
-/// 192.0.2.8/27 and 192.0.2.40/27 are different /27s: route each end's
-/// peer on-link through its device.
-fn route_to(ns: &str, dev: &str, peer: &str) {
-    run(&["ip", "-n", ns, "route", "add", peer, "dev", dev]);
-}
-
-/// Waits until `dev` in `ns` has its real qdisc (linkwatch activates it
-/// asynchronously; until then the device drops what it is given).
-fn wait_ready(ns: &str, dev: &str) {
-    let end = Instant::now() + DEADLINE;
-    while Instant::now() < end {
-        let out = Command::new("ip")
-            .args(["-n", ns, "-o", "link", "show", "dev", dev])
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        if !text.contains("qdisc noop") && text.contains("state UP") {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("{dev} in {ns} did not come up");
-}
-
-/// Runs `f` on a thread that has entered network namespace `ns`.
-fn in_netns<T: Send + 'static>(
-    ns: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> std::thread::JoinHandle<T> {
-    let path = format!("/var/run/netns/{ns}");
-    std::thread::spawn(move || {
-        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        // SAFETY: a valid namespace fd; affects only this thread.
-        let r = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-        assert_eq!(r, 0, "setns {path}: {}", std::io::Error::last_os_error());
-        f()
-    })
 }
 
 // ---------------------------------------------------------------- traffic
