@@ -18,8 +18,8 @@ use crate::{Failure, LoadedSource};
 pub struct Compiled {
     pub program: Program,
     pub options: Options,
-    /// (notice text subject, probes matched) per source, for dtrace's notices.
-    pub notices: Vec<String>,
+    /// The program JIT-compiled (with no `$target`).
+    pub jit: CompiledProgram,
 }
 
 fn check_options(args: &Args) -> CheckOptions {
@@ -69,19 +69,24 @@ pub fn compile(args: &Args, sources: &[LoadedSource], catalog: &Catalog) -> Resu
         return Err(Failure::new(format!("{}:::{} is not available yet in rdtrace (profile probes need a perf-event program)", p.provider, p.name)));
     }
 
-    let mut notices = Vec::new();
-    if !options.quiet {
-        for (s, (name, text)) in sources.iter().zip(&texts) {
-            let n = rdtrace_lang::compile(name, text, catalog, &copts)
-                .map(|p| p.probes.len())
-                .unwrap_or(0);
-            let kind = if s.is_script { "script" } else { "description" };
-            notices.push(format!("dtrace: {kind} '{}' matched {n} probe{}", s.name, if n == 1 { "" } else { "s" }));
-        }
-    }
     // JIT now so that -e also reports what the runtime refuses.
-    CompiledProgram::new(&program, &runtime_options(&options, 0)).map_err(Failure::new)?;
-    Ok(Compiled { program, options, notices })
+    let jit = CompiledProgram::new(&program, &runtime_options(&options, 0)).map_err(Failure::new)?;
+    Ok(Compiled { program, options, jit })
+}
+
+/// dtrace's `script 'x.d' matched N probes` notices, one per source. Each
+/// source is checked again on its own to count its probes (only when the
+/// notices are printed: not quiet, not -e).
+fn notices(args: &Args, sources: &[LoadedSource], catalog: &Catalog) -> Vec<String> {
+    let copts = check_options(args);
+    sources
+        .iter()
+        .map(|s| {
+            let n = rdtrace_lang::compile(&s.name, &source_text(s), catalog, &copts).map_or(0, |p| p.probes.len());
+            let kind = if s.is_script { "script" } else { "description" };
+            format!("dtrace: {kind} '{}' matched {n} probe{}", s.name, if n == 1 { "" } else { "s" })
+        })
+        .collect()
 }
 
 fn pragma_error(texts: &[(String, String)], o: &rdtrace_lang::typed::OptionSetting, e: OptionError) -> Failure {
@@ -121,7 +126,7 @@ fn netns_inode(f: NetnsFilter) -> Result<u32, Failure> {
     }
 }
 
-pub fn run(args: &Args, _sources: &[LoadedSource], c: Compiled) -> Result<u8, Failure> {
+pub fn run(args: &Args, sources: &[LoadedSource], catalog: &Catalog, c: Compiled) -> Result<u8, Failure> {
     let target = Target::start(args.command.as_deref(), args.pid.as_deref())?;
     let target_pid = target.as_ref().map_or(0, |t| t.pid() as i64);
     let target = target.map(std::cell::RefCell::new);
@@ -165,10 +170,16 @@ pub fn run(args: &Args, _sources: &[LoadedSource], c: Compiled) -> Result<u8, Fa
             (Box::new(rdtrace_probes::LiveSource::open(&opts).map_err(Failure::new)?), Clock::Monotonic)
         }
     };
-    for n in &c.notices {
-        eprintln!("{n}");
+    if !c.options.quiet {
+        for n in notices(args, sources, catalog) {
+            eprintln!("{n}");
+        }
     }
-    let mut program = CompiledProgram::new(&c.program, &runtime_options(&c.options, target_pid)).map_err(Failure::new)?;
+    let mut program = if target_pid == 0 {
+        c.jit
+    } else {
+        CompiledProgram::new(&c.program, &runtime_options(&c.options, target_pid)).map_err(Failure::new)?
+    };
     let mut consumer = Consumer::new(&mut program, &c.options, clock, interrupts);
     if let Some(t) = &target {
         consumer = consumer
