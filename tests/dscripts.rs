@@ -206,6 +206,33 @@ fn cases() -> Vec<Case> {
     cases
 }
 
+/// Both texts and where they first differ (the texts end with `|`).
+fn difference(what: &str, want: &[u8], got: &[u8]) -> String {
+    let at = want.iter().zip(got).position(|(a, b)| a != b).unwrap_or(want.len().min(got.len()));
+    format!(
+        "{what} differs at byte {at}:\n--- expected\n{}|\n--- got\n{}|",
+        String::from_utf8_lossy(want),
+        String::from_utf8_lossy(got)
+    )
+}
+
+/// Pins the command to CPU 0: BEGIN and END fire on the CPU rdtrace runs
+/// on, and `cpu` and the non-quiet CPU column must be deterministic.
+fn on_cpu_zero(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(0, &mut set);
+            if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Runs one case; returns a description of every mismatch.
 fn run_case(case: &Case) -> Vec<String> {
     let tmp = tempfile::tempdir().unwrap();
@@ -228,7 +255,9 @@ fn run_case(case: &Case) -> Vec<String> {
         None => (case.dir.clone(), format!("{}.d", case.name)),
     };
     std::fs::create_dir_all(&cwd).unwrap();
-    let out = common::rdtrace()
+    let mut cmd = common::rdtrace();
+    on_cpu_zero(&mut cmd);
+    let out = cmd
         .current_dir(&cwd)
         // %Y prints local time; the expected outputs are in UTC.
         .env("TZ", "UTC")
@@ -243,19 +272,11 @@ fn run_case(case: &Case) -> Vec<String> {
     let mut problems = Vec::new();
     let want_out = case.read("out").unwrap_or_else(|| panic!("{}: missing {}.out", case.name, case.name));
     if out.stdout != want_out {
-        problems.push(format!(
-            "stdout differs:\n--- expected\n{}\n--- got\n{}",
-            String::from_utf8_lossy(&want_out),
-            String::from_utf8_lossy(&out.stdout)
-        ));
+        problems.push(difference("stdout", &want_out, &out.stdout));
     }
     let want_err = case.read("err").unwrap_or_default();
     if out.stderr != want_err {
-        problems.push(format!(
-            "stderr differs:\n--- expected\n{}\n--- got\n{}",
-            String::from_utf8_lossy(&want_err),
-            String::from_utf8_lossy(&out.stderr)
-        ));
+        problems.push(difference("stderr", &want_err, &out.stderr));
     }
     let want_status: i32 = case
         .read("status")
