@@ -175,14 +175,16 @@ impl<'a> Consumer<'a> {
         }
     }
 
-    /// Fires every tick due at or before `t`.
+    /// Fires every tick due at or before `t`, in time order (ties in
+    /// program order).
     fn fire_ticks(&mut self, t: u64, ctx: &FireContext) {
-        for i in 0..self.ticks.len() {
-            while self.exit.is_none() && self.ticks[i].next <= t {
-                let (probe, due) = (self.ticks[i].probe, self.ticks[i].next);
-                self.ticks[i].next = due + self.ticks[i].interval;
-                self.fire_synthetic(probe, due, ctx);
-            }
+        while self.exit.is_none() {
+            let Some(i) = (0..self.ticks.len()).filter(|&i| self.ticks[i].next <= t).min_by_key(|&i| self.ticks[i].next) else {
+                break;
+            };
+            let (probe, due) = (self.ticks[i].probe, self.ticks[i].next);
+            self.ticks[i].next = due + self.ticks[i].interval;
+            self.fire_synthetic(probe, due, ctx);
         }
     }
 
