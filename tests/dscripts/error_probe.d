@@ -26,5 +26,5 @@ BEGIN
 
 ERROR
 {
-	printf("ERROR: epid %d, action %d, fault %d\n", arg1, arg2, arg4);
+	printf("ERROR: epid %d, action %d, fault %d, divide-by-zero %d\n", arg1, arg2, arg4, arg4 == DTRACEFLT_DIVZERO);
 }

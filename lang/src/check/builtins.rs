@@ -71,6 +71,27 @@ fn out_of_scope(name: &str) -> bool {
     )
 }
 
+/// Integer constants D programs get from dtrace's own headers and
+/// libraries: the fault codes ERROR's arg4 carries (sys/dtrace.h) and the
+/// address families of net.d (Linux's numbers).
+pub(crate) fn d_constant(name: &str) -> Option<i64> {
+    Some(match name {
+        "DTRACEFLT_UNKNOWN" => 0,
+        "DTRACEFLT_BADADDR" => 1,
+        "DTRACEFLT_BADALIGN" => 2,
+        "DTRACEFLT_ILLOP" => 3,
+        "DTRACEFLT_DIVZERO" => 4,
+        "DTRACEFLT_NOSCRATCH" => 5,
+        "DTRACEFLT_KPRIV" => 6,
+        "DTRACEFLT_UPRIV" => 7,
+        "DTRACEFLT_TUPOFLOW" => 8,
+        "DTRACEFLT_BADSTACK" => 9,
+        "AF_INET" => 2,
+        "AF_INET6" => 10,
+        _ => return None,
+    })
+}
+
 /// Names the user may not declare or assign.
 pub(crate) fn is_reserved(name: &str) -> bool {
     name == "args" || record_type(name).is_some() || runtime_builtin(name).is_some() || out_of_scope(name)

@@ -260,9 +260,8 @@ impl Checker<'_> {
         if let Some(c) = self.catalog.constant(name) {
             return Some(Expr { kind: T::Int(c.value), ty: c.ty.clone(), span });
         }
-        // The address families of net.d, with Linux's numbers.
-        if name == "AF_INET" || name == "AF_INET6" {
-            return Some(int(if name == "AF_INET" { 2 } else { 10 }, IntType::INT, span));
+        if let Some(v) = super::builtins::d_constant(name) {
+            return Some(int(v, IntType::INT, span));
         }
         if name == "NULL" {
             // rdtrace has no pointers: NULL is the integer 0, which a string
