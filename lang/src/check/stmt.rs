@@ -406,6 +406,14 @@ impl Checker<'_> {
                 self.err("llquantize( ) requires 0 <= low < high and steps > 0", span);
                 return None;
             }
+            if steps < factor || steps % factor != 0 {
+                self.err("llquantize( ) steps must be a multiple of the factor", span);
+                return None;
+            }
+            if u32::try_from(high).ok().and_then(|h| factor.checked_pow(h)).is_none() {
+                self.err("llquantize( ) factor raised to the high magnitude overflows 64 bits", span);
+                return None;
+            }
             AggFunc::Llquantize { factor, low, high, steps }
         };
         Some((kind, std::iter::once(value).chain(incr).collect()))

@@ -1,0 +1,1 @@
+BEGIN { @a = llquantize(3, 10, 0, 2, 5); }
