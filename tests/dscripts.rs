@@ -246,10 +246,9 @@ fn run_case(case: &Case) -> Vec<String> {
     let locals = if spec.locals.is_empty() { "192.0.2.8".to_string() } else { spec.locals.join(",") };
 
     let args_text = case.read("args").map(|b| String::from_utf8(b).unwrap()).unwrap_or_default();
-    let (flags, macros) = match args_text.split_once("\n--\n") {
-        Some((f, m)) => (f.to_string(), m.to_string()),
-        None => (args_text.clone(), String::new()),
-    };
+    let mut lines = args_text.lines();
+    let flags: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "--").flat_map(str::split_whitespace).collect();
+    let macros: Vec<&str> = lines.flat_map(str::split_whitespace).collect();
     let (cwd, script) = match &case.bundled {
         Some(script) => (tmp.path().join("empty"), script.clone()),
         None => (case.dir.clone(), format!("{}.d", case.name)),
@@ -261,11 +260,11 @@ fn run_case(case: &Case) -> Vec<String> {
         .current_dir(&cwd)
         // %Y prints local time; the expected outputs are in UTC.
         .env("TZ", "UTC")
-        .args(flags.split_whitespace())
+        .args(&flags)
         .args(["-s", &script, "--replay"])
         .arg(&pcap)
         .args(["--local", &locals])
-        .args(macros.split_whitespace())
+        .args(&macros)
         .output()
         .unwrap();
 
@@ -301,6 +300,25 @@ fn corpus() {
         }
     }
     assert!(failed.is_empty(), "{} of {} cases failed: {}", failed.len(), cases.len(), failed.join(", "));
+}
+
+/// Every file in tests/dscripts belongs to a case (NAME.d exists), so that
+/// no expected output is silently left unchecked.
+#[test]
+fn no_orphan_case_files() {
+    let dir = common::repo_file("tests/dscripts");
+    let mut orphans = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        let name = e.file_name().into_string().unwrap();
+        if e.path().is_dir() {
+            continue;
+        }
+        let stem = name.split('.').next().unwrap();
+        if !dir.join(format!("{stem}.d")).exists() {
+            orphans.push(name);
+        }
+    }
+    assert!(orphans.is_empty(), "files without a NAME.d in tests/dscripts: {orphans:?}");
 }
 
 #[test]
