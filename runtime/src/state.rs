@@ -57,10 +57,10 @@ pub(crate) enum DynValue {
 }
 
 impl DynValue {
-    fn cost(&self) -> usize {
+    fn cost(&self, strsize: usize) -> usize {
         match self {
             DynValue::Int(_) => 8,
-            DynValue::Str(s) => s.len() + 1,
+            DynValue::Str(_) => strsize,
         }
     }
 }
@@ -121,10 +121,10 @@ impl KeyPart {
             KeyPart::Str(s) => KeyRef::Str(s),
         }
     }
-    fn cost(&self) -> usize {
+    fn cost(&self, strsize: usize) -> usize {
         match self {
             KeyPart::Int(_) => 8,
-            KeyPart::Str(s) => s.len() + 1,
+            KeyPart::Str(_) => strsize,
         }
     }
 }
@@ -202,22 +202,23 @@ impl Equivalent<Key> for KeySlice<'_> {
 }
 
 /// `self->` variables and associative arrays, bounded by `dynvarsize`.
-/// A variable costs its key and value bytes (8 per integer, a string's
-/// length + 1; a `self->` key is the tid, 8), as dtrace-utils sizes its
-/// maps: `dynvarsize=80` holds five integer-keyed integers. hashbrown's own
-/// overhead is not counted. A new variable that does not fit is dropped and counted, as DTrace
+/// A variable costs its key and value bytes as dtrace lays them out: 8 per
+/// integer, `strsize` per string (a `self->` key is the tid, 8), so
+/// `dynvarsize=80` holds five integer-keyed integers, as in dtrace-utils.
+/// hashbrown's own overhead is not counted. A new variable that does not fit is dropped and counted, as DTrace
 /// does ("dynamic variable drops").
 pub(crate) struct DynVars {
     selfs: HashMap<(u64, usize), DynValue>,
     assocs: HashMap<AssocKey, DynValue>,
     used: usize,
     limit: usize,
+    strsize: usize,
     drops: u64,
 }
 
 impl DynVars {
-    pub fn new(limit: usize) -> DynVars {
-        DynVars { selfs: HashMap::new(), assocs: HashMap::new(), used: 0, limit, drops: 0 }
+    pub fn new(limit: usize, strsize: usize) -> DynVars {
+        DynVars { selfs: HashMap::new(), assocs: HashMap::new(), used: 0, limit, strsize, drops: 0 }
     }
 
     pub fn take_drops(&mut self) -> u64 {
@@ -232,18 +233,18 @@ impl DynVars {
         let key = (tid, var);
         if v.deletes() {
             if let Some(old) = self.selfs.remove(&key) {
-                self.used -= 8 + old.cost();
+                self.used -= 8 + old.cost(self.strsize);
             }
             return;
         }
         let new = v.to_owned();
         match self.selfs.get_mut(&key) {
             Some(old) => {
-                self.used = self.used - old.cost() + new.cost();
+                self.used = self.used - old.cost(self.strsize) + new.cost(self.strsize);
                 *old = new;
             }
             None => {
-                let cost = 8 + new.cost();
+                let cost = 8 + new.cost(self.strsize);
                 if self.used + cost > self.limit {
                     self.drops += 1;
                     return;
@@ -262,13 +263,13 @@ impl DynVars {
         let kref = AssocKeyRef { assoc, parts: key };
         if v.deletes() {
             if let Some((k, old)) = self.assocs.remove_entry(&kref) {
-                self.used -= k.parts.iter().map(KeyPart::cost).sum::<usize>() + old.cost();
+                self.used -= k.parts.iter().map(|p| p.cost(self.strsize)).sum::<usize>() + old.cost(self.strsize);
             }
             return;
         }
         let new = v.to_owned();
         if let Some(old) = self.assocs.get_mut(&kref) {
-            self.used = self.used - old.cost() + new.cost();
+            self.used = self.used - old.cost(self.strsize) + new.cost(self.strsize);
             *old = new;
             return;
         }
@@ -279,7 +280,7 @@ impl DynVars {
                 KeyRef::Str(s) => KeyPart::Str((*s).into()),
             })
             .collect();
-        let cost = parts.iter().map(KeyPart::cost).sum::<usize>() + new.cost();
+        let cost = parts.iter().map(|p| p.cost(self.strsize)).sum::<usize>() + new.cost(self.strsize);
         if self.used + cost > self.limit {
             self.drops += 1;
             return;
@@ -308,7 +309,7 @@ mod tests {
 
     #[test]
     fn zero_deletes_and_limit_drops() {
-        let mut d = DynVars::new(8 + 8);
+        let mut d = DynVars::new(8 + 8, 256);
         d.self_set(1, 0, ValueRef::Int(5));
         assert_eq!(d.self_get(1, 0), Some(&DynValue::Int(5)));
         d.self_set(2, 0, ValueRef::Int(6)); // does not fit
@@ -322,7 +323,7 @@ mod tests {
 
     #[test]
     fn assoc_keys_by_value() {
-        let mut d = DynVars::new(1 << 20);
+        let mut d = DynVars::new(1 << 20, 256);
         d.assoc_set(0, &[KeyRef::Str(b"a"), KeyRef::Int(1)], ValueRef::Str(b"x"));
         assert_eq!(d.assoc_get(0, &[KeyRef::Str(b"a"), KeyRef::Int(1)]), Some(&DynValue::Str((*b"x").into())));
         assert_eq!(d.assoc_get(0, &[KeyRef::Str(b"a"), KeyRef::Int(2)]), None);

@@ -79,19 +79,20 @@ pub(crate) struct Aggregations {
     vars: Vec<AggVar>,
     used: usize,
     limit: usize,
+    strsize: usize,
     /// CPU of the event being processed, to which drops are charged.
     cpu: u32,
     drops: std::collections::BTreeMap<u32, u64>,
 }
 
 /// Bytes a key and its data take, as dtrace's aggregation buffer counts
-/// them: 8 per integer, a string's length + 1, 8 per value word.
-fn entry_cost(key: &[KeyRef<'_>], data: &Data) -> usize {
+/// them: 8 per integer, `strsize` per string, 8 per value word.
+fn entry_cost(key: &[KeyRef<'_>], data: &Data, strsize: usize) -> usize {
     let k: usize = key
         .iter()
         .map(|p| match p {
             KeyRef::Int(_) => 8,
-            KeyRef::Str(s) => s.len() + 1,
+            KeyRef::Str(_) => strsize,
         })
         .sum();
     let words = match data {
@@ -104,7 +105,7 @@ fn entry_cost(key: &[KeyRef<'_>], data: &Data) -> usize {
 }
 
 impl Aggregations {
-    pub fn new(decls: &[AggDecl], limit: usize) -> Result<Aggregations, RuntimeError> {
+    pub fn new(decls: &[AggDecl], limit: usize, strsize: usize) -> Result<Aggregations, RuntimeError> {
         let mut vars = Vec::new();
         for d in decls {
             if let AggFunc::Llquantize { factor, low, high, steps } = d.func {
@@ -116,7 +117,7 @@ impl Aggregations {
             }
             vars.push(AggVar { func: d.func, keys: d.keys.clone(), entries: HashMap::new(), normal: 1, printed: false });
         }
-        Ok(Aggregations { vars, used: 0, limit, cpu: 0, drops: Default::default() })
+        Ok(Aggregations { vars, used: 0, limit, strsize, cpu: 0, drops: Default::default() })
     }
 
     /// The CPU of the event about to be processed.
@@ -147,7 +148,7 @@ impl Aggregations {
             Some(d) => d,
             None => {
                 let fresh = Data::new(func);
-                let cost = entry_cost(key, &fresh);
+                let cost = entry_cost(key, &fresh, self.strsize);
                 if self.used + cost > self.limit {
                     *self.drops.entry(self.cpu).or_insert(0) += 1;
                     return;
@@ -223,7 +224,7 @@ impl Aggregations {
         for k in order.into_iter().skip(n.unsigned_abs() as usize) {
             if let Some(d) = var.entries.remove(&k) {
                 let parts: Vec<KeyRef<'_>> = k.0.iter().map(KeyPart::as_ref).collect();
-                self.used -= entry_cost(&parts, &d);
+                self.used -= entry_cost(&parts, &d, self.strsize);
             }
         }
     }
