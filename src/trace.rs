@@ -109,6 +109,7 @@ fn runtime_options(o: &Options, target_pid: i64) -> RuntimeOptions {
         strsize: o.strsize,
         dynvarsize: o.dynvarsize,
         aggsize: o.aggsize,
+        aggsort: o.aggsort,
         destructive: o.destructive,
         target_pid,
     }

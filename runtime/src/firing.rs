@@ -22,6 +22,7 @@ pub struct RuntimeOptions {
     pub dynvarsize: usize,
     /// Bytes of aggregation storage (dtrace's `aggsize`).
     pub aggsize: usize,
+    pub aggsort: AggSort,
     pub destructive: bool,
     /// `$target`.
     pub target_pid: i64,
@@ -34,10 +35,28 @@ impl Default for RuntimeOptions {
             strsize: 256,
             dynvarsize: 1 << 20,
             aggsize: crate::aggs::DEFAULT_AGGSIZE,
+            aggsort: AggSort::default(),
             destructive: false,
             target_pid: 0,
         }
     }
+}
+
+/// dtrace's aggsort* options: how `printa()` and the exit-time print order
+/// rows. By default by value (several aggregations: the first one's, then
+/// the next…), ties by key, ascending.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AggSort {
+    /// `aggsortkey`: by key first, then by value.
+    pub key: bool,
+    /// `aggsortkeypos`: the key position compared first (then the following
+    /// ones, wrapping around).
+    pub keypos: usize,
+    /// `aggsortpos`: in a printa of several aggregations, the one whose
+    /// value is compared first.
+    pub pos: usize,
+    /// `aggsortrev`: the whole order reversed.
+    pub rev: bool,
 }
 
 /// Per-source facts a firing needs.

@@ -103,7 +103,7 @@ impl Interpreter {
                 saved_probe: 0,
                 action: 0,
                 exit: None,
-                aggs: Aggregations::new(&program.aggs, opts.aggsize, opts.strsize)?,
+                aggs: Aggregations::new(&program.aggs, opts.aggsize, opts.strsize, opts.aggsort)?,
                 strtok: (Vec::new(), 0),
                 deferred: Vec::new(),
             },

@@ -18,5 +18,5 @@ pub(crate) mod trace;
 
 pub use compile::CompiledProgram;
 pub use error::RuntimeError;
-pub use firing::{FireContext, FireResult, RuntimeOptions, ERROR_ARGS_OFFSET, ERROR_RECORD_LEN};
+pub use firing::{AggSort, FireContext, FireResult, RuntimeOptions, ERROR_ARGS_OFFSET, ERROR_RECORD_LEN};
 pub use interp::Interpreter;

@@ -15,6 +15,8 @@ pub struct Options {
     pub dynvarsize: usize,
     /// Bytes of aggregation storage.
     pub aggsize: usize,
+    /// aggsortkey, aggsortkeypos, aggsortpos, aggsortrev.
+    pub aggsort: crate::firing::AggSort,
     pub destructive: bool,
     pub zdefs: bool,
     /// `netns=self|<inode>`: restrict network probes to one namespace.
@@ -37,6 +39,7 @@ impl Default for Options {
             strsize: 256,
             dynvarsize: 1 << 20,
             aggsize: 4 << 20,
+            aggsort: Default::default(),
             destructive: false,
             zdefs: false,
             netns: None,
@@ -77,7 +80,7 @@ const ACCEPTED_NOOP: &[&str] = &["aggrate", "cleanrate", "statusrate", "nspec", 
 
 /// Real dtrace options that rdtrace does not implement.
 const UNSUPPORTED: &[&str] = &[
-    "aggpercpu", "aggsortkey", "aggsortkeypos", "aggsortpos", "aggsortrev", "aggzoom", "aggpack",
+    "aggpercpu", "aggzoom", "aggpack",
     "agghist", "amin", "argref", "core", "cpu", "cpphdrs", "cpppath", "ctypes", "define", "disasm",
     "droptags", "dtypes", "encoding", "errtags", "evaltime", "flowindent", "grabanon", "incdir",
     "iregs", "jstackframes", "jstackstrsize", "knodefs", "lazyload", "ld_path", "libdir",
@@ -107,6 +110,10 @@ impl Options {
             "strsize" => self.strsize = value.and_then(parse_size).filter(|s| *s > 0).ok_or_else(|| bad("a size"))?,
             "dynvarsize" => self.dynvarsize = value.and_then(parse_size).ok_or_else(|| bad("a size"))?,
             "aggsize" => self.aggsize = value.and_then(parse_size).ok_or_else(|| bad("a size"))?,
+            "aggsortkey" => self.aggsort.key = parse_flag(value).ok_or_else(|| bad("no value"))?,
+            "aggsortrev" => self.aggsort.rev = parse_flag(value).ok_or_else(|| bad("no value"))?,
+            "aggsortkeypos" => self.aggsort.keypos = value.and_then(|v| v.parse().ok()).ok_or_else(|| bad("a key position"))?,
+            "aggsortpos" => self.aggsort.pos = value.and_then(|v| v.parse().ok()).ok_or_else(|| bad("an aggregation position"))?,
             "netns" => {
                 self.netns = Some(match value {
                     Some("self") => NetnsFilter::SelfNs,

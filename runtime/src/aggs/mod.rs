@@ -14,6 +14,7 @@ use rdtrace_lang::types::{IntType, Type};
 
 use self::buckets::{bucket_val, llq_bucket, llq_labels, lq, quantize_bucket, stddev, Lq, NBUCKETS, ZERO_BUCKET};
 use crate::error::RuntimeError;
+use crate::firing::AggSort;
 use crate::state::{Key, KeyPart, KeyRef, KeySlice};
 
 #[derive(Debug, Clone)]
@@ -80,6 +81,8 @@ pub(crate) struct Aggregations {
     used: usize,
     limit: usize,
     strsize: usize,
+    /// How printa and the exit-time print order rows.
+    sort: AggSort,
     /// CPU of the event being processed, to which drops are charged.
     cpu: u32,
     drops: std::collections::BTreeMap<u32, u64>,
@@ -105,7 +108,7 @@ fn entry_cost(key: &[KeyRef<'_>], data: &Data, strsize: usize) -> usize {
 }
 
 impl Aggregations {
-    pub fn new(decls: &[AggDecl], limit: usize, strsize: usize) -> Result<Aggregations, RuntimeError> {
+    pub fn new(decls: &[AggDecl], limit: usize, strsize: usize, sort: AggSort) -> Result<Aggregations, RuntimeError> {
         let mut vars = Vec::new();
         for d in decls {
             if let AggFunc::Llquantize { factor, low, high, steps } = d.func {
@@ -117,7 +120,7 @@ impl Aggregations {
             }
             vars.push(AggVar { func: d.func, keys: d.keys.clone(), entries: HashMap::new(), normal: 1, printed: false });
         }
-        Ok(Aggregations { vars, used: 0, limit, strsize, cpu: 0, drops: Default::default() })
+        Ok(Aggregations { vars, used: 0, limit, strsize, sort, cpu: 0, drops: Default::default() })
     }
 
     /// The CPU of the event about to be processed.
@@ -259,13 +262,24 @@ impl Aggregations {
             }
         }
         let key_types = &self.vars[aggs[0]].keys;
+        let sort = self.sort;
+        let keypos = if sort.keypos < key_types.len() { sort.keypos } else { 0 };
+        let first_agg = if sort.pos < aggs.len() { sort.pos } else { 0 };
         rows.sort_by(|(ka, da), (kb, db)| {
-            aggs.iter()
-                .zip(da.iter().zip(db.iter()))
-                .map(|(&g, (x, y))| value_cmp(self.vars[g].func, x, y))
-                .find(|o| *o != Ordering::Equal)
-                .unwrap_or(Ordering::Equal)
-                .then_with(|| key_cmp(key_types, ka, kb))
+            let values = || {
+                (0..aggs.len())
+                    .map(|i| (i + first_agg) % aggs.len())
+                    .map(|i| value_cmp(self.vars[aggs[i]].func, &da[i], &db[i]))
+                    .find(|o| *o != Ordering::Equal)
+                    .unwrap_or(Ordering::Equal)
+            };
+            let keys = || key_cmp(key_types, keypos, ka, kb);
+            let o = if sort.key { keys().then_with(values) } else { values().then_with(keys) };
+            if sort.rev {
+                o.reverse()
+            } else {
+                o
+            }
         });
         rows
     }
@@ -274,7 +288,7 @@ impl Aggregations {
 
 /// dtrace's default order: by value, then by key.
 fn compare(func: AggFunc, types: &[Type], a: (&Key, &Data), b: (&Key, &Data)) -> Ordering {
-    value_cmp(func, a.1, b.1).then_with(|| key_cmp(types, a.0, b.0))
+    value_cmp(func, a.1, b.1).then_with(|| key_cmp(types, 0, a.0, b.0))
 }
 
 fn value_cmp(func: AggFunc, a: &Data, b: &Data) -> Ordering {
@@ -334,9 +348,12 @@ fn value_cmp(func: AggFunc, a: &Data, b: &Data) -> Ordering {
 }
 
 /// Keys compare as their stored bytes would: integers unsigned at their
-/// size, strings bytewise.
-fn key_cmp(types: &[Type], a: &Key, b: &Key) -> Ordering {
-    for (i, (x, y)) in a.0.iter().zip(b.0.iter()).enumerate() {
+/// size, strings bytewise; from key position `first` on, then wrapping
+/// around (dtrace's aggsortkeypos).
+fn key_cmp(types: &[Type], first: usize, a: &Key, b: &Key) -> Ordering {
+    let n = a.0.len().min(b.0.len());
+    for i in (0..n).map(|j| (j + first) % n) {
+        let (x, y) = (&a.0[i], &b.0[i]);
         let o = match (x, y) {
             (KeyPart::Int(x), KeyPart::Int(y)) => {
                 let it = types.get(i).and_then(Type::as_int).unwrap_or(IntType::UINT64);

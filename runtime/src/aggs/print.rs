@@ -38,7 +38,12 @@ impl Aggregations {
 
     /// Every aggregation not printed by `printa`, as dtrace prints them at exit.
     pub fn print_unprinted(&mut self, out: &mut Vec<u8>) {
-        for a in 0..self.vars.len() {
+        // In order of first use; aggsortrev reverses that too.
+        let mut order: Vec<usize> = (0..self.vars.len()).collect();
+        if self.sort.rev {
+            order.reverse();
+        }
+        for a in order {
             if !self.vars[a].printed {
                 for (key, datas) in &self.rows(&[a]) {
                     self.print_row(&[a], key, datas, out);

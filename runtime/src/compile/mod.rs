@@ -144,7 +144,7 @@ impl CompiledProgram {
             rand: RAND_SEED,
             tmp: Vec::new(),
             strtok: (Vec::new(), 0),
-            aggs: Aggregations::new(&program.aggs, opts.aggsize, opts.strsize)?,
+            aggs: Aggregations::new(&program.aggs, opts.aggsize, opts.strsize, opts.aggsort)?,
             agg_key_is_str: program.aggs.iter().map(|a| a.keys.iter().map(|k| k.is_string()).collect()).collect(),
             printa_sites: std::mem::take(&mut env.printa_sites),
             deferred: Vec::new(),
