@@ -7,6 +7,7 @@ pub mod format;
 pub mod span;
 pub mod typed;
 pub mod types;
+pub mod units;
 pub mod ast;
 pub mod diag;
 pub mod parser;

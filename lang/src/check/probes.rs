@@ -181,17 +181,10 @@ pub(crate) fn tick_interval(name: &str) -> Result<Option<(bool, u64)>, String> {
         return Err(format!("interval in {name} must be greater than zero"));
     }
     let unit = &rest[digits..];
-    let per: u64 = match unit {
-        "" | "hz" => return Ok(Some((tick, 1_000_000_000 / n.min(1_000_000_000)))),
-        "ns" | "nsec" => 1,
-        "us" | "usec" => 1_000,
-        "ms" | "msec" => 1_000_000,
-        "s" | "sec" => 1_000_000_000,
-        "m" | "min" => 60_000_000_000,
-        "h" | "hour" => 3_600_000_000_000,
-        "d" | "day" => 86_400_000_000_000,
-        _ => return Err(format!("{name}: unknown time unit \"{unit}\"")),
-    };
+    if unit.is_empty() || unit == "hz" {
+        return Ok(Some((tick, 1_000_000_000 / n.min(1_000_000_000))));
+    }
+    let per = crate::units::unit_ns(unit).ok_or_else(|| format!("{name}: unknown time unit \"{unit}\""))?;
     let ns = n.checked_mul(per).ok_or_else(|| format!("interval in {name} is too large"))?;
     Ok(Some((tick, ns)))
 }
