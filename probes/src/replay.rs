@@ -116,6 +116,8 @@ pub struct ReplaySource {
     skipped: u64,
     not_local: u64,
     ended: bool,
+    /// Capture times of the first and the latest frame read, events or not.
+    span: Option<(u64, u64)>,
 }
 
 impl ReplaySource {
@@ -187,6 +189,7 @@ impl ReplaySource {
             skipped: 0,
             not_local: 0,
             ended: false,
+            span: None,
         })
     }
 
@@ -377,7 +380,11 @@ impl Source for ReplaySource {
         }
         for _ in 0..PACKETS_PER_POLL {
             match self.next_frame()? {
-                Some(frame) => self.emit(&frame, f),
+                Some(frame) => {
+                    let first = self.span.map_or(frame.ts_ns, |(first, _)| first);
+                    self.span = Some((first, frame.ts_ns));
+                    self.emit(&frame, f)
+                }
                 None => {
                     self.ended = true;
                     return Ok(Poll::End);
@@ -389,6 +396,10 @@ impl Source for ReplaySource {
 
     fn drops(&mut self) -> Vec<(u32, u64)> {
         Vec::new()
+    }
+
+    fn capture_span_ns(&self) -> Option<(u64, u64)> {
+        self.span
     }
 
     fn wall_offset_ns(&self) -> i64 {

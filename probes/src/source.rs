@@ -28,6 +28,11 @@ pub trait Source {
     /// Stops new events (detaches kernel programs); records already
     /// buffered can still be polled. Nothing to do for replay.
     fn stop(&mut self) {}
+    /// Replay: capture times of the first and the latest frame read so far,
+    /// including frames that produced no event — the clock `tick-N` follows.
+    fn capture_span_ns(&self) -> Option<(u64, u64)> {
+        None
+    }
 }
 
 /// What went wrong, for callers that react differently (exit codes, hints).

@@ -175,6 +175,17 @@ impl<'a> Consumer<'a> {
         }
     }
 
+    /// In a replay, time also passes with frames that fire no probe: ticks
+    /// due up to the latest frame read fire now.
+    fn advance_capture_clock(&mut self, source: &dyn Source, ctx: &FireContext) {
+        if let Some((_, latest)) = source.capture_span_ns() {
+            if latest > self.last_ts && self.exit.is_none() {
+                self.last_ts = latest;
+                self.fire_ticks(latest, ctx);
+            }
+        }
+    }
+
     /// Fires every tick due at or before `t`, in time order (ties in
     /// program order).
     fn fire_ticks(&mut self, t: u64, ctx: &FireContext) {
@@ -256,7 +267,9 @@ impl<'a> Consumer<'a> {
                 })
                 .map_err(ConsumeError::Source)?;
             ended = r == Poll::End;
-            self.last_ts = first_ts.unwrap_or(0);
+            // BEGIN happens at the capture's start even when its first
+            // frames fire no probe.
+            self.last_ts = source.capture_span_ns().map(|(first, _)| first).or(first_ts).unwrap_or(0);
         }
         let start = self.now();
         for (i, p) in self.program.program().probes.iter().enumerate() {
@@ -274,6 +287,7 @@ impl<'a> Consumer<'a> {
         for rec in pending.drain(..) {
             self.deliver(&rec, &ctx);
         }
+        self.advance_capture_clock(source, &ctx);
         self.flush(sink, errsink)?;
 
         let mut interrupted_at = 0;
@@ -302,8 +316,9 @@ impl<'a> Consumer<'a> {
                     .map_err(ConsumeError::Source)?
             };
             ended = r == Poll::End;
-            if self.clock == Clock::Monotonic {
-                self.fire_ticks(monotonic_ns(), &ctx);
+            match self.clock {
+                Clock::Monotonic => self.fire_ticks(monotonic_ns(), &ctx),
+                Clock::Capture => self.advance_capture_clock(source, &ctx),
             }
             self.report_drops(source);
             self.flush(sink, errsink)?;
@@ -325,9 +340,6 @@ impl<'a> Consumer<'a> {
             let _ = source.poll(Duration::ZERO, &mut |rec| self.deliver(rec, &ctx));
         }
         self.report_drops(source);
-        if self.clock == Clock::Capture {
-            // The capture's time has run out; ticks due before its end have fired.
-        }
         if let Some(end) = self.probe_index(&ProbeKind::End) {
             let ts = self.now();
             let saved = self.exit;
