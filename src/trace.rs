@@ -172,6 +172,9 @@ pub fn run(args: &Args, sources: &[LoadedSource], catalog: &Catalog, c: Compiled
         }
     };
     if !c.options.quiet {
+        if c.options.destructive {
+            eprintln!("dtrace: allowing destructive actions");
+        }
         for n in notices(args, sources, catalog) {
             eprintln!("{n}");
         }
