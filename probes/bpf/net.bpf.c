@@ -4,6 +4,7 @@
  *   packets sent:     tp_btf/net_dev_queue          (raw_tp/net_dev_queue)
  *   packets received: tp_btf/netif_receive_skb      (raw_tp/netif_receive_skb)
  *   TCP states:       tp_btf/inet_sock_set_state    (raw_tp/inet_sock_set_state)
+ *   profile-N:        perf_event (cpu-clock, every online CPU)
  *
  * Packets: once per packet that a stack on this host sends or receives, in
  * every network namespace. Forwarded and bridged copies are not reported: a
@@ -842,6 +843,42 @@ SEC("raw_tp/inet_sock_set_state")
 int tcp_state_raw(__u64 *ctx)
 {
 	state_change((struct sock *)ctx[0], (int)ctx[1], (int)ctx[2], 0);
+	return 0;
+}
+
+/* ------------------------------------------------------------ profile */
+
+/* profile-N: sample period (ns) -> probe id, filled by the loader. Perf
+ * events are attached without a BPF cookie, so the period tells the probes
+ * apart; the loader gives probes of equal periods distinct ones (1 ns
+ * apart). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, __u32);
+} profile_ids SEC(".maps");
+
+/* One header-only record per sample, describing the interrupted task (the
+ * idle task, pid 0, when the CPU was idle). netns is the task's. */
+SEC("perf_event")
+int profile(struct bpf_perf_event_data *ctx)
+{
+	__u64 period = ctx->sample_period;
+	__u32 *id = bpf_map_lookup_elem(&profile_ids, &period);
+	if (!id)
+		return 0;
+	__u32 probe = *id;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_fields t = {};
+	t.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	bpf_get_current_comm(t.comm, sizeof(t.comm));
+	__u32 netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	struct event_header *h = reserve(sizeof(*h));
+	if (!h)
+		return 0;
+	fill_header(h, probe, netns, t.ppid, t.comm);
+	bpf_ringbuf_submit(h, wakeup_flags());
 	return 0;
 }
 

@@ -26,6 +26,7 @@ typedef _Bool bool;
 #define false 0
 
 enum bpf_map_type {
+	BPF_MAP_TYPE_HASH = 1,
 	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 	BPF_MAP_TYPE_LRU_HASH = 9,
@@ -142,10 +143,22 @@ struct sk_buff {
 	unsigned char *data;
 } __attribute__((preserve_access_index));
 
+struct nsproxy {
+	struct net *net_ns;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	int tgid;
 	struct task_struct *real_parent;
 	char comm[16];
+	struct nsproxy *nsproxy; /* NULL once the task is exiting */
+} __attribute__((preserve_access_index));
+
+/* The context of perf_event programs (uapi). Its regs member comes first
+ * and its size depends on the architecture; CO-RE finds sample_period in
+ * the kernel's BTF, so one object serves every architecture. */
+struct bpf_perf_event_data {
+	__u64 sample_period;
 } __attribute__((preserve_access_index));
 
 #endif

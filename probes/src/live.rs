@@ -11,13 +11,19 @@
 //! drops the code of the others. Records are submitted without waking
 //! userspace (the consumer drains at its switchrate) unless the buffer is
 //! more than half full.
+//!
+//! profile-N probes: a perf_event program on a cpu-clock event of every
+//! online CPU (all processes), one event per probe and CPU, attached only
+//! when a script enables one. CPUs brought online later are not sampled.
 
 use crate::catalog::{
     IP_RECEIVE, IP_SEND, TCP_ACCEPT_REFUSED, TCP_RECEIVE, TCP_SEND, UDP_RECEIVE, UDP_SEND,
 };
 use crate::source::{Poll, ProbeError, ProbeErrorKind, Source};
 use aya::maps::{MapData, PerCpuArray, RingBuf};
-use aya::programs::{BtfTracePoint, ProgramError, RawTracePoint};
+use aya::maps::HashMap as BpfHashMap;
+use aya::programs::perf_event::{PerfEventConfig, PerfEventScope, SamplePolicy, SoftwareEvent};
+use aya::programs::{BtfTracePoint, PerfEvent, ProgramError, RawTracePoint};
 use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
 use std::os::fd::AsRawFd;
 use std::path::Path;
@@ -44,6 +50,9 @@ pub struct LiveOptions {
     /// send/receive, each segment costs less and those fields read 0. See
     /// [`crate::needs_socket_state`].
     pub socket_state: bool,
+    /// `profile-N` probes: (probe id, interval in ns). Each fires on every
+    /// online CPU once per interval with a header-only record.
+    pub profile: Vec<(u32, u64)>,
 }
 
 impl Default for LiveOptions {
@@ -53,6 +62,7 @@ impl Default for LiveOptions {
             bufsize: 4 << 20,
             netns: None,
             socket_state: true,
+            profile: Vec::new(),
         }
     }
 }
@@ -181,7 +191,7 @@ impl LiveSource {
             wall_offset_ns,
             max_per_poll: 0,
         };
-        if hooks.is_empty() {
+        if hooks.is_empty() && opts.profile.is_empty() {
             return Ok(live);
         }
         let ring_size = ring_size(opts.bufsize)?;
@@ -223,11 +233,16 @@ impl LiveSource {
             .load(NET_OBJECT)
             .map_err(|e| load_error("loading the BPF object", &e))?;
         drop(loader);
-        let btf = read_btf()?;
-        for hook in hooks {
-            live.hooks.push(attach(&mut ebpf, &btf, hook, prefer_btf)?);
+        if !hooks.is_empty() {
+            let btf = read_btf()?;
+            for hook in hooks {
+                live.hooks.push(attach(&mut ebpf, &btf, hook, prefer_btf)?);
+            }
+            drop(btf);
         }
-        drop(btf);
+        if !opts.profile.is_empty() {
+            live.hooks.push(attach_profile(&mut ebpf, &opts.profile)?);
+        }
         // Hand the freed BTF memory back to the kernel: it is not needed
         // again while tracing.
         // SAFETY: malloc_trim only releases free heap pages.
@@ -363,6 +378,98 @@ fn attach(ebpf: &mut Ebpf, btf: &Btf, hook: &Hook, prefer_btf: bool) -> Result<S
             Some(first) if first.kind == ProbeErrorKind::Verifier => first,
             _ => program_error(&name, &e),
         }),
+    }
+}
+
+/// Perf events carry no BPF cookie in aya 0.14: the program tells probes
+/// apart by their sample period, so probes of equal intervals get periods
+/// 1 ns apart (probes in order: the first keeps its interval).
+fn distinct_periods(probes: &[(u32, u64)]) -> Vec<(u32, u64)> {
+    let mut used = std::collections::HashSet::new();
+    probes
+        .iter()
+        .map(|&(id, ns)| {
+            let mut period = ns.max(1);
+            while !used.insert(period) {
+                period += 1;
+            }
+            (id, period)
+        })
+        .collect()
+}
+
+/// Room in the `profile_ids` map (net.bpf.c).
+const MAX_PROFILE_PROBES: usize = 256;
+
+/// Loads the perf_event program and attaches it to a cpu-clock event per
+/// profile probe on every online CPU. Returns the hook's name.
+fn attach_profile(ebpf: &mut Ebpf, probes: &[(u32, u64)]) -> Result<String, ProbeError> {
+    let name = "perf_event/cpu-clock";
+    if probes.len() > MAX_PROFILE_PROBES {
+        return Err(ProbeError::new(
+            ProbeErrorKind::Invalid,
+            format!("{} profile probes enabled; rdtrace supports {MAX_PROFILE_PROBES} at most", probes.len()),
+        ));
+    }
+    let periods = distinct_periods(probes);
+    if let Some(&(_, p)) = periods.iter().find(|&&(_, p)| p >= 1 << 63) {
+        return Err(ProbeError::new(
+            ProbeErrorKind::Invalid,
+            format!("profile interval of {p} ns is too long for a perf event"),
+        ));
+    }
+    {
+        let map = ebpf.map_mut("profile_ids").ok_or_else(|| {
+            ProbeError::new(ProbeErrorKind::Unsupported, "BPF object has no map profile_ids")
+        })?;
+        let mut ids: BpfHashMap<_, u64, u32> =
+            BpfHashMap::try_from(map).map_err(|e| io_err("profile probe map", e))?;
+        for &(id, period) in &periods {
+            ids.insert(period, id, 0)
+                .map_err(|e| io_err("profile probe map", e))?;
+        }
+    }
+    let cpus = aya::util::online_cpus().map_err(|(path, e)| {
+        ProbeError::new(ProbeErrorKind::Io, format!("cannot read the online CPUs ({path}): {e}"))
+    })?;
+    let prog: &mut PerfEvent = program(ebpf, "profile")?;
+    prog.load().map_err(|e| program_error(name, &e))?;
+    for &(_, period) in &periods {
+        for &cpu in &cpus {
+            prog.attach(
+                PerfEventConfig::Software(SoftwareEvent::CpuClock),
+                PerfEventScope::AllProcessesOneCpu { cpu },
+                SamplePolicy::Period(period),
+                false,
+            )
+            .map_err(|e| perf_error(cpu, &e))?;
+        }
+    }
+    Ok(name.to_string())
+}
+
+/// perf_event_open or the attach failed for `cpu`.
+fn perf_error(cpu: u32, e: &ProgramError) -> ProbeError {
+    let what = format!("cannot sample the CPU clock on CPU {cpu} for profile probes");
+    match os_error(e) {
+        Some(libc::EPERM) | Some(libc::EACCES) => {
+            let paranoid = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid")
+                .map(|s| format!(" (kernel.perf_event_paranoid is {})", s.trim()))
+                .unwrap_or_default();
+            ProbeError::new(
+                ProbeErrorKind::Permission,
+                format!("{what}: permission denied; system-wide sampling needs root or CAP_PERFMON{paranoid}"),
+            )
+        }
+        Some(libc::EMFILE) | Some(libc::ENFILE) => ProbeError::new(
+            ProbeErrorKind::Io,
+            format!("{what}: too many open files (one perf event per profile probe and CPU; raise `ulimit -n`)"),
+        ),
+        Some(libc::ENOENT) | Some(libc::ENODEV) | Some(libc::EOPNOTSUPP) => ProbeError::new(
+            ProbeErrorKind::Unsupported,
+            format!("{what}: this kernel has no cpu-clock perf event ({})", chain(e)),
+        ),
+        _ => ProbeError::new(ProbeErrorKind::Attach, format!("{what}: {}", chain(e))),
     }
 }
 
@@ -580,6 +687,14 @@ mod tests {
         );
         assert_eq!(e.kind, ProbeErrorKind::Permission);
         assert!(e.message.contains("root"), "{e}");
+    }
+
+    #[test]
+    fn equal_profile_intervals_get_distinct_periods() {
+        assert_eq!(
+            distinct_periods(&[(20, 100), (21, 100), (22, 101), (23, 0), (24, 100)]),
+            [(20, 100), (21, 101), (22, 102), (23, 1), (24, 103)]
+        );
     }
 
     #[test]
