@@ -20,8 +20,8 @@ use crate::catalog::{
     IP_RECEIVE, IP_SEND, TCP_ACCEPT_REFUSED, TCP_RECEIVE, TCP_SEND, UDP_RECEIVE, UDP_SEND,
 };
 use crate::source::{Poll, ProbeError, ProbeErrorKind, Source};
-use aya::maps::{MapData, PerCpuArray, RingBuf};
 use aya::maps::HashMap as BpfHashMap;
+use aya::maps::{MapData, PerCpuArray, RingBuf};
 use aya::programs::perf_event::{PerfEventConfig, PerfEventScope, SamplePolicy, SoftwareEvent};
 use aya::programs::{BtfTracePoint, PerfEvent, ProgramError, RawTracePoint};
 use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
@@ -408,7 +408,10 @@ fn attach_profile(ebpf: &mut Ebpf, probes: &[(u32, u64)]) -> Result<String, Prob
     if probes.len() > MAX_PROFILE_PROBES {
         return Err(ProbeError::new(
             ProbeErrorKind::Invalid,
-            format!("{} profile probes enabled; rdtrace supports {MAX_PROFILE_PROBES} at most", probes.len()),
+            format!(
+                "{} profile probes enabled; rdtrace supports {MAX_PROFILE_PROBES} at most",
+                probes.len()
+            ),
         ));
     }
     let periods = distinct_periods(probes);
@@ -420,7 +423,10 @@ fn attach_profile(ebpf: &mut Ebpf, probes: &[(u32, u64)]) -> Result<String, Prob
     }
     {
         let map = ebpf.map_mut("profile_ids").ok_or_else(|| {
-            ProbeError::new(ProbeErrorKind::Unsupported, "BPF object has no map profile_ids")
+            ProbeError::new(
+                ProbeErrorKind::Unsupported,
+                "BPF object has no map profile_ids",
+            )
         })?;
         let mut ids: BpfHashMap<_, u64, u32> =
             BpfHashMap::try_from(map).map_err(|e| io_err("profile probe map", e))?;
@@ -430,7 +436,10 @@ fn attach_profile(ebpf: &mut Ebpf, probes: &[(u32, u64)]) -> Result<String, Prob
         }
     }
     let cpus = aya::util::online_cpus().map_err(|(path, e)| {
-        ProbeError::new(ProbeErrorKind::Io, format!("cannot read the online CPUs ({path}): {e}"))
+        ProbeError::new(
+            ProbeErrorKind::Io,
+            format!("cannot read the online CPUs ({path}): {e}"),
+        )
     })?;
     let prog: &mut PerfEvent = program(ebpf, "profile")?;
     prog.load().map_err(|e| program_error(name, &e))?;

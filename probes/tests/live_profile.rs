@@ -31,7 +31,11 @@ fn online_cpus() -> Vec<u32> {
 }
 
 fn header(rec: &[u8]) -> EventHeader {
-    assert_eq!(rec.len(), std::mem::size_of::<EventHeader>(), "profile records are header-only");
+    assert_eq!(
+        rec.len(),
+        std::mem::size_of::<EventHeader>(),
+        "profile records are header-only"
+    );
     // SAFETY: length checked; EventHeader is plain data.
     unsafe { std::ptr::read_unaligned(rec.as_ptr() as *const EventHeader) }
 }
@@ -48,7 +52,10 @@ fn profile_fires_on_every_cpu_with_the_current_task() {
     if !live_tests_possible() {
         return;
     }
-    let opts = LiveOptions { profile: vec![(PROFILE_A, TEN_MS), (PROFILE_B, TEN_MS)], ..Default::default() };
+    let opts = LiveOptions {
+        profile: vec![(PROFILE_A, TEN_MS), (PROFILE_B, TEN_MS)],
+        ..Default::default()
+    };
     let mut src = LiveSource::open(&opts).expect("live source with profile probes");
     assert_eq!(src.hooks(), ["perf_event/cpu-clock"]);
 
@@ -72,12 +79,19 @@ fn profile_fires_on_every_cpu_with_the_current_task() {
     let start = Instant::now();
     let done = |seen: &HashMap<(u32, u32), u64>, spinner_seen: &HashSet<u32>| {
         !spinner_seen.is_empty()
-            && [PROFILE_A, PROFILE_B].iter().all(|&p| cpus.iter().all(|&c| seen.get(&(p, c)).is_some_and(|&n| n >= 3)))
+            && [PROFILE_A, PROFILE_B].iter().all(|&p| {
+                cpus.iter()
+                    .all(|&c| seen.get(&(p, c)).is_some_and(|&n| n >= 3))
+            })
     };
     while !done(&seen, &spinner_seen) && start.elapsed() < DEADLINE {
         src.poll(Duration::from_millis(50), &mut |rec| {
             let h = header(rec);
-            assert!(h.probe == PROFILE_A || h.probe == PROFILE_B, "unexpected probe {}", h.probe);
+            assert!(
+                h.probe == PROFILE_A || h.probe == PROFILE_B,
+                "unexpected probe {}",
+                h.probe
+            );
             *seen.entry((h.probe, h.cpu)).or_default() += 1;
             if h.pid == me && comm(&h) == "rdtprofspin" {
                 assert_ne!(h.tid, me, "the spinner is not the main thread");
@@ -91,11 +105,21 @@ fn profile_fires_on_every_cpu_with_the_current_task() {
     let spinner_tid = spinner.join().unwrap();
     for p in [PROFILE_A, PROFILE_B] {
         for &c in &cpus {
-            assert!(seen.get(&(p, c)).is_some_and(|&n| n >= 3), "probe {p} on CPU {c}: {seen:?}");
+            assert!(
+                seen.get(&(p, c)).is_some_and(|&n| n >= 3),
+                "probe {p} on CPU {c}: {seen:?}"
+            );
         }
     }
-    assert_eq!(spinner_seen, HashSet::from([spinner_tid]), "samples of the spinning thread");
-    assert!(src.drops().iter().all(|&(_, n)| n == 0), "no drops at 100 Hz");
+    assert_eq!(
+        spinner_seen,
+        HashSet::from([spinner_tid]),
+        "samples of the spinning thread"
+    );
+    assert!(
+        src.drops().iter().all(|&(_, n)| n == 0),
+        "no drops at 100 Hz"
+    );
 }
 
 /// Without profile probes the perf_event program is neither loaded nor attached.
@@ -104,8 +128,19 @@ fn no_profile_program_without_profile_probes() {
     if !live_tests_possible() {
         return;
     }
-    let opts = LiveOptions { probes: vec![TCP_SEND, TCP_RECEIVE], ..Default::default() };
+    let opts = LiveOptions {
+        probes: vec![TCP_SEND, TCP_RECEIVE],
+        ..Default::default()
+    };
     let src = LiveSource::open(&opts).expect("live source");
-    assert!(!src.hooks().iter().any(|h| h.starts_with("perf_event")), "{:?}", src.hooks());
-    assert_eq!(src.program_ids().len(), src.hooks().len(), "only the attached programs are loaded");
+    assert!(
+        !src.hooks().iter().any(|h| h.starts_with("perf_event")),
+        "{:?}",
+        src.hooks()
+    );
+    assert_eq!(
+        src.program_ids().len(),
+        src.hooks().len(),
+        "only the attached programs are loaded"
+    );
 }
