@@ -65,9 +65,6 @@ pub fn compile(args: &Args, sources: &[LoadedSource], catalog: &Catalog) -> Resu
     for (name, value) in &args.options {
         options.set(name, value.as_deref()).map_err(Failure::new)?;
     }
-    if let Some(p) = program.probes.iter().find(|p| matches!(p.kind, ProbeKind::Profile { .. })) {
-        return Err(Failure::new(format!("{}:::{} is not available yet in rdtrace (profile probes need a perf-event program)", p.provider, p.name)));
-    }
 
     // JIT now so that -e also reports what the runtime refuses.
     let jit = CompiledProgram::new(&program, &runtime_options(&options, 0)).map_err(Failure::new)?;
@@ -167,7 +164,16 @@ pub fn run(args: &Args, sources: &[LoadedSource], catalog: &Catalog, c: Compiled
         None => {
             let netns = c.options.netns.map(netns_inode).transpose()?;
             let socket_state = rdtrace_probes::needs_socket_state(&c.program);
-            let opts = rdtrace_probes::LiveOptions { probes: event_probes.clone(), bufsize: c.options.bufsize, netns, socket_state };
+            let profile = c
+                .program
+                .probes
+                .iter()
+                .filter_map(|p| match p.kind {
+                    ProbeKind::Profile { interval_ns } => Some((p.id, interval_ns)),
+                    _ => None,
+                })
+                .collect();
+            let opts = rdtrace_probes::LiveOptions { probes: event_probes.clone(), bufsize: c.options.bufsize, netns, socket_state, profile };
             (Box::new(rdtrace_probes::LiveSource::open(&opts).map_err(Failure::new)?), Clock::Monotonic)
         }
     };

@@ -66,10 +66,14 @@ impl std::fmt::Display for ConsumeError {
 impl std::error::Error for ConsumeError {}
 
 /// A tick probe and when it is next due (in the driving clock's ns).
+/// In a replay `profile-N` probes are ticks too: a capture has no CPUs to
+/// sample, so they fire once per interval of capture time, on CPU 0.
 struct Tick {
     probe: usize,
     interval: u64,
     next: u64,
+    /// The CPU the firing reports; None: the one rdtrace runs on.
+    cpu: Option<u32>,
 }
 
 /// Runs the program against `source` until `exit()`, an interrupt or the end
@@ -136,10 +140,14 @@ impl<'a> Consumer<'a> {
 
     /// Fires a probe that has no event record of its own (BEGIN, END, ticks).
     fn fire_synthetic(&mut self, probe: usize, ts: u64, ctx: &FireContext) {
+        self.fire_synthetic_on(probe, ts, current_cpu(), ctx);
+    }
+
+    fn fire_synthetic_on(&mut self, probe: usize, ts: u64, cpu: u32, ctx: &FireContext) {
         let hdr = EventHeader {
             ts_ns: ts,
             probe: self.program.program().probes[probe].id,
-            cpu: current_cpu(),
+            cpu,
             pid: std::process::id(),
             tid: std::process::id(),
             ppid: std::os::unix::process::parent_id(),
@@ -193,9 +201,9 @@ impl<'a> Consumer<'a> {
             let Some(i) = (0..self.ticks.len()).filter(|&i| self.ticks[i].next <= t).min_by_key(|&i| self.ticks[i].next) else {
                 break;
             };
-            let (probe, due) = (self.ticks[i].probe, self.ticks[i].next);
+            let (probe, due, cpu) = (self.ticks[i].probe, self.ticks[i].next, self.ticks[i].cpu);
             self.ticks[i].next = due + self.ticks[i].interval;
-            self.fire_synthetic(probe, due, ctx);
+            self.fire_synthetic_on(probe, due, cpu.unwrap_or_else(current_cpu), ctx);
         }
     }
 
@@ -273,10 +281,14 @@ impl<'a> Consumer<'a> {
         }
         let start = self.now();
         for (i, p) in self.program.program().probes.iter().enumerate() {
-            if let ProbeKind::Tick { interval_ns } = p.kind {
-                let interval = interval_ns.max(1);
-                self.ticks.push(Tick { probe: i, interval, next: start + interval });
-            }
+            // Live, profile probes come from the kernel's perf events.
+            let (interval_ns, cpu) = match p.kind {
+                ProbeKind::Tick { interval_ns } => (interval_ns, None),
+                ProbeKind::Profile { interval_ns } if self.clock == Clock::Capture => (interval_ns, Some(0)),
+                _ => continue,
+            };
+            let interval = interval_ns.max(1);
+            self.ticks.push(Tick { probe: i, interval, next: start + interval, cpu });
         }
         if let Some(begin) = self.probe_index(&ProbeKind::Begin) {
             self.fire_synthetic(begin, start, &ctx);
