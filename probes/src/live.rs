@@ -707,6 +707,27 @@ mod tests {
     }
 
     #[test]
+    fn perf_event_failures_say_why() {
+        let failed = |errno| {
+            perf_error(
+                1,
+                &ProgramError::SyscallError(aya::sys::SyscallError {
+                    call: "perf_event_open",
+                    io_error: std::io::Error::from_raw_os_error(errno),
+                }),
+            )
+        };
+        let e = failed(libc::EACCES);
+        assert_eq!(e.kind, ProbeErrorKind::Permission);
+        assert!(e.message.contains("CPU 1") && e.message.contains("CAP_PERFMON"), "{e}");
+        assert!(e.message.contains("perf_event_paranoid"), "{e}");
+        let e = failed(libc::ENOENT);
+        assert_eq!(e.kind, ProbeErrorKind::Unsupported);
+        assert!(e.message.contains("no cpu-clock perf event"), "{e}");
+        assert!(failed(libc::EMFILE).message.contains("ulimit -n"));
+    }
+
+    #[test]
     fn current_netns_is_an_inode() {
         assert!(current_netns().unwrap() > 0);
     }

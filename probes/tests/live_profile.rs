@@ -46,7 +46,9 @@ fn comm(h: &EventHeader) -> String {
 }
 
 /// Two probes of the same interval both fire, on every online CPU, with the
-/// interrupted task in the header (here: a spinning thread of this test).
+/// interrupted task in the header: here spinning threads of this test, one
+/// pinned to each CPU (idle CPUs of some virtual machines get almost no
+/// cpu-clock samples; bpftrace's profile:hz shows the same).
 #[test]
 fn profile_fires_on_every_cpu_with_the_current_task() {
     if !live_tests_possible() {
@@ -59,26 +61,41 @@ fn profile_fires_on_every_cpu_with_the_current_task() {
     let mut src = LiveSource::open(&opts).expect("live source with profile probes");
     assert_eq!(src.hooks(), ["perf_event/cpu-clock"]);
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let spin_stop = Arc::clone(&stop);
-    let spinner = std::thread::Builder::new()
-        .name("rdtprofspin".into())
-        .spawn(move || {
-            let tid = unsafe { libc::gettid() } as u32;
-            while !spin_stop.load(Ordering::Relaxed) {
-                std::hint::spin_loop();
-            }
-            tid
-        })
-        .unwrap();
-
     let cpus = online_cpus();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (pinned_tx, pinned) = std::sync::mpsc::channel();
+    let threads: Vec<_> = cpus
+        .iter()
+        .map(|&cpu| {
+            let stop = Arc::clone(&stop);
+            let pinned_tx = pinned_tx.clone();
+            std::thread::Builder::new()
+                .name("rdtprofspin".into())
+                .spawn(move || {
+                    // SAFETY: plain syscalls on this thread; the set has one bit.
+                    let tid = unsafe {
+                        let mut set: libc::cpu_set_t = std::mem::zeroed();
+                        libc::CPU_SET(cpu as usize, &mut set);
+                        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+                        libc::gettid() as u32
+                    };
+                    pinned_tx.send((tid, cpu)).unwrap();
+                    while !stop.load(Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                })
+                .unwrap()
+        })
+        .collect();
+    // (tid, CPU) of each spinner once it runs on its CPU only.
+    let spinners: HashSet<(u32, u32)> = pinned.iter().take(cpus.len()).collect();
+
     let mut seen: HashMap<(u32, u32), u64> = HashMap::new();
     let mut spinner_seen = HashSet::new();
     let me = std::process::id();
     let start = Instant::now();
-    let done = |seen: &HashMap<(u32, u32), u64>, spinner_seen: &HashSet<u32>| {
-        !spinner_seen.is_empty()
+    let done = |seen: &HashMap<(u32, u32), u64>, spinner_seen: &HashSet<(u32, u32)>| {
+        spinners.is_subset(spinner_seen)
             && [PROFILE_A, PROFILE_B].iter().all(|&p| {
                 cpus.iter()
                     .all(|&c| seen.get(&(p, c)).is_some_and(|&n| n >= 3))
@@ -96,13 +113,15 @@ fn profile_fires_on_every_cpu_with_the_current_task() {
             if h.pid == me && comm(&h) == "rdtprofspin" {
                 assert_ne!(h.tid, me, "the spinner is not the main thread");
                 assert!(h.netns > 0, "the task's network namespace");
-                spinner_seen.insert(h.tid);
+                spinner_seen.insert((h.tid, h.cpu));
             }
         })
         .unwrap();
     }
     stop.store(true, Ordering::Relaxed);
-    let spinner_tid = spinner.join().unwrap();
+    for t in threads {
+        t.join().unwrap();
+    }
     for p in [PROFILE_A, PROFILE_B] {
         for &c in &cpus {
             assert!(
@@ -111,10 +130,9 @@ fn profile_fires_on_every_cpu_with_the_current_task() {
             );
         }
     }
-    assert_eq!(
-        spinner_seen,
-        HashSet::from([spinner_tid]),
-        "samples of the spinning thread"
+    assert!(
+        spinners.is_subset(&spinner_seen),
+        "samples of each spinning thread (tid, CPU) on its CPU: {spinner_seen:?}, spinners {spinners:?}"
     );
     assert!(
         src.drops().iter().all(|&(_, n)| n == 0),
