@@ -343,10 +343,11 @@ fn capture_descriptions_parse() {
 mod live {
     use super::common;
     use common::netns::{in_netns, live_tests_possible, seed_pair, DEADLINE};
+    use common::read_until;
     use std::io::{Read, Write};
     use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
     use std::process::{Child, Stdio};
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     const SERVER: &str = "198.18.71.1";
     const CLIENT: &str = "198.18.71.2";
@@ -387,20 +388,6 @@ mod live {
         let port = client.join().unwrap();
         server.join().unwrap();
         port
-    }
-
-    /// Reads the child's stdout into `buf` until `done(buf)` or the deadline.
-    fn read_until(child: &mut Child, buf: &mut Vec<u8>, done: impl Fn(&str) -> bool) {
-        let out = child.stdout.as_mut().unwrap();
-        let end = Instant::now() + DEADLINE;
-        let mut chunk = [0u8; 4096];
-        while Instant::now() < end && !done(&String::from_utf8_lossy(buf)) {
-            match out.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                Err(e) => panic!("reading rdtrace's output: {e}"),
-            }
-        }
     }
 
     /// Sends SIGINT and returns all the output and the exit status.

@@ -7,10 +7,11 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::netns::{in_netns, live_tests_possible, seed_pair, DEADLINE};
+use common::read_until;
 
 const SERVER: &str = "192.0.2.8";
 const CLIENT: &str = "192.0.2.40";
@@ -55,20 +56,6 @@ fn conversation(server_ns: &str, client_ns: &str) -> u16 {
     let port = client.join().unwrap();
     server.join().unwrap();
     port
-}
-
-/// Reads the child's stdout into `buf` until `done(buf)` or the deadline.
-fn read_until(child: &mut Child, buf: &mut Vec<u8>, done: impl Fn(&str) -> bool) {
-    let out = child.stdout.as_mut().unwrap();
-    let end = Instant::now() + DEADLINE;
-    let mut chunk = [0u8; 4096];
-    while Instant::now() < end && !done(&String::from_utf8_lossy(buf)) {
-        match out.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) => panic!("reading rdtrace's output: {e}"),
-        }
-    }
 }
 
 /// BPF program IDs a process holds, from /proc/PID/fdinfo.

@@ -21,3 +21,19 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Reads a running rdtrace's stdout into `buf` until `done(buf)` holds, the
+/// output ends, or `netns::DEADLINE` passes.
+pub fn read_until(child: &mut std::process::Child, buf: &mut Vec<u8>, done: impl Fn(&str) -> bool) {
+    use std::io::Read;
+    let out = child.stdout.as_mut().expect("stdout is piped");
+    let end = std::time::Instant::now() + netns::DEADLINE;
+    let mut chunk = [0u8; 4096];
+    while std::time::Instant::now() < end && !done(&String::from_utf8_lossy(buf)) {
+        match out.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) => panic!("reading rdtrace's output: {e}"),
+        }
+    }
+}
