@@ -146,6 +146,17 @@ fn class(p: &[u8], c: u8) -> Option<(bool, usize)> {
 
 /// Providers whose probes need kernel or process instrumentation rdtrace
 /// does not do.
+/// Providers rdtrace will have (they need tracepoints it does not attach
+/// yet), as opposed to those it cannot have.
+fn provider_not_yet(provider: &str) -> Option<&'static str> {
+    match provider {
+        "syscall" => Some("the syscall provider"),
+        "proc" => Some("the proc provider"),
+        "sched" => Some("the sched provider"),
+        _ => None,
+    }
+}
+
 fn unsupported_provider(provider: &str) -> Option<&'static str> {
     let pid_like = provider.strip_prefix("pid").is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit()));
     if pid_like {
@@ -253,6 +264,14 @@ impl Checker<'_> {
             self.error(
                 Diagnostic::new(format!("{what} is not supported by rdtrace"), d.span)
                     .with_label("needs kernel instrumentation rdtrace does not do"),
+            );
+            return vec![];
+        }
+        if let Some(what) = provider_not_yet(&f.provider) {
+            self.error(
+                Diagnostic::new(format!("{what} is not available yet in rdtrace"), d.span)
+                    .with_label("this provider comes in a later release")
+                    .with_help("`rdtrace -l` lists the probes available now"),
             );
             return vec![];
         }
