@@ -89,6 +89,10 @@ fn run(args: Args) -> Result<u8, Failure> {
 }
 
 fn main() -> ExitCode {
+    // Like dtrace and other filters: `rdtrace ... | head` ends quietly when
+    // the reader goes away (the kernel frees the BPF programs with the fds).
+    // SAFETY: restoring the default disposition before any thread starts.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     // A bug must still end with one clear line, not a backtrace.
     std::panic::set_hook(Box::new(|info| {
         eprintln!("rdtrace: internal error: {info}; please report it");

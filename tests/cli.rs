@@ -172,3 +172,23 @@ fn dash_p_watches_a_process_and_refuses_a_missing_one() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("failed to grab pid 999999999"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_closed_pipe_ends_rdtrace_quietly_like_other_filters() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = rdtrace()
+        .args(["-q", "-n", r#"tick-1ms { printf("%s\n", "a line of output to fill the pipe"); }"#])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGPIPE), "{status:?}");
+    assert_eq!(err, "");
+}
