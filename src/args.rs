@@ -37,7 +37,10 @@ pub struct Args {
 
 pub fn command() -> Command {
     let flag = |id: &'static str, short: char, help: &'static str| {
-        Arg::new(id).short(short).action(ArgAction::SetTrue).help(help)
+        Arg::new(id)
+            .short(short)
+            .action(ArgAction::SetTrue)
+            .help(help)
     };
     Command::new("rdtrace")
         .about("DTrace's D language on Linux, on eBPF")
@@ -72,13 +75,23 @@ pub fn parse() -> Args {
 
 pub fn from_matches(m: &ArgMatches) -> Args {
     let mut sources: Vec<(usize, ProgramSource)> = Vec::new();
-    for (id, make) in [("script", ProgramSource::Script as fn(String) -> ProgramSource), ("clause", ProgramSource::Clause)] {
+    for (id, make) in [
+        (
+            "script",
+            ProgramSource::Script as fn(String) -> ProgramSource,
+        ),
+        ("clause", ProgramSource::Clause),
+    ] {
         if let (Some(vals), Some(idx)) = (m.get_many::<String>(id), m.indices_of(id)) {
             sources.extend(idx.zip(vals).map(|(i, v)| (i, make(v.clone()))));
         }
     }
     sources.sort_by_key(|(i, _)| *i);
-    let strings = |id: &str| m.get_many::<String>(id).map(|v| v.cloned().collect::<Vec<_>>()).unwrap_or_default();
+    let strings = |id: &str| {
+        m.get_many::<String>(id)
+            .map(|v| v.cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
     Args {
         sources: sources.into_iter().map(|(_, s)| s).collect(),
         compile_only: m.get_flag("compile"),
@@ -129,22 +142,49 @@ mod tests {
 
     #[test]
     fn clustered_flags_options_and_macro_args() {
-        let a = parse(&["rdtrace", "-lv", "-qx", "switchrate=10hz", "-x", "quiet", "-s", "x.d", "foo", "42"]);
+        let a = parse(&[
+            "rdtrace",
+            "-lv",
+            "-qx",
+            "switchrate=10hz",
+            "-x",
+            "quiet",
+            "-s",
+            "x.d",
+            "foo",
+            "42",
+        ]);
         assert!(a.list && a.verbose && a.quiet);
-        assert_eq!(a.options, vec![("switchrate".into(), Some("10hz".into())), ("quiet".into(), None)]);
+        assert_eq!(
+            a.options,
+            vec![
+                ("switchrate".into(), Some("10hz".into())),
+                ("quiet".into(), None)
+            ]
+        );
         assert_eq!(a.macro_args, vec!["foo", "42"]);
     }
 
     #[test]
     fn replay_with_locals() {
-        let a = parse(&["rdtrace", "-s", "tcpio.d", "--replay", "c.pcap", "--local", "192.0.2.8,::1"]);
+        let a = parse(&[
+            "rdtrace",
+            "-s",
+            "tcpio.d",
+            "--replay",
+            "c.pcap",
+            "--local",
+            "192.0.2.8,::1",
+        ]);
         assert_eq!(a.replay.as_deref(), Some("c.pcap"));
         assert_eq!(a.local, vec!["192.0.2.8", "::1"]);
     }
 
     #[test]
     fn unknown_flag_is_a_usage_error() {
-        let e = command().try_get_matches_from(["rdtrace", "--no-such-flag"]).unwrap_err();
+        let e = command()
+            .try_get_matches_from(["rdtrace", "--no-such-flag"])
+            .unwrap_err();
         assert_eq!(e.exit_code(), 2);
     }
 }

@@ -16,14 +16,19 @@ pub const SCRIPTS: &[(&str, &str)] = &[
 /// The text of a bundled script named `name` (with or without `.d`).
 pub fn find(name: &str) -> Option<&'static str> {
     let want = name.strip_suffix(".d").unwrap_or(name);
-    SCRIPTS.iter().find(|(n, _)| n.strip_suffix(".d") == Some(want)).map(|(_, t)| *t)
+    SCRIPTS
+        .iter()
+        .find(|(n, _)| n.strip_suffix(".d") == Some(want))
+        .map(|(_, t)| *t)
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn tcpio_is_bundled_byte_for_byte() {
-        let on_disk = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/tcpio.d")).unwrap();
+        let on_disk =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/tcpio.d"))
+                .unwrap();
         assert_eq!(super::find("tcpio.d"), Some(on_disk.as_str()));
         assert_eq!(super::find("tcpio"), Some(on_disk.as_str()));
         assert_eq!(super::find("nosuch.d"), None);

@@ -6,12 +6,18 @@ use rdtrace_lang::catalog::{Catalog, ProbeDef};
 
 /// dtrace's header line for `-l`.
 pub fn header() -> String {
-    format!("{:>5} {:>10} {:>17} {:>33} {}\n", "ID", "PROVIDER", "MODULE", "FUNCTION", "NAME")
+    format!(
+        "{:>5} {:>10} {:>17} {:>33} {}\n",
+        "ID", "PROVIDER", "MODULE", "FUNCTION", "NAME"
+    )
 }
 
 /// One probe as `-l` prints it; with `verbose`, its argument types as `-lv` does.
 pub fn probe_line(p: &ProbeDef, verbose: bool) -> String {
-    let mut s = format!("{:>5} {:>10} {:>17} {:>33} {}\n", p.id, p.provider, p.module, p.function, p.name);
+    let mut s = format!(
+        "{:>5} {:>10} {:>17} {:>33} {}\n",
+        p.id, p.provider, p.module, p.function, p.name
+    );
     if verbose {
         s.push_str("\n\tArgument Types\n");
         if p.args.is_empty() {

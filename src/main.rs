@@ -21,11 +21,17 @@ pub struct Failure {
 impl Failure {
     /// A runtime or setup error: `rdtrace: message`, status 1.
     pub fn new(message: impl std::fmt::Display) -> Failure {
-        Failure { message: format!("rdtrace: {message}"), status: 1 }
+        Failure {
+            message: format!("rdtrace: {message}"),
+            status: 1,
+        }
     }
     /// Already-rendered diagnostics (compile errors), status 1.
     pub fn rendered(text: String) -> Failure {
-        Failure { message: text, status: 1 }
+        Failure {
+            message: text,
+            status: 1,
+        }
     }
 }
 
@@ -43,23 +49,35 @@ fn load_sources(args: &Args) -> Result<Vec<LoadedSource>, Failure> {
             ProgramSource::Script(path) => {
                 let text = match std::fs::read_to_string(path) {
                     Ok(t) => t,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => bundled::find(path)
-                        .map(str::to_string)
-                        .ok_or_else(|| Failure::new(format!("failed to open {path}: No such file or directory")))?,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        bundled::find(path).map(str::to_string).ok_or_else(|| {
+                            Failure::new(format!(
+                                "failed to open {path}: No such file or directory"
+                            ))
+                        })?
+                    }
                     Err(e) => return Err(Failure::new(format!("failed to open {path}: {e}"))),
                 };
-                Ok(LoadedSource { name: path.clone(), text, is_script: true })
+                Ok(LoadedSource {
+                    name: path.clone(),
+                    text,
+                    is_script: true,
+                })
             }
-            ProgramSource::Clause(text) => {
-                Ok(LoadedSource { name: text.clone(), text: text.clone(), is_script: false })
-            }
+            ProgramSource::Clause(text) => Ok(LoadedSource {
+                name: text.clone(),
+                text: text.clone(),
+                is_script: false,
+            }),
         })
         .collect()
 }
 
 fn run(args: Args) -> Result<u8, Failure> {
     if args.header_gen {
-        return Err(Failure::new("-h (generating a header file for a provider) is not supported by rdtrace"));
+        return Err(Failure::new(
+            "-h (generating a header file for a provider) is not supported by rdtrace",
+        ));
     }
     if args.version {
         println!("rdtrace: D 1.13 (rdtrace {})", env!("CARGO_PKG_VERSION"));

@@ -36,14 +36,21 @@ impl Target {
                 // SAFETY: waiting for our own child to stop.
                 let r = unsafe { libc::waitpid(child.id() as i32, &mut status, libc::WUNTRACED) };
                 if r < 0 || !libc::WIFSTOPPED(status) {
-                    return Err(Failure::new(format!("failed to execute {}: the process did not start", words[0])));
+                    return Err(Failure::new(format!(
+                        "failed to execute {}: the process did not start",
+                        words[0]
+                    )));
                 }
                 Ok(Some(Target::Command(child)))
             }
             (None, Some(p)) => {
-                let pid: u32 = p.parse().map_err(|_| Failure::new(format!("invalid pid: {p}")))?;
+                let pid: u32 = p
+                    .parse()
+                    .map_err(|_| Failure::new(format!("invalid pid: {p}")))?;
                 if !alive(pid) {
-                    return Err(Failure::new(format!("failed to grab pid {pid}: No such process")));
+                    return Err(Failure::new(format!(
+                        "failed to grab pid {pid}: No such process"
+                    )));
                 }
                 Ok(Some(Target::Pid(pid)))
             }
@@ -79,7 +86,11 @@ impl Target {
 fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         // The state follows the parenthesised command name.
-        Ok(stat) => stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next()) != Some('Z'),
+        Ok(stat) => {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next())
+                != Some('Z')
+        }
         Err(_) => false,
     }
 }

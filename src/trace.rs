@@ -29,7 +29,12 @@ fn check_options(args: &Args) -> CheckOptions {
     });
     let mut macro_args = vec![script.unwrap_or_else(|| "rdtrace".into())];
     macro_args.extend(args.macro_args.iter().cloned());
-    CheckOptions { allow_zero_matches: args.zero_matches_ok, destructive: args.destructive, macro_args, ..Default::default() }
+    CheckOptions {
+        allow_zero_matches: args.zero_matches_ok,
+        destructive: args.destructive,
+        macro_args,
+        ..Default::default()
+    }
 }
 
 /// The program text as the compiler sees it: dtrace accepts a bare probe
@@ -43,15 +48,28 @@ fn source_text(s: &LoadedSource) -> String {
     }
 }
 
-pub fn compile(args: &Args, sources: &[LoadedSource], catalog: &Catalog) -> Result<Compiled, Failure> {
+pub fn compile(
+    args: &Args,
+    sources: &[LoadedSource],
+    catalog: &Catalog,
+) -> Result<Compiled, Failure> {
     let copts = check_options(args);
-    let texts: Vec<(String, String)> = sources.iter().map(|s| (s.name.clone(), source_text(s))).collect();
-    let refs: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-    let program = rdtrace_lang::compile_many(&refs, catalog, &copts).map_err(|d| Failure::rendered(d.render()))?;
+    let texts: Vec<(String, String)> = sources
+        .iter()
+        .map(|s| (s.name.clone(), source_text(s)))
+        .collect();
+    let refs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let program = rdtrace_lang::compile_many(&refs, catalog, &copts)
+        .map_err(|d| Failure::rendered(d.render()))?;
 
     let mut options = Options::default();
     for o in &program.options {
-        options.set(&o.name, o.value.as_deref()).map_err(|e| pragma_error(&texts, o, e))?;
+        options
+            .set(&o.name, o.value.as_deref())
+            .map_err(|e| pragma_error(&texts, o, e))?;
     }
     if args.quiet {
         options.quiet = true;
@@ -67,8 +85,13 @@ pub fn compile(args: &Args, sources: &[LoadedSource], catalog: &Catalog) -> Resu
     }
 
     // JIT now so that -e also reports what the runtime refuses.
-    let jit = CompiledProgram::new(&program, &runtime_options(&options, 0)).map_err(Failure::new)?;
-    Ok(Compiled { program, options, jit })
+    let jit =
+        CompiledProgram::new(&program, &runtime_options(&options, 0)).map_err(Failure::new)?;
+    Ok(Compiled {
+        program,
+        options,
+        jit,
+    })
 }
 
 /// dtrace's `script 'x.d' matched N probes` notices, one per source. Each
@@ -79,18 +102,30 @@ fn notices(args: &Args, sources: &[LoadedSource], catalog: &Catalog) -> Vec<Stri
     sources
         .iter()
         .map(|s| {
-            let n = rdtrace_lang::compile(&s.name, &source_text(s), catalog, &copts).map_or(0, |p| p.probes.len());
+            let n = rdtrace_lang::compile(&s.name, &source_text(s), catalog, &copts)
+                .map_or(0, |p| p.probes.len());
             let kind = if s.is_script { "script" } else { "description" };
-            format!("dtrace: {kind} '{}' matched {n} probe{}", s.name, if n == 1 { "" } else { "s" })
+            format!(
+                "dtrace: {kind} '{}' matched {n} probe{}",
+                s.name,
+                if n == 1 { "" } else { "s" }
+            )
         })
         .collect()
 }
 
-fn pragma_error(texts: &[(String, String)], o: &rdtrace_lang::typed::OptionSetting, e: OptionError) -> Failure {
+fn pragma_error(
+    texts: &[(String, String)],
+    o: &rdtrace_lang::typed::OptionSetting,
+    e: OptionError,
+) -> Failure {
     // The pragma's span is in one of the sources; find the one it fits.
     let (name, text) = texts
         .iter()
-        .find(|(_, t)| t.get(o.span.start as usize..o.span.end as usize).is_some_and(|s| s.contains(&o.name)))
+        .find(|(_, t)| {
+            t.get(o.span.start as usize..o.span.end as usize)
+                .is_some_and(|s| s.contains(&o.name))
+        })
         .unwrap_or(&texts[0]);
     let report = miette::miette!(
         labels = vec![miette::LabeledSpan::at(o.span, "this option")],
@@ -124,7 +159,12 @@ fn netns_inode(f: NetnsFilter) -> Result<u32, Failure> {
     }
 }
 
-pub fn run(args: &Args, sources: &[LoadedSource], catalog: &Catalog, c: Compiled) -> Result<u8, Failure> {
+pub fn run(
+    args: &Args,
+    sources: &[LoadedSource],
+    catalog: &Catalog,
+    c: Compiled,
+) -> Result<u8, Failure> {
     let target = Target::start(args.command.as_deref(), args.pid.as_deref())?;
     let target_pid = target.as_ref().map_or(0, |t| t.pid() as i64);
     let target = target.map(std::cell::RefCell::new);
@@ -146,19 +186,29 @@ pub fn run(args: &Args, sources: &[LoadedSource], catalog: &Catalog, c: Compiled
         .map(|p| p.id)
         .collect();
 
-    let interrupts = Interrupts::install().map_err(|e| Failure::new(format!("cannot install signal handlers: {e}")))?;
+    let interrupts = Interrupts::install()
+        .map_err(|e| Failure::new(format!("cannot install signal handlers: {e}")))?;
     let (mut source, clock): (Box<dyn rdtrace_probes::Source>, Clock) = match &args.replay {
         Some(path) => {
             if args.local.is_empty() {
-                return Err(Failure::new("--replay needs --local ADDR[,ADDR...]: the addresses of the traced host"));
+                return Err(Failure::new(
+                    "--replay needs --local ADDR[,ADDR...]: the addresses of the traced host",
+                ));
             }
             let locals = args
                 .local
                 .iter()
-                .map(|a| a.parse::<IpAddr>().map_err(|_| Failure::new(format!("--local: '{a}' is not an IP address"))))
+                .map(|a| {
+                    a.parse::<IpAddr>()
+                        .map_err(|_| Failure::new(format!("--local: '{a}' is not an IP address")))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
-            let src = rdtrace_probes::ReplaySource::open(std::path::Path::new(path), &locals, &event_probes)
-                .map_err(Failure::new)?;
+            let src = rdtrace_probes::ReplaySource::open(
+                std::path::Path::new(path),
+                &locals,
+                &event_probes,
+            )
+            .map_err(Failure::new)?;
             (Box::new(src), Clock::Capture)
         }
         None => {
@@ -173,8 +223,17 @@ pub fn run(args: &Args, sources: &[LoadedSource], catalog: &Catalog, c: Compiled
                     _ => None,
                 })
                 .collect();
-            let opts = rdtrace_probes::LiveOptions { probes: event_probes.clone(), bufsize: c.options.bufsize, netns, socket_state, profile };
-            (Box::new(rdtrace_probes::LiveSource::open(&opts).map_err(Failure::new)?), Clock::Monotonic)
+            let opts = rdtrace_probes::LiveOptions {
+                probes: event_probes.clone(),
+                bufsize: c.options.bufsize,
+                netns,
+                socket_state,
+                profile,
+            };
+            (
+                Box::new(rdtrace_probes::LiveSource::open(&opts).map_err(Failure::new)?),
+                Clock::Monotonic,
+            )
         }
     };
     if !c.options.quiet {
@@ -188,18 +247,19 @@ pub fn run(args: &Args, sources: &[LoadedSource], catalog: &Catalog, c: Compiled
     let mut program = if target_pid == 0 {
         c.jit
     } else {
-        CompiledProgram::new(&c.program, &runtime_options(&c.options, target_pid)).map_err(Failure::new)?
+        CompiledProgram::new(&c.program, &runtime_options(&c.options, target_pid))
+            .map_err(Failure::new)?
     };
     let mut consumer = Consumer::new(&mut program, &c.options, clock, interrupts);
     if let Some(t) = &target {
-        consumer = consumer
-            .on_begin(|| t.borrow().resume())
-            .watch(|| {
-                let exited = t.borrow_mut().exited();
-                exited.then(|| format!("pid {} has exited", t.borrow().pid()))
-            });
+        consumer = consumer.on_begin(|| t.borrow().resume()).watch(|| {
+            let exited = t.borrow_mut().exited();
+            exited.then(|| format!("pid {} has exited", t.borrow().pid()))
+        });
     }
     let mut stderr = std::io::stderr();
-    let status = consumer.run(source.as_mut(), &mut sink, &mut stderr).map_err(Failure::new)?;
+    let status = consumer
+        .run(source.as_mut(), &mut sink, &mut stderr)
+        .map_err(Failure::new)?;
     Ok(status as u8)
 }

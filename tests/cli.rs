@@ -7,7 +7,11 @@ use common::{rdtrace, stderr, stdout};
 
 fn run(args: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
-    rdtrace().current_dir(dir.path()).args(args).output().unwrap()
+    rdtrace()
+        .current_dir(dir.path())
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -18,7 +22,11 @@ fn bundled_tcpio_compiles_from_an_empty_directory() {
 
 #[test]
 fn unknown_member_names_it_and_lists_the_members() {
-    let o = run(&["-e", "-n", r#"tcp:::send { printf("%d\n", args[4]->tcp_bogus); }"#]);
+    let o = run(&[
+        "-e",
+        "-n",
+        r#"tcp:::send { printf("%d\n", args[4]->tcp_bogus); }"#,
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     assert!(e.contains("tcp_bogus is not a member of tcpinfo_t"), "{e}");
@@ -31,7 +39,11 @@ fn unknown_member_names_it_and_lists_the_members() {
 fn printf_argument_must_match_its_conversion() {
     let o = run(&["-e", "-n", r#"tcp:::send { printf("%d\n", "x"); }"#]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("printf( ) argument #2 is incompatible with conversion #1 prototype"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("printf( ) argument #2 is incompatible with conversion #1 prototype"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -39,13 +51,25 @@ fn usage_errors_exit_2_and_unknown_options_exit_1() {
     assert_eq!(run(&["--no-such-flag"]).status.code(), Some(2));
     let o = run(&["-x", "nosuch", "-n", "BEGIN { exit(0); }"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("failed to set option 'nosuch': Invalid option name"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("failed to set option 'nosuch': Invalid option name"),
+        "{}",
+        stderr(&o)
+    );
     let o = run(&["-x", "flowindent", "-n", "BEGIN { exit(0); }"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("not supported by rdtrace"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not supported by rdtrace"),
+        "{}",
+        stderr(&o)
+    );
     let o = run(&["-h", "-s", "x.d"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("not supported by rdtrace"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not supported by rdtrace"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -56,14 +80,20 @@ fn unknown_pragma_option_points_at_the_pragma() {
     let o = rdtrace().arg("-s").arg(&script).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    assert!(e.contains("failed to set option 'nosuch'") && e.contains("#pragma D option nosuch"), "{e}");
+    assert!(
+        e.contains("failed to set option 'nosuch'") && e.contains("#pragma D option nosuch"),
+        "{e}"
+    );
 }
 
 #[test]
 fn missing_script_is_a_clear_error() {
     let o = run(&["-s", "no-such-script.d"]);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(stderr(&o).trim(), "rdtrace: failed to open no-such-script.d: No such file or directory");
+    assert_eq!(
+        stderr(&o).trim(),
+        "rdtrace: failed to open no-such-script.d: No such file or directory"
+    );
 }
 
 #[test]
@@ -72,9 +102,21 @@ fn listing_has_dtrace_layout() {
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("   ID   PROVIDER            MODULE                          FUNCTION NAME"));
-    assert!(text.lines().any(|l| l.trim_start().starts_with("4 ") && l.contains(" tcp ") && l.ends_with(" send")), "{text}");
-    assert!(text.lines().any(|l| l.contains(" tcp ") && l.ends_with(" receive")), "{text}");
+    assert_eq!(
+        lines.next(),
+        Some("   ID   PROVIDER            MODULE                          FUNCTION NAME")
+    );
+    assert!(
+        text.lines().any(|l| l.trim_start().starts_with("4 ")
+            && l.contains(" tcp ")
+            && l.ends_with(" send")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains(" tcp ") && l.ends_with(" receive")),
+        "{text}"
+    );
     let o = run(&["-l", "-n", "tcp:::send"]);
     let filtered = stdout(&o);
     assert_eq!(filtered.lines().count(), 2, "{filtered}");
@@ -86,13 +128,25 @@ fn listing_has_dtrace_layout() {
 /// dtrace's newline at exit.
 #[test]
 fn non_quiet_output_has_dtrace_layout() {
-    let o = run(&["-n", r#"BEGIN { printf("hello"); } BEGIN { x = 1; } BEGIN { exit(0); }"#]);
+    let o = run(&[
+        "-n",
+        r#"BEGIN { printf("hello"); } BEGIN { x = 1; } BEGIN { exit(0); }"#,
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         stderr(&o),
         "dtrace: description 'BEGIN { printf(\"hello\"); } BEGIN { x = 1; } BEGIN { exit(0); }' matched 1 probe\n"
     );
-    let cpu_free: Vec<String> = stdout(&o).lines().map(|l| if l.len() > 3 { l[3..].to_string() } else { l.to_string() }).collect();
+    let cpu_free: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| {
+            if l.len() > 3 {
+                l[3..].to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
     assert_eq!(
         cpu_free,
         [
@@ -120,16 +174,30 @@ fn output_file_is_appended_to() {
     let file = dir.path().join("out.txt");
     std::fs::write(&file, "before\n").unwrap();
     for _ in 0..2 {
-        let o = rdtrace().args(["-q", "-o"]).arg(&file).args(["-n", r#"BEGIN { printf("x\n"); exit(0); }"#]).output().unwrap();
+        let o = rdtrace()
+            .args(["-q", "-o"])
+            .arg(&file)
+            .args(["-n", r#"BEGIN { printf("x\n"); exit(0); }"#])
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
         assert_eq!(stdout(&o), "");
     }
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "before\nx\n\nx\n\n");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "before\nx\n\nx\n\n"
+    );
 }
 
 #[test]
 fn macro_arguments_fill_dollar_variables() {
-    let o = run(&["-q", "-n", r#"BEGIN { printf("%d %s\n", $1, $$2); exit(0); }"#, "42", "word"]);
+    let o = run(&[
+        "-q",
+        "-n",
+        r#"BEGIN { printf("%d %s\n", $1, $$2); exit(0); }"#,
+        "42",
+        "word",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "42 word\n\n");
 }
@@ -151,26 +219,53 @@ fn runtime_division_by_zero_drops_the_clause_and_goes_on() {
 
 #[test]
 fn dash_c_traces_while_the_command_runs_and_target_is_its_pid() {
-    let o = run(&["-n", r#"BEGIN { printf("target=%d", $target); }"#, "-c", "sleep 0.2"]);
+    let o = run(&[
+        "-n",
+        r#"BEGIN { printf("target=%d", $target); }"#,
+        "-c",
+        "sleep 0.2",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    let pid: u32 = out.split("target=").nth(1).and_then(|s| s.split_whitespace().next()).and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("{out}"));
+    let pid: u32 = out
+        .split("target=")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
     assert!(pid > 0);
-    assert!(stderr(&o).ends_with(&format!("dtrace: pid {pid} has exited\n")), "{}", stderr(&o));
+    assert!(
+        stderr(&o).ends_with(&format!("dtrace: pid {pid} has exited\n")),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn dash_p_watches_a_process_and_refuses_a_missing_one() {
-    let mut sleeper = std::process::Command::new("sleep").arg("0.3").spawn().unwrap();
+    let mut sleeper = std::process::Command::new("sleep")
+        .arg("0.3")
+        .spawn()
+        .unwrap();
     let pid = sleeper.id().to_string();
     let waiter = std::thread::spawn(move || sleeper.wait());
-    let o = run(&["-q", "-p", &pid, "-n", r#"BEGIN { printf("%d\n", $target); } END { printf("end\n"); }"#]);
+    let o = run(&[
+        "-q",
+        "-p",
+        &pid,
+        "-n",
+        r#"BEGIN { printf("%d\n", $target); } END { printf("end\n"); }"#,
+    ]);
     waiter.join().unwrap().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), format!("{pid}\nend\n\n"));
     let o = run(&["-p", "999999999", "-n", "BEGIN {}"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("failed to grab pid 999999999"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("failed to grab pid 999999999"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -178,17 +273,31 @@ fn a_closed_pipe_ends_rdtrace_quietly_like_other_filters() {
     use std::io::Read;
     use std::os::unix::process::ExitStatusExt;
     let mut child = rdtrace()
-        .args(["-q", "-n", r#"tick-1ms { printf("%s\n", "a line of output to fill the pipe"); }"#])
+        .args([
+            "-q",
+            "-n",
+            r#"tick-1ms { printf("%s\n", "a line of output to fill the pipe"); }"#,
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut first = [0u8; 10];
-    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
     drop(child.stdout.take());
     let status = child.wait().unwrap();
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert_eq!(status.signal(), Some(libc::SIGPIPE), "{status:?}");
     assert_eq!(err, "");
 }

@@ -74,9 +74,15 @@ fn parse_seconds(s: &str) -> Duration {
 }
 
 fn parse_endpoint(s: &str) -> (IpAddr, u16) {
-    let (addr, port) = s.rsplit_once(':').unwrap_or_else(|| panic!("endpoint {s} needs :port"));
+    let (addr, port) = s
+        .rsplit_once(':')
+        .unwrap_or_else(|| panic!("endpoint {s} needs :port"));
     let addr = addr.trim_start_matches('[').trim_end_matches(']');
-    (addr.parse().unwrap_or_else(|_| panic!("bad address {addr}")), port.parse().unwrap())
+    (
+        addr.parse()
+            .unwrap_or_else(|_| panic!("bad address {addr}")),
+        port.parse().unwrap(),
+    )
 }
 
 /// Reads `NAME.capture`, expanding `include FILE` lines (FILE relative to
@@ -92,7 +98,10 @@ fn read_capture(dir: &Path, file: &str) -> String {
 }
 
 fn parse_capture(text: &str) -> CaptureSpec {
-    let mut spec = CaptureSpec { locals: Vec::new(), conversations: Vec::new() };
+    let mut spec = CaptureSpec {
+        locals: Vec::new(),
+        conversations: Vec::new(),
+    };
     for line in text.lines() {
         let line = line.split('#').next().unwrap().trim();
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -115,10 +124,17 @@ fn parse_capture(text: &str) -> CaptureSpec {
                     }
                 }
                 let next = conv.start;
-                spec.conversations.push(TimedConversation { conv, times: Vec::new(), next });
+                spec.conversations.push(TimedConversation {
+                    conv,
+                    times: Vec::new(),
+                    next,
+                });
             }
             ["wait", d] => {
-                let t = spec.conversations.last_mut().expect("wait outside a conversation");
+                let t = spec
+                    .conversations
+                    .last_mut()
+                    .expect("wait outside a conversation");
                 let last = t.times.last().copied().unwrap_or(t.conv.start);
                 t.next = last + parse_duration(d);
             }
@@ -129,7 +145,10 @@ fn parse_capture(text: &str) -> CaptureSpec {
                     _ => panic!("segment line must start with C or S: {line}"),
                 };
                 let s: Segment = seg(from, flags, payload.parse().unwrap());
-                let t = spec.conversations.last_mut().expect("segment outside a conversation");
+                let t = spec
+                    .conversations
+                    .last_mut()
+                    .expect("segment outside a conversation");
                 t.conv.segments.push(s);
                 t.times.push(t.next);
                 t.next += t.conv.step;
@@ -159,10 +178,14 @@ fn write_capture(spec: &CaptureSpec, path: &Path, scratch: &Path) {
         }
     }
     packets.sort_by_key(|(ts, i, _)| (*ts, *i));
-    let header = PcapHeader { datalink: DataLink::ETHERNET, ..Default::default() };
+    let header = PcapHeader {
+        datalink: DataLink::ETHERNET,
+        ..Default::default()
+    };
     let mut w = PcapWriter::with_header(std::fs::File::create(path).unwrap(), header).unwrap();
     for (ts, _, data) in &packets {
-        w.write_packet(&PcapPacket::new(*ts, data.len() as u32, data)).unwrap();
+        w.write_packet(&PcapPacket::new(*ts, data.len() as u32, data))
+            .unwrap();
     }
 }
 
@@ -190,7 +213,14 @@ fn cases() -> Vec<Case> {
         .filter_map(|n| n.strip_suffix(".d").map(str::to_string))
         .collect();
     names.sort();
-    let mut cases: Vec<Case> = names.into_iter().map(|name| Case { name, dir: dir.clone(), bundled: None }).collect();
+    let mut cases: Vec<Case> = names
+        .into_iter()
+        .map(|name| Case {
+            name,
+            dir: dir.clone(),
+            bundled: None,
+        })
+        .collect();
 
     let bdir = dir.join("bundled");
     let mut bnames: Vec<String> = std::fs::read_dir(&bdir)
@@ -201,14 +231,22 @@ fn cases() -> Vec<Case> {
     bnames.sort();
     for name in bnames {
         let script = format!("{}.d", name.split('.').next().unwrap());
-        cases.push(Case { name, dir: bdir.clone(), bundled: Some(script) });
+        cases.push(Case {
+            name,
+            dir: bdir.clone(),
+            bundled: Some(script),
+        });
     }
     cases
 }
 
 /// Both texts and where they first differ (the texts end with `|`).
 fn difference(what: &str, want: &[u8], got: &[u8]) -> String {
-    let at = want.iter().zip(got).position(|(a, b)| a != b).unwrap_or(want.len().min(got.len()));
+    let at = want
+        .iter()
+        .zip(got)
+        .position(|(a, b)| a != b)
+        .unwrap_or(want.len().min(got.len()));
     format!(
         "{what} differs at byte {at}:\n--- expected\n{}|\n--- got\n{}|",
         String::from_utf8_lossy(want),
@@ -240,14 +278,28 @@ fn run_case(case: &Case) -> Vec<String> {
     let spec = if case.file("capture").exists() {
         parse_capture(&read_capture(&case.dir, &format!("{}.capture", case.name)))
     } else {
-        CaptureSpec { locals: Vec::new(), conversations: Vec::new() }
+        CaptureSpec {
+            locals: Vec::new(),
+            conversations: Vec::new(),
+        }
     };
     write_capture(&spec, &pcap, tmp.path());
-    let locals = if spec.locals.is_empty() { "192.0.2.8".to_string() } else { spec.locals.join(",") };
+    let locals = if spec.locals.is_empty() {
+        "192.0.2.8".to_string()
+    } else {
+        spec.locals.join(",")
+    };
 
-    let args_text = case.read("args").map(|b| String::from_utf8(b).unwrap()).unwrap_or_default();
+    let args_text = case
+        .read("args")
+        .map(|b| String::from_utf8(b).unwrap())
+        .unwrap_or_default();
     let mut lines = args_text.lines();
-    let flags: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "--").flat_map(str::split_whitespace).collect();
+    let flags: Vec<&str> = lines
+        .by_ref()
+        .take_while(|l| l.trim() != "--")
+        .flat_map(str::split_whitespace)
+        .collect();
     let macros: Vec<&str> = lines.flat_map(str::split_whitespace).collect();
     let (cwd, script) = match &case.bundled {
         Some(script) => (tmp.path().join("empty"), script.clone()),
@@ -269,7 +321,9 @@ fn run_case(case: &Case) -> Vec<String> {
         .unwrap();
 
     let mut problems = Vec::new();
-    let want_out = case.read("out").unwrap_or_else(|| panic!("{}: missing {}.out", case.name, case.name));
+    let want_out = case
+        .read("out")
+        .unwrap_or_else(|| panic!("{}: missing {}.out", case.name, case.name));
     if out.stdout != want_out {
         problems.push(difference("stdout", &want_out, &out.stdout));
     }
@@ -282,7 +336,10 @@ fn run_case(case: &Case) -> Vec<String> {
         .map(|b| String::from_utf8(b).unwrap().trim().parse().unwrap())
         .unwrap_or(0);
     if out.status.code() != Some(want_status) {
-        problems.push(format!("exit status {:?}, expected {want_status}", out.status.code()));
+        problems.push(format!(
+            "exit status {:?}, expected {want_status}",
+            out.status.code()
+        ));
     }
     problems
 }
@@ -299,7 +356,13 @@ fn corpus() {
             failed.push(case.name.clone());
         }
     }
-    assert!(failed.is_empty(), "{} of {} cases failed: {}", failed.len(), cases.len(), failed.join(", "));
+    assert!(
+        failed.is_empty(),
+        "{} of {} cases failed: {}",
+        failed.len(),
+        cases.len(),
+        failed.join(", ")
+    );
 }
 
 /// Every file in tests/dscripts belongs to a case (NAME.d exists), so that
@@ -318,7 +381,10 @@ fn no_orphan_case_files() {
             orphans.push(name);
         }
     }
-    assert!(orphans.is_empty(), "files without a NAME.d in tests/dscripts: {orphans:?}");
+    assert!(
+        orphans.is_empty(),
+        "files without a NAME.d in tests/dscripts: {orphans:?}"
+    );
 }
 
 #[test]
@@ -333,7 +399,10 @@ fn capture_descriptions_parse() {
     assert_eq!(t.conv.segments[2].payload, 10);
     let ms = |v: u64| Duration::from_millis(v);
     // 100.5 s, +2 ms, then 1 s after the SA, then +2 ms.
-    assert_eq!(t.times, vec![ms(100_500), ms(100_502), ms(101_502), ms(101_504)]);
+    assert_eq!(
+        t.times,
+        vec![ms(100_500), ms(100_502), ms(101_502), ms(101_504)]
+    );
 }
 
 /// Live: every bundled script, unmodified, traces real connections between
@@ -396,7 +465,12 @@ mod live {
         unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
         child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
         let mut err = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
         let status = child.wait().unwrap();
         (String::from_utf8(out).unwrap(), err, status)
     }
@@ -413,7 +487,15 @@ mod live {
         }
         let ns = seed_pair("bun", SERVER, CLIENT);
         let dir = tempfile::tempdir().unwrap();
-        let scripts = ["tcpconnect.d", "tcpaccept.d", "tcprefused.d", "tcpbytes.d", "tcpsize.d", "tcpstate.d", "tcpsummary.d"];
+        let scripts = [
+            "tcpconnect.d",
+            "tcpaccept.d",
+            "tcprefused.d",
+            "tcpbytes.d",
+            "tcpsize.d",
+            "tcpstate.d",
+            "tcpsummary.d",
+        ];
         let mut running = Vec::new();
         for s in scripts {
             let mut child = common::rdtrace()
@@ -430,15 +512,23 @@ mod live {
         }
         let cport = traffic(ns.name(0), ns.name(1));
         // tcpsummary prints every second: wait for a summary with our host.
-        let summary = running.iter_mut().find(|(s, ..)| *s == "tcpsummary.d").unwrap();
-        read_until(&mut summary.1, &mut summary.2, |t| t.contains(&format!("top host {SERVER}")));
+        let summary = running
+            .iter_mut()
+            .find(|(s, ..)| *s == "tcpsummary.d")
+            .unwrap();
+        read_until(&mut summary.1, &mut summary.2, |t| {
+            t.contains(&format!("top host {SERVER}"))
+        });
         // Let the others drain what the kernel buffered (switchrate 1 s).
         std::thread::sleep(Duration::from_millis(1500));
 
         let mut outputs = std::collections::HashMap::new();
         for (s, child, out) in running {
             let (text, err, status) = stop(child, out);
-            assert!(status.success(), "{s}: exit {status:?}; stderr: {err}\n{text}");
+            assert!(
+                status.success(),
+                "{s}: exit {status:?}; stderr: {err}\n{text}"
+            );
             outputs.insert(s, text);
         }
         if std::env::var_os("DSCRIPTS_SHOW").is_some() {
@@ -449,22 +539,46 @@ mod live {
         let o = |s: &str| outputs[s].as_str();
 
         let want = format!("{SERVER:<39} {OPEN_PORT:>6} {:>10}", 1);
-        assert!(line_with(o("tcpconnect.d"), SERVER) == Some(want.as_str()), "tcpconnect.d:\n{}", o("tcpconnect.d"));
+        assert!(
+            line_with(o("tcpconnect.d"), SERVER) == Some(want.as_str()),
+            "tcpconnect.d:\n{}",
+            o("tcpconnect.d")
+        );
         let want = format!("{CLIENT:<39} {OPEN_PORT:>6} {:>10}", 1);
-        assert!(line_with(o("tcpaccept.d"), CLIENT) == Some(want.as_str()), "tcpaccept.d:\n{}", o("tcpaccept.d"));
+        assert!(
+            line_with(o("tcpaccept.d"), CLIENT) == Some(want.as_str()),
+            "tcpaccept.d:\n{}",
+            o("tcpaccept.d")
+        );
 
         let refused = o("tcprefused.d");
-        assert!(refused.contains(&format!("{SERVER:<39} {CLOSED_PORT:>6} {:>8}\n", 1)), "tcprefused.d (connect-refused):\n{refused}");
-        assert!(refused.contains(&format!("{CLIENT:<39} {CLOSED_PORT:>6} {:>8}\n", 1)), "tcprefused.d (accept-refused):\n{refused}");
+        assert!(
+            refused.contains(&format!("{SERVER:<39} {CLOSED_PORT:>6} {:>8}\n", 1)),
+            "tcprefused.d (connect-refused):\n{refused}"
+        );
+        assert!(
+            refused.contains(&format!("{CLIENT:<39} {CLOSED_PORT:>6} {:>8}\n", 1)),
+            "tcprefused.d (accept-refused):\n{refused}"
+        );
 
         let bytes = o("tcpbytes.d");
-        for (host, port, dir, n) in [(CLIENT, OPEN_PORT, "in", 100), (CLIENT, OPEN_PORT, "out", 300), (SERVER, cport, "in", 300), (SERVER, cport, "out", 100)] {
+        for (host, port, dir, n) in [
+            (CLIENT, OPEN_PORT, "in", 100),
+            (CLIENT, OPEN_PORT, "out", 300),
+            (SERVER, cport, "in", 300),
+            (SERVER, cport, "out", 100),
+        ] {
             let want = format!("{host:<39} {port:>6} {dir:>4} {n:>12}\n");
             assert!(bytes.contains(&want), "tcpbytes.d lacks {want:?}:\n{bytes}");
         }
 
         let size = o("tcpsize.d");
-        assert!(size.contains("  sent (bytes)") && size.contains("  received (bytes)") && size.contains("------------- Distribution -------------"), "tcpsize.d:\n{size}");
+        assert!(
+            size.contains("  sent (bytes)")
+                && size.contains("  received (bytes)")
+                && size.contains("------------- Distribution -------------"),
+            "tcpsize.d:\n{size}"
+        );
 
         let state = o("tcpstate.d");
         let client = format!("{CLIENT}:{cport}");
@@ -475,9 +589,15 @@ mod live {
         ] {
             let found = state.lines().any(|l| {
                 let w: Vec<&str> = l.split_whitespace().collect();
-                w.len() == 6 && w[1] == local.as_str() && w[2] == remote.as_str() && l.ends_with(change)
+                w.len() == 6
+                    && w[1] == local.as_str()
+                    && w[2] == remote.as_str()
+                    && l.ends_with(change)
             });
-            assert!(found, "tcpstate.d lacks {local} {remote} {change}:\n{state}");
+            assert!(
+                found,
+                "tcpstate.d lacks {local} {remote} {change}:\n{state}"
+            );
         }
 
         // 100 bytes out and 300 in with the server, seen by the client; the

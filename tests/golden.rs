@@ -51,7 +51,12 @@ fn tcpio_replays_the_ssh_session_byte_for_byte() {
         .args(["--local", "192.0.2.8"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "exit {:?}, stderr: {}", out.status, common::stderr(&out));
+    assert!(
+        out.status.success(),
+        "exit {:?}, stderr: {}",
+        out.status,
+        common::stderr(&out)
+    );
     let expected = std::fs::read(common::repo_file("tests/golden/tcpio-ssh.expected")).unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),

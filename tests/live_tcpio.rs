@@ -61,9 +61,16 @@ fn conversation(server_ns: &str, client_ns: &str) -> u16 {
 /// BPF program IDs a process holds, from /proc/PID/fdinfo.
 fn bpf_prog_ids(pid: u32) -> Vec<u32> {
     let mut ids = Vec::new();
-    for e in std::fs::read_dir(format!("/proc/{pid}/fdinfo")).unwrap().flatten() {
+    for e in std::fs::read_dir(format!("/proc/{pid}/fdinfo"))
+        .unwrap()
+        .flatten()
+    {
         if let Ok(text) = std::fs::read_to_string(e.path()) {
-            ids.extend(text.lines().filter_map(|l| l.strip_prefix("prog_id:")).filter_map(|v| v.trim().parse::<u32>().ok()));
+            ids.extend(
+                text.lines()
+                    .filter_map(|l| l.strip_prefix("prog_id:"))
+                    .filter_map(|v| v.trim().parse::<u32>().ok()),
+            );
         }
     }
     ids
@@ -77,10 +84,21 @@ fn bpf_prog_exists(id: u32) -> bool {
         next_id: u32,
         open_flags: u32,
     }
-    let attr = Attr { id, next_id: 0, open_flags: 0 };
+    let attr = Attr {
+        id,
+        next_id: 0,
+        open_flags: 0,
+    };
     const BPF_PROG_GET_FD_BY_ID: libc::c_long = 13;
     // SAFETY: the attr struct outlives the call; size matches.
-    let fd = unsafe { libc::syscall(libc::SYS_bpf, BPF_PROG_GET_FD_BY_ID, &attr, std::mem::size_of::<Attr>()) };
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            BPF_PROG_GET_FD_BY_ID,
+            &attr,
+            std::mem::size_of::<Attr>(),
+        )
+    };
     if fd >= 0 {
         unsafe { libc::close(fd as i32) };
         return true;
@@ -89,7 +107,15 @@ fn bpf_prog_exists(id: u32) -> bool {
 }
 
 /// tcpio.d's line for one segment (the CPU column is not compared).
-fn line_body(laddr: &str, lport: u16, arrow: &str, raddr: &str, rport: u16, bytes: u32, flags: &str) -> String {
+fn line_body(
+    laddr: &str,
+    lport: u16,
+    arrow: &str,
+    raddr: &str,
+    rport: u16,
+    bytes: u32,
+    flags: &str,
+) -> String {
     format!(" {laddr:>16}:{lport:<5} {arrow} {raddr:>16}:{rport:<5} {bytes:>6} ({flags}|\x08)")
 }
 
@@ -110,7 +136,12 @@ fn tcpio_shows_a_live_conversation_and_ends_cleanly_on_sigint() {
     let mut out = Vec::new();
     // tcpio.d prints its header in BEGIN, which fires once the probes are attached.
     read_until(&mut child, &mut out, |s| s.contains("FLAGS\n"));
-    assert!(String::from_utf8_lossy(&out).starts_with(" CPU           LADDR:LPORT           RADDR:RPORT  BYTES FLAGS\n"), "{}", String::from_utf8_lossy(&out));
+    assert!(
+        String::from_utf8_lossy(&out)
+            .starts_with(" CPU           LADDR:LPORT           RADDR:RPORT  BYTES FLAGS\n"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
     let prog_ids = bpf_prog_ids(child.id());
     assert!(!prog_ids.is_empty(), "rdtrace holds no BPF programs");
 
@@ -124,11 +155,19 @@ fn tcpio_shows_a_live_conversation_and_ends_cleanly_on_sigint() {
     child.stdout.take().unwrap().read_to_end(&mut rest).unwrap();
     out.extend(rest);
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "exit {status:?}; stderr: {err}");
     let text = String::from_utf8(out).unwrap();
-    assert!(text.ends_with('\n'), "output not flushed to the end: {text:?}");
+    assert!(
+        text.ends_with('\n'),
+        "output not flushed to the end: {text:?}"
+    );
 
     // The server's view (LADDR 192.0.2.8:PORT), in order; pure ACKs other
     // than the handshake's may vary with the kernel, so they are skipped.
@@ -136,7 +175,10 @@ fn tcpio_shows_a_live_conversation_and_ends_cleanly_on_sigint() {
         .lines()
         .filter(|l| l.len() > 4)
         .map(|l| &l[4..]) // drop " %3d"
-        .filter(|l| l.starts_with(&format!(" {SERVER:>16}:{PORT:<5} ")) && l.contains(&format!("{CLIENT}:{cport:<5}")))
+        .filter(|l| {
+            l.starts_with(&format!(" {SERVER:>16}:{PORT:<5} "))
+                && l.contains(&format!("{CLIENT}:{cport:<5}"))
+        })
         .collect();
     let expected = [
         line_body(SERVER, PORT, "<-", CLIENT, cport, 0, "SYN"),
@@ -151,19 +193,36 @@ fn tcpio_shows_a_live_conversation_and_ends_cleanly_on_sigint() {
     let mut it = server_view.iter();
     for (i, want) in expected.iter().enumerate() {
         // handshake lines must be consecutive; later ones in order
-        let found = if i < 3 { it.next().is_some_and(|l| l == want) } else { it.any(|l| l == want) };
-        assert!(found, "missing or out of order: {want:?}\nserver view:\n{}", server_view.join("\n"));
+        let found = if i < 3 {
+            it.next().is_some_and(|l| l == want)
+        } else {
+            it.any(|l| l == want)
+        };
+        assert!(
+            found,
+            "missing or out of order: {want:?}\nserver view:\n{}",
+            server_view.join("\n")
+        );
     }
     // The client's view shows the same conversation from 192.0.2.40.
     let client_syn = line_body(CLIENT, cport, "->", SERVER, PORT, 0, "SYN");
     let client_data = line_body(CLIENT, cport, "<-", SERVER, PORT, 464, "PUSH|ACK");
-    assert!(text.contains(&client_syn) && text.contains(&client_data), "client view missing:\n{text}");
+    assert!(
+        text.contains(&client_syn) && text.contains(&client_data),
+        "client view missing:\n{text}"
+    );
 
     // The programs rdtrace loaded are gone once it has exited.
     let end = Instant::now() + DEADLINE;
     while prog_ids.iter().any(|&id| bpf_prog_exists(id)) && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let left: Vec<u32> = prog_ids.into_iter().filter(|&id| bpf_prog_exists(id)).collect();
-    assert!(left.is_empty(), "BPF programs still loaded after exit: {left:?}");
+    let left: Vec<u32> = prog_ids
+        .into_iter()
+        .filter(|&id| bpf_prog_exists(id))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "BPF programs still loaded after exit: {left:?}"
+    );
 }

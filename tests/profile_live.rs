@@ -94,7 +94,11 @@ fn profile_fires_on_every_online_cpu() {
     }
     let spinners = Spinners::start();
     let out = rdtrace()
-        .args(["-q", "-n", "profile-97 { @[cpu] = count(); } tick-2s { exit(0); }"])
+        .args([
+            "-q",
+            "-n",
+            "profile-97 { @[cpu] = count(); } tick-2s { exit(0); }",
+        ])
         .output()
         .unwrap();
     drop(spinners);
@@ -110,7 +114,10 @@ fn profile_fires_on_every_online_cpu() {
     cpus.sort();
     assert_eq!(cpus, online_cpus(), "CPUs that fired:\n{}", stdout(&out));
     for (cpu, n) in &counts {
-        assert!((50..=400).contains(n), "CPU {cpu} fired {n} times (2 s at 97 Hz)");
+        assert!(
+            (50..=400).contains(n),
+            "CPU {cpu} fired {n} times (2 s at 97 Hz)"
+        );
     }
 }
 
@@ -120,7 +127,12 @@ fn profile_sees_the_target_process_by_pid() {
     if !live_tests_possible() {
         return;
     }
-    let child = BusyChild(Command::new("sh").args(["-c", "while :; do :; done"]).spawn().unwrap());
+    let child = BusyChild(
+        Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .unwrap(),
+    );
     let pid = child.0.id().to_string();
     let out = rdtrace()
         .args([
@@ -160,7 +172,14 @@ fn profile_sees_the_command_of_dash_c() {
     assert!(out.status.success(), "rdtrace failed: {}", stderr(&out));
     let rows = rows(&stdout(&out));
     // Until it execs dd, the target is the shell that started it.
-    assert!(rows.iter().all(|r| r[0] == "dd" || r[0] == "sh"), "{}", stdout(&out));
-    let dd = rows.iter().find(|r| r[0] == "dd").unwrap_or_else(|| panic!("no dd samples:\n{}", stdout(&out)));
+    assert!(
+        rows.iter().all(|r| r[0] == "dd" || r[0] == "sh"),
+        "{}",
+        stdout(&out)
+    );
+    let dd = rows
+        .iter()
+        .find(|r| r[0] == "dd")
+        .unwrap_or_else(|| panic!("no dd samples:\n{}", stdout(&out)));
     assert!(dd[1].parse::<u64>().unwrap() > 0);
 }

@@ -23,8 +23,14 @@ const SISS: u32 = 7000;
 type Seg = (bool, &'static str, u32, u32, usize);
 
 fn tcp_frame(&(from_client, flags, seq, ack, len): &Seg) -> Vec<u8> {
-    let (src, dst, sp, dp) = if from_client { (CLIENT, SERVER, CPORT, SPORT) } else { (SERVER, CLIENT, SPORT, CPORT) };
-    let mut t = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]).ipv4(src, dst, 64).tcp(sp, dp, seq, 64240);
+    let (src, dst, sp, dp) = if from_client {
+        (CLIENT, SERVER, CPORT, SPORT)
+    } else {
+        (SERVER, CLIENT, SPORT, CPORT)
+    };
+    let mut t = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4(src, dst, 64)
+        .tcp(sp, dp, seq, 64240);
     for c in flags.chars() {
         t = match c {
             'S' => t.syn(),
@@ -41,11 +47,15 @@ fn tcp_frame(&(from_client, flags, seq, ack, len): &Seg) -> Vec<u8> {
 }
 
 fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
-    let header = PcapHeader { datalink: DataLink::ETHERNET, ..Default::default() };
+    let header = PcapHeader {
+        datalink: DataLink::ETHERNET,
+        ..Default::default()
+    };
     let mut w = PcapWriter::with_header(std::fs::File::create(path).unwrap(), header).unwrap();
     for (i, f) in frames.iter().enumerate() {
         let ts = Duration::from_secs(1_764_380_000) + Duration::from_micros(100 * i as u64);
-        w.write_packet(&PcapPacket::new(ts, f.len() as u32, f)).unwrap();
+        w.write_packet(&PcapPacket::new(ts, f.len() as u32, f))
+            .unwrap();
     }
 }
 
@@ -53,13 +63,19 @@ fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
 fn replay(script: &str, pcap: &Path, local: &str, arg: &str) -> Vec<String> {
     let out = common::rdtrace()
         .arg("-s")
-        .arg(common::repo_file(&format!("tests/provider_scripts/{script}")))
+        .arg(common::repo_file(&format!(
+            "tests/provider_scripts/{script}"
+        )))
         .arg("--replay")
         .arg(pcap)
         .args(["--local", local, arg])
         .output()
         .unwrap();
-    assert!(out.status.success(), "rdtrace failed: {}", common::stderr(&out));
+    assert!(
+        out.status.success(),
+        "rdtrace failed: {}",
+        common::stderr(&out)
+    );
     common::stdout(&out).lines().map(str::to_string).collect()
 }
 
@@ -68,7 +84,10 @@ fn field<'a>(lines: &'a [String], probe: &str, key: &str) -> Vec<&'a str> {
     lines
         .iter()
         .filter(|l| l.split(' ').next() == Some(probe))
-        .filter_map(|l| l.split(' ').find_map(|w| w.strip_prefix(&format!("{key}=")[..])))
+        .filter_map(|l| {
+            l.split(' ')
+                .find_map(|w| w.strip_prefix(&format!("{key}=")[..]))
+        })
         .collect()
 }
 
@@ -77,7 +96,13 @@ fn states(lines: &[String], laddr: &str) -> Vec<String> {
         .iter()
         .filter(|l| l.starts_with("state-change ") && l.contains(&format!("laddr={laddr} ")))
         .map(|l| {
-            let get = |k: &str| l.split(' ').find_map(|w| w.strip_prefix(k)).unwrap().trim_start_matches("state-").to_string();
+            let get = |k: &str| {
+                l.split(' ')
+                    .find_map(|w| w.strip_prefix(k))
+                    .unwrap()
+                    .trim_start_matches("state-")
+                    .to_string()
+            };
             format!("{}>{}", get("old="), get("new="))
         })
         .collect()
@@ -102,43 +127,92 @@ fn server_closes_first() -> Vec<Seg> {
 fn connection_seen_from_the_client() {
     let dir = tempfile::tempdir().unwrap();
     let pcap = dir.path().join("c.pcap");
-    write_pcap(&pcap, &server_closes_first().iter().map(tcp_frame).collect::<Vec<_>>());
+    write_pcap(
+        &pcap,
+        &server_closes_first()
+            .iter()
+            .map(tcp_frame)
+            .collect::<Vec<_>>(),
+    );
     let lines = replay("tcp_events.d", &pcap, "192.0.2.40", "2301");
     assert_eq!(
         states(&lines, "192.0.2.40"),
-        ["closed>syn-sent", "syn-sent>established", "established>close-wait", "close-wait>last-ack", "last-ack>closed"],
+        [
+            "closed>syn-sent",
+            "syn-sent>established",
+            "established>close-wait",
+            "close-wait>last-ack",
+            "last-ack>closed"
+        ],
         "{lines:#?}"
     );
     assert_eq!(field(&lines, "connect-request", "seq"), [CISS.to_string()]);
-    assert_eq!(field(&lines, "connect-request", "state"), ["state-syn-sent"]);
+    assert_eq!(
+        field(&lines, "connect-request", "state"),
+        ["state-syn-sent"]
+    );
     assert_eq!(field(&lines, "connect-established", "flags"), ["18"]);
-    assert_eq!(field(&lines, "connect-established", "state"), ["state-established"]);
-    assert_eq!(field(&lines, "connect-established", "irs"), [SISS.to_string()]);
+    assert_eq!(
+        field(&lines, "connect-established", "state"),
+        ["state-established"]
+    );
+    assert_eq!(
+        field(&lines, "connect-established", "irs"),
+        [SISS.to_string()]
+    );
     assert!(field(&lines, "accept-established", "seq").is_empty());
     // Every segment, with its connection's state as the socket had it.
     assert_eq!(field(&lines, "send", "seq").len(), 5);
     assert_eq!(field(&lines, "receive", "seq").len(), 4);
     assert_eq!(
         field(&lines, "send", "state"),
-        ["state-syn-sent", "state-established", "state-established", "state-close-wait", "state-last-ack"]
+        [
+            "state-syn-sent",
+            "state-established",
+            "state-established",
+            "state-close-wait",
+            "state-last-ack"
+        ]
     );
-    assert!(field(&lines, "send", "laddr").iter().all(|&a| a == "192.0.2.40"));
-    assert!(field(&lines, "send", "iss").iter().all(|&a| a == CISS.to_string()));
+    assert!(field(&lines, "send", "laddr")
+        .iter()
+        .all(|&a| a == "192.0.2.40"));
+    assert!(field(&lines, "send", "iss")
+        .iter()
+        .all(|&a| a == CISS.to_string()));
 }
 
 #[test]
 fn connection_seen_from_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let pcap = dir.path().join("s.pcap");
-    write_pcap(&pcap, &server_closes_first().iter().map(tcp_frame).collect::<Vec<_>>());
+    write_pcap(
+        &pcap,
+        &server_closes_first()
+            .iter()
+            .map(tcp_frame)
+            .collect::<Vec<_>>(),
+    );
     let lines = replay("tcp_events.d", &pcap, "192.0.2.8", "2301");
     assert_eq!(
         states(&lines, "192.0.2.8"),
-        ["listen>syn-received", "syn-received>established", "established>fin-wait-1", "fin-wait-1>fin-wait-2", "fin-wait-2>time-wait"],
+        [
+            "listen>syn-received",
+            "syn-received>established",
+            "established>fin-wait-1",
+            "fin-wait-1>fin-wait-2",
+            "fin-wait-2>time-wait"
+        ],
         "{lines:#?}"
     );
-    assert_eq!(field(&lines, "accept-established", "ack"), [(SISS + 1).to_string()]);
-    assert_eq!(field(&lines, "accept-established", "state"), ["state-established"]);
+    assert_eq!(
+        field(&lines, "accept-established", "ack"),
+        [(SISS + 1).to_string()]
+    );
+    assert_eq!(
+        field(&lines, "accept-established", "state"),
+        ["state-established"]
+    );
     assert_eq!(field(&lines, "accept-established", "laddr"), ["192.0.2.8"]);
     assert!(field(&lines, "connect-request", "seq").is_empty());
 }
@@ -150,11 +224,25 @@ fn refused_connection_from_both_sides() {
     let segs: [Seg; 2] = [(true, "S", CISS, 0, 0), (false, "RA", 0, CISS + 1, 0)];
     write_pcap(&pcap, &segs.iter().map(tcp_frame).collect::<Vec<_>>());
     let client = replay("tcp_events.d", &pcap, "192.0.2.40", "2301");
-    assert_eq!(field(&client, "connect-refused", "ack"), [(CISS + 1).to_string()], "{client:#?}");
-    assert_eq!(field(&client, "connect-refused", "state"), ["state-syn-sent"]);
-    assert_eq!(states(&client, "192.0.2.40"), ["closed>syn-sent", "syn-sent>closed"]);
+    assert_eq!(
+        field(&client, "connect-refused", "ack"),
+        [(CISS + 1).to_string()],
+        "{client:#?}"
+    );
+    assert_eq!(
+        field(&client, "connect-refused", "state"),
+        ["state-syn-sent"]
+    );
+    assert_eq!(
+        states(&client, "192.0.2.40"),
+        ["closed>syn-sent", "syn-sent>closed"]
+    );
     let server = replay("tcp_events.d", &pcap, "192.0.2.8", "2301");
-    assert_eq!(field(&server, "accept-refused", "flags"), ["20"], "{server:#?}");
+    assert_eq!(
+        field(&server, "accept-refused", "flags"),
+        ["20"],
+        "{server:#?}"
+    );
     assert_eq!(field(&server, "accept-refused", "state"), ["state-closed"]);
     assert_eq!(field(&server, "accept-refused", "laddr"), ["192.0.2.8"]);
     assert!(field(&server, "connect-refused", "ack").is_empty());
@@ -168,11 +256,19 @@ fn udp_and_icmp_packets() {
     let mut frames = Vec::new();
     for n in [100usize, 300] {
         let mut b = Vec::new();
-        eth().ipv4(CLIENT, SERVER, 64).udp(40000, 2311).write(&mut b, &vec![1; n]).unwrap();
+        eth()
+            .ipv4(CLIENT, SERVER, 64)
+            .udp(40000, 2311)
+            .write(&mut b, &vec![1; n])
+            .unwrap();
         frames.push(b);
     }
     let mut echo = Vec::new();
-    eth().ipv4(CLIENT, SERVER, 64).icmpv4_echo_request(7, 1).write(&mut echo, &[0; 56]).unwrap();
+    eth()
+        .ipv4(CLIENT, SERVER, 64)
+        .icmpv4_echo_request(7, 1)
+        .write(&mut echo, &[0; 56])
+        .unwrap();
     frames.push(echo);
     write_pcap(&pcap, &frames);
 
@@ -185,7 +281,11 @@ fn udp_and_icmp_packets() {
     assert_eq!(field(&udp, "receive", "lport"), ["2311", "2311"]);
 
     let ip = replay("ip_events.d", &pcap, "192.0.2.40", "192.0.2.40");
-    assert_eq!(field(&ip, "send", "v4proto"), ["UDP", "UDP", "ICMP"], "{ip:#?}");
+    assert_eq!(
+        field(&ip, "send", "v4proto"),
+        ["UDP", "UDP", "ICMP"],
+        "{ip:#?}"
+    );
     assert_eq!(field(&ip, "send", "plen"), ["108", "308", "64"]);
     assert_eq!(field(&ip, "send", "v4len"), ["128", "328", "84"]);
 }

@@ -14,39 +14,176 @@ fn main() {
         for _ in 0..n {
             rdtrace_lang::parser::parse(&src).expect("parses");
         }
-        println!("{path}: {} lines, {:?} per parse", src.lines().count(), t.elapsed() / n);
+        println!(
+            "{path}: {} lines, {:?} per parse",
+            src.lines().count(),
+            t.elapsed() / n
+        );
         return;
     }
     let tcpio = include_str!("../../scripts/tcpio.d");
     let body: String = tcpio.lines().skip(3).collect::<Vec<_>>().join("\n");
     let src = format!("#pragma D option quiet\n{}", [body.as_str(); 5].join("\n"));
-    let m = |n: &str, t: Type| MemberDef { name: n.into(), ty: t };
-    let u = |s, sg| Type::Int(IntType { size: s, signed: sg });
-    let arg = |s: &str| ArgDef { ty: Type::StructPtr(s.into()), display: s.into(), source: None };
-    let probe = |id, name: &str, kind| ProbeDef { id, provider: if id < 4 { "dtrace" } else { "tcp" }.into(), module: "".into(), function: "".into(), name: name.into(), kind, args: ["pktinfo_t", "csinfo_t", "ipinfo_t", "tcpsinfo_t", "tcpinfo_t"].iter().map(|s| arg(s)).collect(), unavailable: None };
+    let m = |n: &str, t: Type| MemberDef {
+        name: n.into(),
+        ty: t,
+    };
+    let u = |s, sg| {
+        Type::Int(IntType {
+            size: s,
+            signed: sg,
+        })
+    };
+    let arg = |s: &str| ArgDef {
+        ty: Type::StructPtr(s.into()),
+        display: s.into(),
+        source: None,
+    };
+    let probe = |id, name: &str, kind| ProbeDef {
+        id,
+        provider: if id < 4 { "dtrace" } else { "tcp" }.into(),
+        module: "".into(),
+        function: "".into(),
+        name: name.into(),
+        kind,
+        args: [
+            "pktinfo_t",
+            "csinfo_t",
+            "ipinfo_t",
+            "tcpsinfo_t",
+            "tcpinfo_t",
+        ]
+        .iter()
+        .map(|s| arg(s))
+        .collect(),
+        unavailable: None,
+    };
     let cat = Catalog {
-        probes: vec![probe(1, "BEGIN", ProbeKind::Begin), probe(4, "send", ProbeKind::Event { layout: 1 }), probe(5, "receive", ProbeKind::Event { layout: 1 })],
-        structs: vec![
-            StructDef { name: "ipinfo_t".into(), members: vec![m("ip_plength", u(4, false)), m("ip_saddr", Type::String), m("ip_daddr", Type::String)] },
-            StructDef { name: "tcpinfo_t".into(), members: vec![m("tcp_sport", u(2, false)), m("tcp_dport", u(2, false)), m("tcp_offset", u(1, false)), m("tcp_flags", u(1, false))] },
+        probes: vec![
+            probe(1, "BEGIN", ProbeKind::Begin),
+            probe(4, "send", ProbeKind::Event { layout: 1 }),
+            probe(5, "receive", ProbeKind::Event { layout: 1 }),
         ],
-        layouts: vec![Layout { id: 0, members: vec![], builtins: vec![("cpu".into(), FieldSource::Load { offset: 0, int: IntType::INT })] },
-            Layout { id: 1, members: vec![
-                ("ipinfo_t".into(), "ip_plength".into(), FieldSource::Load { offset: 8, int: IntType::UINT32 }),
-                ("ipinfo_t".into(), "ip_saddr".into(), FieldSource::InetAddr { addr: 12, version: 4 }),
-                ("ipinfo_t".into(), "ip_daddr".into(), FieldSource::InetAddr { addr: 28, version: 4 }),
-                ("tcpinfo_t".into(), "tcp_sport".into(), FieldSource::Load { offset: 44, int: IntType::UINT16 }),
-                ("tcpinfo_t".into(), "tcp_dport".into(), FieldSource::Load { offset: 46, int: IntType::UINT16 }),
-                ("tcpinfo_t".into(), "tcp_offset".into(), FieldSource::Load { offset: 48, int: IntType::UINT8 }),
-                ("tcpinfo_t".into(), "tcp_flags".into(), FieldSource::Load { offset: 49, int: IntType::UINT8 }),
-            ], builtins: vec![("cpu".into(), FieldSource::Load { offset: 0, int: IntType::INT })] }],
-        constants: ["TH_FIN", "TH_SYN", "TH_RST", "TH_PUSH", "TH_ACK", "TH_URG", "TH_ECE", "TH_CWR"].iter().enumerate().map(|(i, n)| ConstDef { name: n.to_string(), value: 1 << i, ty: u(4, true) }).collect(),
+        structs: vec![
+            StructDef {
+                name: "ipinfo_t".into(),
+                members: vec![
+                    m("ip_plength", u(4, false)),
+                    m("ip_saddr", Type::String),
+                    m("ip_daddr", Type::String),
+                ],
+            },
+            StructDef {
+                name: "tcpinfo_t".into(),
+                members: vec![
+                    m("tcp_sport", u(2, false)),
+                    m("tcp_dport", u(2, false)),
+                    m("tcp_offset", u(1, false)),
+                    m("tcp_flags", u(1, false)),
+                ],
+            },
+        ],
+        layouts: vec![
+            Layout {
+                id: 0,
+                members: vec![],
+                builtins: vec![(
+                    "cpu".into(),
+                    FieldSource::Load {
+                        offset: 0,
+                        int: IntType::INT,
+                    },
+                )],
+            },
+            Layout {
+                id: 1,
+                members: vec![
+                    (
+                        "ipinfo_t".into(),
+                        "ip_plength".into(),
+                        FieldSource::Load {
+                            offset: 8,
+                            int: IntType::UINT32,
+                        },
+                    ),
+                    (
+                        "ipinfo_t".into(),
+                        "ip_saddr".into(),
+                        FieldSource::InetAddr {
+                            addr: 12,
+                            version: 4,
+                        },
+                    ),
+                    (
+                        "ipinfo_t".into(),
+                        "ip_daddr".into(),
+                        FieldSource::InetAddr {
+                            addr: 28,
+                            version: 4,
+                        },
+                    ),
+                    (
+                        "tcpinfo_t".into(),
+                        "tcp_sport".into(),
+                        FieldSource::Load {
+                            offset: 44,
+                            int: IntType::UINT16,
+                        },
+                    ),
+                    (
+                        "tcpinfo_t".into(),
+                        "tcp_dport".into(),
+                        FieldSource::Load {
+                            offset: 46,
+                            int: IntType::UINT16,
+                        },
+                    ),
+                    (
+                        "tcpinfo_t".into(),
+                        "tcp_offset".into(),
+                        FieldSource::Load {
+                            offset: 48,
+                            int: IntType::UINT8,
+                        },
+                    ),
+                    (
+                        "tcpinfo_t".into(),
+                        "tcp_flags".into(),
+                        FieldSource::Load {
+                            offset: 49,
+                            int: IntType::UINT8,
+                        },
+                    ),
+                ],
+                builtins: vec![(
+                    "cpu".into(),
+                    FieldSource::Load {
+                        offset: 0,
+                        int: IntType::INT,
+                    },
+                )],
+            },
+        ],
+        constants: [
+            "TH_FIN", "TH_SYN", "TH_RST", "TH_PUSH", "TH_ACK", "TH_URG", "TH_ECE", "TH_CWR",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| ConstDef {
+            name: n.to_string(),
+            value: 1 << i,
+            ty: u(4, true),
+        })
+        .collect(),
         string_tables: vec![],
     };
     println!("{} lines", src.lines().count());
     let opts = Default::default();
     rdtrace_lang::compile("t.d", &src, &cat, &opts).expect("compiles");
-    let n: u32 = std::env::var("ITER").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let n: u32 = std::env::var("ITER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
     let t = std::time::Instant::now();
     for _ in 0..n {
         rdtrace_lang::compile("t.d", &src, &cat, &opts).unwrap();

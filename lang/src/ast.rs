@@ -18,7 +18,10 @@ pub enum Item {
     Inline(Inline),
     /// `translator`, `struct`, `union`, `enum`, `typedef`, `provider`
     /// definitions: parsed whole, refused by the checker.
-    Unsupported { what: String, span: Span },
+    Unsupported {
+        what: String,
+        span: Span,
+    },
 }
 
 /// A `#` line other than the `#!` first line.
@@ -106,7 +109,12 @@ pub struct Ident {
 pub enum Stmt {
     Empty(Span),
     Expr(Expr),
-    If { cond: Expr, then: Vec<Stmt>, els: Option<Vec<Stmt>>, span: Span },
+    If {
+        cond: Expr,
+        then: Vec<Stmt>,
+        els: Option<Vec<Stmt>>,
+        span: Span,
+    },
     Block(Vec<Stmt>, Span),
 }
 
@@ -175,7 +183,11 @@ pub enum BinaryOp {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExprKind {
     /// Integer literal; `text` as written (for messages).
-    Int { value: u64, suffix: IntSuffix, text: String },
+    Int {
+        value: u64,
+        suffix: IntSuffix,
+        text: String,
+    },
     /// Character constant, already converted to its value.
     Char(i64),
     /// String literal with escapes decoded.
@@ -196,15 +208,33 @@ pub enum ExprKind {
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     /// `lhs = rhs` (op None) or `lhs op= rhs`.
-    Assign { op: Option<BinaryOp>, lhs: Box<Expr>, rhs: Box<Expr> },
-    Ternary { cond: Box<Expr>, then: Box<Expr>, els: Box<Expr> },
+    Assign {
+        op: Option<BinaryOp>,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Ternary {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        els: Box<Expr>,
+    },
     Cast(TypeName, Box<Expr>),
     SizeofType(TypeName),
     Offsetof(TypeName, Ident),
     /// `base->member` (arrow) or `base.member`.
-    Member { base: Box<Expr>, member: Ident, arrow: bool },
-    Index { base: Box<Expr>, index: Vec<Expr> },
-    Call { func: Box<Expr>, args: Vec<Expr> },
+    Member {
+        base: Box<Expr>,
+        member: Ident,
+        arrow: bool,
+    },
+    Index {
+        base: Box<Expr>,
+        index: Vec<Expr>,
+    },
+    Call {
+        func: Box<Expr>,
+        args: Vec<Expr>,
+    },
     /// `a, b`
     Comma(Box<Expr>, Box<Expr>),
 }

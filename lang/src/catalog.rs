@@ -33,11 +33,17 @@ pub enum ProbeKind {
     End,
     Error,
     /// Delivered as an event record of layout `layout` (see [`Layout`]).
-    Event { layout: u32 },
+    Event {
+        layout: u32,
+    },
     /// `tick-N`: once per interval on one CPU.
-    Tick { interval_ns: u64 },
+    Tick {
+        interval_ns: u64,
+    },
     /// `profile-N`: once per interval on every CPU.
-    Profile { interval_ns: u64 },
+    Profile {
+        interval_ns: u64,
+    },
 }
 
 /// One probe `provider:module:function:name`.
@@ -137,7 +143,11 @@ impl Catalog {
     /// Source of `struct_name.member` in records of `layout`.
     pub fn member_source(&self, layout: u32, struct_name: &str, member: &str) -> FieldSource {
         self.layout(layout)
-            .and_then(|l| l.members.iter().find(|(s, m, _)| s == struct_name && m == member))
+            .and_then(|l| {
+                l.members
+                    .iter()
+                    .find(|(s, m, _)| s == struct_name && m == member)
+            })
             .map(|(_, _, src)| src.clone())
             .unwrap_or(FieldSource::Unavailable)
     }

@@ -23,11 +23,23 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(message: impl Into<String>, span: Span) -> Self {
-        Diagnostic { message: message.into(), span: Some(span), label: None, help: None, source: None }
+        Diagnostic {
+            message: message.into(),
+            span: Some(span),
+            label: None,
+            help: None,
+            source: None,
+        }
     }
     /// An error with no position in the source.
     pub fn global(message: impl Into<String>) -> Self {
-        Diagnostic { message: message.into(), span: None, label: None, help: None, source: None }
+        Diagnostic {
+            message: message.into(),
+            span: None,
+            label: None,
+            help: None,
+            source: None,
+        }
     }
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
@@ -53,7 +65,9 @@ impl std::error::Error for Diagnostic {}
 
 impl miette::Diagnostic for Diagnostic {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.source.as_ref().map(|s| s as &dyn SourceCode)
@@ -61,7 +75,10 @@ impl miette::Diagnostic for Diagnostic {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let span = self.span?;
         self.source.as_ref()?;
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(self.label.clone(), span))))
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            self.label.clone(),
+            span,
+        ))))
     }
 }
 
@@ -149,7 +166,8 @@ mod tests {
 
     #[test]
     fn a_span_outside_the_text_still_renders_the_message() {
-        let d = Diagnostics::one(Diagnostic::new("broken span", Span::new(50, 60))).with_source("x.d", "short");
+        let d = Diagnostics::one(Diagnostic::new("broken span", Span::new(50, 60)))
+            .with_source("x.d", "short");
         assert!(d.render().contains("broken span"));
     }
 }

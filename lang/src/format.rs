@@ -166,7 +166,10 @@ fn parse_conv(fmt: &[u8], start: usize, number: u32) -> Result<(Parsed, usize), 
     let mut digits = 0;
     let mut dot = false;
     let mut i = start + 1;
-    let err = |end: usize, message: String| FormatError { message, span: Span::new(start, end) };
+    let err = |end: usize, message: String| FormatError {
+        message,
+        span: Span::new(start, end),
+    };
     loop {
         let Some(&c) = fmt.get(i) else {
             return Err(err(
@@ -422,9 +425,13 @@ impl Conv {
                 ("llx", b'x'),
                 ("llX", b'X'),
             ],
-            SizePrefix::BigL => {
-                &[("Le", b'e'), ("LE", b'E'), ("Lf", b'f'), ("Lg", b'g'), ("LG", b'G')]
-            }
+            SizePrefix::BigL => &[
+                ("Le", b'e'),
+                ("LE", b'E'),
+                ("Lf", b'f'),
+                ("Lg", b'g'),
+                ("LG", b'G'),
+            ],
             SizePrefix::None | SizePrefix::Question => &[
                 ("d", b'd'),
                 ("i", b'i'),
@@ -443,7 +450,10 @@ impl Conv {
                 ("Y", b'Y'),
             ],
         };
-        names.iter().find(|(_, l)| *l == letter).map_or("?", |(n, _)| n)
+        names
+            .iter()
+            .find(|(_, l)| *l == letter)
+            .map_or("?", |(n, _)| n)
     }
 
     /// The conversion letter. `%i` parses as `Signed` like `%d` and prints

@@ -2,16 +2,16 @@
 //! semantic checks against a probe catalog, and miette diagnostics.
 //! No code generation and no kernel access live here.
 
+pub mod ast;
 pub mod catalog;
+pub mod check;
+pub mod diag;
 pub mod format;
+pub mod parser;
 pub mod span;
 pub mod typed;
 pub mod types;
 pub mod units;
-pub mod ast;
-pub mod diag;
-pub mod parser;
-pub mod check;
 
 pub use check::{check, check_many, CheckOptions};
 pub use diag::{Diagnostic, Diagnostics};
@@ -45,6 +45,7 @@ pub fn compile_many(
     if !errors.is_empty() {
         return Err(Diagnostics { items: errors });
     }
-    let refs: Vec<(&str, &str, &ast::Script)> = scripts.iter().map(|(n, s, a)| (*n, *s, a)).collect();
+    let refs: Vec<(&str, &str, &ast::Script)> =
+        scripts.iter().map(|(n, s, a)| (*n, *s, a)).collect();
     check_many(&refs, catalog, opts)
 }

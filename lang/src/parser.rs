@@ -18,8 +18,13 @@ struct DParser;
 pub fn parse(src: &str) -> Result<Script, Diagnostics> {
     check_nesting(src)?;
     let mut pairs = DParser::parse(Rule::script, src).map_err(|e| syntax_error(e, src))?;
-    let script = pairs.next().expect("the script rule always produces one pair");
-    let mut b = Builder { errors: Vec::new(), depth: 0 };
+    let script = pairs
+        .next()
+        .expect("the script rule always produces one pair");
+    let mut b = Builder {
+        errors: Vec::new(),
+        depth: 0,
+    };
     let span = span_of(&script);
     let mut items = Vec::new();
     for p in script.into_inner() {
@@ -27,8 +32,16 @@ pub fn parse(src: &str) -> Result<Script, Diagnostics> {
             Rule::shebang | Rule::EOI => {}
             Rule::directive => items.push(Item::Pragma(b.directive(p))),
             Rule::unsupported_decl => {
-                let what = p.clone().into_inner().next().map(|k| k.as_str().to_string()).unwrap_or_default();
-                items.push(Item::Unsupported { what, span: span_of(&p) });
+                let what = p
+                    .clone()
+                    .into_inner()
+                    .next()
+                    .map(|k| k.as_str().to_string())
+                    .unwrap_or_default();
+                items.push(Item::Unsupported {
+                    what,
+                    span: span_of(&p),
+                });
             }
             Rule::inline_decl => items.push(Item::Inline(b.inline_decl(p))),
             Rule::var_decl => items.extend(b.var_decl(p).into_iter().map(Item::Decl)),
@@ -84,7 +97,11 @@ fn syntax_error(e: pest::error::Error<Rule>, src: &str) -> Diagnostics {
     } else {
         format!("expected {}", join_or(&expected))
     };
-    let message = if at_end { "syntax error: unexpected end of input" } else { "syntax error" };
+    let message = if at_end {
+        "syntax error: unexpected end of input"
+    } else {
+        "syntax error"
+    };
     let mut d = Diagnostic::new(message, span).with_label(label);
     if src[span.start as usize..].starts_with("//") {
         d = d.with_help("D has no // comments; write /* … */");
@@ -151,8 +168,11 @@ fn check_nesting(src: &str) -> Result<(), Diagnostics> {
             b'(' | b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_BRACKETS {
-                    let d = Diagnostic::new(format!("nesting deeper than {MAX_BRACKETS} levels is not supported"), Span::new(i, i + 1))
-                        .with_label("too deep");
+                    let d = Diagnostic::new(
+                        format!("nesting deeper than {MAX_BRACKETS} levels is not supported"),
+                        Span::new(i, i + 1),
+                    )
+                    .with_label("too deep");
                     return Err(Diagnostics::one(d));
                 }
             }
@@ -183,8 +203,14 @@ impl Builder {
         let words: Vec<&str> = text[1..].split_whitespace().collect();
         let kind = match words.as_slice() {
             ["pragma", "D", "option", opt] => match opt.split_once('=') {
-                Some((n, v)) => PragmaKind::Option { name: n.to_string(), value: Some(v.to_string()) },
-                None => PragmaKind::Option { name: opt.to_string(), value: None },
+                Some((n, v)) => PragmaKind::Option {
+                    name: n.to_string(),
+                    value: Some(v.to_string()),
+                },
+                None => PragmaKind::Option {
+                    name: opt.to_string(),
+                    value: None,
+                },
             },
             _ => PragmaKind::Other(text.to_string()),
         };
@@ -197,7 +223,12 @@ impl Builder {
         let ty = self.type_name(it.next().unwrap());
         let name = ident(it.next().unwrap());
         let value = self.assign_expr(it.next().unwrap());
-        Inline { ty, name, value, span }
+        Inline {
+            ty,
+            name,
+            value,
+            span,
+        }
     }
 
     fn var_decl(&mut self, p: Pair<Rule>) -> Vec<Decl> {
@@ -208,7 +239,11 @@ impl Builder {
         for c in p.into_inner() {
             match c.as_rule() {
                 Rule::var_scope => {
-                    scope = if c.as_str() == "this" { Scope::This } else { Scope::Self_ }
+                    scope = if c.as_str() == "this" {
+                        Scope::This
+                    } else {
+                        Scope::Self_
+                    }
                 }
                 Rule::storage_class => {}
                 Rule::type_name => ty = Some(self.type_name(c)),
@@ -248,7 +283,11 @@ impl Builder {
                 r => unreachable!("type_name child {r:?}"),
             }
         }
-        TypeName { base, pointers, span }
+        TypeName {
+            base,
+            pointers,
+            span,
+        }
     }
 
     fn clause(&mut self, p: Pair<Rule>) -> Clause {
@@ -261,7 +300,10 @@ impl Builder {
                 Rule::probe_list => {
                     probes = c
                         .into_inner()
-                        .map(|d| ProbeDesc { text: d.as_str().to_string(), span: span_of(&d) })
+                        .map(|d| ProbeDesc {
+                            text: d.as_str().to_string(),
+                            span: span_of(&d),
+                        })
                         .collect()
                 }
                 Rule::predicate => predicate = Some(self.expr(c.into_inner().next().unwrap())),
@@ -269,7 +311,12 @@ impl Builder {
                 r => unreachable!("clause child {r:?}"),
             }
         }
-        Clause { probes, predicate, body, span }
+        Clause {
+            probes,
+            predicate,
+            body,
+            span,
+        }
     }
 
     fn stmts(&mut self, pairs: Pairs<Rule>) -> Vec<Stmt> {
@@ -283,11 +330,18 @@ impl Builder {
             Rule::block => Stmt::Block(self.stmts(p.into_inner()), span),
             Rule::expr_stmt => Stmt::Expr(self.expr(p.into_inner().next().unwrap())),
             Rule::if_stmt => {
-                let mut it = p.into_inner().filter(|c| !matches!(c.as_rule(), Rule::kw_if | Rule::kw_else));
+                let mut it = p
+                    .into_inner()
+                    .filter(|c| !matches!(c.as_rule(), Rule::kw_if | Rule::kw_else));
                 let cond = self.expr(it.next().unwrap());
                 let then = self.branch(it.next().unwrap());
                 let els = it.next().map(|b| self.branch(b));
-                Stmt::If { cond, then, els, span }
+                Stmt::If {
+                    cond,
+                    then,
+                    els,
+                    span,
+                }
             }
             Rule::branch => self.stmt(p.into_inner().next().unwrap()),
             r => unreachable!("statement rule {r:?}"),
@@ -311,7 +365,10 @@ impl Builder {
         for next in it {
             let rhs = self.assign_expr(next);
             let span = acc.span.to(rhs.span);
-            acc = Expr { kind: ExprKind::Comma(Box::new(acc), Box::new(rhs)), span };
+            acc = Expr {
+                kind: ExprKind::Comma(Box::new(acc), Box::new(rhs)),
+                span,
+            };
         }
         acc
     }
@@ -323,9 +380,21 @@ impl Builder {
         // their prefix/postfix counts (measured in `unary`).
         let cost = inner.len();
         if self.depth + cost > MAX_EXPR_DEPTH {
-            self.err(Diagnostic::new("expression is too deeply nested or too long", span)
-                .with_help("split it with temporary variables (this->x)"));
-            return Expr { kind: ExprKind::Int { value: 0, suffix: IntSuffix { unsigned: false, long: 0 }, text: "0".into() }, span };
+            self.err(
+                Diagnostic::new("expression is too deeply nested or too long", span)
+                    .with_help("split it with temporary variables (this->x)"),
+            );
+            return Expr {
+                kind: ExprKind::Int {
+                    value: 0,
+                    suffix: IntSuffix {
+                        unsigned: false,
+                        long: 0,
+                    },
+                    text: "0".into(),
+                },
+                span,
+            };
         }
         self.depth += cost;
         // Operands and operators alternate; fold them by precedence
@@ -422,16 +491,26 @@ impl Builder {
                 Rule::post_dec => ExprKind::Unary(UnaryOp::PostDec, Box::new(e)),
                 Rule::index => {
                     let index = post.into_inner().map(|a| self.assign_expr(a)).collect();
-                    ExprKind::Index { base: Box::new(e), index }
+                    ExprKind::Index {
+                        base: Box::new(e),
+                        index,
+                    }
                 }
                 Rule::call_args => {
                     let args = post.into_inner().map(|a| self.assign_expr(a)).collect();
-                    ExprKind::Call { func: Box::new(e), args }
+                    ExprKind::Call {
+                        func: Box::new(e),
+                        args,
+                    }
                 }
                 Rule::arrow | Rule::dot => {
                     let arrow = post.as_rule() == Rule::arrow;
                     let member = ident(post.into_inner().next().unwrap());
-                    ExprKind::Member { base: Box::new(e), member, arrow }
+                    ExprKind::Member {
+                        base: Box::new(e),
+                        member,
+                        arrow,
+                    }
                 }
                 r => unreachable!("postfix rule {r:?}"),
             };
@@ -452,12 +531,18 @@ impl Builder {
                 Rule::stringof_op => UnaryOp::Stringof,
                 Rule::cast => {
                     let ty = self.type_name(pre.into_inner().next().unwrap());
-                    e = Expr { kind: ExprKind::Cast(ty, Box::new(e)), span };
+                    e = Expr {
+                        kind: ExprKind::Cast(ty, Box::new(e)),
+                        span,
+                    };
                     continue;
                 }
                 r => unreachable!("prefix rule {r:?}"),
             };
-            e = Expr { kind: ExprKind::Unary(op, Box::new(e)), span };
+            e = Expr {
+                kind: ExprKind::Unary(op, Box::new(e)),
+                span,
+            };
         }
         e
     }
@@ -465,70 +550,96 @@ impl Builder {
     fn primary(&mut self, p: Pair<Rule>) -> Expr {
         let span = span_of(&p);
         let text = p.as_str();
-        let kind = match p.as_rule() {
-            Rule::paren => return self.expr(p.into_inner().next().unwrap()).with_span(span),
-            Rule::sizeof_type => {
-                let t = p.into_inner().find(|c| c.as_rule() == Rule::type_name).unwrap();
-                ExprKind::SizeofType(self.type_name(t))
-            }
-            Rule::offsetof => {
-                let mut it = p.into_inner().filter(|c| c.as_rule() != Rule::kw_offsetof);
-                let t = self.type_name(it.next().unwrap());
-                ExprKind::Offsetof(t, ident(it.next().unwrap()))
-            }
-            Rule::this_var => ExprKind::This(ident(p.into_inner().nth(1).unwrap())),
-            Rule::self_var => ExprKind::SelfVar(ident(p.into_inner().nth(1).unwrap())),
-            Rule::aggregation => {
-                let name = &text[1..];
-                ExprKind::Agg(if name.is_empty() { "_".to_string() } else { name.to_string() })
-            }
-            Rule::macro_var => ExprKind::Macro(text[1..].to_string()),
-            Rule::kernel_sym => ExprKind::KernelSym(text[1..].to_string()),
-            Rule::float_lit => ExprKind::Float(text.to_string()),
-            Rule::int_lit => match parse_int(text) {
-                Ok((value, suffix)) => ExprKind::Int { value, suffix, text: text.to_string() },
-                Err(why) => {
-                    self.err(Diagnostic::new(format!("invalid integer constant {text}"), span).with_label(why));
-                    ExprKind::Int { value: 0, suffix: IntSuffix { unsigned: false, long: 0 }, text: text.to_string() }
+        let kind =
+            match p.as_rule() {
+                Rule::paren => return self.expr(p.into_inner().next().unwrap()).with_span(span),
+                Rule::sizeof_type => {
+                    let t = p
+                        .into_inner()
+                        .find(|c| c.as_rule() == Rule::type_name)
+                        .unwrap();
+                    ExprKind::SizeofType(self.type_name(t))
                 }
-            },
-            Rule::char_lit => match decode_escapes(&text[1..text.len() - 1]) {
-                Ok(bytes) if bytes.len() <= 8 => {
-                    // Multi-character constants pack big-endian, as in C.
-                    let v = match bytes.as_slice() {
-                        [one] => *one as i8 as i64,
-                        many => many.iter().fold(0i64, |acc, &b| (acc << 8) | b as i64),
-                    };
-                    ExprKind::Char(v)
+                Rule::offsetof => {
+                    let mut it = p.into_inner().filter(|c| c.as_rule() != Rule::kw_offsetof);
+                    let t = self.type_name(it.next().unwrap());
+                    ExprKind::Offsetof(t, ident(it.next().unwrap()))
                 }
-                Ok(_) => {
-                    self.err(Diagnostic::new("character constant is too long", span));
-                    ExprKind::Char(0)
+                Rule::this_var => ExprKind::This(ident(p.into_inner().nth(1).unwrap())),
+                Rule::self_var => ExprKind::SelfVar(ident(p.into_inner().nth(1).unwrap())),
+                Rule::aggregation => {
+                    let name = &text[1..];
+                    ExprKind::Agg(if name.is_empty() {
+                        "_".to_string()
+                    } else {
+                        name.to_string()
+                    })
                 }
-                Err((msg, off, len)) => {
-                    let s = span.start as usize + 1 + off;
-                    self.err(Diagnostic::new(msg, Span::new(s, s + len)).with_label("here"));
-                    ExprKind::Char(0)
-                }
-            },
-            Rule::string_lit => match decode_escapes(&text[1..text.len() - 1]) {
-                Ok(bytes) => ExprKind::Str(bytes),
-                Err((msg, off, len)) => {
-                    let s = span.start as usize + 1 + off;
-                    self.err(Diagnostic::new(msg, Span::new(s, s + len))
+                Rule::macro_var => ExprKind::Macro(text[1..].to_string()),
+                Rule::kernel_sym => ExprKind::KernelSym(text[1..].to_string()),
+                Rule::float_lit => ExprKind::Float(text.to_string()),
+                Rule::int_lit => match parse_int(text) {
+                    Ok((value, suffix)) => ExprKind::Int {
+                        value,
+                        suffix,
+                        text: text.to_string(),
+                    },
+                    Err(why) => {
+                        self.err(
+                            Diagnostic::new(format!("invalid integer constant {text}"), span)
+                                .with_label(why),
+                        );
+                        ExprKind::Int {
+                            value: 0,
+                            suffix: IntSuffix {
+                                unsigned: false,
+                                long: 0,
+                            },
+                            text: text.to_string(),
+                        }
+                    }
+                },
+                Rule::char_lit => match decode_escapes(&text[1..text.len() - 1]) {
+                    Ok(bytes) if bytes.len() <= 8 => {
+                        // Multi-character constants pack big-endian, as in C.
+                        let v = match bytes.as_slice() {
+                            [one] => *one as i8 as i64,
+                            many => many.iter().fold(0i64, |acc, &b| (acc << 8) | b as i64),
+                        };
+                        ExprKind::Char(v)
+                    }
+                    Ok(_) => {
+                        self.err(Diagnostic::new("character constant is too long", span));
+                        ExprKind::Char(0)
+                    }
+                    Err((msg, off, len)) => {
+                        let s = span.start as usize + 1 + off;
+                        self.err(Diagnostic::new(msg, Span::new(s, s + len)).with_label("here"));
+                        ExprKind::Char(0)
+                    }
+                },
+                Rule::string_lit => {
+                    match decode_escapes(&text[1..text.len() - 1]) {
+                        Ok(bytes) => ExprKind::Str(bytes),
+                        Err((msg, off, len)) => {
+                            let s = span.start as usize + 1 + off;
+                            self.err(Diagnostic::new(msg, Span::new(s, s + len))
                         .with_label("here")
                         .with_help(r#"D escapes are \a \b \f \n \r \t \v \\ \" \' \? \ooo \xhh"#));
-                    ExprKind::Str(vec![])
+                            ExprKind::Str(vec![])
+                        }
+                    }
                 }
-            },
-            Rule::ident if is_keyword(text) => {
-                self.err(Diagnostic::new(format!("syntax error: unexpected keyword {text}"), span)
-                    .with_label("a keyword cannot be used here"));
-                ExprKind::Ident(text.to_string())
-            }
-            Rule::ident => ExprKind::Ident(text.to_string()),
-            r => unreachable!("primary rule {r:?}"),
-        };
+                Rule::ident if is_keyword(text) => {
+                    self.err(
+                        Diagnostic::new(format!("syntax error: unexpected keyword {text}"), span)
+                            .with_label("a keyword cannot be used here"),
+                    );
+                    ExprKind::Ident(text.to_string())
+                }
+                Rule::ident => ExprKind::Ident(text.to_string()),
+                r => unreachable!("primary rule {r:?}"),
+            };
         Expr { kind, span }
     }
 }
@@ -577,8 +688,16 @@ fn reduce(operands: &mut Vec<Expr>, op: Infix) {
     let (l, r) = (Box::new(lhs), Box::new(rhs));
     let kind = match op {
         Infix::Binary(o) => ExprKind::Binary(o, l, r),
-        Infix::Assign(o) => ExprKind::Assign { op: o, lhs: l, rhs: r },
-        Infix::Ternary(then) => ExprKind::Ternary { cond: l, then: Box::new(then), els: r },
+        Infix::Assign(o) => ExprKind::Assign {
+            op: o,
+            lhs: l,
+            rhs: r,
+        },
+        Infix::Ternary(then) => ExprKind::Ternary {
+            cond: l,
+            then: Box::new(then),
+            els: r,
+        },
     };
     operands.push(Expr { kind, span });
 }
@@ -610,16 +729,60 @@ fn is_primary(r: Rule) -> bool {
 }
 
 fn ident(p: Pair<Rule>) -> Ident {
-    Ident { name: p.as_str().to_string(), span: span_of(&p) }
+    Ident {
+        name: p.as_str().to_string(),
+        span: span_of(&p),
+    }
 }
 
 /// Words that cannot name a variable, member or function.
 const KEYWORDS: &[&str] = &[
-    "auto", "break", "case", "char", "const", "continue", "counter", "default", "do", "double", "else",
-    "enum", "extern", "float", "for", "goto", "if", "import", "inline", "int", "long", "offsetof",
-    "probe", "provider", "register", "restrict", "return", "self", "short", "signed", "sizeof",
-    "static", "string", "stringof", "struct", "switch", "this", "translator", "typedef", "union",
-    "unsigned", "userland", "void", "volatile", "while", "xlate",
+    "auto",
+    "break",
+    "case",
+    "char",
+    "const",
+    "continue",
+    "counter",
+    "default",
+    "do",
+    "double",
+    "else",
+    "enum",
+    "extern",
+    "float",
+    "for",
+    "goto",
+    "if",
+    "import",
+    "inline",
+    "int",
+    "long",
+    "offsetof",
+    "probe",
+    "provider",
+    "register",
+    "restrict",
+    "return",
+    "self",
+    "short",
+    "signed",
+    "sizeof",
+    "static",
+    "string",
+    "stringof",
+    "struct",
+    "switch",
+    "this",
+    "translator",
+    "typedef",
+    "union",
+    "unsigned",
+    "userland",
+    "void",
+    "volatile",
+    "while",
+    "xlate",
 ];
 
 fn is_keyword(s: &str) -> bool {
@@ -631,7 +794,10 @@ pub(crate) fn parse_int(text: &str) -> Result<(u64, IntSuffix), &'static str> {
     const BIG: &str = "does not fit in 64 bits";
     let digits_end = text.find(['u', 'U', 'l', 'L']).unwrap_or(text.len());
     let (digits, suf) = text.split_at(digits_end);
-    let value = if let Some(h) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+    let value = if let Some(h) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
         u64::from_str_radix(h, 16).map_err(|_| BIG)?
     } else if digits.len() > 1 && digits.starts_with('0') {
         if digits.bytes().any(|b| b == b'8' || b == b'9') {
@@ -642,7 +808,10 @@ pub(crate) fn parse_int(text: &str) -> Result<(u64, IntSuffix), &'static str> {
         digits.parse::<u64>().map_err(|_| BIG)?
     };
     let lower = suf.to_ascii_lowercase();
-    let suffix = IntSuffix { unsigned: lower.contains('u'), long: lower.matches('l').count() as u8 };
+    let suffix = IntSuffix {
+        unsigned: lower.contains('u'),
+        long: lower.matches('l').count() as u8,
+    };
     Ok((value, suffix))
 }
 
@@ -685,7 +854,11 @@ pub(crate) fn decode_escapes(s: &str) -> Result<Vec<u8>, (String, usize, usize)>
                     n += 1;
                 }
                 if v > 0xff {
-                    return Err(("octal escape sequence out of range".into(), start, i - start));
+                    return Err((
+                        "octal escape sequence out of range".into(),
+                        start,
+                        i - start,
+                    ));
                 }
                 v as u8
             }
@@ -701,7 +874,11 @@ pub(crate) fn decode_escapes(s: &str) -> Result<Vec<u8>, (String, usize, usize)>
             }
             _ => {
                 let len = s[start + 1..].chars().next().map_or(1, |ch| ch.len_utf8()) + 1;
-                return Err((format!("invalid escape sequence \\{}", &s[start + 1..start + len]), start, len));
+                return Err((
+                    format!("invalid escape sequence \\{}", &s[start + 1..start + len]),
+                    start,
+                    len,
+                ));
             }
         };
         out.push(byte);

@@ -95,37 +95,90 @@ pub enum AggFunc {
     Stddev,
     Quantize,
     /// `lquantize(v, low, high, step)`: the constant arguments.
-    Lquantize { low: i64, high: i64, step: i64 },
+    Lquantize {
+        low: i64,
+        high: i64,
+        step: i64,
+    },
     /// `llquantize(v, factor, low, high, steps)`.
-    Llquantize { factor: i64, low: i64, high: i64, steps: i64 },
+    Llquantize {
+        factor: i64,
+        low: i64,
+        high: i64,
+        steps: i64,
+    },
 }
 
 #[derive(Debug, Clone)]
 pub enum Stmt {
     /// An expression evaluated for its side effects (assignments, `++`).
     Expr(Expr),
-    If { cond: Expr, then: Vec<Stmt>, els: Vec<Stmt>, span: Span },
+    If {
+        cond: Expr,
+        then: Vec<Stmt>,
+        els: Vec<Stmt>,
+        span: Span,
+    },
     /// `printf(fmt, args…)`; `args[i].ty` decides signedness/width per conversion.
-    Printf { format: Format, args: Vec<Expr>, span: Span },
+    Printf {
+        format: Format,
+        args: Vec<Expr>,
+        span: Span,
+    },
     /// `trace(expr)`.
-    Trace { arg: Expr, span: Span },
+    Trace {
+        arg: Expr,
+        span: Span,
+    },
     /// `printa([fmt,] @a, @b…)`.
-    Printa { format: Option<Format>, aggs: Vec<AggId>, span: Span },
+    Printa {
+        format: Option<Format>,
+        aggs: Vec<AggId>,
+        span: Span,
+    },
     /// `exit(status)`.
-    Exit { status: Expr, span: Span },
+    Exit {
+        status: Expr,
+        span: Span,
+    },
     /// `@a[keys] = func(args)`: `args` are the non-constant arguments
     /// (the value; for avg/sum etc. one, for count none).
-    AggUpdate { agg: AggId, keys: Vec<Expr>, args: Vec<Expr>, span: Span },
+    AggUpdate {
+        agg: AggId,
+        keys: Vec<Expr>,
+        args: Vec<Expr>,
+        span: Span,
+    },
     /// `clear(@a)`
-    Clear { agg: AggId, span: Span },
+    Clear {
+        agg: AggId,
+        span: Span,
+    },
     /// `trunc(@a)` / `trunc(@a, n)`
-    Trunc { agg: AggId, keep: Option<Expr>, span: Span },
+    Trunc {
+        agg: AggId,
+        keep: Option<Expr>,
+        span: Span,
+    },
     /// `normalize(@a, n)` / `denormalize(@a)`
-    Normalize { agg: AggId, factor: Option<Expr>, span: Span },
+    Normalize {
+        agg: AggId,
+        factor: Option<Expr>,
+        span: Span,
+    },
     /// Destructive actions (only with `-w`): `system(fmt, args…)`.
-    System { format: Format, args: Vec<Expr>, span: Span },
-    Raise { signal: Expr, span: Span },
-    Stop { span: Span },
+    System {
+        format: Format,
+        args: Vec<Expr>,
+        span: Span,
+    },
+    Raise {
+        signal: Expr,
+        span: Span,
+    },
+    Stop {
+        span: Span,
+    },
 }
 
 /// An assignable location.
@@ -158,22 +211,46 @@ pub enum ExprKind {
     Load(Place),
     /// `place = value` or, with `op`, `place op= value`. The value of the
     /// expression is the stored value (converted to the place's type).
-    Assign { place: Place, op: Option<BinOp>, value: Box<Expr> },
+    Assign {
+        place: Place,
+        op: Option<BinOp>,
+        value: Box<Expr>,
+    },
     /// `++x`, `x--` …: `delta` is +1/-1, `post` true for the suffix forms.
-    IncDec { place: Place, delta: i64, post: bool },
+    IncDec {
+        place: Place,
+        delta: i64,
+        post: bool,
+    },
     Unary(UnOp, Box<Expr>),
     /// Arithmetic, bitwise, shift, comparison. `unsigned` says whether the
     /// operation (division, remainder, right shift, ordering comparison) is
     /// done on unsigned 64-bit values (C's usual arithmetic conversions).
     /// Comparisons of two strings compare bytes (`strcmp`).
-    Binary { op: BinOp, unsigned: bool, lhs: Box<Expr>, rhs: Box<Expr> },
+    Binary {
+        op: BinOp,
+        unsigned: bool,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `&&`, `||`, `^^` with short-circuit (`^^` evaluates both).
-    Logical { op: LogicalOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Ternary { cond: Box<Expr>, then: Box<Expr>, els: Box<Expr> },
+    Logical {
+        op: LogicalOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Ternary {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        els: Box<Expr>,
+    },
     /// Conversion to an integer type (truncate then extend).
     Cast(IntType, Box<Expr>),
     /// `tcp_state_string[i]`: an inline string table; out of range reads "".
-    StringTable { entries: Vec<String>, index: Box<Expr> },
+    StringTable {
+        entries: Vec<String>,
+        index: Box<Expr>,
+    },
     /// A D subroutine returning a value.
     Call(Func, Vec<Expr>),
 }

@@ -24,14 +24,38 @@ pub struct IntType {
 }
 
 impl IntType {
-    pub const INT: IntType = IntType { size: 4, signed: true };
-    pub const UINT: IntType = IntType { size: 4, signed: false };
-    pub const INT64: IntType = IntType { size: 8, signed: true };
-    pub const UINT64: IntType = IntType { size: 8, signed: false };
-    pub const CHAR: IntType = IntType { size: 1, signed: true };
-    pub const UINT8: IntType = IntType { size: 1, signed: false };
-    pub const UINT16: IntType = IntType { size: 2, signed: false };
-    pub const UINT32: IntType = IntType { size: 4, signed: false };
+    pub const INT: IntType = IntType {
+        size: 4,
+        signed: true,
+    };
+    pub const UINT: IntType = IntType {
+        size: 4,
+        signed: false,
+    };
+    pub const INT64: IntType = IntType {
+        size: 8,
+        signed: true,
+    };
+    pub const UINT64: IntType = IntType {
+        size: 8,
+        signed: false,
+    };
+    pub const CHAR: IntType = IntType {
+        size: 1,
+        signed: true,
+    };
+    pub const UINT8: IntType = IntType {
+        size: 1,
+        signed: false,
+    };
+    pub const UINT16: IntType = IntType {
+        size: 2,
+        signed: false,
+    };
+    pub const UINT32: IntType = IntType {
+        size: 4,
+        signed: false,
+    };
 
     /// Truncates/extends a 64-bit value to this type and back, as a store to
     /// a variable of this type would.

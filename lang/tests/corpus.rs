@@ -16,7 +16,10 @@ use std::path::{Path, PathBuf};
 use rdtrace_lang::{compile, parser, CheckOptions};
 
 fn options(src: &str, name: &str) -> CheckOptions {
-    let mut o = CheckOptions { macro_args: vec![name.to_string()], ..Default::default() };
+    let mut o = CheckOptions {
+        macro_args: vec![name.to_string()],
+        ..Default::default()
+    };
     let first = src.lines().next().unwrap_or("");
     if let Some(rest) = first.strip_prefix("/* opts:") {
         for w in rest.trim_end_matches("*/").split_whitespace() {
@@ -39,7 +42,9 @@ fn options(src: &str, name: &str) -> CheckOptions {
 }
 
 fn scripts(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(dir);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(dir);
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
@@ -80,7 +85,10 @@ fn valid_scripts_parse_check_and_match_snapshots() {
         let ast = match parser::parse(&src) {
             Ok(a) => a,
             Err(d) => {
-                failures.push(format!("{name}: parse failed:\n{}", d.with_source(&name, &src).render()));
+                failures.push(format!(
+                    "{name}: parse failed:\n{}",
+                    d.with_source(&name, &src).render()
+                ));
                 continue;
             }
         };
@@ -91,7 +99,11 @@ fn valid_scripts_parse_check_and_match_snapshots() {
                 continue;
             }
         };
-        let snap = format!("== ast\n{}== program\n{}", common::print::script(&ast), common::print::program(&prog));
+        let snap = format!(
+            "== ast\n{}== program\n{}",
+            common::print::script(&ast),
+            common::print::program(&prog)
+        );
         if let Some(f) = compare(&path.with_extension("snap"), &snap) {
             failures.push(f);
         }
@@ -110,7 +122,10 @@ fn invalid_scripts_fail_with_expected_diagnostics() {
         let src = std::fs::read_to_string(&path).unwrap();
         let opts = options(&src, &name);
         match compile(&name, &src, &catalog, &opts) {
-            Ok(p) => failures.push(format!("{name}: compiled but should fail:\n{}", common::print::program(&p))),
+            Ok(p) => failures.push(format!(
+                "{name}: compiled but should fail:\n{}",
+                common::print::program(&p)
+            )),
             Err(d) => {
                 if let Some(f) = compare(&path.with_extension("expected"), &d.render()) {
                     failures.push(f);

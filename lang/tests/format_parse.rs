@@ -39,7 +39,10 @@ fn tcpio_format() {
     assert!(c[2].minus);
     assert_eq!(c[2].width, Count::Fixed(5));
     assert_eq!(c[5].width, Count::Fixed(6));
-    assert_eq!(c.iter().map(|c| c.number).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        c.iter().map(|c| c.number).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5, 6]
+    );
     assert_eq!(f.pieces[0], Piece::Lit(b" ".to_vec()));
     assert_eq!(f.pieces[4], Piece::Lit(b":".to_vec()));
     assert_eq!(f.pieces[6], Piece::Lit(b" -> ".to_vec()));
@@ -92,7 +95,10 @@ fn flags_width_precision() {
     // Huge counts are clamped, not overflowed.
     let c = one("%99999999999999999999.99999999999999d");
     assert_eq!(c.width, Count::Fixed(rdtrace_lang::format::MAX_COUNT));
-    assert_eq!(c.precision, Some(Count::Fixed(rdtrace_lang::format::MAX_COUNT)));
+    assert_eq!(
+        c.precision,
+        Some(Count::Fixed(rdtrace_lang::format::MAX_COUNT))
+    );
 }
 
 #[test]
@@ -152,19 +158,37 @@ fn stops_at_nul() {
 
 #[test]
 fn errors_use_dtrace_wording() {
-    assert_eq!(error(b"x %q"), ("format conversion #1 is undefined: %q".into(), 2, 4));
-    assert_eq!(error(b"%d %hhd"), ("format conversion #2 is undefined: %hhd".into(), 3, 7));
+    assert_eq!(
+        error(b"x %q"),
+        ("format conversion #1 is undefined: %q".into(), 2, 4)
+    );
+    assert_eq!(
+        error(b"%d %hhd"),
+        ("format conversion #2 is undefined: %hhd".into(), 3, 7)
+    );
     assert_eq!(error(b"%lf").0, "format conversion #1 is undefined: %lf");
     assert_eq!(error(b"%Ld").0, "format conversion #1 is undefined: %Ld");
     assert_eq!(error(b"%-5z").0, "format conversion #1 is undefined: %z");
-    assert_eq!(error(b"%5").0, "format conversion #1 name expected before end of format string");
-    assert_eq!(error(b"abc%").0, "format conversion #1 name expected before end of format string");
+    assert_eq!(
+        error(b"%5").0,
+        "format conversion #1 name expected before end of format string"
+    );
+    assert_eq!(
+        error(b"abc%").0,
+        "format conversion #1 name expected before end of format string"
+    );
     assert_eq!(
         error(b"%-%").0,
         "format conversion #1 cannot be combined with other format flags: %%"
     );
-    assert_eq!(error(b"%1$d").0, "format conversion #1 uses unsupported positional format (%n$)");
-    assert_eq!(error(b"%1.2.3d").0, "format conversion #1 has more than one '.' specified");
+    assert_eq!(
+        error(b"%1$d").0,
+        "format conversion #1 uses unsupported positional format (%n$)"
+    );
+    assert_eq!(
+        error(b"%1.2.3d").0,
+        "format conversion #1 has more than one '.' specified"
+    );
     assert_eq!(
         error(b"%**d").0,
         "format conversion #1 has more than one '*' specified for the output width"
@@ -197,7 +221,10 @@ fn accepts_follows_dtrace_checks() {
     for f in ["%d", "%i", "%u", "%o", "%x", "%X", "%p"] {
         let c = one(f);
         assert!(ints.iter().all(|t| c.accepts(t)), "{f}");
-        assert!(!c.accepts(&s) && !c.accepts(&ptr) && !c.accepts(&Type::Void), "{f}");
+        assert!(
+            !c.accepts(&s) && !c.accepts(&ptr) && !c.accepts(&Type::Void),
+            "{f}"
+        );
     }
     let c = one("%c");
     assert!(c.accepts(&chr) && c.accepts(&int) && c.accepts(&u16t));

@@ -12,7 +12,12 @@ use rdtrace_lang::span::Span;
 
 fn check_expr(parent: Span, e: &Expr, bad: &mut Vec<String>) {
     if !parent.contains(e.span) {
-        bad.push(format!("{:?} not inside {:?}: {}", e.span, parent, common::print::aexpr(e)));
+        bad.push(format!(
+            "{:?} not inside {:?}: {}",
+            e.span,
+            parent,
+            common::print::aexpr(e)
+        ));
     }
     for c in e.children() {
         check_expr(e.span, c, bad);
@@ -28,7 +33,12 @@ fn check_stmts(parent: Span, stmts: &[Stmt], bad: &mut Vec<String>) {
             Stmt::Empty(_) => {}
             Stmt::Expr(e) => check_expr(s.span(), e, bad),
             Stmt::Block(b, sp) => check_stmts(*sp, b, bad),
-            Stmt::If { cond, then, els, span } => {
+            Stmt::If {
+                cond,
+                then,
+                els,
+                span,
+            } => {
                 check_expr(*span, cond, bad);
                 check_stmts(*span, then, bad);
                 if let Some(e) = els {
@@ -82,9 +92,17 @@ fn child_spans_nest_in_parent_spans() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "d"))
-        .map(|p| (p.display().to_string(), std::fs::read_to_string(&p).unwrap()))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
         .collect();
-    sources.push(("tcpio.d".into(), include_str!("../../scripts/tcpio.d").into()));
+    sources.push((
+        "tcpio.d".into(),
+        include_str!("../../scripts/tcpio.d").into(),
+    ));
     assert!(sources.len() > 5);
     for (name, src) in sources {
         let script = parse(&src).unwrap_or_else(|d| panic!("{name}: {d}"));
@@ -96,8 +114,12 @@ fn child_spans_nest_in_parent_spans() {
 /// The expression of `BEGIN { EXPR; }` as an S-expression.
 fn expr_of(src: &str) -> String {
     let script = parse(&format!("BEGIN {{ {src}; }}")).unwrap_or_else(|d| panic!("{src}: {d}"));
-    let Item::Clause(c) = &script.items[0] else { panic!("a clause") };
-    let Stmt::Expr(e) = &c.body.as_ref().unwrap()[0] else { panic!("an expression") };
+    let Item::Clause(c) = &script.items[0] else {
+        panic!("a clause")
+    };
+    let Stmt::Expr(e) = &c.body.as_ref().unwrap()[0] else {
+        panic!("an expression")
+    };
     common::print::aexpr(e)
 }
 
@@ -134,7 +156,9 @@ fn operators_follow_c_precedence_and_associativity() {
 
 fn predicate_of(src: &str) -> String {
     let script = parse(src).unwrap_or_else(|d| panic!("{src}: {d}"));
-    let Item::Clause(c) = &script.items[0] else { panic!("a clause") };
+    let Item::Clause(c) = &script.items[0] else {
+        panic!("a clause")
+    };
     common::print::aexpr(c.predicate.as_ref().expect("a predicate"))
 }
 
@@ -156,7 +180,10 @@ fn literals_decode() {
     assert_eq!(expr_of("7llu"), "7ull");
     assert_eq!(expr_of("'\\t'"), "'9'");
     assert_eq!(expr_of("'\\x41'"), "'65'");
-    assert_eq!(expr_of("\"\\a\\b\\f\\v\\101\\x42\\?\""), "\"\\u{7}\\u{8}\\u{c}\\u{b}AB?\"");
+    assert_eq!(
+        expr_of("\"\\a\\b\\f\\v\\101\\x42\\?\""),
+        "\"\\u{7}\\u{8}\\u{c}\\u{b}AB?\""
+    );
 }
 
 #[test]
@@ -169,7 +196,10 @@ fn last_statement_may_omit_its_semicolon() {
 
 #[test]
 fn keywords_are_not_identifiers_but_prefixes_are() {
-    assert_eq!(expr_of("iffy + elsewhere + int_x + selfish"), "(Add (Add (Add iffy elsewhere) int_x) selfish)");
+    assert_eq!(
+        expr_of("iffy + elsewhere + int_x + selfish"),
+        "(Add (Add (Add iffy elsewhere) int_x) selfish)"
+    );
     assert!(parse("BEGIN { if = 1; }").is_err());
 }
 
@@ -180,7 +210,10 @@ fn deep_nesting_is_an_error_not_a_crash() {
     assert!(e.to_string().contains("nesting deeper than"), "{e}");
     let long = format!("BEGIN {{ x = 1{}; }}", " + 1".repeat(5000));
     let e = parse(&long).unwrap_err();
-    assert!(e.to_string().contains("too deeply nested or too long"), "{e}");
+    assert!(
+        e.to_string().contains("too deeply nested or too long"),
+        "{e}"
+    );
     let negs = format!("BEGIN {{ x = {}1; }}", "- ".repeat(5000));
     assert!(parse(&negs).is_err());
     // Just under the limits, the checker (on a small test-thread stack) copes.

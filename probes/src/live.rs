@@ -719,7 +719,10 @@ mod tests {
         };
         let e = failed(libc::EACCES);
         assert_eq!(e.kind, ProbeErrorKind::Permission);
-        assert!(e.message.contains("CPU 1") && e.message.contains("CAP_PERFMON"), "{e}");
+        assert!(
+            e.message.contains("CPU 1") && e.message.contains("CAP_PERFMON"),
+            "{e}"
+        );
         assert!(e.message.contains("perf_event_paranoid"), "{e}");
         let e = failed(libc::ENOENT);
         assert_eq!(e.kind, ProbeErrorKind::Unsupported);

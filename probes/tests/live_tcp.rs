@@ -26,7 +26,6 @@ const TH_ACK: u8 = 0x10;
 
 // ---------------------------------------------------------------- setup
 
-
 /// The live source, or None (test skipped) when BPF cannot be used here.
 fn live_source() -> Option<LiveSource> {
     live_source_with(LiveSource::open)

@@ -60,6 +60,9 @@ fn main() {
         let program = compile_many(&sources, &catalog, &check_opts).ok();
         black_box(program.map(|p| CompiledProgram::new(&p, &rt_opts).is_ok()));
     });
-    println!("parse_check: median {check:.1} us over {runs} runs ({NAME}, {} lines)", SCRIPT.lines().count());
+    println!(
+        "parse_check: median {check:.1} us over {runs} runs ({NAME}, {} lines)",
+        SCRIPT.lines().count()
+    );
     println!("parse_check_jit: median {jit:.1} us over {runs} runs");
 }

@@ -9,7 +9,9 @@ use rdtrace_lang::types::{IntType, Type};
 /// flag): operands narrower than `int` promote to `int`; with mixed
 /// signedness the unsigned type wins when it is at least as wide.
 pub fn usual_unsigned(a: &Type, b: &Type) -> bool {
-    let (Some(a), Some(b)) = (a.as_int(), b.as_int()) else { return false };
+    let (Some(a), Some(b)) = (a.as_int(), b.as_int()) else {
+        return false;
+    };
     let promote = |t: IntType| if t.size < 4 { IntType::INT } else { t };
     let (a, b) = (promote(a), promote(b));
     match (a.signed, b.signed) {
@@ -65,7 +67,10 @@ pub fn compare(op: BinOp, ord: std::cmp::Ordering) -> i64 {
 }
 
 pub fn is_comparison(op: BinOp) -> bool {
-    matches!(op, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
+    matches!(
+        op,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+    )
 }
 
 #[cfg(test)]
@@ -80,8 +85,17 @@ mod tests {
         assert_eq!(binop(BinOp::Lt, true, -1, 1), Some(0));
         assert_eq!(binop(BinOp::Div, false, i64::MIN, -1), Some(i64::MIN));
         assert_eq!(binop(BinOp::Rem, false, 5, 0), None);
-        assert!(usual_unsigned(&Type::Int(IntType::UINT), &Type::Int(IntType::INT)));
-        assert!(!usual_unsigned(&Type::Int(IntType::UINT16), &Type::Int(IntType::INT)));
-        assert!(!usual_unsigned(&Type::Int(IntType::UINT), &Type::Int(IntType::INT64)));
+        assert!(usual_unsigned(
+            &Type::Int(IntType::UINT),
+            &Type::Int(IntType::INT)
+        ));
+        assert!(!usual_unsigned(
+            &Type::Int(IntType::UINT16),
+            &Type::Int(IntType::INT)
+        ));
+        assert!(!usual_unsigned(
+            &Type::Int(IntType::UINT),
+            &Type::Int(IntType::INT64)
+        ));
     }
 }

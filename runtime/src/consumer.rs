@@ -101,8 +101,19 @@ pub struct Consumer<'a> {
 }
 
 impl<'a> Consumer<'a> {
-    pub fn new(program: &'a mut CompiledProgram, opts: &'a Options, clock: Clock, interrupts: Interrupts) -> Self {
-        let by_id = program.program().probes.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+    pub fn new(
+        program: &'a mut CompiledProgram,
+        opts: &'a Options,
+        clock: Clock,
+        interrupts: Interrupts,
+    ) -> Self {
+        let by_id = program
+            .program()
+            .probes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id, i))
+            .collect();
         Consumer {
             program,
             opts,
@@ -135,7 +146,11 @@ impl<'a> Consumer<'a> {
     }
 
     fn probe_index(&self, kind: &ProbeKind) -> Option<usize> {
-        self.program.program().probes.iter().position(|p| &p.kind == kind)
+        self.program
+            .program()
+            .probes
+            .iter()
+            .position(|p| &p.kind == kind)
     }
 
     /// Fires a probe that has no event record of its own (BEGIN, END, ticks).
@@ -158,7 +173,10 @@ impl<'a> Consumer<'a> {
         };
         // SAFETY: EventHeader is repr(C) plain data.
         let bytes = unsafe {
-            std::slice::from_raw_parts(&hdr as *const EventHeader as *const u8, std::mem::size_of::<EventHeader>())
+            std::slice::from_raw_parts(
+                &hdr as *const EventHeader as *const u8,
+                std::mem::size_of::<EventHeader>(),
+            )
         };
         self.fire(probe, bytes, ctx);
     }
@@ -167,7 +185,9 @@ impl<'a> Consumer<'a> {
     /// record when not quiet.
     fn fire(&mut self, probe: usize, rec: &[u8], ctx: &FireContext) {
         let before = self.out.len();
-        let r = self.program.fire(probe, rec, ctx, &mut self.out, &mut self.err);
+        let r = self
+            .program
+            .fire(probe, rec, ctx, &mut self.out, &mut self.err);
         if !self.heading_done && !self.opts.quiet && self.out.len() > before {
             let heading = format!("{:>3} {:>6} {:>32}\n", "CPU", "ID", "FUNCTION:NAME");
             self.out.splice(before..before, heading.into_bytes());
@@ -198,7 +218,10 @@ impl<'a> Consumer<'a> {
     /// program order).
     fn fire_ticks(&mut self, t: u64, ctx: &FireContext) {
         while self.exit.is_none() {
-            let Some(i) = (0..self.ticks.len()).filter(|&i| self.ticks[i].next <= t).min_by_key(|&i| self.ticks[i].next) else {
+            let Some(i) = (0..self.ticks.len())
+                .filter(|&i| self.ticks[i].next <= t)
+                .min_by_key(|&i| self.ticks[i].next)
+            else {
                 break;
             };
             let (probe, due, cpu) = (self.ticks[i].probe, self.ticks[i].next, self.ticks[i].cpu);
@@ -225,16 +248,28 @@ impl<'a> Consumer<'a> {
             let seen = self.drops_seen.entry(cpu).or_insert(0);
             if total > *seen {
                 let n = total - *seen;
-                let _ = writeln!(self.err, "dtrace: {n} drop{} on CPU {cpu}", if n == 1 { "" } else { "s" });
+                let _ = writeln!(
+                    self.err,
+                    "dtrace: {n} drop{} on CPU {cpu}",
+                    if n == 1 { "" } else { "s" }
+                );
                 *seen = total;
             }
         }
         for (cpu, n) in self.program.take_agg_drops() {
-            let _ = writeln!(self.err, "dtrace: {n} aggregation drop{} on CPU {cpu}", if n == 1 { "" } else { "s" });
+            let _ = writeln!(
+                self.err,
+                "dtrace: {n} aggregation drop{} on CPU {cpu}",
+                if n == 1 { "" } else { "s" }
+            );
         }
         let dyn_drops = self.program.take_dynvar_drops();
         if dyn_drops > 0 {
-            let _ = writeln!(self.err, "dtrace: {dyn_drops} dynamic variable drop{}", if dyn_drops == 1 { "" } else { "s" });
+            let _ = writeln!(
+                self.err,
+                "dtrace: {dyn_drops} dynamic variable drop{}",
+                if dyn_drops == 1 { "" } else { "s" }
+            );
         }
     }
 
@@ -243,7 +278,8 @@ impl<'a> Consumer<'a> {
             return;
         }
         // SAFETY: length checked; read_unaligned copes with any alignment.
-        let hdr: EventHeader = unsafe { std::ptr::read_unaligned(rec.as_ptr() as *const EventHeader) };
+        let hdr: EventHeader =
+            unsafe { std::ptr::read_unaligned(rec.as_ptr() as *const EventHeader) };
         if self.clock == Clock::Capture {
             self.last_ts = hdr.ts_ns;
             self.fire_ticks(hdr.ts_ns, ctx);
@@ -257,8 +293,15 @@ impl<'a> Consumer<'a> {
 
     /// The whole run. `sink` gets the trace output, `errsink` dtrace's
     /// messages (drops, runtime errors).
-    pub fn run(&mut self, source: &mut dyn Source, sink: &mut dyn Write, errsink: &mut dyn Write) -> Result<i32, ConsumeError> {
-        let ctx = FireContext { wall_offset_ns: source.wall_offset_ns() };
+    pub fn run(
+        &mut self,
+        source: &mut dyn Source,
+        sink: &mut dyn Write,
+        errsink: &mut dyn Write,
+    ) -> Result<i32, ConsumeError> {
+        let ctx = FireContext {
+            wall_offset_ns: source.wall_offset_ns(),
+        };
         let mut first_ts = None;
 
         // In a replay BEGIN happens at the capture's first timestamp; find it
@@ -277,18 +320,29 @@ impl<'a> Consumer<'a> {
             ended = r == Poll::End;
             // BEGIN happens at the capture's start even when its first
             // frames fire no probe.
-            self.last_ts = source.capture_span_ns().map(|(first, _)| first).or(first_ts).unwrap_or(0);
+            self.last_ts = source
+                .capture_span_ns()
+                .map(|(first, _)| first)
+                .or(first_ts)
+                .unwrap_or(0);
         }
         let start = self.now();
         for (i, p) in self.program.program().probes.iter().enumerate() {
             // Live, profile probes come from the kernel's perf events.
             let (interval_ns, cpu) = match p.kind {
                 ProbeKind::Tick { interval_ns } => (interval_ns, None),
-                ProbeKind::Profile { interval_ns } if self.clock == Clock::Capture => (interval_ns, Some(0)),
+                ProbeKind::Profile { interval_ns } if self.clock == Clock::Capture => {
+                    (interval_ns, Some(0))
+                }
                 _ => continue,
             };
             let interval = interval_ns.max(1);
-            self.ticks.push(Tick { probe: i, interval, next: start + interval, cpu });
+            self.ticks.push(Tick {
+                probe: i,
+                interval,
+                next: start + interval,
+                cpu,
+            });
         }
         if let Some(begin) = self.probe_index(&ProbeKind::Begin) {
             self.fire_synthetic(begin, start, &ctx);
@@ -314,7 +368,9 @@ impl<'a> Consumer<'a> {
                 Clock::Monotonic => {
                     let now = monotonic_ns();
                     let next_tick = self.ticks.iter().map(|t| t.next).min().unwrap_or(u64::MAX);
-                    self.opts.switchrate.min(Duration::from_nanos(next_tick.saturating_sub(now)))
+                    self.opts
+                        .switchrate
+                        .min(Duration::from_nanos(next_tick.saturating_sub(now)))
                 }
             };
             let mut batch_exit = None;
@@ -370,7 +426,10 @@ impl<'a> Consumer<'a> {
 }
 
 fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: valid pointer to a timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64

@@ -57,7 +57,10 @@ fn command_output(cmd: &[u8]) -> Vec<u8> {
             }
             let _ = c.wait();
         }
-        Err(e) => eprintln!("dtrace: failed to run command '{}': {e}", String::from_utf8_lossy(cmd)),
+        Err(e) => eprintln!(
+            "dtrace: failed to run command '{}': {e}",
+            String::from_utf8_lossy(cmd)
+        ),
     }
     out
 }
@@ -80,8 +83,14 @@ mod tests {
     fn system_output_lands_where_it_was_asked_for() {
         let mut buf = b"before after".to_vec();
         let mut actions = vec![
-            Deferred::System { at: 7, cmd: b"printf 'one '".to_vec() },
-            Deferred::System { at: 7, cmd: b"printf two; printf ' '".to_vec() },
+            Deferred::System {
+                at: 7,
+                cmd: b"printf 'one '".to_vec(),
+            },
+            Deferred::System {
+                at: 7,
+                cmd: b"printf two; printf ' '".to_vec(),
+            },
         ];
         run(&mut actions, &mut buf, 0);
         assert_eq!(buf, b"before one two after");

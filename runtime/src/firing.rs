@@ -177,7 +177,10 @@ impl DriverInfo {
         DriverInfo {
             clauses_of,
             records: program.clauses.iter().map(clause_records).collect(),
-            error_probe: program.probes.iter().position(|p| p.kind == ProbeKind::Error),
+            error_probe: program
+                .probes
+                .iter()
+                .position(|p| p.kind == ProbeKind::Error),
             stop_on_exit: program
                 .probes
                 .iter()
@@ -185,7 +188,11 @@ impl DriverInfo {
                 .collect(),
             min_record_len: min_record_len.max(ERROR_RECORD_LEN),
             quiet,
-            prefix_names: program.probes.iter().map(|p| format!("{}:{}", p.function, p.name)).collect(),
+            prefix_names: program
+                .probes
+                .iter()
+                .map(|p| format!("{}:{}", p.function, p.name))
+                .collect(),
         }
     }
 }
@@ -240,7 +247,11 @@ pub(crate) fn fire<R: ClauseRunner>(
         match outcome {
             ClauseOutcome::Skipped => deferred.clear(),
             ClauseOutcome::Done { exit } => {
-                deferred::run(&mut deferred, buf, header_u32(record, std::mem::offset_of!(EventHeader, pid)));
+                deferred::run(
+                    &mut deferred,
+                    buf,
+                    header_u32(record, std::mem::offset_of!(EventHeader, pid)),
+                );
                 commit(program, info, probe, clause, record, buf, out);
                 if exit.is_some() {
                     result.exit = exit;
@@ -256,7 +267,9 @@ pub(crate) fn fire<R: ClauseRunner>(
                 deferred.clear();
                 report_fault(program, probe, clause, fault, err);
                 if let Some(ep) = info.error_probe.filter(|&ep| ep != probe) {
-                    let ex = fire_error(runner, program, info, ep, probe, clause, fault, record, ctx, out, err);
+                    let ex = fire_error(
+                        runner, program, info, ep, probe, clause, fault, record, ctx, out, err,
+                    );
                     if ex.is_some() {
                         result.exit = ex;
                     }
@@ -269,13 +282,25 @@ pub(crate) fn fire<R: ClauseRunner>(
 }
 
 /// Appends a completed clause's output, with the non-quiet prefix line.
-fn commit(program: &Program, info: &DriverInfo, probe: ProbeIndex, clause: usize, record: &[u8], buf: &[u8], out: &mut Vec<u8>) {
+fn commit(
+    program: &Program,
+    info: &DriverInfo,
+    probe: ProbeIndex,
+    clause: usize,
+    record: &[u8],
+    buf: &[u8],
+    out: &mut Vec<u8>,
+) {
     if info.quiet || !info.records[clause] {
         out.extend_from_slice(buf);
         return;
     }
     let cpu = header_u32(record, std::mem::offset_of!(EventHeader, cpu));
-    let _ = write!(out, "{:>3} {:>6} {:>32} ", cpu, program.probes[probe].id, info.prefix_names[probe]);
+    let _ = write!(
+        out,
+        "{:>3} {:>6} {:>32} ",
+        cpu, program.probes[probe].id, info.prefix_names[probe]
+    );
     out.extend_from_slice(buf);
     out.push(b'\n');
 }
@@ -285,9 +310,19 @@ fn header_u32(record: &[u8], off: usize) -> u32 {
 }
 
 /// dtrace's message for a fault (rdtrace has no DIF offsets to add).
-pub(crate) fn report_fault(program: &Program, probe: ProbeIndex, clause: usize, fault: Fault, err: &mut Vec<u8>) {
+pub(crate) fn report_fault(
+    program: &Program,
+    probe: ProbeIndex,
+    clause: usize,
+    fault: Fault,
+    err: &mut Vec<u8>,
+) {
     let p = &program.probes[probe];
-    let place = if fault.action == 0 { "predicate".to_string() } else { format!("action #{}", fault.action) };
+    let place = if fault.action == 0 {
+        "predicate".to_string()
+    } else {
+        format!("action #{}", fault.action)
+    };
     err.extend_from_slice(
         format!(
             "dtrace: error on enabled probe ID {} (ID {}: {}:{}:{}:{}): {} in {}\n",
@@ -324,7 +359,14 @@ fn fire_error<R: ClauseRunner>(
     rec[..hdr].copy_from_slice(&record[..hdr]);
     let id_off = std::mem::offset_of!(EventHeader, probe);
     rec[id_off..id_off + 4].copy_from_slice(&program.probes[error_probe].id.to_ne_bytes());
-    let args: [u64; 6] = [0, clause as u64 + 1, fault.action as u64, 0, fault.kind.dtrace_code(), 0];
+    let args: [u64; 6] = [
+        0,
+        clause as u64 + 1,
+        fault.action as u64,
+        0,
+        fault.kind.dtrace_code(),
+        0,
+    ];
     for (i, a) in args.iter().enumerate() {
         rec[hdr + 8 * i..hdr + 8 * i + 8].copy_from_slice(&a.to_ne_bytes());
     }
@@ -339,7 +381,11 @@ fn fire_error<R: ClauseRunner>(
         match outcome {
             ClauseOutcome::Skipped => deferred.clear(),
             ClauseOutcome::Done { exit: e } => {
-                deferred::run(&mut deferred, &mut buf, header_u32(&rec, std::mem::offset_of!(EventHeader, pid)));
+                deferred::run(
+                    &mut deferred,
+                    &mut buf,
+                    header_u32(&rec, std::mem::offset_of!(EventHeader, pid)),
+                );
                 commit(program, info, error_probe, c, &rec, &buf, out);
                 if e.is_some() {
                     exit = e;
@@ -367,7 +413,9 @@ pub(crate) fn check_destructive(program: &Program, allowed: bool) -> Result<(), 
         })
     }
     if !allowed && program.clauses.iter().any(|c| any(&c.body)) {
-        return Err(RuntimeError::NotEnabled("Destructive actions not allowed".into()));
+        return Err(RuntimeError::NotEnabled(
+            "Destructive actions not allowed".into(),
+        ));
     }
     Ok(())
 }

@@ -132,8 +132,14 @@ mod tests {
         assert_eq!(v6("::ffff:127.0.0.1"), "127.0.0.1");
         assert_eq!(v6("::fffe:7f00:1"), "::fffe:7f00:1");
         assert_eq!(v6("fe12:3456:789a:bcde:214::"), "fe12:3456:789a:bcde:214::");
-        assert_eq!(v6("fe12:3456:789a:bcde:214:4fff::"), "fe12:3456:789a:bcde:214:4fff::");
-        assert_eq!(v6("fe12:3456:789a:bcde:214:4fff:fe0b:0"), "fe12:3456:789a:bcde:214:4fff:fe0b:0");
+        assert_eq!(
+            v6("fe12:3456:789a:bcde:214:4fff::"),
+            "fe12:3456:789a:bcde:214:4fff::"
+        );
+        assert_eq!(
+            v6("fe12:3456:789a:bcde:214:4fff:fe0b:0"),
+            "fe12:3456:789a:bcde:214:4fff:fe0b:0"
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! It favours being obviously right over being fast.
 
 use rdtrace_lang::catalog::FieldSource;
-use rdtrace_lang::typed::{Builtin, Expr, ExprKind, Func, LogicalOp, Place, ProbeIndex, Program, Stmt, UnOp};
+use rdtrace_lang::typed::{
+    Builtin, Expr, ExprKind, Func, LogicalOp, Place, ProbeIndex, Program, Stmt, UnOp,
+};
 use rdtrace_lang::types::{IntType, Type};
 use rdtrace_probes::event::EventHeader;
 
@@ -12,7 +14,10 @@ use crate::aggs::Aggregations;
 use crate::arith::{self, is_comparison, usual_unsigned};
 use crate::deferred::Deferred;
 use crate::error::RuntimeError;
-use crate::firing::{self, ClauseOutcome, ClauseRunner, DriverInfo, Fault, FaultKind, FireContext, FireResult, RuntimeOptions};
+use crate::firing::{
+    self, ClauseOutcome, ClauseRunner, DriverInfo, Fault, FaultKind, FireContext, FireResult,
+    RuntimeOptions,
+};
 use crate::printf::{format_printf, PrintfArg};
 use crate::state::{next_rand, DynValue, DynVars, KeyRef, ValueRef, RAND_SEED};
 use crate::trace::{trace_int, trace_str};
@@ -90,8 +95,16 @@ impl Interpreter {
             info: DriverInfo::new(program, opts.quiet, record_end),
             st: InterpState {
                 globals: program.globals.iter().map(|v| Value::zero(&v.ty)).collect(),
-                this_outer: program.this_vars.iter().map(|v| Value::zero(&v.ty)).collect(),
-                this_error: program.this_vars.iter().map(|v| Value::zero(&v.ty)).collect(),
+                this_outer: program
+                    .this_vars
+                    .iter()
+                    .map(|v| Value::zero(&v.ty))
+                    .collect(),
+                this_error: program
+                    .this_vars
+                    .iter()
+                    .map(|v| Value::zero(&v.ty))
+                    .collect(),
                 nested: false,
                 dynvars: DynVars::new(opts.dynvarsize, opts.strsize),
                 rand: RAND_SEED,
@@ -111,9 +124,29 @@ impl Interpreter {
         })
     }
 
-    pub fn fire(&mut self, probe: ProbeIndex, record: &[u8], ctx: &FireContext, out: &mut Vec<u8>, err: &mut Vec<u8>) -> FireResult {
-        let mut runner = Runner { program: &self.program, st: &mut self.st };
-        firing::fire(&mut runner, &self.program, &self.info, probe, record, ctx, out, err, &mut self.buf)
+    pub fn fire(
+        &mut self,
+        probe: ProbeIndex,
+        record: &[u8],
+        ctx: &FireContext,
+        out: &mut Vec<u8>,
+        err: &mut Vec<u8>,
+    ) -> FireResult {
+        let mut runner = Runner {
+            program: &self.program,
+            st: &mut self.st,
+        };
+        firing::fire(
+            &mut runner,
+            &self.program,
+            &self.info,
+            probe,
+            record,
+            ctx,
+            out,
+            err,
+            &mut self.buf,
+        )
     }
 
     pub fn take_dynvar_drops(&mut self) -> u64 {
@@ -133,13 +166,19 @@ impl Interpreter {
 fn record_end(program: &Program) -> usize {
     fn expr(e: &Expr, end: &mut usize) {
         match &e.kind {
-            ExprKind::Field(FieldSource::Load { offset, int }) => *end = (*end).max(*offset as usize + int.size as usize),
+            ExprKind::Field(FieldSource::Load { offset, int }) => {
+                *end = (*end).max(*offset as usize + int.size as usize)
+            }
             ExprKind::Field(FieldSource::InetAddr { addr, version }) => {
                 *end = (*end).max(*addr as usize + 16).max(*version as usize + 1)
             }
-            ExprKind::Field(FieldSource::Chars { offset, len }) => *end = (*end).max((*offset + *len) as usize),
+            ExprKind::Field(FieldSource::Chars { offset, len }) => {
+                *end = (*end).max((*offset + *len) as usize)
+            }
             ExprKind::Load(p) => place(p, end),
-            ExprKind::Assign { place: p, value, .. } => {
+            ExprKind::Assign {
+                place: p, value, ..
+            } => {
                 place(p, end);
                 expr(value, end)
             }
@@ -168,7 +207,9 @@ fn record_end(program: &Program) -> usize {
         for s in s {
             match s {
                 Stmt::Expr(e) => expr(e, end),
-                Stmt::If { cond, then, els, .. } => {
+                Stmt::If {
+                    cond, then, els, ..
+                } => {
                     expr(cond, end);
                     stmts(then, end);
                     stmts(els, end)
@@ -199,8 +240,15 @@ impl ClauseRunner for Runner<'_> {
     fn begin_firing(&mut self, probe: ProbeIndex, record: &[u8], ctx: &FireContext, nested: bool) {
         let st = &mut *self.st;
         let cpu = std::mem::offset_of!(EventHeader, cpu);
-        st.aggs.set_cpu(u32::from_ne_bytes(record[cpu..cpu + 4].try_into().unwrap_or([0; 4])));
-        let fresh: Vec<Value> = self.program.this_vars.iter().map(|v| Value::zero(&v.ty)).collect();
+        st.aggs.set_cpu(u32::from_ne_bytes(
+            record[cpu..cpu + 4].try_into().unwrap_or([0; 4]),
+        ));
+        let fresh: Vec<Value> = self
+            .program
+            .this_vars
+            .iter()
+            .map(|v| Value::zero(&v.ty))
+            .collect();
         if nested {
             st.this_error = fresh;
             st.saved_probe = st.probe;
@@ -222,7 +270,13 @@ impl ClauseRunner for Runner<'_> {
 
     fn run_clause(&mut self, clause: usize, record: &[u8], buf: &mut Vec<u8>) -> ClauseOutcome {
         let c = &self.program.clauses[clause];
-        let mut ev = Evaluator { program: self.program, st: self.st, record, clause, out: buf };
+        let mut ev = Evaluator {
+            program: self.program,
+            st: self.st,
+            record,
+            clause,
+            out: buf,
+        };
         ev.st.exit = None;
         ev.st.action = 0;
         if let Some(p) = &c.predicate {
@@ -234,7 +288,10 @@ impl ClauseRunner for Runner<'_> {
         }
         match ev.stmts(&c.body) {
             Ok(()) => ClauseOutcome::Done { exit: ev.st.exit },
-            Err(kind) => ClauseOutcome::Faulted(Fault { kind, action: ev.st.action }),
+            Err(kind) => ClauseOutcome::Faulted(Fault {
+                kind,
+                action: ev.st.action,
+            }),
         }
     }
 
@@ -259,7 +316,9 @@ impl Evaluator<'_, '_> {
                 Stmt::Expr(e) => {
                     self.expr(e)?;
                 }
-                Stmt::If { cond, then, els, .. } => {
+                Stmt::If {
+                    cond, then, els, ..
+                } => {
                     if self.expr(cond)?.int() != 0 {
                         self.stmts(then)?;
                         // Keep numbering as the code generator does: the
@@ -271,56 +330,98 @@ impl Evaluator<'_, '_> {
                     }
                 }
                 Stmt::Printf { format, args, .. } => {
-                    let vals = args.iter().map(|a| self.expr(a)).collect::<Eval<Vec<_>>>()?;
+                    let vals = args
+                        .iter()
+                        .map(|a| self.expr(a))
+                        .collect::<Eval<Vec<_>>>()?;
                     let pargs: Vec<PrintfArg> = args
                         .iter()
                         .zip(&vals)
                         .map(|(a, v)| match v {
                             Value::Str(s) => PrintfArg::Str(s),
-                            Value::Int(i) => PrintfArg::Int(*i, a.ty.as_int().unwrap_or(IntType::INT64)),
+                            Value::Int(i) => {
+                                PrintfArg::Int(*i, a.ty.as_int().unwrap_or(IntType::INT64))
+                            }
                         })
                         .collect();
                     format_printf(self.out, format, &pargs).map_err(|_| FaultKind::BadPrintf)?;
                 }
                 Stmt::Trace { arg, .. } => match self.expr(arg)? {
                     Value::Str(s) => trace_str(self.out, &s, self.st.quiet),
-                    Value::Int(v) => trace_int(self.out, v, arg.ty.as_int().unwrap_or(IntType::INT64).size, self.st.quiet),
+                    Value::Int(v) => trace_int(
+                        self.out,
+                        v,
+                        arg.ty.as_int().unwrap_or(IntType::INT64).size,
+                        self.st.quiet,
+                    ),
                 },
                 Stmt::Exit { status, .. } => {
                     let v = self.expr(status)?.int();
                     self.st.exit = Some(v as i32);
                 }
-Stmt::AggUpdate { agg, keys, args, .. } => {
-                    let kv = keys.iter().map(|k| self.expr(k)).collect::<Eval<Vec<_>>>()?;
-                    let vals = args.iter().map(|a| Ok(self.expr(a)?.int())).collect::<Eval<Vec<_>>>()?;
+                Stmt::AggUpdate {
+                    agg, keys, args, ..
+                } => {
+                    let kv = keys
+                        .iter()
+                        .map(|k| self.expr(k))
+                        .collect::<Eval<Vec<_>>>()?;
+                    let vals = args
+                        .iter()
+                        .map(|a| Ok(self.expr(a)?.int()))
+                        .collect::<Eval<Vec<_>>>()?;
                     let k = self.key_refs(&kv);
-                    self.st.aggs.update(*agg, &k, vals.first().copied().unwrap_or(0), vals.get(1).copied().unwrap_or(1));
+                    self.st.aggs.update(
+                        *agg,
+                        &k,
+                        vals.first().copied().unwrap_or(0),
+                        vals.get(1).copied().unwrap_or(1),
+                    );
                 }
                 Stmt::Printa { format, aggs, .. } => {
-                    self.st.aggs.printa(aggs, format.as_ref(), self.out).map_err(|_| FaultKind::BadPrintf)?;
+                    self.st
+                        .aggs
+                        .printa(aggs, format.as_ref(), self.out)
+                        .map_err(|_| FaultKind::BadPrintf)?;
                 }
                 Stmt::Clear { agg, .. } => self.st.aggs.clear(*agg),
                 Stmt::Trunc { agg, keep, .. } => {
-                    let n = keep.as_ref().map(|e| self.expr(e)).transpose()?.map(|v| v.int());
+                    let n = keep
+                        .as_ref()
+                        .map(|e| self.expr(e))
+                        .transpose()?
+                        .map(|v| v.int());
                     self.st.aggs.trunc(*agg, n)
                 }
                 Stmt::Normalize { agg, factor, .. } => {
-                    let n = factor.as_ref().map(|e| self.expr(e)).transpose()?.map(|v| v.int());
+                    let n = factor
+                        .as_ref()
+                        .map(|e| self.expr(e))
+                        .transpose()?
+                        .map(|v| v.int());
                     self.st.aggs.normalize(*agg, n)
                 }
                 Stmt::System { format, args, .. } => {
-                    let vals = args.iter().map(|a| self.expr(a)).collect::<Eval<Vec<_>>>()?;
+                    let vals = args
+                        .iter()
+                        .map(|a| self.expr(a))
+                        .collect::<Eval<Vec<_>>>()?;
                     let pargs: Vec<PrintfArg> = args
                         .iter()
                         .zip(&vals)
                         .map(|(a, v)| match v {
                             Value::Str(s) => PrintfArg::Str(s),
-                            Value::Int(i) => PrintfArg::Int(*i, a.ty.as_int().unwrap_or(IntType::INT64)),
+                            Value::Int(i) => {
+                                PrintfArg::Int(*i, a.ty.as_int().unwrap_or(IntType::INT64))
+                            }
                         })
                         .collect();
                     let mut cmd = Vec::new();
                     format_printf(&mut cmd, format, &pargs).map_err(|_| FaultKind::BadPrintf)?;
-                    self.st.deferred.push(Deferred::System { at: self.out.len(), cmd });
+                    self.st.deferred.push(Deferred::System {
+                        at: self.out.len(),
+                        cmd,
+                    });
                 }
                 Stmt::Raise { signal, .. } => {
                     let sig = self.expr(signal)?.int() as i32;
@@ -350,7 +451,10 @@ Stmt::AggUpdate { agg, keys, args, .. } => {
                     Some(op) => {
                         let old = self.load(place, &keys).int();
                         let r = self.expr(value)?.int();
-                        Value::Int(arith::binop(*op, usual_unsigned(&ty, &value.ty), old, r).ok_or(FaultKind::DivZero)?)
+                        Value::Int(
+                            arith::binop(*op, usual_unsigned(&ty, &value.ty), old, r)
+                                .ok_or(FaultKind::DivZero)?,
+                        )
                     }
                 };
                 self.store(place, &keys, &ty, v)
@@ -375,13 +479,20 @@ Stmt::AggUpdate { agg, keys, args, .. } => {
                     UnOp::Not => (v == 0) as i64,
                 })
             }
-            ExprKind::Binary { op, unsigned, lhs, rhs } => {
+            ExprKind::Binary {
+                op,
+                unsigned,
+                lhs,
+                rhs,
+            } => {
                 let l = self.expr(lhs)?;
                 let r = self.expr(rhs)?;
                 if lhs.ty.is_string() && rhs.ty.is_string() && is_comparison(*op) {
                     Value::Int(arith::compare(*op, l.bytes().cmp(r.bytes())))
                 } else {
-                    Value::Int(arith::binop(*op, *unsigned, l.int(), r.int()).ok_or(FaultKind::DivZero)?)
+                    Value::Int(
+                        arith::binop(*op, *unsigned, l.int(), r.int()).ok_or(FaultKind::DivZero)?,
+                    )
                 }
             }
             ExprKind::Logical { op, lhs, rhs } => {
@@ -402,7 +513,12 @@ Stmt::AggUpdate { agg, keys, args, .. } => {
             ExprKind::Cast(it, x) => Value::Int(it.normalize(self.expr(x)?.int())),
             ExprKind::StringTable { entries, index } => {
                 let i = self.expr(index)?.int() as u64;
-                Value::Str(entries.get(i as usize).filter(|_| i < entries.len() as u64).map_or(Vec::new(), |s| s.as_bytes().to_vec()))
+                Value::Str(
+                    entries
+                        .get(i as usize)
+                        .filter(|_| i < entries.len() as u64)
+                        .map_or(Vec::new(), |s| s.as_bytes().to_vec()),
+                )
             }
             ExprKind::Call(f, args) => self.call(*f, args)?,
         })
@@ -420,7 +536,9 @@ Stmt::AggUpdate { agg, keys, args, .. } => {
                 Value::Int(int.normalize(raw))
             }
             FieldSource::InetAddr { addr, version } => {
-                let a: [u8; 16] = r[*addr as usize..*addr as usize + 16].try_into().unwrap_or([0; 16]);
+                let a: [u8; 16] = r[*addr as usize..*addr as usize + 16]
+                    .try_into()
+                    .unwrap_or([0; 16]);
                 let mut out = Vec::new();
                 inet::format_addr(&a, r[*version as usize], &mut out);
                 Value::Str(self.bound(out))
@@ -546,7 +664,10 @@ Stmt::AggUpdate { agg, keys, args, .. } => {
         if f == Func::Rand {
             return Ok(Value::Int(next_rand(&mut self.st.rand)));
         }
-        let vals = args.iter().map(|a| self.expr(a)).collect::<Eval<Vec<_>>>()?;
+        let vals = args
+            .iter()
+            .map(|a| self.expr(a))
+            .collect::<Eval<Vec<_>>>()?;
         let s = |i: usize| vals[i].bytes();
         let n = |i: usize| vals[i].int();
         let opt = |i: usize| vals.get(i).map(Value::int);
@@ -575,7 +696,10 @@ Stmt::AggUpdate { agg, keys, args, .. } => {
                     self.st.strtok.1 = 0;
                 }
                 let (text, pos) = (&self.st.strtok.0, &mut self.st.strtok.1);
-                Value::Str(strfuncs::strtok_next(text, pos, s(1), strsize).map_or(Vec::new(), |t| t.to_vec()))
+                Value::Str(
+                    strfuncs::strtok_next(text, pos, s(1), strsize)
+                        .map_or(Vec::new(), |t| t.to_vec()),
+                )
             }
             Func::Lltostr => {
                 strfuncs::lltostr(n(0), opt(1), &mut out);
@@ -611,4 +735,3 @@ fn count(stmts: &[Stmt]) -> u32 {
         })
         .sum()
 }
-

@@ -54,7 +54,11 @@ pub enum OptionError {
     /// A real dtrace option that rdtrace does not implement.
     Unsupported(String),
     /// The value does not parse for this option.
-    BadValue { name: String, value: String, expected: &'static str },
+    BadValue {
+        name: String,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 impl std::fmt::Display for OptionError {
@@ -76,17 +80,70 @@ impl std::error::Error for OptionError {}
 
 /// dtrace options that rdtrace accepts but which change nothing here (their
 /// effect is inherent or irrelevant in a user-space evaluator).
-const ACCEPTED_NOOP: &[&str] = &["aggrate", "cleanrate", "statusrate", "nspec", "specsize", "bufresize", "cpp", "defaultargs", "stackframes", "ustackframes"];
+const ACCEPTED_NOOP: &[&str] = &[
+    "aggrate",
+    "cleanrate",
+    "statusrate",
+    "nspec",
+    "specsize",
+    "bufresize",
+    "cpp",
+    "defaultargs",
+    "stackframes",
+    "ustackframes",
+];
 
 /// Real dtrace options that rdtrace does not implement.
 const UNSUPPORTED: &[&str] = &[
-    "aggpercpu", "aggzoom", "aggpack",
-    "agghist", "amin", "argref", "core", "cpu", "cpphdrs", "cpppath", "ctypes", "define", "disasm",
-    "droptags", "dtypes", "encoding", "errtags", "evaltime", "flowindent", "grabanon", "incdir",
-    "iregs", "jstackframes", "jstackstrsize", "knodefs", "lazyload", "ld_path", "libdir",
-    "linkmode", "linktype", "maxframes", "modpath", "pgmax", "preallocate", "quietresize",
-    "rawbytes", "stackindent", "stdc", "temporal", "tree", "undef", "unodefs", "verbose", "version",
-    "bpflog", "scratchsize", "lockmem", "noresolve", "pspec",
+    "aggpercpu",
+    "aggzoom",
+    "aggpack",
+    "agghist",
+    "amin",
+    "argref",
+    "core",
+    "cpu",
+    "cpphdrs",
+    "cpppath",
+    "ctypes",
+    "define",
+    "disasm",
+    "droptags",
+    "dtypes",
+    "encoding",
+    "errtags",
+    "evaltime",
+    "flowindent",
+    "grabanon",
+    "incdir",
+    "iregs",
+    "jstackframes",
+    "jstackstrsize",
+    "knodefs",
+    "lazyload",
+    "ld_path",
+    "libdir",
+    "linkmode",
+    "linktype",
+    "maxframes",
+    "modpath",
+    "pgmax",
+    "preallocate",
+    "quietresize",
+    "rawbytes",
+    "stackindent",
+    "stdc",
+    "temporal",
+    "tree",
+    "undef",
+    "unodefs",
+    "verbose",
+    "version",
+    "bpflog",
+    "scratchsize",
+    "lockmem",
+    "noresolve",
+    "pspec",
 ];
 
 impl Options {
@@ -102,22 +159,45 @@ impl Options {
             "destructive" => self.destructive = parse_flag(value).ok_or_else(|| bad("no value"))?,
             "zdefs" => self.zdefs = parse_flag(value).ok_or_else(|| bad("no value"))?,
             "switchrate" => {
-                self.switchrate = value.and_then(parse_rate).ok_or_else(|| bad("a rate such as 10hz, 100ms or nanoseconds"))?
+                self.switchrate = value
+                    .and_then(parse_rate)
+                    .ok_or_else(|| bad("a rate such as 10hz, 100ms or nanoseconds"))?
             }
             "bufsize" => {
-                self.bufsize = value.and_then(parse_size).filter(|s| *s >= 4096).ok_or_else(|| bad("a size of at least 4k such as 4m"))?
+                self.bufsize = value
+                    .and_then(parse_size)
+                    .filter(|s| *s >= 4096)
+                    .ok_or_else(|| bad("a size of at least 4k such as 4m"))?
             }
-            "strsize" => self.strsize = value.and_then(parse_size).filter(|s| *s > 0).ok_or_else(|| bad("a size"))?,
-            "dynvarsize" => self.dynvarsize = value.and_then(parse_size).ok_or_else(|| bad("a size"))?,
+            "strsize" => {
+                self.strsize = value
+                    .and_then(parse_size)
+                    .filter(|s| *s > 0)
+                    .ok_or_else(|| bad("a size"))?
+            }
+            "dynvarsize" => {
+                self.dynvarsize = value.and_then(parse_size).ok_or_else(|| bad("a size"))?
+            }
             "aggsize" => self.aggsize = value.and_then(parse_size).ok_or_else(|| bad("a size"))?,
             "aggsortkey" => self.aggsort.key = parse_flag(value).ok_or_else(|| bad("no value"))?,
             "aggsortrev" => self.aggsort.rev = parse_flag(value).ok_or_else(|| bad("no value"))?,
-            "aggsortkeypos" => self.aggsort.keypos = value.and_then(|v| v.parse().ok()).ok_or_else(|| bad("a key position"))?,
-            "aggsortpos" => self.aggsort.pos = value.and_then(|v| v.parse().ok()).ok_or_else(|| bad("an aggregation position"))?,
+            "aggsortkeypos" => {
+                self.aggsort.keypos = value
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| bad("a key position"))?
+            }
+            "aggsortpos" => {
+                self.aggsort.pos = value
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| bad("an aggregation position"))?
+            }
             "netns" => {
                 self.netns = Some(match value {
                     Some("self") => NetnsFilter::SelfNs,
-                    Some(v) => NetnsFilter::Inode(v.parse().map_err(|_| bad("self or a namespace inode number"))?),
+                    Some(v) => NetnsFilter::Inode(
+                        v.parse()
+                            .map_err(|_| bad("self or a namespace inode number"))?,
+                    ),
                     None => return Err(bad("self or a namespace inode number")),
                 })
             }
@@ -202,9 +282,18 @@ mod tests {
         assert!(o.quiet);
         o.set("switchrate", Some("10hz")).unwrap();
         assert_eq!(o.switchrate, Duration::from_millis(100));
-        assert_eq!(o.set("nosuch", None), Err(OptionError::Invalid("nosuch".into())));
-        assert_eq!(o.set("flowindent", None), Err(OptionError::Unsupported("flowindent".into())));
-        assert!(matches!(o.set("bufsize", Some("lots")), Err(OptionError::BadValue { .. })));
+        assert_eq!(
+            o.set("nosuch", None),
+            Err(OptionError::Invalid("nosuch".into()))
+        );
+        assert_eq!(
+            o.set("flowindent", None),
+            Err(OptionError::Unsupported("flowindent".into()))
+        );
+        assert!(matches!(
+            o.set("bufsize", Some("lots")),
+            Err(OptionError::BadValue { .. })
+        ));
         o.set("netns", Some("self")).unwrap();
         assert_eq!(o.netns, Some(NetnsFilter::SelfNs));
     }

@@ -45,7 +45,11 @@ pub enum PrintfError {
     #[error("printf( ) conversion #{conv} is missing an argument")]
     MissingArgument { conv: u32 },
     #[error("printf( ) conversion #{conv} needs {expected}, got {got}")]
-    WrongArgument { conv: u32, expected: &'static str, got: &'static str },
+    WrongArgument {
+        conv: u32,
+        expected: &'static str,
+        got: &'static str,
+    },
 }
 
 /// Appends the rendering of `fmt` with `args` to `out`. On error `out` is
@@ -104,15 +108,23 @@ fn render<'a>(
 /// A `*` argument as dtrace reads it into a C `int`.
 fn star_value(conv: &Conv, arg: PrintfArg) -> Result<i64, PrintfError> {
     match arg {
-        PrintfArg::Int(v, ty) => {
-            Ok(i64::from(IntType { size: ty.size, signed: true }.normalize(v) as i32))
-        }
+        PrintfArg::Int(v, ty) => Ok(i64::from(
+            IntType {
+                size: ty.size,
+                signed: true,
+            }
+            .normalize(v) as i32,
+        )),
         PrintfArg::Str(_) => Err(wrong(conv, "an integer for '*'", "a string")),
     }
 }
 
 fn wrong(conv: &Conv, expected: &'static str, got: &'static str) -> PrintfError {
-    PrintfError::WrongArgument { conv: conv.number, expected, got }
+    PrintfError::WrongArgument {
+        conv: conv.number,
+        expected,
+        got,
+    }
 }
 
 /// The C conversion specification dtrace hands to printf, resolved.
@@ -190,7 +202,14 @@ fn render_conv(
                 ConvKind::HexUpper => {
                     write_int(out, spec, IntForm::HEX_UPPER, unsigned_value(v, ty), 16)
                 }
-                ConvKind::Char => write_str(out, &Spec { precision: None, ..*spec }, &[v as u8]),
+                ConvKind::Char => write_str(
+                    out,
+                    &Spec {
+                        precision: None,
+                        ..*spec
+                    },
+                    &[v as u8],
+                ),
                 ConvKind::Float(letter) => {
                     let n = ty.normalize(v);
                     let x = if ty.signed { n as f64 } else { n as u64 as f64 };
@@ -210,7 +229,11 @@ fn render_conv(
 
 /// The value's bytes as its unsigned type: zero-extended from its size.
 fn unsigned_value(v: i64, ty: IntType) -> u64 {
-    IntType { size: ty.size, signed: false }.normalize(v) as u64
+    IntType {
+        size: ty.size,
+        signed: false,
+    }
+    .normalize(v) as u64
 }
 
 /// `%s` (and `%c`, `%Y`): at most `precision` bytes, space-padded to the
@@ -240,13 +263,25 @@ struct IntForm {
 }
 
 impl IntForm {
-    const UNSIGNED: IntForm = IntForm { signed: false, negative: false, upper: false };
+    const UNSIGNED: IntForm = IntForm {
+        signed: false,
+        negative: false,
+        upper: false,
+    };
     const OCTAL: IntForm = IntForm::UNSIGNED;
     const HEX_LOWER: IntForm = IntForm::UNSIGNED;
-    const HEX_UPPER: IntForm = IntForm { signed: false, negative: false, upper: true };
+    const HEX_UPPER: IntForm = IntForm {
+        signed: false,
+        negative: false,
+        upper: true,
+    };
 
     fn signed(negative: bool) -> IntForm {
-        IntForm { signed: true, negative, upper: false }
+        IntForm {
+            signed: true,
+            negative,
+            upper: false,
+        }
     }
 }
 
@@ -255,7 +290,11 @@ fn write_int(out: &mut Vec<u8>, spec: &Spec, form: IntForm, magnitude: u64, base
     // 22 octal digits hold any u64.
     let mut buf = [0u8; 22];
     let mut pos = buf.len();
-    let alphabet: &[u8; 16] = if form.upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
+    let alphabet: &[u8; 16] = if form.upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
     let mut m = magnitude;
     // C prints no digits for a zero with precision 0 (never reached through
     // dtrace, which drops zero precisions, but kept exact).
@@ -332,7 +371,10 @@ struct Buf<const N: usize> {
 
 impl<const N: usize> Buf<N> {
     fn new() -> Self {
-        Buf { bytes: [0; N], len: 0 }
+        Buf {
+            bytes: [0; N],
+            len: 0,
+        }
     }
     fn push(&mut self, b: u8) {
         if self.len < N {
@@ -393,8 +435,20 @@ fn write_float(out: &mut Vec<u8>, spec: &Spec, letter: u8, x: f64) {
     let upper = letter.is_ascii_uppercase();
     let body = match letter {
         b'f' => fixed_body(digits.as_slice(), precision, spec.alt),
-        b'e' | b'E' => exp_body(digits.as_slice(), magnitude == 0, precision, spec.alt, upper),
-        _ => general_body(digits.as_slice(), magnitude == 0, precision, spec.alt, upper),
+        b'e' | b'E' => exp_body(
+            digits.as_slice(),
+            magnitude == 0,
+            precision,
+            spec.alt,
+            upper,
+        ),
+        _ => general_body(
+            digits.as_slice(),
+            magnitude == 0,
+            precision,
+            spec.alt,
+            upper,
+        ),
     };
     let sign: &[u8] = if negative {
         b"-"
@@ -505,7 +559,13 @@ fn exp_body(digits: &[u8], zero: bool, precision: usize, alt: bool, upper: bool)
     let mut e = Buf::<40>::new();
     decimal(exponent as u128, &mut e);
     exp.extend(e.as_slice());
-    FloatBody { int, dot: precision > 0 || alt, frac, frac_zeros, exp }
+    FloatBody {
+        int,
+        dot: precision > 0 || alt,
+        frac,
+        frac_zeros,
+        exp,
+    }
 }
 
 /// `%g`: `%e` or `%f` by the exponent, then (without `#`) trailing zeros
@@ -574,7 +634,10 @@ fn ctime_text(tm: &libc::tm) -> Buf<64> {
     ];
     let mut s = Buf::<64>::new();
     let name = |names: &[&'static [u8; 3]], i: i32| -> &'static [u8] {
-        usize::try_from(i).ok().and_then(|i| names.get(i)).map_or(b"???", |n| &n[..])
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| names.get(i))
+            .map_or(b"???", |n| &n[..])
     };
     s.extend(name(&DAYS, tm.tm_wday));
     s.push(b' ');

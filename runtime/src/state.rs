@@ -19,9 +19,15 @@ impl VarArea {
     pub fn new(decls: &[VarDecl], strsize: usize) -> VarArea {
         let mut bufs: Vec<Option<Box<[u8]>>> = decls
             .iter()
-            .map(|d| d.ty.is_string().then(|| vec![0u8; strsize + 1].into_boxed_slice()))
+            .map(|d| {
+                d.ty.is_string()
+                    .then(|| vec![0u8; strsize + 1].into_boxed_slice())
+            })
             .collect();
-        let slots = bufs.iter_mut().map(|b| b.as_mut().map_or(0, |b| b.as_mut_ptr() as i64)).collect();
+        let slots = bufs
+            .iter_mut()
+            .map(|b| b.as_mut().map_or(0, |b| b.as_mut_ptr() as i64))
+            .collect();
         VarArea { slots, bufs }
     }
 
@@ -147,11 +153,15 @@ impl Equivalent<AssocKey> for AssocKeyRef<'_> {
     fn equivalent(&self, key: &AssocKey) -> bool {
         self.assoc == key.assoc
             && self.parts.len() == key.parts.len()
-            && self.parts.iter().zip(key.parts.iter()).all(|(a, b)| match (a, b) {
-                (KeyRef::Int(x), KeyPart::Int(y)) => x == y,
-                (KeyRef::Str(x), KeyPart::Str(y)) => *x == &y[..],
-                _ => false,
-            })
+            && self
+                .parts
+                .iter()
+                .zip(key.parts.iter())
+                .all(|(a, b)| match (a, b) {
+                    (KeyRef::Int(x), KeyPart::Int(y)) => x == y,
+                    (KeyRef::Str(x), KeyPart::Str(y)) => *x == &y[..],
+                    _ => false,
+                })
     }
 }
 
@@ -218,7 +228,14 @@ pub(crate) struct DynVars {
 
 impl DynVars {
     pub fn new(limit: usize, strsize: usize) -> DynVars {
-        DynVars { selfs: HashMap::new(), assocs: HashMap::new(), used: 0, limit, strsize, drops: 0 }
+        DynVars {
+            selfs: HashMap::new(),
+            assocs: HashMap::new(),
+            used: 0,
+            limit,
+            strsize,
+            drops: 0,
+        }
     }
 
     pub fn take_drops(&mut self) -> u64 {
@@ -263,7 +280,8 @@ impl DynVars {
         let kref = AssocKeyRef { assoc, parts: key };
         if v.deletes() {
             if let Some((k, old)) = self.assocs.remove_entry(&kref) {
-                self.used -= k.parts.iter().map(|p| p.cost(self.strsize)).sum::<usize>() + old.cost(self.strsize);
+                self.used -= k.parts.iter().map(|p| p.cost(self.strsize)).sum::<usize>()
+                    + old.cost(self.strsize);
             }
             return;
         }
@@ -280,7 +298,8 @@ impl DynVars {
                 KeyRef::Str(s) => KeyPart::Str((*s).into()),
             })
             .collect();
-        let cost = parts.iter().map(|p| p.cost(self.strsize)).sum::<usize>() + new.cost(self.strsize);
+        let cost =
+            parts.iter().map(|p| p.cost(self.strsize)).sum::<usize>() + new.cost(self.strsize);
         if self.used + cost > self.limit {
             self.drops += 1;
             return;
@@ -289,7 +308,6 @@ impl DynVars {
         self.assocs.insert(AssocKey { assoc, parts }, new);
     }
 }
-
 
 /// rand(): a xorshift64* generator (same sequence in JIT and interpreter).
 pub(crate) fn next_rand(state: &mut u64) -> i64 {
@@ -325,7 +343,10 @@ mod tests {
     fn assoc_keys_by_value() {
         let mut d = DynVars::new(1 << 20, 256);
         d.assoc_set(0, &[KeyRef::Str(b"a"), KeyRef::Int(1)], ValueRef::Str(b"x"));
-        assert_eq!(d.assoc_get(0, &[KeyRef::Str(b"a"), KeyRef::Int(1)]), Some(&DynValue::Str((*b"x").into())));
+        assert_eq!(
+            d.assoc_get(0, &[KeyRef::Str(b"a"), KeyRef::Int(1)]),
+            Some(&DynValue::Str((*b"x").into()))
+        );
         assert_eq!(d.assoc_get(0, &[KeyRef::Str(b"a"), KeyRef::Int(2)]), None);
         assert_eq!(d.assoc_get(1, &[KeyRef::Str(b"a"), KeyRef::Int(1)]), None);
     }

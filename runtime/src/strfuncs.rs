@@ -115,14 +115,25 @@ pub fn lltostr(v: i64, base: Option<i64>, out: &mut Vec<u8>) {
 
 /// `toupper(s)` / `tolower(s)`: ASCII only, as DTrace.
 pub fn change_case(s: &[u8], upper: bool, out: &mut Vec<u8>) {
-    out.extend(s.iter().map(|b| if upper { b.to_ascii_uppercase() } else { b.to_ascii_lowercase() }));
+    out.extend(s.iter().map(|b| {
+        if upper {
+            b.to_ascii_uppercase()
+        } else {
+            b.to_ascii_lowercase()
+        }
+    }));
 }
 
 /// `strtok(s, delims)` over saved state: `text` holds the string being
 /// tokenised and `pos` how far it has been consumed. Skips delimiters,
 /// returns the next token (bounded by `strsize - 1` as DTrace's copy is)
 /// or None at the end of the string.
-pub fn strtok_next<'a>(text: &'a [u8], pos: &mut usize, delims: &[u8], strsize: usize) -> Option<&'a [u8]> {
+pub fn strtok_next<'a>(
+    text: &'a [u8],
+    pos: &mut usize,
+    delims: &[u8],
+    strsize: usize,
+) -> Option<&'a [u8]> {
     let is_delim = |c: u8| delims.contains(&c);
     let mut i = (*pos).min(text.len());
     while i < text.len() && is_delim(text[i]) {
@@ -196,7 +207,14 @@ mod tests {
         let mut o = Vec::new();
         lltostr(-42, None, &mut o);
         assert_eq!(o, b"-42");
-        for (v, base, text) in [(255, 16, "0xff"), (0, 16, "0x0"), (8, 8, "010"), (0, 8, "0"), (5, 2, "101"), (-1, 16, "0xffffffffffffffff")] {
+        for (v, base, text) in [
+            (255, 16, "0xff"),
+            (0, 16, "0x0"),
+            (8, 8, "010"),
+            (0, 8, "0"),
+            (5, 2, "101"),
+            (-1, 16, "0xffffffffffffffff"),
+        ] {
             o.clear();
             lltostr(v, Some(base), &mut o);
             assert_eq!(o, text.as_bytes(), "lltostr({v}, {base})");

@@ -17,22 +17,40 @@ struct Run {
 
 impl Run {
     fn new(src: &str) -> Run {
-        let program = match rdtrace_lang::compile("aggs.d", src, &catalog(), &CheckOptions::default()) {
-            Ok(p) => p,
-            Err(d) => panic!("{d:?}"),
+        let program =
+            match rdtrace_lang::compile("aggs.d", src, &catalog(), &CheckOptions::default()) {
+                Ok(p) => p,
+                Err(d) => panic!("{d:?}"),
+            };
+        let opts = RuntimeOptions {
+            quiet: true,
+            ..Default::default()
         };
-        let opts = RuntimeOptions { quiet: true, ..Default::default() };
-        Run { jit: CompiledProgram::new(&program, &opts).expect("jit"), interp: Interpreter::new(&program, &opts).expect("interp") }
+        Run {
+            jit: CompiledProgram::new(&program, &opts).expect("jit"),
+            interp: Interpreter::new(&program, &opts).expect("interp"),
+        }
     }
 
     /// Fires probe `id` (BEGIN/END) in both engines; returns stdout.
     fn fire(&mut self, id: u32) -> String {
         let rec = {
-            let h = EventHeader { probe: id, ..Default::default() };
+            let h = EventHeader {
+                probe: id,
+                ..Default::default()
+            };
             // SAFETY: plain repr(C) data.
-            unsafe { std::slice::from_raw_parts(&h as *const EventHeader as *const u8, std::mem::size_of::<EventHeader>()) }.to_vec()
+            unsafe {
+                std::slice::from_raw_parts(
+                    &h as *const EventHeader as *const u8,
+                    std::mem::size_of::<EventHeader>(),
+                )
+            }
+            .to_vec()
         };
-        let Some(probe) = self.jit.program().probes.iter().position(|p| p.id == id) else { return String::new() };
+        let Some(probe) = self.jit.program().probes.iter().position(|p| p.id == id) else {
+            return String::new();
+        };
         let ctx = FireContext::default();
         let (mut o1, mut e1, mut o2, mut e2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         self.jit.fire(probe, &rec, &ctx, &mut o1, &mut e1);
@@ -67,7 +85,11 @@ fn count_sum_avg_min_max_sorted_by_value() {
         }"#,
     );
     assert_eq!(r.fire(DTRACE_BEGIN), "");
-    let want = row("a", 1) + &row("b", 2) + &row("y", -3) + &row("x", 5) + &format!(" {:>16}\n {:>16}\n {:>16}\n", 3, -2, 7);
+    let want = row("a", 1)
+        + &row("b", 2)
+        + &row("y", -3)
+        + &row("x", 5)
+        + &format!(" {:>16}\n {:>16}\n {:>16}\n", 3, -2, 7);
     assert_eq!(r.at_exit(), want);
 }
 
@@ -78,7 +100,10 @@ fn printa_marks_printed_and_formats() {
            END { printa("%s:%d %@d\n", @n); printa(@t); }"#,
     );
     r.fire(DTRACE_BEGIN);
-    assert_eq!(r.fire(DTRACE_END), format!("ssh:22 1\nhttp:80 2\n\n {:>16}\n", 10));
+    assert_eq!(
+        r.fire(DTRACE_END),
+        format!("ssh:22 1\nhttp:80 2\n\n {:>16}\n", 10)
+    );
     assert_eq!(r.at_exit(), "");
 }
 
@@ -88,7 +113,10 @@ fn integer_keys_print_by_size() {
     r.fire(DTRACE_BEGIN);
     assert_eq!(
         r.at_exit(),
-        format!(" {:>3} {:>16}\n {:>5} {:>16}\n {:>8} {:>16}\n {:>16} {:>16}\n", 254, 1, 65534, 1, -2, 1, -2, 1)
+        format!(
+            " {:>3} {:>16}\n {:>5} {:>16}\n {:>8} {:>16}\n {:>16} {:>16}\n",
+            254, 1, 65534, 1, -2, 1, -2, 1
+        )
     );
 }
 
@@ -98,7 +126,16 @@ fn clear_trunc_normalize() {
         r#"BEGIN { @a["a"] = sum(1); @a["b"] = sum(2); @a["c"] = sum(3); @a["d"] = sum(40); }
            BEGIN { trunc(@a, 2); printa(@a); trunc(@a, -1); printa(@a); normalize(@a, 4); printa(@a); clear(@a); printa(@a); trunc(@a); printa(@a); }"#,
     );
-    let want = String::from("\n") + &row("c", 3) + &row("d", 40) + "\n" + &row("c", 3) + "\n" + &row("c", 0) + "\n" + &row("c", 0) + "\n";
+    let want = String::from("\n")
+        + &row("c", 3)
+        + &row("d", 40)
+        + "\n"
+        + &row("c", 3)
+        + "\n"
+        + &row("c", 0)
+        + "\n"
+        + &row("c", 0)
+        + "\n";
     assert_eq!(r.fire(DTRACE_BEGIN), want);
 }
 
@@ -159,7 +196,11 @@ fn printa_of_several_aggregations_joins_their_keys() {
     );
     r.fire(DTRACE_BEGIN);
     let line = |k: &str, a: i64, b: i64| format!("  {k:<50} {a:>16} {b:>16}\n");
-    let want = String::from("\n") + &line("z", 0, 1) + &line("a", 1, 0) + &line("b", 2, 7) + "z 0 1\na 1 0\nb 2 7\n";
+    let want = String::from("\n")
+        + &line("z", 0, 1)
+        + &line("a", 1, 0)
+        + &line("b", 2, 7)
+        + "z 0 1\na 1 0\nb 2 7\n";
     assert_eq!(r.fire(DTRACE_END), want);
     assert_eq!(r.at_exit(), "");
 }
@@ -173,10 +214,17 @@ fn llquantize_table() {
     labels.extend((1..10).map(|v: i64| (v * 10).to_string()));
     labels.extend((1..10).map(|v: i64| (v * 100).to_string()));
     labels.push(">= 1000".into());
-    let mut want = format!("\n{:>16} {:>41} {:<9}\n", "value", "------------- Distribution -------------", "count");
+    let mut want = format!(
+        "\n{:>16} {:>41} {:<9}\n",
+        "value", "------------- Distribution -------------", "count"
+    );
     for l in &labels {
         let hit = l == "5" || l == "50" || l == ">= 1000";
-        let bar = if hit { "@".repeat(13) + &" ".repeat(27) } else { " ".repeat(40) };
+        let bar = if hit {
+            "@".repeat(13) + &" ".repeat(27)
+        } else {
+            " ".repeat(40)
+        };
         want += &format!("{:>16} |{} {:<9}\n", l, bar, hit as i32);
     }
     assert_eq!(r.at_exit(), want + "\n");

@@ -32,7 +32,13 @@ fn loads_of_every_width_and_signedness() {
         vec![
             field(o, IntType::CHAR),
             field(o, IntType::UINT8),
-            field(o, IntType { size: 2, signed: true }),
+            field(
+                o,
+                IntType {
+                    size: 2,
+                    signed: true,
+                },
+            ),
             field(o, IntType::UINT16),
             field(o, IntType::INT),
             field(o, IntType::UINT),
@@ -40,7 +46,10 @@ fn loads_of_every_width_and_signedness() {
             field(o, IntType::UINT64),
         ],
     )]);
-    assert_eq!(run(&p, &payload).out, "-1 255 -1 65535 -1 4294967295 -1 18446744073709551615\n");
+    assert_eq!(
+        run(&p, &payload).out,
+        "-1 255 -1 65535 -1 4294967295 -1 18446744073709551615\n"
+    );
 
     // Little-endian layout, offsets inside the payload.
     let mut payload = vec![0u8; 16];
@@ -49,7 +58,11 @@ fn loads_of_every_width_and_signedness() {
     payload[8..16].copy_from_slice(&0x0102_0304_0506_0708u64.to_le_bytes());
     let p = one_clause(vec![printf(
         "%x %d %x\n",
-        vec![field(o + 1, IntType::UINT16), field(o + 4, IntType::INT), field(o + 8, IntType::UINT64)],
+        vec![
+            field(o + 1, IntType::UINT16),
+            field(o + 4, IntType::INT),
+            field(o + 8, IntType::UINT64),
+        ],
     )]);
     assert_eq!(run(&p, &payload).out, "1234 -5 102030405060708\n");
 }
@@ -84,7 +97,14 @@ fn stores_narrow_to_the_variable_type() {
     let mut p = one_clause(vec![
         expr(assign(Place::Global(0), int(300), char_t.clone())),
         expr(assign(Place::Global(1), int(-1), u8_t.clone())),
-        printf("%d %d %d\n", vec![load(Place::Global(0), char_t.clone()), load(Place::Global(1), u8_t.clone()), assign(Place::Global(0), int(200), char_t.clone())]),
+        printf(
+            "%d %d %d\n",
+            vec![
+                load(Place::Global(0), char_t.clone()),
+                load(Place::Global(1), u8_t.clone()),
+                assign(Place::Global(0), int(200), char_t.clone()),
+            ],
+        ),
     ]);
     p.globals = vec![var("c", char_t), var("u", u8_t)];
     assert_eq!(run(&p, &[]).out, "44 255 -56\n");
@@ -97,7 +117,15 @@ fn this_is_shared_by_clauses_and_reset_between_firings() {
     let mut p = program(
         vec![begin()],
         vec![
-            clause(0, vec![0], None, vec![printf("before=%d ", vec![this0()]), expr(assign(Place::This(0), i64c(5), it.clone()))]),
+            clause(
+                0,
+                vec![0],
+                None,
+                vec![
+                    printf("before=%d ", vec![this0()]),
+                    expr(assign(Place::This(0), i64c(5), it.clone())),
+                ],
+            ),
             clause(1, vec![0], None, vec![printf("after=%d\n", vec![this0()])]),
         ],
     );
@@ -112,14 +140,27 @@ fn this_is_shared_by_clauses_and_reset_between_firings() {
 fn string_variables_copy_and_ternary_yields_strings() {
     let mut p = one_clause(vec![
         expr(assign(Place::Global(0), s("first"), Type::String)),
-        expr(assign(Place::This(0), load(Place::Global(0), Type::String), Type::String)),
+        expr(assign(
+            Place::This(0),
+            load(Place::Global(0), Type::String),
+            Type::String,
+        )),
         expr(assign(Place::Global(0), s("second"), Type::String)),
         printf(
             "%s %s %s %s\n",
             vec![
                 load(Place::This(0), Type::String),
                 load(Place::Global(0), Type::String),
-                ternary(cmp(BinOp::Eq, false, load(Place::This(0), Type::String), s("first")), s("yes"), s("no")),
+                ternary(
+                    cmp(
+                        BinOp::Eq,
+                        false,
+                        load(Place::This(0), Type::String),
+                        s("first"),
+                    ),
+                    s("yes"),
+                    s("no"),
+                ),
                 ternary(cmp(BinOp::Lt, false, s("abc"), s("abd")), s("lt"), s("ge")),
             ],
         ),
@@ -133,12 +174,25 @@ fn string_variables_copy_and_ternary_yields_strings() {
 fn strings_are_bounded_by_strsize() {
     let mut p = one_clause(vec![
         expr(assign(Place::Global(0), s("abcdefghij"), Type::String)),
-        printf("%s|%s\n", vec![load(Place::Global(0), Type::String), call(Func::Strjoin, vec![s("12345"), s("67890")], Type::String)]),
+        printf(
+            "%s|%s\n",
+            vec![
+                load(Place::Global(0), Type::String),
+                call(Func::Strjoin, vec![s("12345"), s("67890")], Type::String),
+            ],
+        ),
     ]);
     p.globals = vec![var("g", Type::String)];
-    let opts = RuntimeOptions { quiet: true, strsize: 4, ..Default::default() };
+    let opts = RuntimeOptions {
+        quiet: true,
+        strsize: 4,
+        ..Default::default()
+    };
     let (mut j, mut i) = both(&p, &opts);
-    assert_eq!(fire_both(&mut j, &mut i, 0, &record(1, 0, 7, &[])).out, "abcd|1234\n");
+    assert_eq!(
+        fire_both(&mut j, &mut i, 0, &record(1, 0, 7, &[])).out,
+        "abcd|1234\n"
+    );
 }
 
 fn addr_payload(version: u8, addr: &[u8]) -> Vec<u8> {
@@ -160,11 +214,21 @@ fn inet_addresses_v4_and_v6() {
     ];
     for (ver, text, want) in cases {
         let bytes = if ver == 4 {
-            text.parse::<std::net::Ipv4Addr>().unwrap().octets().to_vec()
+            text.parse::<std::net::Ipv4Addr>()
+                .unwrap()
+                .octets()
+                .to_vec()
         } else {
-            text.parse::<std::net::Ipv6Addr>().unwrap().octets().to_vec()
+            text.parse::<std::net::Ipv6Addr>()
+                .unwrap()
+                .octets()
+                .to_vec()
         };
-        assert_eq!(run(&p, &addr_payload(ver, &bytes)).out, format!("{want}\n"), "{text}");
+        assert_eq!(
+            run(&p, &addr_payload(ver, &bytes)).out,
+            format!("{want}\n"),
+            "{text}"
+        );
     }
 }
 
@@ -191,7 +255,12 @@ fn chars_and_builtins() {
 fn divide_by_zero_abandons_the_clause_and_fires_error() {
     let it = Type::Int(IntType::INT64);
     let error_probe = probe(3, "dtrace", "", "ERROR", ProbeKind::Error);
-    let arg = |n: u32| field(rdtrace_runtime::ERROR_ARGS_OFFSET as u32 + 8 * n, IntType::UINT64);
+    let arg = |n: u32| {
+        field(
+            rdtrace_runtime::ERROR_ARGS_OFFSET as u32 + 8 * n,
+            IntType::UINT64,
+        )
+    };
     let mut p = program(
         vec![begin(), error_probe],
         vec![
@@ -201,18 +270,39 @@ fn divide_by_zero_abandons_the_clause_and_fires_error() {
                 None,
                 vec![
                     printf("discarded ", vec![]),
-                    expr(assign(Place::Global(0), bin(BinOp::Div, false, i64c(1), load(Place::Global(1), it.clone()), it.clone()), it.clone())),
+                    expr(assign(
+                        Place::Global(0),
+                        bin(
+                            BinOp::Div,
+                            false,
+                            i64c(1),
+                            load(Place::Global(1), it.clone()),
+                            it.clone(),
+                        ),
+                        it.clone(),
+                    )),
                     printf("never\n", vec![]),
                 ],
             ),
             clause(1, vec![0], None, vec![printf("next clause runs\n", vec![])]),
-            clause(2, vec![1], None, vec![printf("ERROR epid=%d action=%d fault=%d\n", vec![arg(1), arg(2), arg(4)])]),
+            clause(
+                2,
+                vec![1],
+                None,
+                vec![printf(
+                    "ERROR epid=%d action=%d fault=%d\n",
+                    vec![arg(1), arg(2), arg(4)],
+                )],
+            ),
         ],
     );
     p.globals = vec![var("x", it.clone()), var("zero", it)];
     let r = run(&p, &[]);
     assert_eq!(r.out, "ERROR epid=1 action=2 fault=4\nnext clause runs\n");
-    assert_eq!(r.err, "dtrace: error on enabled probe ID 1 (ID 1: dtrace:::BEGIN): divide-by-zero in action #2\n");
+    assert_eq!(
+        r.err,
+        "dtrace: error on enabled probe ID 1 (ID 1: dtrace:::BEGIN): divide-by-zero in action #2\n"
+    );
 }
 
 #[test]
@@ -220,12 +310,26 @@ fn divide_by_zero_in_a_predicate() {
     let it = Type::Int(IntType::INT64);
     let mut p = program(
         vec![begin()],
-        vec![clause(0, vec![0], Some(bin(BinOp::Rem, true, i64c(1), load(Place::Global(0), it.clone()), it.clone())), vec![printf("x", vec![])])],
+        vec![clause(
+            0,
+            vec![0],
+            Some(bin(
+                BinOp::Rem,
+                true,
+                i64c(1),
+                load(Place::Global(0), it.clone()),
+                it.clone(),
+            )),
+            vec![printf("x", vec![])],
+        )],
     );
     p.globals = vec![var("zero", it)];
     let r = run(&p, &[]);
     assert_eq!(r.out, "");
-    assert_eq!(r.err, "dtrace: error on enabled probe ID 1 (ID 1: dtrace:::BEGIN): divide-by-zero in predicate\n");
+    assert_eq!(
+        r.err,
+        "dtrace: error on enabled probe ID 1 (ID 1: dtrace:::BEGIN): divide-by-zero in predicate\n"
+    );
 }
 
 #[test]
@@ -236,8 +340,18 @@ fn non_quiet_prefix_lines() {
         vec![begin(), send],
         vec![
             clause(0, vec![0], None, vec![]),
-            clause(1, vec![0], None, vec![expr(assign(Place::Global(0), i64c(1), it.clone()))]),
-            clause(2, vec![0, 1], None, vec![printf("hello", vec![]), trace(int(42)), trace(s("str"))]),
+            clause(
+                1,
+                vec![0],
+                None,
+                vec![expr(assign(Place::Global(0), i64c(1), it.clone()))],
+            ),
+            clause(
+                2,
+                vec![0, 1],
+                None,
+                vec![printf("hello", vec![]), trace(int(42)), trace(s("str"))],
+            ),
             clause(3, vec![0], Some(int(0)), vec![printf("skipped", vec![])]),
             clause(4, vec![0], None, vec![exit(3)]),
         ],
@@ -254,7 +368,10 @@ fn non_quiet_prefix_lines() {
     );
     assert_eq!(r.exit, Some(3));
     let r = fire_both(&mut j, &mut i, 1, &record(76543, 0, 7, &[]));
-    assert_eq!(r.out, format!("  0  76543                            :send hello       42{str_field}\n"));
+    assert_eq!(
+        r.out,
+        format!("  0  76543                            :send hello       42{str_field}\n")
+    );
     assert_eq!(r.exit, None);
 }
 
@@ -269,25 +386,80 @@ fn quiet_trace_and_exit() {
 #[test]
 fn self_and_associative_arrays() {
     let it = Type::Int(IntType::INT64);
-    let tid_field = field(std::mem::offset_of!(rdtrace_probes::event::EventHeader, tid) as u32, IntType::UINT);
+    let tid_field = field(
+        std::mem::offset_of!(rdtrace_probes::event::EventHeader, tid) as u32,
+        IntType::UINT,
+    );
     let mut p = one_clause(vec![
-        printf("%d %s ", vec![load(Place::SelfVar(0), it.clone()), load(Place::Assoc(0, vec![s("k"), tid_field.clone()]), Type::String)]),
-        expr(assign(Place::SelfVar(0), bin(BinOp::Add, false, load(Place::SelfVar(0), it.clone()), i64c(1), it.clone()), it.clone())),
-        expr(assign(Place::Assoc(0, vec![s("k"), tid_field]), s("seen"), Type::String)),
+        printf(
+            "%d %s ",
+            vec![
+                load(Place::SelfVar(0), it.clone()),
+                load(
+                    Place::Assoc(0, vec![s("k"), tid_field.clone()]),
+                    Type::String,
+                ),
+            ],
+        ),
+        expr(assign(
+            Place::SelfVar(0),
+            bin(
+                BinOp::Add,
+                false,
+                load(Place::SelfVar(0), it.clone()),
+                i64c(1),
+                it.clone(),
+            ),
+            it.clone(),
+        )),
+        expr(assign(
+            Place::Assoc(0, vec![s("k"), tid_field]),
+            s("seen"),
+            Type::String,
+        )),
     ]);
     p.self_vars = vec![var("n", it.clone())];
-    p.assocs = vec![AssocDecl { name: "a".into(), keys: vec![Type::String, Type::Int(IntType::UINT)], value: Type::String }];
+    p.assocs = vec![AssocDecl {
+        name: "a".into(),
+        keys: vec![Type::String, Type::Int(IntType::UINT)],
+        value: Type::String,
+    }];
     let (mut j, mut i) = both(&p, &quiet());
-    assert_eq!(fire_both(&mut j, &mut i, 0, &record(1, 0, 7, &[])).out, "0  ");
-    assert_eq!(fire_both(&mut j, &mut i, 0, &record(1, 0, 7, &[])).out, "1 seen ");
-    assert_eq!(fire_both(&mut j, &mut i, 0, &record(1, 0, 8, &[])).out, "0  ");
+    assert_eq!(
+        fire_both(&mut j, &mut i, 0, &record(1, 0, 7, &[])).out,
+        "0  "
+    );
+    assert_eq!(
+        fire_both(&mut j, &mut i, 0, &record(1, 0, 7, &[])).out,
+        "1 seen "
+    );
+    assert_eq!(
+        fire_both(&mut j, &mut i, 0, &record(1, 0, 8, &[])).out,
+        "0  "
+    );
 }
 
 #[test]
 fn invalid_llquantize_parameters_are_refused() {
-    let mut p = one_clause(vec![Stmt::AggUpdate { agg: 0, keys: vec![], args: vec![int(1)], span: Default::default() }]);
-    p.aggs = vec![AggDecl { name: "_".into(), keys: vec![], func: AggFunc::Llquantize { factor: 1, low: 0, high: 6, steps: 20 } }];
-    let err = rdtrace_runtime::CompiledProgram::new(&p, &quiet()).err().expect("refused");
+    let mut p = one_clause(vec![Stmt::AggUpdate {
+        agg: 0,
+        keys: vec![],
+        args: vec![int(1)],
+        span: Default::default(),
+    }]);
+    p.aggs = vec![AggDecl {
+        name: "_".into(),
+        keys: vec![],
+        func: AggFunc::Llquantize {
+            factor: 1,
+            low: 0,
+            high: 6,
+            steps: 20,
+        },
+    }];
+    let err = rdtrace_runtime::CompiledProgram::new(&p, &quiet())
+        .err()
+        .expect("refused");
     assert!(err.to_string().contains("llquantize"), "{err}");
 }
 
@@ -295,6 +467,9 @@ fn invalid_llquantize_parameters_are_refused() {
 fn strtok_continues_from_null() {
     let null = || e(ExprKind::Int(0), Type::Int(IntType::INT64));
     let tok = |first: Expr| call(Func::Strtok, vec![first, s(", ")], Type::String);
-    let p = one_clause(vec![printf("%s|%s|%s|%s\n", vec![tok(s(" ab, c,,d")), tok(null()), tok(null()), tok(null())])]);
+    let p = one_clause(vec![printf(
+        "%s|%s|%s|%s\n",
+        vec![tok(s(" ab, c,,d")), tok(null()), tok(null()), tok(null())],
+    )]);
     assert_eq!(run(&p, &[]).out, "ab|c|d|\n");
 }

@@ -30,7 +30,10 @@ struct Run {
 impl Run {
     fn new(src: &str) -> Run {
         let program = compile(src);
-        let opts = RuntimeOptions { quiet: quiet_of(&program), ..Default::default() };
+        let opts = RuntimeOptions {
+            quiet: quiet_of(&program),
+            ..Default::default()
+        };
         Run {
             jit: CompiledProgram::new(&program, &opts).expect("jit"),
             interp: Interpreter::new(&program, &opts).expect("interp"),
@@ -41,19 +44,36 @@ impl Run {
     /// Fires the probe with catalog ID `id` on `rec` in both engines.
     fn fire(&mut self, id: u32, rec: &[u8]) -> Fired {
         let Some(probe) = self.program.probes.iter().position(|p| p.id == id) else {
-            return Fired { out: String::new(), err: String::new(), exit: None };
+            return Fired {
+                out: String::new(),
+                err: String::new(),
+                exit: None,
+            };
         };
         let ctx = FireContext::default();
         let (mut o1, mut e1, mut o2, mut e2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let r1 = self.jit.fire(probe, rec, &ctx, &mut o1, &mut e1);
         let r2 = self.interp.fire(probe, rec, &ctx, &mut o2, &mut e2);
-        assert_eq!((&o1, &e1, r1), (&o2, &e2, r2), "JIT and interpreter disagree");
-        Fired { out: String::from_utf8_lossy(&o1).into(), err: String::from_utf8_lossy(&e1).into(), exit: r1.exit }
+        assert_eq!(
+            (&o1, &e1, r1),
+            (&o2, &e2, r2),
+            "JIT and interpreter disagree"
+        );
+        Fired {
+            out: String::from_utf8_lossy(&o1).into(),
+            err: String::from_utf8_lossy(&e1).into(),
+            exit: r1.exit,
+        }
     }
 }
 
 fn header(id: u32, cpu: u32) -> Vec<u8> {
-    let h = EventHeader { ts_ns: 5, probe: id, cpu, ..Default::default() };
+    let h = EventHeader {
+        ts_ns: 5,
+        probe: id,
+        cpu,
+        ..Default::default()
+    };
     as_bytes(&h).to_vec()
 }
 
@@ -63,10 +83,24 @@ fn as_bytes<T>(v: &T) -> &[u8] {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn tcp(id: u32, cpu: u32, src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, payload: u32, flags: u8) -> Vec<u8> {
+fn tcp(
+    id: u32,
+    cpu: u32,
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    payload: u32,
+    flags: u8,
+) -> Vec<u8> {
     // SAFETY: TcpEvent is plain data; all-zero is a valid value.
     let mut ev: TcpEvent = unsafe { std::mem::zeroed() };
-    ev.hdr = EventHeader { ts_ns: 5, probe: id, cpu, ..Default::default() };
+    ev.hdr = EventHeader {
+        ts_ns: 5,
+        probe: id,
+        cpu,
+        ..Default::default()
+    };
     ev.ipver = 4;
     ev.tcp_offset = 20;
     ev.tcp_flags = flags;
@@ -80,15 +114,36 @@ fn tcp(id: u32, cpu: u32, src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, pa
 
 #[test]
 fn seed_script_lines() {
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/tcpio.d")).unwrap();
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/tcpio.d"))
+        .unwrap();
     let mut r = Run::new(&src);
     let (server, client) = ([192, 0, 2, 8], [192, 0, 2, 40]);
     let mut out = String::new();
     out += &r.fire(DTRACE_BEGIN, &header(DTRACE_BEGIN, 0)).out;
-    out += &r.fire(TCP_RECEIVE, &tcp(TCP_RECEIVE, 3, client, 60337, server, 22, 0, 0x02)).out;
-    out += &r.fire(TCP_SEND, &tcp(TCP_SEND, 3, server, 22, client, 60337, 0, 0x12)).out;
-    out += &r.fire(TCP_SEND, &tcp(TCP_SEND, 1, server, 22, client, 60337, 464, 0x18)).out;
-    out += &r.fire(TCP_RECEIVE, &tcp(TCP_RECEIVE, 3, client, 60337, server, 22, 0, 0x11)).out;
+    out += &r
+        .fire(
+            TCP_RECEIVE,
+            &tcp(TCP_RECEIVE, 3, client, 60337, server, 22, 0, 0x02),
+        )
+        .out;
+    out += &r
+        .fire(
+            TCP_SEND,
+            &tcp(TCP_SEND, 3, server, 22, client, 60337, 0, 0x12),
+        )
+        .out;
+    out += &r
+        .fire(
+            TCP_SEND,
+            &tcp(TCP_SEND, 1, server, 22, client, 60337, 464, 0x18),
+        )
+        .out;
+    out += &r
+        .fire(
+            TCP_RECEIVE,
+            &tcp(TCP_RECEIVE, 3, client, 60337, server, 22, 0, 0x11),
+        )
+        .out;
     let want = concat!(
         " CPU           LADDR:LPORT           RADDR:RPORT  BYTES FLAGS\n",
         "   3        192.0.2.8:22    <-       192.0.2.40:60337      0 (SYN|\x08)\n",
@@ -101,7 +156,9 @@ fn seed_script_lines() {
 
 #[test]
 fn non_quiet_layout() {
-    let mut r = Run::new("BEGIN { printf(\"hi\"); } BEGIN { x = 1; } BEGIN { } BEGIN { trace(1); exit(0); }");
+    let mut r = Run::new(
+        "BEGIN { printf(\"hi\"); } BEGIN { x = 1; } BEGIN { } BEGIN { trace(1); exit(0); }",
+    );
     let f = r.fire(DTRACE_BEGIN, &header(DTRACE_BEGIN, 0));
     assert_eq!(
         f.out,

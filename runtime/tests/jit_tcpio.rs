@@ -19,7 +19,15 @@ const VER: u32 = HDR + 10; // u8
 const SADDR: u32 = HDR + 16; // [u8; 16]
 const DADDR: u32 = HDR + 32;
 
-fn payload(plen: u32, off: u8, flags: u8, sport: u16, dport: u16, s: [u8; 4], d: [u8; 4]) -> Vec<u8> {
+fn payload(
+    plen: u32,
+    off: u8,
+    flags: u8,
+    sport: u16,
+    dport: u16,
+    s: [u8; 4],
+    d: [u8; 4],
+) -> Vec<u8> {
     let mut v = vec![0u8; 48];
     v[0..4].copy_from_slice(&plen.to_ne_bytes());
     v[4] = off;
@@ -34,7 +42,14 @@ fn payload(plen: u32, off: u8, flags: u8, sport: u16, dport: u16, s: [u8; 4], d:
 
 fn flag(bit: i64, text: &str) -> Stmt {
     let f = field(FLAGS, IntType::UINT8);
-    printf("%s", vec![ternary(bin(BinOp::BitAnd, false, f, int(bit), Type::Int(IntType::INT)), s(text), s(""))])
+    printf(
+        "%s",
+        vec![ternary(
+            bin(BinOp::BitAnd, false, f, int(bit), Type::Int(IntType::INT)),
+            s(text),
+            s(""),
+        )],
+    )
 }
 
 fn tcpio() -> Program {
@@ -42,7 +57,13 @@ fn tcpio() -> Program {
     let length = || load(Place::This(0), Type::Int(IntType::INT));
     let set_length = expr(assign(
         Place::This(0),
-        bin(BinOp::Sub, false, field(PLEN, IntType::UINT), field(TCP_OFF, IntType::UINT8), Type::Int(IntType::UINT)),
+        bin(
+            BinOp::Sub,
+            false,
+            field(PLEN, IntType::UINT),
+            field(TCP_OFF, IntType::UINT8),
+            Type::Int(IntType::UINT),
+        ),
         int_t.clone(),
     ));
     let probes = vec![
@@ -60,7 +81,14 @@ fn tcpio() -> Program {
         flag(0x40, "ECE|"),
         flag(0x80, "CWR|"),
     ];
-    last.push(printf("%s", vec![ternary(cmp(BinOp::Eq, false, field(FLAGS, IntType::UINT8), int(0)), s("null "), s(""))]));
+    last.push(printf(
+        "%s",
+        vec![ternary(
+            cmp(BinOp::Eq, false, field(FLAGS, IntType::UINT8), int(0)),
+            s("null "),
+            s(""),
+        )],
+    ));
     last.push(printf("\x08)\n", vec![]));
     let mut p = program(
         probes,
@@ -71,7 +99,10 @@ fn tcpio() -> Program {
                 None,
                 vec![printf(
                     " %3s %15s:%-5s %15s:%-5s %6s %s\n",
-                    ["CPU", "LADDR", "LPORT", "RADDR", "RPORT", "BYTES", "FLAGS"].iter().map(|x| s(x)).collect(),
+                    ["CPU", "LADDR", "LPORT", "RADDR", "RPORT", "BYTES", "FLAGS"]
+                        .iter()
+                        .map(|x| s(x))
+                        .collect(),
                 )],
             ),
             clause(
@@ -82,7 +113,14 @@ fn tcpio() -> Program {
                     set_length.clone(),
                     printf(
                         " %3d %16s:%-5d -> %16s:%-5d %6d (",
-                        vec![cpu(), inet(SADDR, VER), field(SPORT, IntType::UINT16), inet(DADDR, VER), field(DPORT, IntType::UINT16), length()],
+                        vec![
+                            cpu(),
+                            inet(SADDR, VER),
+                            field(SPORT, IntType::UINT16),
+                            inet(DADDR, VER),
+                            field(DPORT, IntType::UINT16),
+                            length(),
+                        ],
                     ),
                 ],
             ),
@@ -94,7 +132,14 @@ fn tcpio() -> Program {
                     set_length,
                     printf(
                         " %3d %16s:%-5d <- %16s:%-5d %6d (",
-                        vec![cpu(), inet(DADDR, VER), field(DPORT, IntType::UINT16), inet(SADDR, VER), field(SPORT, IntType::UINT16), length()],
+                        vec![
+                            cpu(),
+                            inet(DADDR, VER),
+                            field(DPORT, IntType::UINT16),
+                            inet(SADDR, VER),
+                            field(SPORT, IntType::UINT16),
+                            length(),
+                        ],
                     ),
                 ],
             ),
@@ -113,9 +158,32 @@ fn tcpio_lines() {
     let client = [192, 0, 2, 40];
     let mut out = String::new();
     out += &fire_both(&mut j, &mut i, 0, &record(1, 0, 0, &[])).out;
-    out += &fire_both(&mut j, &mut i, 1, &record(100, 1, 0, &payload(484, 20, 0x18, 22, 60337, server, client))).out;
-    out += &fire_both(&mut j, &mut i, 2, &record(101, 3, 0, &payload(32, 32, 0x02, 60337, 22, client, server))).out;
-    out += &fire_both(&mut j, &mut i, 2, &record(101, 3, 0, &payload(20, 20, 0x00, 60337, 22, client, server))).out;
+    out += &fire_both(
+        &mut j,
+        &mut i,
+        1,
+        &record(
+            100,
+            1,
+            0,
+            &payload(484, 20, 0x18, 22, 60337, server, client),
+        ),
+    )
+    .out;
+    out += &fire_both(
+        &mut j,
+        &mut i,
+        2,
+        &record(101, 3, 0, &payload(32, 32, 0x02, 60337, 22, client, server)),
+    )
+    .out;
+    out += &fire_both(
+        &mut j,
+        &mut i,
+        2,
+        &record(101, 3, 0, &payload(20, 20, 0x00, 60337, 22, client, server)),
+    )
+    .out;
     let want = concat!(
         " CPU           LADDR:LPORT           RADDR:RPORT  BYTES FLAGS\n",
         "   1        192.0.2.8:22    ->       192.0.2.40:60337    464 (PUSH|ACK|\x08)\n",

@@ -26,7 +26,10 @@ fn check(rows: &[Row]) {
     for &(fmt, args, expected) in rows {
         let mut out = Vec::new();
         format_printf(&mut out, &parse(fmt).unwrap(), args).unwrap();
-        assert_eq!(out.escape_ascii().to_string(), expected.escape_ascii().to_string());
+        assert_eq!(
+            out.escape_ascii().to_string(),
+            expected.escape_ascii().to_string()
+        );
     }
 }
 

@@ -36,7 +36,11 @@ fn conversion() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn format_bytes() -> impl Strategy<Value = Vec<u8>> {
-    let piece = prop_oneof![prop::collection::vec(any::<u8>(), 0..6), conversion(), conversion(),];
+    let piece = prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..6),
+        conversion(),
+        conversion(),
+    ];
     prop::collection::vec(piece, 0..6).prop_map(|p| p.concat())
 }
 
@@ -137,10 +141,16 @@ fn mismatched_arguments_are_errors() {
     let parsed = parse(b"a%db%s").unwrap();
     let mut out = b"x".to_vec();
     assert!(format_printf(&mut out, &parsed, &[PrintfArg::Int(1, IntType::INT)]).is_err());
-    assert!(
-        format_printf(&mut out, &parsed, &[PrintfArg::Str(b"s"), PrintfArg::Str(b"s")]).is_err()
-    );
-    let two_ints = [PrintfArg::Int(1, IntType::INT), PrintfArg::Int(2, IntType::INT)];
+    assert!(format_printf(
+        &mut out,
+        &parsed,
+        &[PrintfArg::Str(b"s"), PrintfArg::Str(b"s")]
+    )
+    .is_err());
+    let two_ints = [
+        PrintfArg::Int(1, IntType::INT),
+        PrintfArg::Int(2, IntType::INT),
+    ];
     assert!(format_printf(&mut out, &parsed, &two_ints).is_err());
     assert_eq!(out, b"x");
 }

@@ -29,7 +29,15 @@ pub struct Segment {
 
 pub const fn seg(from: From, flags: &str, payload: usize) -> Segment {
     let b = flags.as_bytes();
-    let mut s = Segment { from, syn: false, ack: false, psh: false, fin: false, rst: false, payload };
+    let mut s = Segment {
+        from,
+        syn: false,
+        ack: false,
+        psh: false,
+        fin: false,
+        rst: false,
+        payload,
+    };
     let mut i = 0;
     while i < b.len() {
         match b[i] {
@@ -57,7 +65,10 @@ pub struct Conversation {
 /// Writes the conversation as an Ethernet pcap file.
 pub fn write_pcap(conv: &Conversation, path: &Path) {
     let file = std::fs::File::create(path).unwrap();
-    let header = PcapHeader { datalink: DataLink::ETHERNET, ..Default::default() };
+    let header = PcapHeader {
+        datalink: DataLink::ETHERNET,
+        ..Default::default()
+    };
     let mut w = PcapWriter::with_header(file, header).unwrap();
     let (mut cseq, mut sseq) = (0x1f2e_3d4cu32, 0x5a69_7887u32);
     let (mut cack, mut sack) = (0u32, 0u32); // what each side acknowledges
@@ -77,12 +88,16 @@ pub fn write_pcap(conv: &Conversation, path: &Path) {
             seq = 0;
         }
         let b = match (src, dst) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => {
-                PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]).ipv4(a.octets(), b.octets(), 64)
-            }
-            (IpAddr::V6(a), IpAddr::V6(b)) => {
-                PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]).ipv6(a.octets(), b.octets(), 64)
-            }
+            (IpAddr::V4(a), IpAddr::V4(b)) => PacketBuilder::ethernet2(
+                [2, 0, 0, 0, 0, 1],
+                [2, 0, 0, 0, 0, 2],
+            )
+            .ipv4(a.octets(), b.octets(), 64),
+            (IpAddr::V6(a), IpAddr::V6(b)) => PacketBuilder::ethernet2(
+                [2, 0, 0, 0, 0, 1],
+                [2, 0, 0, 0, 0, 2],
+            )
+            .ipv6(a.octets(), b.octets(), 64),
             _ => panic!("mixed address families"),
         };
         let mut t = b.tcp(sport, dport, seq, 64240);
@@ -113,13 +128,19 @@ pub fn write_pcap(conv: &Conversation, path: &Path) {
             ])
             .unwrap()
         } else {
-            t.options(&[TcpOptionElement::Noop, TcpOptionElement::Noop, TcpOptionElement::Timestamp(1000 + i as u32, 999)]).unwrap()
+            t.options(&[
+                TcpOptionElement::Noop,
+                TcpOptionElement::Noop,
+                TcpOptionElement::Timestamp(1000 + i as u32, 999),
+            ])
+            .unwrap()
         };
         let payload = vec![0x41u8; s.payload];
         let mut bytes = Vec::new();
         t.write(&mut bytes, &payload).unwrap();
         let ts = conv.start + conv.step * i as u32;
-        w.write_packet(&PcapPacket::new(ts, bytes.len() as u32, &bytes)).unwrap();
+        w.write_packet(&PcapPacket::new(ts, bytes.len() as u32, &bytes))
+            .unwrap();
 
         let advance = s.payload as u32 + (s.syn as u32) + (s.fin as u32);
         match s.from {

@@ -32,7 +32,9 @@ pub fn unavailable() -> Option<String> {
 pub fn live_tests_possible() -> bool {
     match unavailable() {
         None => true,
-        Some(why) if required() => panic!("RDTRACE_REQUIRE_BPF=1 but live tracing is unavailable: {why}"),
+        Some(why) if required() => {
+            panic!("RDTRACE_REQUIRE_BPF=1 but live tracing is unavailable: {why}")
+        }
         Some(why) => {
             eprintln!("skipping live test: {why}");
             false
@@ -41,8 +43,16 @@ pub fn live_tests_possible() -> bool {
 }
 
 pub fn run(args: &[&str]) {
-    let out = Command::new(args[0]).args(&args[1..]).output().unwrap_or_else(|e| panic!("{}: {e}", args[0]));
-    assert!(out.status.success(), "{:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", args[0]));
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 pub struct Namespaces {
@@ -66,7 +76,9 @@ impl Namespaces {
     }
     /// Inode of namespace `i`, as records carry it in `hdr.netns`.
     pub fn inode(&self, i: usize) -> u32 {
-        std::fs::metadata(format!("/var/run/netns/{}", self.names[i])).unwrap().ino() as u32
+        std::fs::metadata(format!("/var/run/netns/{}", self.names[i]))
+            .unwrap()
+            .ino() as u32
     }
 }
 
@@ -81,7 +93,10 @@ impl Drop for Namespaces {
 /// A veth pair between two namespaces, each end up with an address when
 /// one is given ("" for a bridge port).
 pub fn veth(ns_a: &str, dev_a: &str, addr_a: &str, ns_b: &str, dev_b: &str, addr_b: &str) {
-    run(&["ip", "link", "add", dev_a, "netns", ns_a, "type", "veth", "peer", "name", dev_b, "netns", ns_b]);
+    run(&[
+        "ip", "link", "add", dev_a, "netns", ns_a, "type", "veth", "peer", "name", dev_b, "netns",
+        ns_b,
+    ]);
     for (ns, dev, addr) in [(ns_a, dev_a, addr_a), (ns_b, dev_b, addr_b)] {
         if !addr.is_empty() {
             run(&["ip", "-n", ns, "addr", "add", addr, "dev", dev]);
@@ -101,7 +116,10 @@ pub fn route_to(ns: &str, dev: &str, peer: &str) {
 pub fn wait_ready(ns: &str, dev: &str) {
     let end = Instant::now() + DEADLINE;
     while Instant::now() < end {
-        let out = Command::new("ip").args(["-n", ns, "-o", "link", "show", "dev", dev]).output().unwrap();
+        let out = Command::new("ip")
+            .args(["-n", ns, "-o", "link", "show", "dev", dev])
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         if !text.contains("qdisc noop") && text.contains("state UP") {
             return;
@@ -115,9 +133,22 @@ pub fn wait_ready(ns: &str, dev: &str) {
 /// namespace 0 has `a` (e.g. 192.0.2.8), namespace 1 has `b` (192.0.2.40).
 pub fn seed_pair(test: &str, a: &str, b: &str) -> Namespaces {
     let ns = Namespaces::new(test, &["a", "b"]);
-    let (da, db) = (format!("v{}a", std::process::id() % 100000), format!("v{}b", std::process::id() % 100000));
-    let (da, db) = (format!("{da}{}", &test[..test.len().min(3)]), format!("{db}{}", &test[..test.len().min(3)]));
-    veth(ns.name(0), &da, &format!("{a}/27"), ns.name(1), &db, &format!("{b}/27"));
+    let (da, db) = (
+        format!("v{}a", std::process::id() % 100000),
+        format!("v{}b", std::process::id() % 100000),
+    );
+    let (da, db) = (
+        format!("{da}{}", &test[..test.len().min(3)]),
+        format!("{db}{}", &test[..test.len().min(3)]),
+    );
+    veth(
+        ns.name(0),
+        &da,
+        &format!("{a}/27"),
+        ns.name(1),
+        &db,
+        &format!("{b}/27"),
+    );
     route_to(ns.name(0), &da, b);
     route_to(ns.name(1), &db, a);
     wait_ready(ns.name(0), &da);
@@ -126,7 +157,10 @@ pub fn seed_pair(test: &str, a: &str, b: &str) -> Namespaces {
 }
 
 /// Runs `f` on a thread that has entered network namespace `ns`.
-pub fn in_netns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> std::thread::JoinHandle<T> {
+pub fn in_netns<T: Send + 'static>(
+    ns: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::thread::JoinHandle<T> {
     let path = format!("/var/run/netns/{ns}");
     std::thread::spawn(move || {
         let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));

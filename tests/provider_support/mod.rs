@@ -20,7 +20,9 @@ pub fn skip(why: &str) -> bool {
 
 /// A bundled test script's path.
 pub fn script(name: &str) -> String {
-    crate::common::repo_file(&format!("tests/provider_scripts/{name}")).display().to_string()
+    crate::common::repo_file(&format!("tests/provider_scripts/{name}"))
+        .display()
+        .to_string()
 }
 
 /// rdtrace running live, its stdout lines collected as they come. The
@@ -64,7 +66,12 @@ impl Tracer {
             let _ = err.read_to_string(&mut s);
             s
         }));
-        let mut t = Tracer { child, lines, seen: Vec::new(), stderr };
+        let mut t = Tracer {
+            child,
+            lines,
+            seen: Vec::new(),
+            stderr,
+        };
         match t.lines.recv_timeout(DEADLINE) {
             Ok(l) if l == "ready" => Some(t),
             first => {
@@ -92,7 +99,10 @@ impl Tracer {
             if left.is_zero() {
                 break;
             }
-            match self.lines.recv_timeout(left.min(Duration::from_millis(200))) {
+            match self
+                .lines
+                .recv_timeout(left.min(Duration::from_millis(200)))
+            {
                 Ok(l) => self.seen.push(l),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,

@@ -94,7 +94,10 @@ pub(crate) fn d_constant(name: &str) -> Option<i64> {
 
 /// Names the user may not declare or assign.
 pub(crate) fn is_reserved(name: &str) -> bool {
-    name == "args" || record_type(name).is_some() || runtime_builtin(name).is_some() || out_of_scope(name)
+    name == "args"
+        || record_type(name).is_some()
+        || runtime_builtin(name).is_some()
+        || out_of_scope(name)
 }
 
 pub(crate) fn is_builtin(name: &str) -> bool {
@@ -123,7 +126,13 @@ impl Checker<'_> {
         }
         if let Some(ty) = record_type(name) {
             match self.record_builtin(cx, name) {
-                Ok(Some(src)) => return Some(Expr { kind: ExprKind::Field(src), ty, span }),
+                Ok(Some(src)) => {
+                    return Some(Expr {
+                        kind: ExprKind::Field(src),
+                        ty,
+                        span,
+                    })
+                }
                 Ok(None) => {}
                 Err(msg) => {
                     // A runtime-supplied fallback (timestamp) still works.
@@ -135,12 +144,20 @@ impl Checker<'_> {
             }
         }
         if let Some((b, ty)) = runtime_builtin(name) {
-            return Some(Expr { kind: ExprKind::Builtin(b), ty, span });
+            return Some(Expr {
+                kind: ExprKind::Builtin(b),
+                ty,
+                span,
+            });
         }
         if record_type(name).is_some() {
             // Only reached for a clause that enables no probe (-Z) or an
             // inline definition: the type is known, the source is not.
-            return Some(Expr { kind: ExprKind::Field(FieldSource::Unavailable), ty: record_type(name)?, span });
+            return Some(Expr {
+                kind: ExprKind::Field(FieldSource::Unavailable),
+                ty: record_type(name)?,
+                span,
+            });
         }
         None
     }
@@ -150,10 +167,11 @@ impl Checker<'_> {
     fn record_builtin(&self, cx: &Cx, name: &str) -> Result<Option<FieldSource>, String> {
         let mut found: Option<FieldSource> = None;
         for p in &cx.probes {
-            let src = self
-                .catalog
-                .builtin_source(layout_of(p), name)
-                .or_else(|| arg_index(name).and_then(|i| p.args.get(i)).and_then(|a| a.source.clone()));
+            let src = self.catalog.builtin_source(layout_of(p), name).or_else(|| {
+                arg_index(name)
+                    .and_then(|i| p.args.get(i))
+                    .and_then(|a| a.source.clone())
+            });
             let Some(src) = src.filter(|s| *s != FieldSource::Unavailable) else {
                 return Err(format!(
                     "built-in variable {name} is not available in probe {}:{}:{}:{}",

@@ -22,15 +22,25 @@ pub(crate) struct Cx {
 
 impl Cx {
     pub fn clause(probes: Vec<ProbeDef>) -> Cx {
-        Cx { probes, in_inline_def: false }
+        Cx {
+            probes,
+            in_inline_def: false,
+        }
     }
     pub fn inline_def() -> Cx {
-        Cx { probes: vec![], in_inline_def: true }
+        Cx {
+            probes: vec![],
+            in_inline_def: true,
+        }
     }
 }
 
 fn int(v: i64, it: IntType, span: Span) -> Expr {
-    Expr { kind: T::Int(v), ty: Type::Int(it), span }
+    Expr {
+        kind: T::Int(v),
+        ty: Type::Int(it),
+        span,
+    }
 }
 
 pub(crate) fn const_int(e: &Expr) -> Option<i64> {
@@ -105,7 +115,10 @@ pub(crate) fn op_text(op: BinOp) -> &'static str {
 }
 
 fn is_comparison(op: BinOp) -> bool {
-    matches!(op, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
+    matches!(
+        op,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+    )
 }
 
 /// `args[N]` with a constant N, as written in the AST.
@@ -127,12 +140,19 @@ impl Checker<'_> {
             return None;
         }
         match &e.kind {
-            A::Int { value, suffix, text } => {
+            A::Int {
+                value,
+                suffix,
+                text,
+            } => {
                 let decimal = !(text.starts_with('0') && text.len() > 1);
                 match literal_type(*value, *suffix, decimal) {
                     Some(t) => Some(int(*value as i64, t, span)),
                     None => {
-                        self.err(format!("integer constant {text} does not fit its type"), span);
+                        self.err(
+                            format!("integer constant {text} does not fit its type"),
+                            span,
+                        );
                         None
                     }
                 }
@@ -141,7 +161,11 @@ impl Checker<'_> {
             A::Str(bytes) => {
                 // D strings end at the first NUL, as C strings do.
                 let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-                Some(Expr { kind: T::Str(bytes[..end].to_vec()), ty: Type::String, span })
+                Some(Expr {
+                    kind: T::Str(bytes[..end].to_vec()),
+                    ty: Type::String,
+                    span,
+                })
             }
             A::Float(_) => {
                 self.err("floating-point constants are not permitted", span);
@@ -152,16 +176,30 @@ impl Checker<'_> {
                 let (v, ty) = match self.vars.this.get(&id.name) {
                     Some((v, ty)) => (v, ty.clone()),
                     // Read before any assignment: an int that reads as 0.
-                    None => (self.vars.this.add(&id.name, Type::Int(IntType::INT64)), Type::Int(IntType::INT64)),
+                    None => (
+                        self.vars.this.add(&id.name, Type::Int(IntType::INT64)),
+                        Type::Int(IntType::INT64),
+                    ),
                 };
-                Some(Expr { kind: T::Load(Place::This(v)), ty, span })
+                Some(Expr {
+                    kind: T::Load(Place::This(v)),
+                    ty,
+                    span,
+                })
             }
             A::SelfVar(id) => {
                 let (v, ty) = match self.vars.selfs.get(&id.name) {
                     Some((v, ty)) => (v, ty.clone()),
-                    None => (self.vars.selfs.add(&id.name, Type::Int(IntType::INT64)), Type::Int(IntType::INT64)),
+                    None => (
+                        self.vars.selfs.add(&id.name, Type::Int(IntType::INT64)),
+                        Type::Int(IntType::INT64),
+                    ),
                 };
-                Some(Expr { kind: T::Load(Place::SelfVar(v)), ty, span })
+                Some(Expr {
+                    kind: T::Load(Place::SelfVar(v)),
+                    ty,
+                    span,
+                })
             }
             A::Agg(name) => {
                 self.error(
@@ -173,7 +211,10 @@ impl Checker<'_> {
             }
             A::Macro(name) => self.macro_var(name, span),
             A::KernelSym(s) => {
-                self.err(format!("kernel symbol `{s} is not supported by rdtrace"), span);
+                self.err(
+                    format!("kernel symbol `{s} is not supported by rdtrace"),
+                    span,
+                );
                 None
             }
             A::Unary(op, inner) => self.unary(cx, *op, inner, span),
@@ -192,11 +233,18 @@ impl Checker<'_> {
                 match (&target, &v.ty) {
                     (Type::Int(it), Type::Int(_)) => Some(match const_int(&v) {
                         Some(c) => int(it.normalize(c), *it, span),
-                        None => Expr { kind: T::Cast(*it, Box::new(v)), ty: target.clone(), span },
+                        None => Expr {
+                            kind: T::Cast(*it, Box::new(v)),
+                            ty: target.clone(),
+                            span,
+                        },
                     }),
                     (Type::String, Type::String) => Some(Expr { span, ..v }),
                     _ => {
-                        self.err(format!("invalid cast of {} to {}", v.ty.name(), target.name()), span);
+                        self.err(
+                            format!("invalid cast of {} to {}", v.ty.name(), target.name()),
+                            span,
+                        );
                         None
                     }
                 }
@@ -215,7 +263,11 @@ impl Checker<'_> {
                 self.err("offsetof is not supported by rdtrace", span);
                 None
             }
-            A::Member { base, member, arrow } => self.member(cx, base, member, *arrow, span),
+            A::Member {
+                base,
+                member,
+                arrow,
+            } => self.member(cx, base, member, *arrow, span),
             A::Index { base, index } => self.index(cx, base, index, span),
             A::Call { func, args } => self.call_value(cx, func, args, span),
             A::Comma(..) => {
@@ -232,7 +284,10 @@ impl Checker<'_> {
         if e.ty.is_int() {
             return true;
         }
-        self.err(format!("{what} must be of integer type, not {}", e.ty.name()), e.span);
+        self.err(
+            format!("{what} must be of integer type, not {}", e.ty.name()),
+            e.span,
+        );
         false
     }
 
@@ -240,7 +295,10 @@ impl Checker<'_> {
         match ty {
             Type::Int(it) => Some(int(it.size as i64, IntType::UINT64, span)),
             _ => {
-                self.err(format!("sizeof of type {} is not supported by rdtrace", ty.name()), span);
+                self.err(
+                    format!("sizeof of type {} is not supported by rdtrace", ty.name()),
+                    span,
+                );
                 None
             }
         }
@@ -248,17 +306,28 @@ impl Checker<'_> {
 
     fn ident(&mut self, cx: &mut Cx, name: &str, span: Span) -> Option<Expr> {
         if let Some((v, ty)) = self.vars.globals.get(name) {
-            return Some(Expr { kind: T::Load(Place::Global(v)), ty: ty.clone(), span });
+            return Some(Expr {
+                kind: T::Load(Place::Global(v)),
+                ty: ty.clone(),
+                span,
+            });
         }
         if self.vars.assoc(name).is_some() {
-            self.err(format!("associative array {name} must be indexed: {name}[key]"), span);
+            self.err(
+                format!("associative array {name} must be indexed: {name}[key]"),
+                span,
+            );
             return None;
         }
         if self.inlines.contains_key(name) {
             return self.expand_inline(cx, name, span);
         }
         if let Some(c) = self.catalog.constant(name) {
-            return Some(Expr { kind: T::Int(c.value), ty: c.ty.clone(), span });
+            return Some(Expr {
+                kind: T::Int(c.value),
+                ty: c.ty.clone(),
+                span,
+            });
         }
         if let Some(v) = super::builtins::d_constant(name) {
             return Some(int(v, IntType::INT, span));
@@ -276,15 +345,23 @@ impl Checker<'_> {
             return None;
         }
         if self.catalog.string_table(name).is_some() {
-            self.err(format!("{name} is an array of strings and must be indexed: {name}[i]"), span);
+            self.err(
+                format!("{name} is an array of strings and must be indexed: {name}[i]"),
+                span,
+            );
             return None;
         }
         if funcs::classify(name).is_some() {
             self.err(format!("{name} is a function: call it as {name}( )"), span);
             return None;
         }
-        self.error(Diagnostic::new(format!("failed to resolve {name}: Unknown variable name"), span)
-            .with_label("not declared or assigned before this point"));
+        self.error(
+            Diagnostic::new(
+                format!("failed to resolve {name}: Unknown variable name"),
+                span,
+            )
+            .with_label("not declared or assigned before this point"),
+        );
         None
     }
 
@@ -301,18 +378,30 @@ impl Checker<'_> {
         let v = v?;
         Some(match (&ty, const_int(&v)) {
             (Type::Int(it), Some(c)) => int(it.normalize(c), *it, span),
-            (Type::Int(it), None) if v.ty != ty => Expr { kind: T::Cast(*it, Box::new(v)), ty, span },
+            (Type::Int(it), None) if v.ty != ty => Expr {
+                kind: T::Cast(*it, Box::new(v)),
+                ty,
+                span,
+            },
             _ => Expr { span, ..v },
         })
     }
 
     fn macro_var(&mut self, name: &str, span: Span) -> Option<Expr> {
         if name == "target" {
-            return Some(Expr { kind: T::Builtin(Builtin::Target), ty: Type::Int(IntType::INT), span });
+            return Some(Expr {
+                kind: T::Builtin(Builtin::Target),
+                ty: Type::Int(IntType::INT),
+                span,
+            });
         }
         if let Some(n) = name.strip_prefix('$') {
             return match self.macro_text(n, true) {
-                Ok(s) => Some(Expr { kind: T::Str(s.into_bytes()), ty: Type::String, span }),
+                Ok(s) => Some(Expr {
+                    kind: T::Str(s.into_bytes()),
+                    ty: Type::String,
+                    span,
+                }),
                 Err(m) => {
                     self.err(m, span);
                     None
@@ -334,14 +423,30 @@ impl Checker<'_> {
             .unwrap_or((false, text.as_str()));
         match crate::parser::parse_int(parsed.1) {
             Ok((v, suf)) if parsed.1.bytes().next().is_some_and(|b| b.is_ascii_digit()) => {
-                let t = literal_type(v, suf, !parsed.1.starts_with('0') || parsed.1 == "0").unwrap_or(IntType::UINT64);
-                let v = if parsed.0 { (v as i64).wrapping_neg() } else { v as i64 };
-                Some(int(v, if parsed.0 { promote(IntType { signed: true, ..t }) } else { t }, span))
+                let t = literal_type(v, suf, !parsed.1.starts_with('0') || parsed.1 == "0")
+                    .unwrap_or(IntType::UINT64);
+                let v = if parsed.0 {
+                    (v as i64).wrapping_neg()
+                } else {
+                    v as i64
+                };
+                Some(int(
+                    v,
+                    if parsed.0 {
+                        promote(IntType { signed: true, ..t })
+                    } else {
+                        t
+                    },
+                    span,
+                ))
             }
             _ => {
                 self.error(
-                    Diagnostic::new(format!("macro argument ${name} is not an integer: \"{text}\""), span)
-                        .with_help(format!("use $${name} to get the argument as a string")),
+                    Diagnostic::new(
+                        format!("macro argument ${name} is not an integer: \"{text}\""),
+                        span,
+                    )
+                    .with_help(format!("use $${name} to get the argument as a string")),
                 );
                 None
             }
@@ -359,25 +464,55 @@ impl Checker<'_> {
         if let Some(u) = simple {
             let v = self.expr(cx, inner)?;
             let Type::Int(it) = v.ty else {
-                self.err(format!("operator {} requires an integer operand, not {}", unop_text(op), v.ty.name()), span);
+                self.err(
+                    format!(
+                        "operator {} requires an integer operand, not {}",
+                        unop_text(op),
+                        v.ty.name()
+                    ),
+                    span,
+                );
                 return None;
             };
-            let rt = if u == UnOp::Not { IntType::INT } else { promote(it) };
+            let rt = if u == UnOp::Not {
+                IntType::INT
+            } else {
+                promote(it)
+            };
             return Some(match const_int(&v) {
                 Some(c) => int(consts::unary(u, c), rt, span),
-                None => Expr { kind: T::Unary(u, Box::new(v)), ty: Type::Int(rt), span },
+                None => Expr {
+                    kind: T::Unary(u, Box::new(v)),
+                    ty: Type::Int(rt),
+                    span,
+                },
             });
         }
         match op {
             UnaryOp::PreInc | UnaryOp::PreDec | UnaryOp::PostInc | UnaryOp::PostDec => {
                 let (place, ty) = self.place(cx, inner, None)?;
                 if !ty.is_int() {
-                    self.err(format!("operator {} requires an integer variable, not {}", unop_text(op), ty.name()), span);
+                    self.err(
+                        format!(
+                            "operator {} requires an integer variable, not {}",
+                            unop_text(op),
+                            ty.name()
+                        ),
+                        span,
+                    );
                     return None;
                 }
-                let delta = if matches!(op, UnaryOp::PreInc | UnaryOp::PostInc) { 1 } else { -1 };
+                let delta = if matches!(op, UnaryOp::PreInc | UnaryOp::PostInc) {
+                    1
+                } else {
+                    -1
+                };
                 let post = matches!(op, UnaryOp::PostInc | UnaryOp::PostDec);
-                Some(Expr { kind: T::IncDec { place, delta, post }, ty, span })
+                Some(Expr {
+                    kind: T::IncDec { place, delta, post },
+                    ty,
+                    span,
+                })
             }
             UnaryOp::Sizeof => {
                 let v = self.expr(cx, inner)?;
@@ -388,7 +523,10 @@ impl Checker<'_> {
                 if v.ty.is_string() {
                     Some(Expr { span, ..v })
                 } else {
-                    self.err(format!("stringof( ) operand must be a string, not {}", v.ty.name()), span);
+                    self.err(
+                        format!("stringof( ) operand must be a string, not {}", v.ty.name()),
+                        span,
+                    );
                     None
                 }
             }
@@ -401,14 +539,24 @@ impl Checker<'_> {
                 None
             }
             UnaryOp::AddrOf => {
-                self.err("the address-of operator & is not supported by rdtrace", span);
+                self.err(
+                    "the address-of operator & is not supported by rdtrace",
+                    span,
+                );
                 None
             }
             _ => unreachable!("simple unary operators handled above"),
         }
     }
 
-    fn binary(&mut self, cx: &mut Cx, op: BinaryOp, a: &ast::Expr, b: &ast::Expr, span: Span) -> Option<Expr> {
+    fn binary(
+        &mut self,
+        cx: &mut Cx,
+        op: BinaryOp,
+        a: &ast::Expr,
+        b: &ast::Expr,
+        span: Span,
+    ) -> Option<Expr> {
         let l = self.expr(cx, a);
         let r = self.expr(cx, b);
         let (l, r) = (l?, r?);
@@ -425,7 +573,13 @@ impl Checker<'_> {
             };
             for v in [&l, &r] {
                 if !v.ty.is_int() {
-                    self.err(format!("operator {text} requires integer operands, not {}", v.ty.name()), v.span);
+                    self.err(
+                        format!(
+                            "operator {text} requires integer operands, not {}",
+                            v.ty.name()
+                        ),
+                        v.span,
+                    );
                     return None;
                 }
             }
@@ -438,7 +592,15 @@ impl Checker<'_> {
                 };
                 return Some(int(v as i64, IntType::INT, span));
             }
-            return Some(Expr { kind: T::Logical { op: lop, lhs: Box::new(l), rhs: Box::new(r) }, ty: Type::Int(IntType::INT), span });
+            return Some(Expr {
+                kind: T::Logical {
+                    op: lop,
+                    lhs: Box::new(l),
+                    rhs: Box::new(r),
+                },
+                ty: Type::Int(IntType::INT),
+                span,
+            });
         };
         // `s == NULL`, `s != NULL`: rdtrace's strings are values, and the
         // subroutines that return NULL in dtrace (strchr, strrchr, strstr,
@@ -450,9 +612,22 @@ impl Checker<'_> {
         {
             let s = if l.ty.is_string() { l } else { r };
             let sspan = s.span;
-            let len = Expr { kind: T::Call(Func::Strlen, vec![s]), ty: Type::Int(IntType::UINT64), span: sspan };
-            let kind = T::Binary { op: bop, unsigned: true, lhs: Box::new(len), rhs: Box::new(int(0, IntType::UINT64, sspan)) };
-            return Some(Expr { kind, ty: Type::Int(IntType::INT), span });
+            let len = Expr {
+                kind: T::Call(Func::Strlen, vec![s]),
+                ty: Type::Int(IntType::UINT64),
+                span: sspan,
+            };
+            let kind = T::Binary {
+                op: bop,
+                unsigned: true,
+                lhs: Box::new(len),
+                rhs: Box::new(int(0, IntType::UINT64, sspan)),
+            };
+            return Some(Expr {
+                kind,
+                ty: Type::Int(IntType::INT),
+                span,
+            });
         }
         self.binop(bop, l, r, span)
     }
@@ -462,8 +637,17 @@ impl Checker<'_> {
         let (lt, rt) = match (&l.ty, &r.ty) {
             (Type::Int(x), Type::Int(y)) => (*x, *y),
             (Type::String, Type::String) if is_comparison(op) => {
-                let kind = T::Binary { op, unsigned: false, lhs: Box::new(l), rhs: Box::new(r) };
-                return Some(Expr { kind, ty: Type::Int(IntType::INT), span });
+                let kind = T::Binary {
+                    op,
+                    unsigned: false,
+                    lhs: Box::new(l),
+                    rhs: Box::new(r),
+                };
+                return Some(Expr {
+                    kind,
+                    ty: Type::Int(IntType::INT),
+                    span,
+                });
             }
             (x, y) => {
                 self.error(Diagnostic::new(
@@ -480,7 +664,10 @@ impl Checker<'_> {
             }
         };
         if matches!(op, BinOp::Div | BinOp::Rem) && const_int(&r) == Some(0) {
-            self.error(Diagnostic::new("expression contains division by zero", span).with_label("divides by zero"));
+            self.error(
+                Diagnostic::new("expression contains division by zero", span)
+                    .with_label("divides by zero"),
+            );
             return None;
         }
         let (ty, unsigned) = match op {
@@ -492,13 +679,30 @@ impl Checker<'_> {
             }
         };
         if let (Some(x), Some(y)) = (const_int(&l), const_int(&r)) {
-            let v = consts::binary(op, unsigned, x, y).expect("division by zero was rejected above");
+            let v =
+                consts::binary(op, unsigned, x, y).expect("division by zero was rejected above");
             return Some(int(v, ty, span));
         }
-        Some(Expr { kind: T::Binary { op, unsigned, lhs: Box::new(l), rhs: Box::new(r) }, ty: Type::Int(ty), span })
+        Some(Expr {
+            kind: T::Binary {
+                op,
+                unsigned,
+                lhs: Box::new(l),
+                rhs: Box::new(r),
+            },
+            ty: Type::Int(ty),
+            span,
+        })
     }
 
-    fn ternary(&mut self, cx: &mut Cx, c: &ast::Expr, t: &ast::Expr, e: &ast::Expr, span: Span) -> Option<Expr> {
+    fn ternary(
+        &mut self,
+        cx: &mut Cx,
+        c: &ast::Expr,
+        t: &ast::Expr,
+        e: &ast::Expr,
+        span: Span,
+    ) -> Option<Expr> {
         let c = self.expr(cx, c);
         let t = self.expr(cx, t);
         let e = self.expr(cx, e);
@@ -510,19 +714,43 @@ impl Checker<'_> {
             (Type::Int(a), Type::Int(b)) => Type::Int(usual(*a, *b)),
             (Type::String, Type::String) => Type::String,
             (a, b) => {
-                self.err(format!("operator ?: operands must have compatible types: \"{}\" and \"{}\"", a.name(), b.name()), span);
+                self.err(
+                    format!(
+                        "operator ?: operands must have compatible types: \"{}\" and \"{}\"",
+                        a.name(),
+                        b.name()
+                    ),
+                    span,
+                );
                 return None;
             }
         };
         if let (Some(cv), Some(tv), Some(ev)) = (const_int(&c), const_int(&t), const_int(&e)) {
-            let Type::Int(it) = ty else { unreachable!("constant branches are integers") };
+            let Type::Int(it) = ty else {
+                unreachable!("constant branches are integers")
+            };
             return Some(int(if cv != 0 { tv } else { ev }, it, span));
         }
-        Some(Expr { kind: T::Ternary { cond: Box::new(c), then: Box::new(t), els: Box::new(e) }, ty, span })
+        Some(Expr {
+            kind: T::Ternary {
+                cond: Box::new(c),
+                then: Box::new(t),
+                els: Box::new(e),
+            },
+            ty,
+            span,
+        })
     }
 
     /// `args[N]->member` and `(*args[N]).member`.
-    fn member(&mut self, cx: &mut Cx, base: &ast::Expr, member: &ast::Ident, arrow: bool, span: Span) -> Option<Expr> {
+    fn member(
+        &mut self,
+        cx: &mut Cx,
+        base: &ast::Expr,
+        member: &ast::Ident,
+        arrow: bool,
+        span: Span,
+    ) -> Option<Expr> {
         let target = if arrow {
             args_index(base)
         } else {
@@ -534,7 +762,13 @@ impl Checker<'_> {
         let Some(nexpr) = target else {
             let op = if arrow { "->" } else { "." };
             let b = self.expr(cx, base)?;
-            self.err(format!("operator {op} cannot be applied to a value of type {}", b.ty.name()), span);
+            self.err(
+                format!(
+                    "operator {op} cannot be applied to a value of type {}",
+                    b.ty.name()
+                ),
+                span,
+            );
             return None;
         };
         let n = self.arg_number(cx, nexpr)?;
@@ -543,20 +777,29 @@ impl Checker<'_> {
             Type::StructPtr(s) if arrow => s.clone(),
             Type::StructPtr(s) => s.clone(),
             other => {
-                self.err(format!("args[{n}] is of type {}: it has no members", other.name()), base.span);
+                self.err(
+                    format!("args[{n}] is of type {}: it has no members", other.name()),
+                    base.span,
+                );
                 return None;
             }
         };
         let Some(sdef) = self.catalog.struct_def(&sname) else {
-            self.err(format!("struct type {sname} is not described by the probe catalog"), base.span);
+            self.err(
+                format!("struct type {sname} is not described by the probe catalog"),
+                base.span,
+            );
             return None;
         };
         let Some(m) = sdef.members.iter().find(|m| m.name == member.name) else {
             let names: Vec<&str> = sdef.members.iter().map(|m| m.name.as_str()).collect();
             self.error(
-                Diagnostic::new(format!("{} is not a member of {sname}", member.name), member.span)
-                    .with_label("unknown member")
-                    .with_help(format!("the members of {sname} are: {}", names.join(", "))),
+                Diagnostic::new(
+                    format!("{} is not a member of {sname}", member.name),
+                    member.span,
+                )
+                .with_label("unknown member")
+                .with_help(format!("the members of {sname} are: {}", names.join(", "))),
             );
             return None;
         };
@@ -571,8 +814,14 @@ impl Checker<'_> {
             let pname = format!("{}:{}:{}:{}", p.provider, p.module, p.function, p.name);
             if src == FieldSource::Unavailable {
                 self.error(
-                    Diagnostic::new(format!("args[{n}]->{} is not available in probe {pname}", member.name), span)
-                        .with_label("not provided by this probe"),
+                    Diagnostic::new(
+                        format!(
+                            "args[{n}]->{} is not available in probe {pname}",
+                            member.name
+                        ),
+                        span,
+                    )
+                    .with_label("not provided by this probe"),
                 );
                 return None;
             }
@@ -581,14 +830,24 @@ impl Checker<'_> {
                 Some(f) if *f == src => {}
                 Some(_) => {
                     self.error(
-                        Diagnostic::new(format!("args[{n}]->{} differs between the probes of this clause", member.name), span)
-                            .with_help("split the clause so that each part matches probes of one kind"),
+                        Diagnostic::new(
+                            format!(
+                                "args[{n}]->{} differs between the probes of this clause",
+                                member.name
+                            ),
+                            span,
+                        )
+                        .with_help("split the clause so that each part matches probes of one kind"),
                     );
                     return None;
                 }
             }
         }
-        Some(Expr { kind: T::Field(found.unwrap_or(FieldSource::Unavailable)), ty: mty, span })
+        Some(Expr {
+            kind: T::Field(found.unwrap_or(FieldSource::Unavailable)),
+            ty: mty,
+            span,
+        })
     }
 
     fn arg_number(&mut self, cx: &mut Cx, n: &ast::Expr) -> Option<usize> {
@@ -610,7 +869,11 @@ impl Checker<'_> {
     /// `None` after reporting why there is none.
     fn arg_type(&mut self, cx: &Cx, n: usize, span: Span) -> Option<Type> {
         if cx.probes.is_empty() {
-            let why = if cx.in_inline_def { "in an inline definition" } else { "in a clause that matches no probes" };
+            let why = if cx.in_inline_def {
+                "in an inline definition"
+            } else {
+                "in a clause that matches no probes"
+            };
             self.err(format!("args[{n}] cannot be used {why}"), span);
             return None;
         }
@@ -618,8 +881,15 @@ impl Checker<'_> {
         for p in &cx.probes {
             let pname = format!("{}:{}:{}:{}", p.provider, p.module, p.function, p.name);
             let Some(a) = p.args.get(n) else {
-                let d = Diagnostic::new(format!("index {n} is out of range for {pname} args[ ]"), span)
-                    .with_help(format!("{pname} has {} argument{}", p.args.len(), if p.args.len() == 1 { "" } else { "s" }));
+                let d = Diagnostic::new(
+                    format!("index {n} is out of range for {pname} args[ ]"),
+                    span,
+                )
+                .with_help(format!(
+                    "{pname} has {} argument{}",
+                    p.args.len(),
+                    if p.args.len() == 1 { "" } else { "s" }
+                ));
                 self.error(d);
                 return None;
             };
@@ -627,7 +897,14 @@ impl Checker<'_> {
                 None => ty = Some(a.ty.clone()),
                 Some(t) if *t == a.ty => {}
                 Some(t) => {
-                    self.err(format!("args[{n}] is {} in one probe of this clause and {} in {pname}", t.name(), a.ty.name()), span);
+                    self.err(
+                        format!(
+                            "args[{n}] is {} in one probe of this clause and {} in {pname}",
+                            t.name(),
+                            a.ty.name()
+                        ),
+                        span,
+                    );
                     return None;
                 }
             }
@@ -635,7 +912,13 @@ impl Checker<'_> {
         ty
     }
 
-    fn index(&mut self, cx: &mut Cx, base: &ast::Expr, index: &[ast::Expr], span: Span) -> Option<Expr> {
+    fn index(
+        &mut self,
+        cx: &mut Cx,
+        base: &ast::Expr,
+        index: &[ast::Expr],
+        span: Span,
+    ) -> Option<Expr> {
         let name = match &base.kind {
             A::Ident(n) => n.as_str(),
             A::Agg(n) => {
@@ -644,7 +927,13 @@ impl Checker<'_> {
             }
             _ => {
                 let b = self.expr(cx, base)?;
-                self.err(format!("operator [ ] cannot be applied to a value of type {}", b.ty.name()), span);
+                self.err(
+                    format!(
+                        "operator [ ] cannot be applied to a value of type {}",
+                        b.ty.name()
+                    ),
+                    span,
+                );
                 return None;
             }
         };
@@ -657,8 +946,11 @@ impl Checker<'_> {
             let ty = self.arg_type(cx, n, span)?;
             if let Type::StructPtr(s) = &ty {
                 self.error(
-                    Diagnostic::new(format!("args[{n}] is a pointer to {s} and cannot be used as a value"), span)
-                        .with_help(format!("read its members with args[{n}]->member")),
+                    Diagnostic::new(
+                        format!("args[{n}] is a pointer to {s} and cannot be used as a value"),
+                        span,
+                    )
+                    .with_help(format!("read its members with args[{n}]->member")),
                 );
                 return None;
             }
@@ -666,12 +958,22 @@ impl Checker<'_> {
             for p in &cx.probes {
                 let src = p.args[n].source.clone().unwrap_or(FieldSource::Unavailable);
                 if src == FieldSource::Unavailable || found.as_ref().is_some_and(|f| *f != src) {
-                    self.err(format!("args[{n}] is not available in probe {}:{}:{}:{}", p.provider, p.module, p.function, p.name), span);
+                    self.err(
+                        format!(
+                            "args[{n}] is not available in probe {}:{}:{}:{}",
+                            p.provider, p.module, p.function, p.name
+                        ),
+                        span,
+                    );
                     return None;
                 }
                 found = Some(src);
             }
-            return Some(Expr { kind: T::Field(found?), ty, span });
+            return Some(Expr {
+                kind: T::Field(found?),
+                ty,
+                span,
+            });
         }
         if let Some(t) = self.catalog.string_table(name) {
             let entries = t.entries.clone();
@@ -683,32 +985,60 @@ impl Checker<'_> {
             if !self.require_int(&i, &format!("the index of {name}[ ]")) {
                 return None;
             }
-            return Some(Expr { kind: T::StringTable { entries, index: Box::new(i) }, ty: Type::String, span });
+            return Some(Expr {
+                kind: T::StringTable {
+                    entries,
+                    index: Box::new(i),
+                },
+                ty: Type::String,
+                span,
+            });
         }
         let Some((id, decl)) = self.vars.assoc(name) else {
             if self.vars.globals.get(name).is_some() {
-                self.err(format!("{name} is a scalar variable and cannot be indexed"), span);
+                self.err(
+                    format!("{name} is a scalar variable and cannot be indexed"),
+                    span,
+                );
             } else {
-                self.error(Diagnostic::new(format!("failed to resolve {name}: Unknown variable name"), base.span)
-                    .with_label("not declared or assigned before this point"));
+                self.error(
+                    Diagnostic::new(
+                        format!("failed to resolve {name}: Unknown variable name"),
+                        base.span,
+                    )
+                    .with_label("not declared or assigned before this point"),
+                );
             }
             return None;
         };
         let (keys_ty, value_ty) = (decl.keys.clone(), decl.value.clone());
         let keys = self.keys(cx, name, index, Some(&keys_ty))?;
-        Some(Expr { kind: T::Load(Place::Assoc(id, keys)), ty: value_ty, span })
+        Some(Expr {
+            kind: T::Load(Place::Assoc(id, keys)),
+            ty: value_ty,
+            span,
+        })
     }
 
     /// Checks the keys of an associative array or aggregation against the
     /// expected key types (when known).
-    pub(crate) fn keys(&mut self, cx: &mut Cx, name: &str, index: &[ast::Expr], expect: Option<&[Type]>) -> Option<Vec<Expr>> {
+    pub(crate) fn keys(
+        &mut self,
+        cx: &mut Cx,
+        name: &str,
+        index: &[ast::Expr],
+        expect: Option<&[Type]>,
+    ) -> Option<Vec<Expr>> {
         let mut out = Vec::new();
         let mut ok = true;
         for k in index {
             match self.expr(cx, k) {
                 Some(v) if v.ty.is_int() || v.ty.is_string() => out.push(v),
                 Some(v) => {
-                    self.err(format!("a key of {name}[ ] cannot be of type {}", v.ty.name()), v.span);
+                    self.err(
+                        format!("a key of {name}[ ] cannot be of type {}", v.ty.name()),
+                        v.span,
+                    );
                     ok = false;
                 }
                 None => ok = false,
@@ -719,13 +1049,32 @@ impl Checker<'_> {
         }
         if let Some(exp) = expect {
             if exp.len() != out.len() {
-                let span = index.first().map(|f| f.span.to(index.last().unwrap().span)).unwrap_or_default();
-                self.err(format!("{name}[ ] takes {} key{}, {} given", exp.len(), if exp.len() == 1 { "" } else { "s" }, out.len()), span);
+                let span = index
+                    .first()
+                    .map(|f| f.span.to(index.last().unwrap().span))
+                    .unwrap_or_default();
+                self.err(
+                    format!(
+                        "{name}[ ] takes {} key{}, {} given",
+                        exp.len(),
+                        if exp.len() == 1 { "" } else { "s" },
+                        out.len()
+                    ),
+                    span,
+                );
                 return None;
             }
             for (i, (t, v)) in exp.iter().zip(&out).enumerate() {
                 if !assignable(t, &v.ty) {
-                    self.err(format!("key #{} of {name}[ ] must be {}, not {}", i + 1, t.name(), v.ty.name()), v.span);
+                    self.err(
+                        format!(
+                            "key #{} of {name}[ ] must be {}, not {}",
+                            i + 1,
+                            t.name(),
+                            v.ty.name()
+                        ),
+                        v.span,
+                    );
                     return None;
                 }
             }
@@ -734,7 +1083,13 @@ impl Checker<'_> {
     }
 
     /// A subroutine call used for its value.
-    fn call_value(&mut self, cx: &mut Cx, func: &ast::Expr, args: &[ast::Expr], span: Span) -> Option<Expr> {
+    fn call_value(
+        &mut self,
+        cx: &mut Cx,
+        func: &ast::Expr,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Option<Expr> {
         let A::Ident(name) = &func.kind else {
             self.err("only named functions can be called", func.span);
             return None;
@@ -742,32 +1097,51 @@ impl Checker<'_> {
         match funcs::classify(name) {
             Some(Callee::Sub(f)) => self.subroutine(cx, name, f, args, span),
             Some(Callee::Action) | Some(Callee::Destructive) => {
-                self.err(format!("{name}( ) is an action and cannot be used as a value"), span);
+                self.err(
+                    format!("{name}( ) is an action and cannot be used as a value"),
+                    span,
+                );
                 None
             }
             Some(Callee::Aggregating) => {
                 self.error(
-                    Diagnostic::new(format!("{name}( ) may only be used as the value of an aggregation"), span)
-                        .with_help(format!("write @name[keys] = {name}(…);")),
+                    Diagnostic::new(
+                        format!("{name}( ) may only be used as the value of an aggregation"),
+                        span,
+                    )
+                    .with_help(format!("write @name[keys] = {name}(…);")),
                 );
                 None
             }
             Some(Callee::Unsupported(why)) => {
-                let mut d = Diagnostic::new(format!("{name}( ) is not supported by rdtrace"), span).with_label(why);
+                let mut d = Diagnostic::new(format!("{name}( ) is not supported by rdtrace"), span)
+                    .with_label(why);
                 if name == "inet_ntoa6" {
-                    d = d.with_help("ip_saddr, ip_daddr, tcps_laddr and tcps_raddr are already strings");
+                    d = d.with_help(
+                        "ip_saddr, ip_daddr, tcps_laddr and tcps_raddr are already strings",
+                    );
                 }
                 self.error(d);
                 None
             }
             None => {
-                self.error(Diagnostic::new(format!("unknown function {name}( )"), func.span).with_label("no such function"));
+                self.error(
+                    Diagnostic::new(format!("unknown function {name}( )"), func.span)
+                        .with_label("no such function"),
+                );
                 None
             }
         }
     }
 
-    fn subroutine(&mut self, cx: &mut Cx, name: &str, f: crate::typed::Func, args: &[ast::Expr], span: Span) -> Option<Expr> {
+    fn subroutine(
+        &mut self,
+        cx: &mut Cx,
+        name: &str,
+        f: crate::typed::Func,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Option<Expr> {
         let (req, opt, ret) = funcs::signature(f);
         if args.len() < req.len() || args.len() > req.len() + opt.len() {
             let expected = if opt.is_empty() {
@@ -775,7 +1149,13 @@ impl Checker<'_> {
             } else {
                 format!("{} to {}", req.len(), req.len() + opt.len())
             };
-            self.err(format!("{name}( ) prototype mismatch: {} args passed, {expected} expected", args.len()), span);
+            self.err(
+                format!(
+                    "{name}( ) prototype mismatch: {} args passed, {expected} expected",
+                    args.len()
+                ),
+                span,
+            );
             return None;
         }
         let mut out = Vec::new();
@@ -795,7 +1175,8 @@ impl Checker<'_> {
                 );
                 return None;
             }
-            if f == Func::Lltostr && i == 1 && const_int(&v).is_some_and(|b| !(2..=36).contains(&b)) {
+            if f == Func::Lltostr && i == 1 && const_int(&v).is_some_and(|b| !(2..=36).contains(&b))
+            {
                 self.err("lltostr( ) base must be between 2 and 36", v.span);
                 return None;
             }
@@ -804,7 +1185,11 @@ impl Checker<'_> {
         if f == Func::InetNtop {
             return self.inet_ntop(out, span);
         }
-        Some(Expr { kind: T::Call(f, out), ty: ret, span })
+        Some(Expr {
+            kind: T::Call(f, out),
+            ty: ret,
+            span,
+        })
     }
 
     /// `inet_ntop(AF_INET, addr)` is `inet_ntoa(addr)` (the IPv4 address
@@ -814,17 +1199,28 @@ impl Checker<'_> {
         let addr = args.pop()?;
         let af = args.pop()?;
         match const_int(&af) {
-            Some(2) => Some(Expr { kind: T::Call(Func::InetNtoa, vec![addr]), ty: Type::String, span }),
+            Some(2) => Some(Expr {
+                kind: T::Call(Func::InetNtoa, vec![addr]),
+                ty: Type::String,
+                span,
+            }),
             Some(10) => {
                 self.error(
                     Diagnostic::new("inet_ntop(AF_INET6, …) is not supported by rdtrace", span)
-                        .with_label("takes a pointer to an in6_addr, which rdtrace cannot dereference")
-                        .with_help("ip_saddr, ip_daddr, tcps_laddr and tcps_raddr are already strings"),
+                        .with_label(
+                            "takes a pointer to an in6_addr, which rdtrace cannot dereference",
+                        )
+                        .with_help(
+                            "ip_saddr, ip_daddr, tcps_laddr and tcps_raddr are already strings",
+                        ),
                 );
                 None
             }
             _ => {
-                self.err("inet_ntop( ) address family must be the constant AF_INET or AF_INET6", af.span);
+                self.err(
+                    "inet_ntop( ) address family must be the constant AF_INET or AF_INET6",
+                    af.span,
+                );
                 None
             }
         }
@@ -833,7 +1229,12 @@ impl Checker<'_> {
     /// Resolves an assignable location; creates the variable on first
     /// assignment with `value_ty` (None for `++`/`--` and compound ops,
     /// which need an existing integer variable… or a fresh `this`/`self`).
-    pub(crate) fn place(&mut self, cx: &mut Cx, e: &ast::Expr, value_ty: Option<&Type>) -> Option<(Place, Type)> {
+    pub(crate) fn place(
+        &mut self,
+        cx: &mut Cx,
+        e: &ast::Expr,
+        value_ty: Option<&Type>,
+    ) -> Option<(Place, Type)> {
         if !self.poisoned.is_empty() && var_name(e).is_some_and(|n| self.poisoned.contains(&n)) {
             return None;
         }
@@ -848,20 +1249,32 @@ impl Checker<'_> {
                     return None;
                 }
                 if self.vars.assoc(name).is_some() {
-                    self.err(format!("associative array {name} must be indexed: {name}[key]"), e.span);
+                    self.err(
+                        format!("associative array {name} must be indexed: {name}[key]"),
+                        e.span,
+                    );
                     return None;
                 }
                 // `x++`, `x += n` on a new variable create it as int64_t,
                 // as dtrace does.
-                Some((Place::Global(self.vars.globals.add(name, fresh.clone())), fresh))
+                Some((
+                    Place::Global(self.vars.globals.add(name, fresh.clone())),
+                    fresh,
+                ))
             }
             A::This(id) => Some(match self.vars.this.get(&id.name) {
                 Some((v, ty)) => (Place::This(v), ty.clone()),
-                None => (Place::This(self.vars.this.add(&id.name, fresh.clone())), fresh),
+                None => (
+                    Place::This(self.vars.this.add(&id.name, fresh.clone())),
+                    fresh,
+                ),
             }),
             A::SelfVar(id) => Some(match self.vars.selfs.get(&id.name) {
                 Some((v, ty)) => (Place::SelfVar(v), ty.clone()),
-                None => (Place::SelfVar(self.vars.selfs.add(&id.name, fresh.clone())), fresh),
+                None => (
+                    Place::SelfVar(self.vars.selfs.add(&id.name, fresh.clone())),
+                    fresh,
+                ),
             }),
             A::Index { base, index } => {
                 let name = match &base.kind {
@@ -880,7 +1293,10 @@ impl Checker<'_> {
                     return None;
                 }
                 if self.vars.globals.get(&name).is_some() {
-                    self.err(format!("{name} is a scalar variable and cannot be indexed"), e.span);
+                    self.err(
+                        format!("{name} is a scalar variable and cannot be indexed"),
+                        e.span,
+                    );
                     return None;
                 }
                 if let Some((id, d)) = self.vars.assoc(&name) {
@@ -918,11 +1334,23 @@ impl Checker<'_> {
         }
     }
 
-    fn assign(&mut self, cx: &mut Cx, op: Option<BinaryOp>, lhs: &ast::Expr, rhs: &ast::Expr, span: Span) -> Option<Expr> {
-        if matches!(lhs.kind, A::Agg(_)) || matches!(&lhs.kind, A::Index { base, .. } if matches!(base.kind, A::Agg(_))) {
+    fn assign(
+        &mut self,
+        cx: &mut Cx,
+        op: Option<BinaryOp>,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        span: Span,
+    ) -> Option<Expr> {
+        if matches!(lhs.kind, A::Agg(_))
+            || matches!(&lhs.kind, A::Index { base, .. } if matches!(base.kind, A::Agg(_)))
+        {
             self.error(
-                Diagnostic::new("aggregations may only be updated in a statement of their own", span)
-                    .with_help("write @name[keys] = func(…); as a statement"),
+                Diagnostic::new(
+                    "aggregations may only be updated in a statement of their own",
+                    span,
+                )
+                .with_help("write @name[keys] = func(…); as a statement"),
             );
             return None;
         }
@@ -935,7 +1363,10 @@ impl Checker<'_> {
             return None;
         };
         if !(value.ty.is_int() || value.ty.is_string()) {
-            self.err(format!("a value of type {} cannot be stored", value.ty.name()), value.span);
+            self.err(
+                format!("a value of type {} cannot be stored", value.ty.name()),
+                value.span,
+            );
             return None;
         }
         let (place, ty) = self.place(cx, lhs, if op.is_none() { Some(&value.ty) } else { None })?;
@@ -943,23 +1374,44 @@ impl Checker<'_> {
         if let Some(b) = bop {
             if !ty.is_int() || !value.ty.is_int() {
                 self.err(
-                    format!("operator {}= operands have incompatible types: \"{}\" {}= \"{}\"", op_text(b), ty.name(), op_text(b), value.ty.name()),
+                    format!(
+                        "operator {}= operands have incompatible types: \"{}\" {}= \"{}\"",
+                        op_text(b),
+                        ty.name(),
+                        op_text(b),
+                        value.ty.name()
+                    ),
                     span,
                 );
                 return None;
             }
             if matches!(b, BinOp::Div | BinOp::Rem) && const_int(&value) == Some(0) {
-                self.error(Diagnostic::new("expression contains division by zero", span).with_label("divides by zero"));
+                self.error(
+                    Diagnostic::new("expression contains division by zero", span)
+                        .with_label("divides by zero"),
+                );
                 return None;
             }
         } else if !assignable(&ty, &value.ty) {
             self.err(
-                format!("operator = operands have incompatible types: \"{}\" = \"{}\"", ty.name(), value.ty.name()),
+                format!(
+                    "operator = operands have incompatible types: \"{}\" = \"{}\"",
+                    ty.name(),
+                    value.ty.name()
+                ),
                 span,
             );
             return None;
         }
-        Some(Expr { kind: T::Assign { place, op: bop, value: Box::new(value) }, ty, span })
+        Some(Expr {
+            kind: T::Assign {
+                place,
+                op: bop,
+                value: Box::new(value),
+            },
+            ty,
+            span,
+        })
     }
 }
 

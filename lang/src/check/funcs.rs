@@ -34,27 +34,55 @@ pub(crate) fn classify(name: &str) -> Option<Callee> {
         "tolower" => Sub(Func::Tolower),
         "inet_ntoa" => Sub(Func::InetNtoa),
         "inet_ntop" => Sub(Func::InetNtop),
-        "inet_ntoa6" => Unsupported("takes a pointer to an in6_addr, which rdtrace cannot dereference"),
+        "inet_ntoa6" => {
+            Unsupported("takes a pointer to an in6_addr, which rdtrace cannot dereference")
+        }
         "ntohs" => Sub(Func::Ntohs),
         "ntohl" => Sub(Func::Ntohl),
         "htons" => Sub(Func::Htons),
         "htonl" => Sub(Func::Htonl),
         "rand" => Sub(Func::Rand),
-        "printf" | "printa" | "trace" | "exit" | "clear" | "trunc" | "normalize" | "denormalize" => Action,
+        "printf" | "printa" | "trace" | "exit" | "clear" | "trunc" | "normalize"
+        | "denormalize" => Action,
         "system" | "raise" | "stop" => Destructive,
-        "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize" | "llquantize" => {
-            Aggregating
+        "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize"
+        | "llquantize" => Aggregating,
+        "copyin"
+        | "copyinstr"
+        | "copyinto"
+        | "copyout"
+        | "copyoutstr"
+        | "tracemem"
+        | "bcopy"
+        | "alloca"
+        | "msgsize"
+        | "msgdsize"
+        | "mutex_owned"
+        | "mutex_owner"
+        | "mutex_type_adaptive"
+        | "mutex_type_spin"
+        | "rw_read_held"
+        | "rw_write_held"
+        | "rw_iswriter"
+        | "progenyof"
+        | "getmajor"
+        | "getminor"
+        | "ddi_pathname"
+        | "basename"
+        | "dirname"
+        | "cleanpath"
+        | "strtoll"
+        | "panic"
+        | "breakpoint"
+        | "chill" => Unsupported("reads or writes kernel memory"),
+        "stack" | "ustack" | "jstack" | "sym" | "usym" | "func" | "ufunc" | "mod" | "umod"
+        | "uaddr" => Unsupported("needs stack walking or symbolisation at probe time"),
+        "speculation" | "speculate" | "commit" | "discard" => {
+            Unsupported("speculative tracing is not implemented")
         }
-        "copyin" | "copyinstr" | "copyinto" | "copyout" | "copyoutstr"
-        | "tracemem" | "bcopy" | "alloca" | "msgsize" | "msgdsize" | "mutex_owned" | "mutex_owner"
-        | "mutex_type_adaptive" | "mutex_type_spin" | "rw_read_held" | "rw_write_held" | "rw_iswriter"
-        | "progenyof" | "getmajor" | "getminor" | "ddi_pathname" | "basename" | "dirname" | "cleanpath"
-        | "strtoll" | "panic" | "breakpoint" | "chill" => Unsupported("reads or writes kernel memory"),
-        "stack" | "ustack" | "jstack" | "sym" | "usym" | "func" | "ufunc" | "mod" | "umod" | "uaddr" => {
-            Unsupported("needs stack walking or symbolisation at probe time")
+        "print" | "printm" | "freopen" | "ftruncate" | "setopt" | "xlate" => {
+            Unsupported("not implemented")
         }
-        "speculation" | "speculate" | "commit" | "discard" => Unsupported("speculative tracing is not implemented"),
-        "print" | "printm" | "freopen" | "ftruncate" | "setopt" | "xlate" => Unsupported("not implemented"),
         _ => return None,
     })
 }

@@ -44,7 +44,11 @@ pub struct CheckOptions {
 }
 
 /// Checks one parsed script.
-pub fn check(script: &ast::Script, catalog: &Catalog, opts: &CheckOptions) -> Result<Program, Diagnostics> {
+pub fn check(
+    script: &ast::Script,
+    catalog: &Catalog,
+    opts: &CheckOptions,
+) -> Result<Program, Diagnostics> {
     let mut c = Checker::new(catalog, opts);
     c.script(script);
     c.finish()
@@ -155,8 +159,9 @@ impl<'a> Checker<'a> {
                 ast::Item::Decl(d) => self.decl(d),
                 ast::Item::Inline(i) => self.inline(i),
                 ast::Item::Unsupported { what, span } => {
-                    let d = Diagnostic::new(format!("{what} definitions are not supported yet"), *span)
-                        .with_label(format!("{what} definition"));
+                    let d =
+                        Diagnostic::new(format!("{what} definitions are not supported yet"), *span)
+                            .with_label(format!("{what} definition"));
                     self.error(d)
                 }
             }
@@ -169,7 +174,11 @@ impl<'a> Checker<'a> {
                 if name == "defaultargs" {
                     self.default_args = true;
                 }
-                self.program.options.push(typed::OptionSetting { name: name.clone(), value: value.clone(), span: p.span })
+                self.program.options.push(typed::OptionSetting {
+                    name: name.clone(),
+                    value: value.clone(),
+                    span: p.span,
+                })
             }
             ast::PragmaKind::Other(text) => {
                 let words: Vec<&str> = text[1..].split_whitespace().collect();
@@ -178,22 +187,35 @@ impl<'a> Checker<'a> {
                     ["pragma", first, ..] if *first != "D" => {}
                     ["pragma", "D", "option"] => self.error(
                         Diagnostic::new("#pragma D option requires an option name", p.span)
-                            .with_help("write `#pragma D option name` or `#pragma D option name=value`"),
+                            .with_help(
+                                "write `#pragma D option name` or `#pragma D option name=value`",
+                            ),
                     ),
                     ["pragma", "D", "option", ..] => self.error(
-                        Diagnostic::new("malformed #pragma D option", p.span)
-                            .with_help("write `#pragma D option name=value` with no blanks around `=`"),
+                        Diagnostic::new("malformed #pragma D option", p.span).with_help(
+                            "write `#pragma D option name=value` with no blanks around `=`",
+                        ),
                     ),
                     ["pragma", "D", what, ..] => self.error(
-                        Diagnostic::new(format!("#pragma D {what} is not supported by rdtrace"), p.span)
-                            .with_label("unsupported pragma"),
+                        Diagnostic::new(
+                            format!("#pragma D {what} is not supported by rdtrace"),
+                            p.span,
+                        )
+                        .with_label("unsupported pragma"),
                     ),
-                    ["pragma", "D"] | ["pragma"] => self.error(Diagnostic::new("malformed #pragma", p.span)),
+                    ["pragma", "D"] | ["pragma"] => {
+                        self.error(Diagnostic::new("malformed #pragma", p.span))
+                    }
                     _ => self.error(
-                        Diagnostic::new(format!("preprocessor directive {} is not supported by rdtrace",
-                            words.first().map_or("#", |w| w)), p.span)
-                            .with_label("needs the C preprocessor")
-                            .with_help("rdtrace does not run cpp (dtrace -C); remove the directive"),
+                        Diagnostic::new(
+                            format!(
+                                "preprocessor directive {} is not supported by rdtrace",
+                                words.first().map_or("#", |w| w)
+                            ),
+                            p.span,
+                        )
+                        .with_label("needs the C preprocessor")
+                        .with_help("rdtrace does not run cpp (dtrace -C); remove the directive"),
                     ),
                 }
             }
@@ -212,7 +234,9 @@ impl<'a> Checker<'a> {
         let retry = c.predicate.is_some()
             && predicate.is_none()
             && self.errors.len() > mark
-            && self.errors[mark..].iter().all(|d| d.message.starts_with("failed to resolve "));
+            && self.errors[mark..]
+                .iter()
+                .all(|d| d.message.starts_with("failed to resolve "));
         if retry {
             self.errors.truncate(mark);
         }
@@ -234,11 +258,19 @@ impl<'a> Checker<'a> {
             return;
         }
         let index = self.program.clauses.len();
-        self.program.clauses.push(typed::Clause { index, span: c.span, probes: probe_idx, predicate, body });
+        self.program.clauses.push(typed::Clause {
+            index,
+            span: c.span,
+            probes: probe_idx,
+            predicate,
+            body,
+        });
     }
 
     fn decl(&mut self, d: &ast::Decl) {
-        let Some(ty) = self.value_type(&d.ty) else { return };
+        let Some(ty) = self.value_type(&d.ty) else {
+            return;
+        };
         let keys = match &d.keys {
             None => None,
             Some(ks) => {
@@ -250,8 +282,14 @@ impl<'a> Checker<'a> {
             }
         };
         let global = d.scope == ast::Scope::Global;
-        if global && (builtins::is_reserved(&d.name.name) || self.catalog.constant(&d.name.name).is_some()) {
-            self.err(format!("cannot declare {}: the name is reserved", d.name.name), d.name.span);
+        if global
+            && (builtins::is_reserved(&d.name.name)
+                || self.catalog.constant(&d.name.name).is_some())
+        {
+            self.err(
+                format!("cannot declare {}: the name is reserved", d.name.name),
+                d.name.span,
+            );
             return;
         }
         let r = match (d.scope, keys) {
@@ -261,7 +299,11 @@ impl<'a> Checker<'a> {
             (ast::Scope::Self_, None) => self.vars.declare_self(&d.name.name, ty),
             (_, Some(_)) => Err(format!(
                 "associative arrays of {}-> variables are not supported by rdtrace",
-                if d.scope == ast::Scope::This { "this" } else { "self" }
+                if d.scope == ast::Scope::This {
+                    "this"
+                } else {
+                    "self"
+                }
             )),
         };
         if let Err(msg) = r {
@@ -270,9 +312,14 @@ impl<'a> Checker<'a> {
     }
 
     fn inline(&mut self, i: &ast::Inline) {
-        let Some(ty) = self.value_type(&i.ty) else { return };
+        let Some(ty) = self.value_type(&i.ty) else {
+            return;
+        };
         if self.inlines.contains_key(&i.name.name) || self.vars.exists(&i.name.name) {
-            self.err(format!("identifier {} is already defined", i.name.name), i.name.span);
+            self.err(
+                format!("identifier {} is already defined", i.name.name),
+                i.name.span,
+            );
             return;
         }
         // Checked once here (outside any clause) so that errors point at the
@@ -281,12 +328,23 @@ impl<'a> Checker<'a> {
         if let Some(v) = self.expr(&mut cx, &i.value) {
             if !types::assignable(&ty, &v.ty) {
                 self.err(
-                    format!("inline {} of type {} cannot be given a value of type {}", i.name.name, ty.name(), v.ty.name()),
+                    format!(
+                        "inline {} of type {} cannot be given a value of type {}",
+                        i.name.name,
+                        ty.name(),
+                        v.ty.name()
+                    ),
                     i.value.span,
                 );
                 return;
             }
         }
-        self.inlines.insert(i.name.name.clone(), InlineDef { ty, value: i.value.clone() });
+        self.inlines.insert(
+            i.name.name.clone(),
+            InlineDef {
+                ty,
+                value: i.value.clone(),
+            },
+        );
     }
 }

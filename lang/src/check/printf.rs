@@ -42,14 +42,24 @@ impl Checker<'_> {
         match format::parse(bytes) {
             Ok(f) => Some(f),
             Err(e) => {
-                self.error(Diagnostic::new(format!("{func}( ) {}", e.message), fmt.span).with_label("in this format"));
+                self.error(
+                    Diagnostic::new(format!("{func}( ) {}", e.message), fmt.span)
+                        .with_label("in this format"),
+                );
                 None
             }
         }
     }
 
     /// Validates `values` against the conversions of `f`.
-    pub(crate) fn validate_format(&mut self, func: &str, f: &Format, values: Values, span: Span, fmt_span: Span) -> bool {
+    pub(crate) fn validate_format(
+        &mut self,
+        func: &str,
+        f: &Format,
+        values: Values,
+        span: Span,
+        fmt_span: Span,
+    ) -> bool {
         let (exprs, keys, agg_value, exact) = match values {
             Values::Args(a) => (Some(a), None, None, true),
             Values::Agg { keys, value } => (None, Some(keys), Some(value), false),
@@ -164,7 +174,6 @@ impl Checker<'_> {
         true
     }
 }
-
 
 /// The value type `%@` sees for an aggregation function (dtrace: uint64_t
 /// for count, int64_t otherwise).

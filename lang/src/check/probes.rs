@@ -36,7 +36,10 @@ impl Fields {
     }
 
     fn full(&self) -> String {
-        format!("{}:{}:{}:{}", self.provider, self.module, self.function, self.name)
+        format!(
+            "{}:{}:{}:{}",
+            self.provider, self.module, self.function, self.name
+        )
     }
 
     fn matches(&self, p: &ProbeDef) -> bool {
@@ -158,7 +161,9 @@ fn provider_not_yet(provider: &str) -> Option<&'static str> {
 }
 
 fn unsupported_provider(provider: &str) -> Option<&'static str> {
-    let pid_like = provider.strip_prefix("pid").is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit()));
+    let pid_like = provider
+        .strip_prefix("pid")
+        .is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit()));
     if pid_like {
         return Some("the pid provider");
     }
@@ -187,7 +192,9 @@ pub(crate) fn tick_interval(name: &str) -> Result<Option<(bool, u64)>, String> {
     if digits == 0 {
         return Ok(None);
     }
-    let n: u64 = rest[..digits].parse().map_err(|_| format!("interval in {name} is too large"))?;
+    let n: u64 = rest[..digits]
+        .parse()
+        .map_err(|_| format!("interval in {name} is too large"))?;
     if n == 0 {
         return Err(format!("interval in {name} must be greater than zero"));
     }
@@ -195,8 +202,11 @@ pub(crate) fn tick_interval(name: &str) -> Result<Option<(bool, u64)>, String> {
     if unit.is_empty() || unit == "hz" {
         return Ok(Some((tick, 1_000_000_000 / n.min(1_000_000_000))));
     }
-    let per = crate::units::unit_ns(unit).ok_or_else(|| format!("{name}: unknown time unit \"{unit}\""))?;
-    let ns = n.checked_mul(per).ok_or_else(|| format!("interval in {name} is too large"))?;
+    let per = crate::units::unit_ns(unit)
+        .ok_or_else(|| format!("{name}: unknown time unit \"{unit}\""))?;
+    let ns = n
+        .checked_mul(per)
+        .ok_or_else(|| format!("interval in {name} is too large"))?;
     Ok(Some((tick, ns)))
 }
 
@@ -222,7 +232,12 @@ impl Checker<'_> {
         self.catalog
             .probe(id)
             .cloned()
-            .or_else(|| self.synth.iter().find(|s| s.def.id == id).map(|s| s.def.clone()))
+            .or_else(|| {
+                self.synth
+                    .iter()
+                    .find(|s| s.def.id == id)
+                    .map(|s| s.def.clone())
+            })
             .expect("enabled probes come from the catalog or were synthesised")
     }
 
@@ -252,11 +267,16 @@ impl Checker<'_> {
     /// Probe IDs a description names; reports errors and returns none on
     /// failure.
     fn match_desc(&mut self, d: &ast::ProbeDesc) -> Vec<u32> {
-        let Some(text) = self.substitute_macros(&d.text, d.span) else { return vec![] };
+        let Some(text) = self.substitute_macros(&d.text, d.span) else {
+            return vec![];
+        };
         let Some(f) = Fields::split(&text) else {
             self.error(
-                Diagnostic::new(format!("invalid probe description \"{text}\": too many fields"), d.span)
-                    .with_help("a probe description is provider:module:function:name"),
+                Diagnostic::new(
+                    format!("invalid probe description \"{text}\": too many fields"),
+                    d.span,
+                )
+                .with_help("a probe description is provider:module:function:name"),
             );
             return vec![];
         };
@@ -275,7 +295,10 @@ impl Checker<'_> {
             );
             return vec![];
         }
-        if (f.provider.is_empty() || f.provider == "profile") && f.module.is_empty() && f.function.is_empty() {
+        if (f.provider.is_empty() || f.provider == "profile")
+            && f.module.is_empty()
+            && f.function.is_empty()
+        {
             match tick_interval(&f.name) {
                 Ok(Some((tick, ns))) => return vec![self.synth_tick(&f.name, tick, ns)],
                 Ok(None) => {}
@@ -285,13 +308,23 @@ impl Checker<'_> {
                 }
             }
         }
-        let matched: Vec<&ProbeDef> = self.catalog.probes.iter().filter(|p| f.matches(p)).collect();
+        let matched: Vec<&ProbeDef> = self
+            .catalog
+            .probes
+            .iter()
+            .filter(|p| f.matches(p))
+            .collect();
         if matched.is_empty() {
             if !self.opts.allow_zero_matches {
                 self.error(
-                    Diagnostic::new(format!("probe description {} does not match any probes", f.full()), d.span)
-                        .with_label("no such probe")
-                        .with_help("`rdtrace -l` lists the probes; -Z permits descriptions that match none"),
+                    Diagnostic::new(
+                        format!("probe description {} does not match any probes", f.full()),
+                        d.span,
+                    )
+                    .with_label("no such probe")
+                    .with_help(
+                        "`rdtrace -l` lists the probes; -Z permits descriptions that match none",
+                    ),
                 );
             }
             return vec![];
@@ -311,7 +344,11 @@ impl Checker<'_> {
         }
         let id = self.next_synth_id;
         self.next_synth_id += 1;
-        let kind = if tick { ProbeKind::Tick { interval_ns } } else { ProbeKind::Profile { interval_ns } };
+        let kind = if tick {
+            ProbeKind::Tick { interval_ns }
+        } else {
+            ProbeKind::Profile { interval_ns }
+        };
         self.synth.push(SynthProbe {
             def: ProbeDef {
                 id,
@@ -337,7 +374,10 @@ impl Checker<'_> {
         while let Some(pos) = rest.find('$') {
             out.push_str(&rest[..pos]);
             let after = rest[pos + 1..].trim_start_matches('$');
-            let len = after.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+            let len = after
+                .bytes()
+                .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                .count();
             let name = &after[..len];
             match self.macro_text(name, true) {
                 Ok(v) => out.push_str(&v),
@@ -366,7 +406,9 @@ impl Checker<'_> {
         // effective uid and gid.
         let proc_self = || {
             use std::os::unix::fs::MetadataExt;
-            std::fs::metadata("/proc/self").map(|m| (m.uid(), m.gid())).unwrap_or((0, 0))
+            std::fs::metadata("/proc/self")
+                .map(|m| (m.uid(), m.gid()))
+                .unwrap_or((0, 0))
         };
         match name {
             "target" => Ok("0".into()),
@@ -375,7 +417,9 @@ impl Checker<'_> {
             "uid" => Ok(proc_self().0.to_string()),
             "gid" => Ok(proc_self().1.to_string()),
             "" => Err("$ must be followed by a macro variable name".into()),
-            other => Err(format!("macro variable ${other} is not supported by rdtrace")),
+            other => Err(format!(
+                "macro variable ${other} is not supported by rdtrace"
+            )),
         }
     }
 }
@@ -403,16 +447,31 @@ mod tests {
     #[test]
     fn fields_fill_from_the_right() {
         let f = Fields::split("read:entry").unwrap();
-        assert_eq!((f.provider.as_str(), f.function.as_str(), f.name.as_str()), ("", "read", "entry"));
+        assert_eq!(
+            (f.provider.as_str(), f.function.as_str(), f.name.as_str()),
+            ("", "read", "entry")
+        );
         assert!(Fields::split("a:b:c:d:e").is_none());
     }
 
     #[test]
     fn tick_units() {
-        assert_eq!(tick_interval("tick-1s").unwrap(), Some((true, 1_000_000_000)));
-        assert_eq!(tick_interval("profile-997").unwrap(), Some((false, 1_000_000_000 / 997)));
-        assert_eq!(tick_interval("tick-10hz").unwrap(), Some((true, 100_000_000)));
-        assert_eq!(tick_interval("tick-5min").unwrap(), Some((true, 300_000_000_000)));
+        assert_eq!(
+            tick_interval("tick-1s").unwrap(),
+            Some((true, 1_000_000_000))
+        );
+        assert_eq!(
+            tick_interval("profile-997").unwrap(),
+            Some((false, 1_000_000_000 / 997))
+        );
+        assert_eq!(
+            tick_interval("tick-10hz").unwrap(),
+            Some((true, 100_000_000))
+        );
+        assert_eq!(
+            tick_interval("tick-5min").unwrap(),
+            Some((true, 300_000_000_000))
+        );
         assert!(tick_interval("tick-0s").is_err());
         assert!(tick_interval("tick-1fortnight").is_err());
         assert_eq!(tick_interval("ticker").unwrap(), None);

@@ -29,13 +29,23 @@ impl Checker<'_> {
                     self.stmt(cx, s, out);
                 }
             }
-            ast::Stmt::If { cond, then, els, span } => {
+            ast::Stmt::If {
+                cond,
+                then,
+                els,
+                span,
+            } => {
                 let c = self.expr(cx, cond);
                 let then = self.stmts(cx, then);
                 let els = els.as_ref().map(|e| self.stmts(cx, e)).unwrap_or_default();
                 if let Some(c) = c {
                     if self.require_int(&c, "the condition of if") {
-                        out.push(Stmt::If { cond: c, then, els, span: *span });
+                        out.push(Stmt::If {
+                            cond: c,
+                            then,
+                            els,
+                            span: *span,
+                        });
                     }
                 }
             }
@@ -78,7 +88,14 @@ impl Checker<'_> {
                     out.push(s);
                 }
             }
-            A::Assign { .. } | A::Unary(ast::UnaryOp::PreInc | ast::UnaryOp::PreDec | ast::UnaryOp::PostInc | ast::UnaryOp::PostDec, _) => {
+            A::Assign { .. }
+            | A::Unary(
+                ast::UnaryOp::PreInc
+                | ast::UnaryOp::PreDec
+                | ast::UnaryOp::PostInc
+                | ast::UnaryOp::PostDec,
+                _,
+            ) => {
                 if let Some(v) = self.expr(cx, e) {
                     out.push(Stmt::Expr(v));
                 }
@@ -91,7 +108,10 @@ impl Checker<'_> {
     fn traced(&mut self, cx: &mut Cx, e: &ast::Expr, out: &mut Vec<Stmt>) {
         let Some(v) = self.expr(cx, e) else { return };
         if self.traceable(&v, "trace( )") {
-            out.push(Stmt::Trace { span: v.span, arg: v });
+            out.push(Stmt::Trace {
+                span: v.span,
+                arg: v,
+            });
         }
     }
 
@@ -99,11 +119,21 @@ impl Checker<'_> {
         if v.ty.is_int() || v.ty.is_string() {
             return true;
         }
-        self.err(format!("{what} cannot trace a value of type {}", v.ty.name()), v.span);
+        self.err(
+            format!("{what} cannot trace a value of type {}", v.ty.name()),
+            v.span,
+        );
         false
     }
 
-    fn arity(&mut self, name: &str, args: &[ast::Expr], min: usize, max: usize, span: Span) -> bool {
+    fn arity(
+        &mut self,
+        name: &str,
+        args: &[ast::Expr],
+        min: usize,
+        max: usize,
+        span: Span,
+    ) -> bool {
         if (min..=max).contains(&args.len()) {
             return true;
         }
@@ -114,7 +144,13 @@ impl Checker<'_> {
         } else {
             format!("no more than {max}")
         };
-        self.err(format!("{name}( ) prototype mismatch: {} args passed, {expected} expected", args.len()), span);
+        self.err(
+            format!(
+                "{name}( ) prototype mismatch: {} args passed, {expected} expected",
+                args.len()
+            ),
+            span,
+        );
         false
     }
 
@@ -138,8 +174,11 @@ impl Checker<'_> {
             Some((id, _)) => Some(id),
             None => {
                 self.error(
-                    Diagnostic::new(format!("failed to resolve @{name}: Unknown aggregation"), a.span)
-                        .with_label("not updated before this point"),
+                    Diagnostic::new(
+                        format!("failed to resolve @{name}: Unknown aggregation"),
+                        a.span,
+                    )
+                    .with_label("not updated before this point"),
                 );
                 None
             }
@@ -165,7 +204,11 @@ impl Checker<'_> {
                     return None;
                 }
                 let (format, vals) = self.printf_like(cx, name, args, span)?;
-                Some(Stmt::Printf { format, args: vals, span })
+                Some(Stmt::Printf {
+                    format,
+                    args: vals,
+                    span,
+                })
             }
             "printa" => self.printa(cx, args, span),
             "trace" => {
@@ -173,7 +216,8 @@ impl Checker<'_> {
                     return None;
                 }
                 let v = self.expr(cx, &args[0])?;
-                self.traceable(&v, "trace( )").then_some(Stmt::Trace { arg: v, span })
+                self.traceable(&v, "trace( )")
+                    .then_some(Stmt::Trace { arg: v, span })
             }
             "exit" => {
                 if !self.arity(name, args, 1, 1, span) {
@@ -186,13 +230,20 @@ impl Checker<'_> {
                 if !self.arity(name, args, 1, 1, span) {
                     return None;
                 }
-                Some(Stmt::Clear { agg: self.agg_arg(name, 1, &args[0])?, span })
+                Some(Stmt::Clear {
+                    agg: self.agg_arg(name, 1, &args[0])?,
+                    span,
+                })
             }
             "denormalize" => {
                 if !self.arity(name, args, 1, 1, span) {
                     return None;
                 }
-                Some(Stmt::Normalize { agg: self.agg_arg(name, 1, &args[0])?, factor: None, span })
+                Some(Stmt::Normalize {
+                    agg: self.agg_arg(name, 1, &args[0])?,
+                    factor: None,
+                    span,
+                })
             }
             "normalize" => {
                 if !self.arity(name, args, 2, 2, span) {
@@ -201,10 +252,17 @@ impl Checker<'_> {
                 let agg = self.agg_arg(name, 1, &args[0]);
                 let factor = self.int_arg(cx, name, 2, &args[1]);
                 if let Some(0) = factor.as_ref().and_then(const_int) {
-                    self.err("normalize( ) factor must be greater than zero", args[1].span);
+                    self.err(
+                        "normalize( ) factor must be greater than zero",
+                        args[1].span,
+                    );
                     return None;
                 }
-                Some(Stmt::Normalize { agg: agg?, factor: Some(factor?), span })
+                Some(Stmt::Normalize {
+                    agg: agg?,
+                    factor: Some(factor?),
+                    span,
+                })
             }
             "trunc" => {
                 if !self.arity(name, args, 1, 2, span) {
@@ -215,34 +273,59 @@ impl Checker<'_> {
                     Some(a) => Some(self.int_arg(cx, name, 2, a)?),
                     None => None,
                 };
-                Some(Stmt::Trunc { agg: agg?, keep, span })
+                Some(Stmt::Trunc {
+                    agg: agg?,
+                    keep,
+                    span,
+                })
             }
             _ => unreachable!("classify() lists the actions"),
         }
     }
 
-    fn destructive(&mut self, cx: &mut Cx, name: &str, args: &[ast::Expr], span: Span) -> Option<Stmt> {
+    fn destructive(
+        &mut self,
+        cx: &mut Cx,
+        name: &str,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Option<Stmt> {
         match name {
             "system" => {
                 if !self.arity(name, args, 1, usize::MAX, span) {
                     return None;
                 }
                 let (format, vals) = self.printf_like(cx, name, args, span)?;
-                Some(Stmt::System { format, args: vals, span })
+                Some(Stmt::System {
+                    format,
+                    args: vals,
+                    span,
+                })
             }
             "raise" => {
                 if !self.arity(name, args, 1, 1, span) {
                     return None;
                 }
-                Some(Stmt::Raise { signal: self.int_arg(cx, name, 1, &args[0])?, span })
+                Some(Stmt::Raise {
+                    signal: self.int_arg(cx, name, 1, &args[0])?,
+                    span,
+                })
             }
-            "stop" => self.arity(name, args, 0, 0, span).then_some(Stmt::Stop { span }),
+            "stop" => self
+                .arity(name, args, 0, 0, span)
+                .then_some(Stmt::Stop { span }),
             _ => unreachable!("classify() lists the destructive actions"),
         }
     }
 
     /// printf/system: format constant + values checked against it.
-    fn printf_like(&mut self, cx: &mut Cx, name: &str, args: &[ast::Expr], span: Span) -> Option<(crate::format::Format, Vec<Expr>)> {
+    fn printf_like(
+        &mut self,
+        cx: &mut Cx,
+        name: &str,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Option<(crate::format::Format, Vec<Expr>)> {
         let fmt = self.expr(cx, &args[0]);
         let mut vals = Vec::new();
         let mut ok = true;
@@ -273,14 +356,23 @@ impl Checker<'_> {
         };
         let first = usize::from(has_format);
         if args.len() <= first {
-            self.err(format!("printa( ) prototype mismatch: {} args passed, 2 expected", args.len()), span);
+            self.err(
+                format!(
+                    "printa( ) prototype mismatch: {} args passed, 2 expected",
+                    args.len()
+                ),
+                span,
+            );
             return None;
         }
         let mut aggs = Vec::new();
         for (i, a) in args[first..].iter().enumerate() {
             aggs.push(self.agg_arg(name, first + i + 1, a)?);
         }
-        let decls: Vec<_> = aggs.iter().map(|&id| self.vars.agg_decl(id).clone()).collect();
+        let decls: Vec<_> = aggs
+            .iter()
+            .map(|&id| self.vars.agg_decl(id).clone())
+            .collect();
         for d in &decls[1..] {
             if d.keys.len() != decls[0].keys.len() {
                 self.err(
@@ -296,7 +388,16 @@ impl Checker<'_> {
         }
         if let Some(f) = &format {
             let value = agg_value_type(decls[0].func);
-            if !self.validate_format(name, f, Values::Agg { keys: &decls[0].keys, value }, span, args[0].span) {
+            if !self.validate_format(
+                name,
+                f,
+                Values::Agg {
+                    keys: &decls[0].keys,
+                    value,
+                },
+                span,
+                args[0].span,
+            ) {
                 return None;
             }
         }
@@ -304,7 +405,13 @@ impl Checker<'_> {
     }
 
     /// `@name[keys] = func(args)`.
-    fn agg_update(&mut self, cx: &mut Cx, lhs: &ast::Expr, rhs: &ast::Expr, span: Span) -> Option<Stmt> {
+    fn agg_update(
+        &mut self,
+        cx: &mut Cx,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        span: Span,
+    ) -> Option<Stmt> {
         let (name, index) = agg_target(lhs)?;
         let keys = self.keys(cx, &format!("@{name}"), index, None);
         let A::Call { func, args } = &rhs.kind else {
@@ -328,7 +435,12 @@ impl Checker<'_> {
         let keys = keys?;
         let key_types: Vec<Type> = keys.iter().map(|k| k.ty.clone()).collect();
         match self.vars.use_agg(name, key_types, func_kind) {
-            Ok(agg) => Some(Stmt::AggUpdate { agg, keys, args: values, span }),
+            Ok(agg) => Some(Stmt::AggUpdate {
+                agg,
+                keys,
+                args: values,
+                span,
+            }),
             Err(msg) => {
                 self.err(msg, span);
                 None
@@ -336,7 +448,13 @@ impl Checker<'_> {
         }
     }
 
-    fn agg_func(&mut self, cx: &mut Cx, f: &str, args: &[ast::Expr], span: Span) -> Option<(AggFunc, Vec<Expr>)> {
+    fn agg_func(
+        &mut self,
+        cx: &mut Cx,
+        f: &str,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Option<(AggFunc, Vec<Expr>)> {
         let simple = match f {
             "count" => Some(AggFunc::Count),
             "sum" => Some(AggFunc::Sum),
@@ -362,7 +480,11 @@ impl Checker<'_> {
         }
         // lquantize(value, low, high [, step [, incr]]),
         // llquantize(value, factor, low, high, steps [, incr]).
-        let (min, max, consts) = if f == "lquantize" { (3, 5, 3) } else { (5, 6, 4) };
+        let (min, max, consts) = if f == "lquantize" {
+            (3, 5, 3)
+        } else {
+            (5, 6, 4)
+        };
         if !self.arity(f, args, min, max, span) {
             return None;
         }
@@ -378,8 +500,11 @@ impl Checker<'_> {
                 Some(x) => c.push(x),
                 None => {
                     self.error(
-                        Diagnostic::new(format!("{f}( ) argument #{} must be an integer constant", i + 2), a.span)
-                            .with_label("non-constant arguments where constants are required"),
+                        Diagnostic::new(
+                            format!("{f}( ) argument #{} must be an integer constant", i + 2),
+                            a.span,
+                        )
+                        .with_label("non-constant arguments where constants are required"),
                     );
                     return None;
                 }
@@ -392,7 +517,10 @@ impl Checker<'_> {
                 return None;
             }
             if high <= low {
-                self.err("lquantize( ) upper bound must be greater than lower bound", span);
+                self.err(
+                    "lquantize( ) upper bound must be greater than lower bound",
+                    span,
+                );
                 return None;
             }
             AggFunc::Lquantize { low, high, step }
@@ -410,11 +538,23 @@ impl Checker<'_> {
                 self.err("llquantize( ) steps must be a multiple of the factor", span);
                 return None;
             }
-            if u32::try_from(high).ok().and_then(|h| factor.checked_pow(h)).is_none() {
-                self.err("llquantize( ) factor raised to the high magnitude overflows 64 bits", span);
+            if u32::try_from(high)
+                .ok()
+                .and_then(|h| factor.checked_pow(h))
+                .is_none()
+            {
+                self.err(
+                    "llquantize( ) factor raised to the high magnitude overflows 64 bits",
+                    span,
+                );
                 return None;
             }
-            AggFunc::Llquantize { factor, low, high, steps }
+            AggFunc::Llquantize {
+                factor,
+                low,
+                high,
+                steps,
+            }
         };
         Some((kind, std::iter::once(value).chain(incr).collect()))
     }

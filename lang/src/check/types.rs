@@ -20,7 +20,9 @@ pub(crate) fn resolve(t: &TypeName) -> Result<Type, String> {
             return Ok(ty);
         }
         match one.as_str() {
-            "float" | "double" => return Err("floating-point types are not supported by rdtrace".into()),
+            "float" | "double" => {
+                return Err("floating-point types are not supported by rdtrace".into())
+            }
             "void" => return Err("void is not a value type".into()),
             "string" | "char" | "short" | "int" | "long" | "signed" | "unsigned" => {}
             other => return Err(format!("unknown type {other}")),
@@ -36,7 +38,9 @@ fn named(n: &str) -> Option<Type> {
         "int8_t" => i(1, true),
         "int16_t" => i(2, true),
         "int32_t" | "pid_t" | "id_t" | "zoneid_t" | "processorid_t" | "boolean_t" => i(4, true),
-        "int64_t" | "intptr_t" | "ssize_t" | "off_t" | "hrtime_t" | "time_t" | "longlong_t" => i(8, true),
+        "int64_t" | "intptr_t" | "ssize_t" | "off_t" | "hrtime_t" | "time_t" | "longlong_t" => {
+            i(8, true)
+        }
         "uint8_t" | "uchar_t" => i(1, false),
         "uint16_t" | "ushort_t" | "in_port_t" => i(2, false),
         "uint32_t" | "uint_t" | "uid_t" | "gid_t" | "ipaddr_t" => i(4, false),
@@ -70,7 +74,10 @@ fn c_words(words: &[String]) -> Result<Type, String> {
         (0, 0, _) => 8,
         _ => return bad(),
     };
-    Ok(Type::Int(IntType { size, signed: unsigned == 0 }))
+    Ok(Type::Int(IntType {
+        size,
+        signed: unsigned == 0,
+    }))
 }
 
 /// C's integer promotion: anything narrower than `int` becomes `int`.
@@ -100,7 +107,10 @@ pub(crate) fn usual(a: IntType, b: IntType) -> IntType {
 /// Whether a value of type `from` may be stored in a place of type `to`:
 /// integers convert to each other (truncating, as in D), strings to strings.
 pub(crate) fn assignable(to: &Type, from: &Type) -> bool {
-    matches!((to, from), (Type::Int(_), Type::Int(_)) | (Type::String, Type::String))
+    matches!(
+        (to, from),
+        (Type::Int(_), Type::Int(_)) | (Type::String, Type::String)
+    )
 }
 
 impl Checker<'_> {

@@ -25,14 +25,21 @@ impl Table {
             if *old == ty {
                 return Ok(id);
             }
-            return Err(format!("{what}{name} redeclared as {} (it was {})", ty.name(), old.name()));
+            return Err(format!(
+                "{what}{name} redeclared as {} (it was {})",
+                ty.name(),
+                old.name()
+            ));
         }
         Ok(self.add(name, ty))
     }
 
     pub fn add(&mut self, name: &str, ty: Type) -> VarId {
         let id = self.decls.len();
-        self.decls.push(VarDecl { name: name.to_string(), ty });
+        self.decls.push(VarDecl {
+            name: name.to_string(),
+            ty,
+        });
         self.by_name.insert(name.to_string(), id);
         id
     }
@@ -52,7 +59,9 @@ pub(crate) struct Vars {
 impl Vars {
     pub fn declare_global(&mut self, name: &str, ty: Type) -> Result<(), String> {
         if self.assoc_by.contains_key(name) {
-            return Err(format!("{name} is already declared as an associative array"));
+            return Err(format!(
+                "{name} is already declared as an associative array"
+            ));
         }
         self.globals.declare("", name, ty).map(|_| ())
     }
@@ -65,13 +74,20 @@ impl Vars {
         self.selfs.declare("self->", name, ty).map(|_| ())
     }
 
-    pub fn declare_assoc(&mut self, name: &str, keys: Vec<Type>, value: Type) -> Result<(), String> {
+    pub fn declare_assoc(
+        &mut self,
+        name: &str,
+        keys: Vec<Type>,
+        value: Type,
+    ) -> Result<(), String> {
         if self.globals.get(name).is_some() {
             return Err(format!("{name} is already declared as a scalar variable"));
         }
         match self.assoc(name) {
             Some((_, d)) if d.keys == keys && d.value == value => Ok(()),
-            Some(_) => Err(format!("associative array {name} redeclared with a different signature")),
+            Some(_) => Err(format!(
+                "associative array {name} redeclared with a different signature"
+            )),
             None => {
                 self.add_assoc(name, keys, value);
                 Ok(())
@@ -90,7 +106,11 @@ impl Vars {
 
     pub fn add_assoc(&mut self, name: &str, keys: Vec<Type>, value: Type) -> AssocId {
         let id = self.assocs.len();
-        self.assocs.push(AssocDecl { name: name.to_string(), keys, value });
+        self.assocs.push(AssocDecl {
+            name: name.to_string(),
+            keys,
+            value,
+        });
         self.assoc_by.insert(name.to_string(), id);
         id
     }
@@ -124,13 +144,22 @@ impl Vars {
             }
             for (i, (a, b)) in d.keys.iter().zip(&keys).enumerate() {
                 if !assignable(a, b) {
-                    return Err(format!("@{name} key #{} is {} here but {} at its first use", i + 1, b.name(), a.name()));
+                    return Err(format!(
+                        "@{name} key #{} is {} here but {} at its first use",
+                        i + 1,
+                        b.name(),
+                        a.name()
+                    ));
                 }
             }
             return Ok(id);
         }
         let id = self.aggs.len();
-        self.aggs.push(AggDecl { name: name.to_string(), keys, func });
+        self.aggs.push(AggDecl {
+            name: name.to_string(),
+            keys,
+            func,
+        });
         self.agg_by.insert(name.to_string(), id);
         Ok(id)
     }

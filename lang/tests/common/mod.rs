@@ -15,14 +15,28 @@ fn int(size: u8, signed: bool) -> Type {
 }
 
 fn member(name: &str, ty: Type) -> MemberDef {
-    MemberDef { name: name.into(), ty }
+    MemberDef {
+        name: name.into(),
+        ty,
+    }
 }
 
 fn ptr_arg(s: &str) -> ArgDef {
-    ArgDef { ty: Type::StructPtr(s.into()), display: format!("{s} *"), source: None }
+    ArgDef {
+        ty: Type::StructPtr(s.into()),
+        display: format!("{s} *"),
+        source: None,
+    }
 }
 
-fn probe(id: u32, provider: &str, function: &str, name: &str, kind: ProbeKind, args: Vec<ArgDef>) -> ProbeDef {
+fn probe(
+    id: u32,
+    provider: &str,
+    function: &str,
+    name: &str,
+    kind: ProbeKind,
+    args: Vec<ArgDef>,
+) -> ProbeDef {
     ProbeDef {
         id,
         provider: provider.into(),
@@ -40,7 +54,16 @@ fn load(offset: u32, int: IntType) -> FieldSource {
 }
 
 fn tcp_args() -> Vec<ArgDef> {
-    ["pktinfo_t", "csinfo_t", "ipinfo_t", "tcpsinfo_t", "tcpinfo_t"].iter().map(|s| ptr_arg(s)).collect()
+    [
+        "pktinfo_t",
+        "csinfo_t",
+        "ipinfo_t",
+        "tcpsinfo_t",
+        "tcpinfo_t",
+    ]
+    .iter()
+    .map(|s| ptr_arg(s))
+    .collect()
 }
 
 fn builtins() -> Vec<(String, FieldSource)> {
@@ -50,7 +73,13 @@ fn builtins() -> Vec<(String, FieldSource)> {
         ("tid".into(), load(8, IntType::INT)),
         ("uid".into(), load(12, IntType::UINT32)),
         ("gid".into(), load(16, IntType::UINT32)),
-        ("execname".into(), FieldSource::Chars { offset: 20, len: 16 }),
+        (
+            "execname".into(),
+            FieldSource::Chars {
+                offset: 20,
+                len: 16,
+            },
+        ),
         ("timestamp".into(), load(40, IntType::UINT64)),
     ]
 }
@@ -66,16 +95,52 @@ fn members(base: u32, with_tcp: bool) -> Vec<(String, String, FieldSource)> {
         m("csinfo_t", "cs_pid", load(base + 24, IntType::INT)),
         m("ipinfo_t", "ip_ver", load(base + 28, IntType::UINT8)),
         m("ipinfo_t", "ip_plength", load(base + 32, IntType::UINT32)),
-        m("ipinfo_t", "ip_saddr", FieldSource::InetAddr { addr: base + 36, version: base + 28 }),
-        m("ipinfo_t", "ip_daddr", FieldSource::InetAddr { addr: base + 52, version: base + 28 }),
+        m(
+            "ipinfo_t",
+            "ip_saddr",
+            FieldSource::InetAddr {
+                addr: base + 36,
+                version: base + 28,
+            },
+        ),
+        m(
+            "ipinfo_t",
+            "ip_daddr",
+            FieldSource::InetAddr {
+                addr: base + 52,
+                version: base + 28,
+            },
+        ),
     ];
     if with_tcp {
         v.extend([
             m("tcpsinfo_t", "tcps_state", load(base + 68, IntType::INT)),
-            m("tcpsinfo_t", "tcps_laddr", FieldSource::InetAddr { addr: base + 72, version: base + 28 }),
-            m("tcpsinfo_t", "tcps_raddr", FieldSource::InetAddr { addr: base + 88, version: base + 28 }),
-            m("tcpsinfo_t", "tcps_lport", load(base + 104, IntType::UINT16)),
-            m("tcpsinfo_t", "tcps_rport", load(base + 106, IntType::UINT16)),
+            m(
+                "tcpsinfo_t",
+                "tcps_laddr",
+                FieldSource::InetAddr {
+                    addr: base + 72,
+                    version: base + 28,
+                },
+            ),
+            m(
+                "tcpsinfo_t",
+                "tcps_raddr",
+                FieldSource::InetAddr {
+                    addr: base + 88,
+                    version: base + 28,
+                },
+            ),
+            m(
+                "tcpsinfo_t",
+                "tcps_lport",
+                load(base + 104, IntType::UINT16),
+            ),
+            m(
+                "tcpsinfo_t",
+                "tcps_rport",
+                load(base + 106, IntType::UINT16),
+            ),
             m("tcpinfo_t", "tcp_sport", load(base + 108, IntType::UINT16)),
             m("tcpinfo_t", "tcp_dport", load(base + 110, IntType::UINT16)),
             m("tcpinfo_t", "tcp_seq", load(base + 112, IntType::UINT32)),
@@ -83,7 +148,11 @@ fn members(base: u32, with_tcp: bool) -> Vec<(String, String, FieldSource)> {
             m("tcpinfo_t", "tcp_offset", load(base + 120, IntType::UINT8)),
             m("tcpinfo_t", "tcp_flags", load(base + 121, IntType::UINT8)),
             m("tcpinfo_t", "tcp_window", load(base + 122, IntType::UINT16)),
-            m("tcpinfo_t", "tcp_checksum", load(base + 124, IntType::UINT16)),
+            m(
+                "tcpinfo_t",
+                "tcp_checksum",
+                load(base + 124, IntType::UINT16),
+            ),
             m("tcpinfo_t", "tcp_urgent", load(base + 126, IntType::UINT16)),
         ]);
     }
@@ -91,15 +160,33 @@ fn members(base: u32, with_tcp: bool) -> Vec<(String, String, FieldSource)> {
 }
 
 pub fn catalog() -> Catalog {
-    let mut state_change = probe(6, "tcp", "inet_sock_set_state", "state-change", ProbeKind::Event { layout: 3 }, tcp_args());
+    let mut state_change = probe(
+        6,
+        "tcp",
+        "inet_sock_set_state",
+        "state-change",
+        ProbeKind::Event { layout: 3 },
+        tcp_args(),
+    );
     state_change.unavailable = Some("tcp:::state-change is not available yet in rdtrace".into());
-    let mut read_entry = probe(20, "syscall", "read", "entry", ProbeKind::Event { layout: 0 }, vec![]);
+    let mut read_entry = probe(
+        20,
+        "syscall",
+        "read",
+        "entry",
+        ProbeKind::Event { layout: 0 },
+        vec![],
+    );
     read_entry.unavailable = Some("the syscall provider is not available yet".into());
     let ip_args = vec![
         ptr_arg("pktinfo_t"),
         ptr_arg("csinfo_t"),
         ptr_arg("ipinfo_t"),
-        ArgDef { ty: int(4, false), display: "uint32_t".into(), source: Some(load(300, IntType::UINT32)) },
+        ArgDef {
+            ty: int(4, false),
+            display: "uint32_t".into(),
+            source: Some(load(300, IntType::UINT32)),
+        },
     ];
     let tcp_kind = ProbeKind::Event { layout: 1 };
     Catalog {
@@ -107,14 +194,38 @@ pub fn catalog() -> Catalog {
             probe(1, "dtrace", "", "BEGIN", ProbeKind::Begin, vec![]),
             probe(2, "dtrace", "", "END", ProbeKind::End, vec![]),
             probe(3, "dtrace", "", "ERROR", ProbeKind::Error, vec![]),
-            probe(4, "tcp", "net_dev_queue", "send", tcp_kind.clone(), tcp_args()),
-            probe(5, "tcp", "netif_receive_skb", "receive", tcp_kind, tcp_args()),
+            probe(
+                4,
+                "tcp",
+                "net_dev_queue",
+                "send",
+                tcp_kind.clone(),
+                tcp_args(),
+            ),
+            probe(
+                5,
+                "tcp",
+                "netif_receive_skb",
+                "receive",
+                tcp_kind,
+                tcp_args(),
+            ),
             state_change,
-            probe(10, "ip", "net_dev_queue", "send", ProbeKind::Event { layout: 2 }, ip_args),
+            probe(
+                10,
+                "ip",
+                "net_dev_queue",
+                "send",
+                ProbeKind::Event { layout: 2 },
+                ip_args,
+            ),
             read_entry,
         ],
         structs: vec![
-            StructDef { name: "pktinfo_t".into(), members: vec![member("pkt_addr", int(8, false))] },
+            StructDef {
+                name: "pktinfo_t".into(),
+                members: vec![member("pkt_addr", int(8, false))],
+            },
             StructDef {
                 name: "csinfo_t".into(),
                 members: vec![
@@ -158,9 +269,21 @@ pub fn catalog() -> Catalog {
             },
         ],
         layouts: vec![
-            Layout { id: 0, members: vec![], builtins: builtins() },
-            Layout { id: 1, members: members(64, true), builtins: builtins() },
-            Layout { id: 2, members: members(128, false), builtins: builtins() },
+            Layout {
+                id: 0,
+                members: vec![],
+                builtins: builtins(),
+            },
+            Layout {
+                id: 1,
+                members: members(64, true),
+                builtins: builtins(),
+            },
+            Layout {
+                id: 2,
+                members: members(128, false),
+                builtins: builtins(),
+            },
         ],
         constants: [
             ("TH_FIN", 1),
@@ -176,15 +299,27 @@ pub fn catalog() -> Catalog {
             ("TCP_STATE_ESTABLISHED", 1),
         ]
         .iter()
-        .map(|(n, v)| ConstDef { name: n.to_string(), value: *v, ty: int(4, true) })
+        .map(|(n, v)| ConstDef {
+            name: n.to_string(),
+            value: *v,
+            ty: int(4, true),
+        })
         .collect(),
         string_tables: vec![StringTable {
             name: "tcp_state_string".into(),
-            entries: ["state-idle", "state-established", "state-syn-sent", "state-syn-received", "state-fin-wait-1",
-                "state-fin-wait-2", "state-time-wait", "state-closed"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            entries: [
+                "state-idle",
+                "state-established",
+                "state-syn-sent",
+                "state-syn-received",
+                "state-fin-wait-1",
+                "state-fin-wait-2",
+                "state-time-wait",
+                "state-closed",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         }],
     }
 }

@@ -16,7 +16,10 @@ pub fn program(p: &Program) -> String {
         }
     }
     for (i, pr) in p.probes.iter().enumerate() {
-        o += &format!("probe #{i} id={} {}:{}:{}:{} {:?}\n", pr.id, pr.provider, pr.module, pr.function, pr.name, pr.kind);
+        o += &format!(
+            "probe #{i} id={} {}:{}:{}:{} {:?}\n",
+            pr.id, pr.provider, pr.module, pr.function, pr.name, pr.kind
+        );
     }
     let decls = |o: &mut String, what: &str, v: &[VarDecl]| {
         for (i, d) in v.iter().enumerate() {
@@ -28,7 +31,12 @@ pub fn program(p: &Program) -> String {
     decls(&mut o, "self", &p.self_vars);
     for (i, a) in p.assocs.iter().enumerate() {
         let keys: Vec<String> = a.keys.iter().map(Type::name).collect();
-        o += &format!("assoc {i} {}[{}]: {}\n", a.name, keys.join(", "), a.value.name());
+        o += &format!(
+            "assoc {i} {}[{}]: {}\n",
+            a.name,
+            keys.join(", "),
+            a.value.name()
+        );
     }
     for (i, a) in p.aggs.iter().enumerate() {
         let keys: Vec<String> = a.keys.iter().map(Type::name).collect();
@@ -50,7 +58,9 @@ fn stmt(o: &mut String, s: &Stmt, depth: usize) {
     let ind = "  ".repeat(depth);
     let line = match s {
         Stmt::Expr(e) => expr(e),
-        Stmt::If { cond, then, els, .. } => {
+        Stmt::If {
+            cond, then, els, ..
+        } => {
             *o += &format!("{ind}if {}\n", expr(cond));
             for s in then {
                 stmt(o, s, depth + 1);
@@ -66,13 +76,28 @@ fn stmt(o: &mut String, s: &Stmt, depth: usize) {
         Stmt::Printf { format, args, .. } => format!("printf {} {}", fmt(format), exprs(args)),
         Stmt::Trace { arg, .. } => format!("trace {}", expr(arg)),
         Stmt::Printa { format, aggs, .. } => {
-            format!("printa {} {:?}", format.as_ref().map_or("-".to_string(), fmt), aggs)
+            format!(
+                "printa {} {:?}",
+                format.as_ref().map_or("-".to_string(), fmt),
+                aggs
+            )
         }
         Stmt::Exit { status, .. } => format!("exit {}", expr(status)),
-        Stmt::AggUpdate { agg, keys, args, .. } => format!("agg-update @{agg} keys {} args {}", exprs(keys), exprs(args)),
+        Stmt::AggUpdate {
+            agg, keys, args, ..
+        } => format!(
+            "agg-update @{agg} keys {} args {}",
+            exprs(keys),
+            exprs(args)
+        ),
         Stmt::Clear { agg, .. } => format!("clear @{agg}"),
-        Stmt::Trunc { agg, keep, .. } => format!("trunc @{agg} {}", keep.as_ref().map_or("-".into(), expr)),
-        Stmt::Normalize { agg, factor, .. } => format!("normalize @{agg} {}", factor.as_ref().map_or("-".into(), expr)),
+        Stmt::Trunc { agg, keep, .. } => {
+            format!("trunc @{agg} {}", keep.as_ref().map_or("-".into(), expr))
+        }
+        Stmt::Normalize { agg, factor, .. } => format!(
+            "normalize @{agg} {}",
+            factor.as_ref().map_or("-".into(), expr)
+        ),
         Stmt::System { format, args, .. } => format!("system {} {}", fmt(format), exprs(args)),
         Stmt::Raise { signal, .. } => format!("raise {}", expr(signal)),
         Stmt::Stop { .. } => "stop".into(),
@@ -117,18 +142,45 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::Field(s) => format!("(field {}):{t}", source(s)),
         ExprKind::Builtin(b) => format!("{b:?}:{t}"),
         ExprKind::Load(p) => format!("{}:{t}", place(p)),
-        ExprKind::Assign { place: p, op, value } => {
-            format!("(= {} {} {}):{t}", place(p), op.map_or("".into(), |o| format!("{o:?}")), expr(value))
+        ExprKind::Assign {
+            place: p,
+            op,
+            value,
+        } => {
+            format!(
+                "(= {} {} {}):{t}",
+                place(p),
+                op.map_or("".into(), |o| format!("{o:?}")),
+                expr(value)
+            )
         }
-        ExprKind::IncDec { place: p, delta, post } => format!("(incdec {} {delta} post={post}):{t}", place(p)),
+        ExprKind::IncDec {
+            place: p,
+            delta,
+            post,
+        } => format!("(incdec {} {delta} post={post}):{t}", place(p)),
         ExprKind::Unary(op, a) => format!("({op:?} {}):{t}", expr(a)),
-        ExprKind::Binary { op, unsigned, lhs, rhs } => {
-            format!("({op:?}{} {} {}):{t}", if *unsigned { "/u" } else { "" }, expr(lhs), expr(rhs))
+        ExprKind::Binary {
+            op,
+            unsigned,
+            lhs,
+            rhs,
+        } => {
+            format!(
+                "({op:?}{} {} {}):{t}",
+                if *unsigned { "/u" } else { "" },
+                expr(lhs),
+                expr(rhs)
+            )
         }
         ExprKind::Logical { op, lhs, rhs } => format!("({op:?} {} {}):{t}", expr(lhs), expr(rhs)),
-        ExprKind::Ternary { cond, then, els } => format!("(? {} {} {}):{t}", expr(cond), expr(then), expr(els)),
+        ExprKind::Ternary { cond, then, els } => {
+            format!("(? {} {} {}):{t}", expr(cond), expr(then), expr(els))
+        }
         ExprKind::Cast(it, a) => format!("(cast {} {}):{t}", it.name(), expr(a)),
-        ExprKind::StringTable { entries, index } => format!("(strtab[{}] {}):{t}", entries.len(), expr(index)),
+        ExprKind::StringTable { entries, index } => {
+            format!("(strtab[{}] {}):{t}", entries.len(), expr(index))
+        }
         ExprKind::Call(f, args) => format!("({f:?} {}):{t}", exprs(args)),
     }
 }
@@ -140,10 +192,26 @@ pub fn script(s: &ast::Script) -> String {
         match item {
             ast::Item::Pragma(p) => o += &format!("pragma {:?}\n", p.kind),
             ast::Item::Decl(d) => {
-                let keys = d.keys.as_ref().map(|k| k.iter().map(ty).collect::<Vec<_>>().join(", "));
-                o += &format!("decl {:?} {} {}{}\n", d.scope, ty(&d.ty), d.name.name, keys.map_or("".into(), |k| format!("[{k}]")));
+                let keys = d
+                    .keys
+                    .as_ref()
+                    .map(|k| k.iter().map(ty).collect::<Vec<_>>().join(", "));
+                o += &format!(
+                    "decl {:?} {} {}{}\n",
+                    d.scope,
+                    ty(&d.ty),
+                    d.name.name,
+                    keys.map_or("".into(), |k| format!("[{k}]"))
+                );
             }
-            ast::Item::Inline(i) => o += &format!("inline {} {} = {}\n", ty(&i.ty), i.name.name, aexpr(&i.value)),
+            ast::Item::Inline(i) => {
+                o += &format!(
+                    "inline {} {} = {}\n",
+                    ty(&i.ty),
+                    i.name.name,
+                    aexpr(&i.value)
+                )
+            }
             ast::Item::Unsupported { what, .. } => o += &format!("unsupported {what}\n"),
             ast::Item::Clause(c) => {
                 let probes: Vec<&str> = c.probes.iter().map(|p| p.text.as_str()).collect();
@@ -179,7 +247,9 @@ fn astmts(o: &mut String, b: &[ast::Stmt], depth: usize) {
                 *o += &format!("{ind}block\n");
                 astmts(o, b, depth + 1);
             }
-            ast::Stmt::If { cond, then, els, .. } => {
+            ast::Stmt::If {
+                cond, then, els, ..
+            } => {
                 *o += &format!("{ind}if {}\n", aexpr(cond));
                 astmts(o, then, depth + 1);
                 if let Some(e) = els {
@@ -195,7 +265,11 @@ pub fn aexpr(e: &ast::Expr) -> String {
     use ast::ExprKind as A;
     match &e.kind {
         A::Int { value, suffix, .. } => {
-            let s = format!("{}{}", if suffix.unsigned { "u" } else { "" }, "l".repeat(suffix.long as usize));
+            let s = format!(
+                "{}{}",
+                if suffix.unsigned { "u" } else { "" },
+                "l".repeat(suffix.long as usize)
+            );
             format!("{value}{s}")
         }
         A::Char(v) => format!("'{v}'"),
@@ -209,14 +283,38 @@ pub fn aexpr(e: &ast::Expr) -> String {
         A::KernelSym(s) => format!("`{s}"),
         A::Unary(op, a) => format!("({op:?} {})", aexpr(a)),
         A::Binary(op, a, b) => format!("({op:?} {} {})", aexpr(a), aexpr(b)),
-        A::Assign { op, lhs, rhs } => format!("(={} {} {})", op.map_or("".into(), |o| format!("{o:?}")), aexpr(lhs), aexpr(rhs)),
-        A::Ternary { cond, then, els } => format!("(? {} {} {})", aexpr(cond), aexpr(then), aexpr(els)),
+        A::Assign { op, lhs, rhs } => format!(
+            "(={} {} {})",
+            op.map_or("".into(), |o| format!("{o:?}")),
+            aexpr(lhs),
+            aexpr(rhs)
+        ),
+        A::Ternary { cond, then, els } => {
+            format!("(? {} {} {})", aexpr(cond), aexpr(then), aexpr(els))
+        }
         A::Cast(t, a) => format!("(cast {} {})", ty(t), aexpr(a)),
         A::SizeofType(t) => format!("(sizeof-type {})", ty(t)),
         A::Offsetof(t, m) => format!("(offsetof {} {})", ty(t), m.name),
-        A::Member { base, member, arrow } => format!("({} {} {})", if *arrow { "->" } else { "." }, aexpr(base), member.name),
-        A::Index { base, index } => format!("(index {} {})", aexpr(base), index.iter().map(aexpr).collect::<Vec<_>>().join(" ")),
-        A::Call { func, args } => format!("(call {} {})", aexpr(func), args.iter().map(aexpr).collect::<Vec<_>>().join(" ")),
+        A::Member {
+            base,
+            member,
+            arrow,
+        } => format!(
+            "({} {} {})",
+            if *arrow { "->" } else { "." },
+            aexpr(base),
+            member.name
+        ),
+        A::Index { base, index } => format!(
+            "(index {} {})",
+            aexpr(base),
+            index.iter().map(aexpr).collect::<Vec<_>>().join(" ")
+        ),
+        A::Call { func, args } => format!(
+            "(call {} {})",
+            aexpr(func),
+            args.iter().map(aexpr).collect::<Vec<_>>().join(" ")
+        ),
         A::Comma(a, b) => format!("(, {} {})", aexpr(a), aexpr(b)),
     }
 }

@@ -19,9 +19,13 @@ pub(super) fn bucket_val(i: usize) -> i64 {
 
 pub(super) fn quantize_bucket(v: i64) -> usize {
     if v < 0 {
-        (0..ZERO_BUCKET).find(|&i| v <= bucket_val(i)).unwrap_or(ZERO_BUCKET - 1)
+        (0..ZERO_BUCKET)
+            .find(|&i| v <= bucket_val(i))
+            .unwrap_or(ZERO_BUCKET - 1)
     } else {
-        (ZERO_BUCKET + 1..NBUCKETS).find(|&i| v < bucket_val(i)).map_or(NBUCKETS - 1, |i| i - 1)
+        (ZERO_BUCKET + 1..NBUCKETS)
+            .find(|&i| v < bucket_val(i))
+            .map_or(NBUCKETS - 1, |i| i - 1)
     }
 }
 
@@ -33,8 +37,16 @@ pub(super) struct Lq {
 
 pub(super) fn lq(func: AggFunc) -> Lq {
     match func {
-        AggFunc::Lquantize { low, high, step } => Lq { base: low, step: step.max(1), levels: ((high - low) / step.max(1)).max(0) },
-        _ => Lq { base: 0, step: 1, levels: 0 },
+        AggFunc::Lquantize { low, high, step } => Lq {
+            base: low,
+            step: step.max(1),
+            levels: ((high - low) / step.max(1)).max(0),
+        },
+        _ => Lq {
+            base: 0,
+            step: 1,
+            levels: 0,
+        },
     }
 }
 
@@ -99,7 +111,15 @@ pub(super) fn llq_bucket(factor: i64, low: i64, high: i64, nsteps: i64, value: i
 
 /// Row labels of an llquantize distribution (dt_print_llquantize).
 pub(super) fn llq_labels(func: AggFunc, n: usize) -> Vec<String> {
-    let AggFunc::Llquantize { factor, low, high, steps } = func else { return vec![String::new(); n] };
+    let AggFunc::Llquantize {
+        factor,
+        low,
+        high,
+        steps,
+    } = func
+    else {
+        return vec![String::new(); n];
+    };
     let mut labels = Vec::with_capacity(n);
     let mut value: i64 = 1;
     for _ in 0..low {
@@ -155,7 +175,15 @@ mod tests {
         assert_eq!(b(999), 27);
         assert_eq!(b(1000), 28);
         assert_eq!(b(i64::MAX), 28);
-        let labels = llq_labels(AggFunc::Llquantize { factor: 10, low: 0, high: 2, steps: 10 }, 29);
+        let labels = llq_labels(
+            AggFunc::Llquantize {
+                factor: 10,
+                low: 0,
+                high: 2,
+                steps: 10,
+            },
+            29,
+        );
         assert_eq!(labels[0], "< 1");
         assert_eq!(labels[1], "1");
         assert_eq!(labels[10], "10");

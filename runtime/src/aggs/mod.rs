@@ -12,7 +12,9 @@ use hashbrown::HashMap;
 use rdtrace_lang::typed::{AggDecl, AggFunc};
 use rdtrace_lang::types::{IntType, Type};
 
-use self::buckets::{bucket_val, llq_bucket, llq_labels, lq, quantize_bucket, stddev, Lq, NBUCKETS, ZERO_BUCKET};
+use self::buckets::{
+    bucket_val, llq_bucket, llq_labels, lq, quantize_bucket, stddev, Lq, NBUCKETS, ZERO_BUCKET,
+};
 use crate::error::RuntimeError;
 use crate::firing::AggSort;
 use crate::state::{Key, KeyPart, KeyRef, KeySlice};
@@ -21,10 +23,17 @@ use crate::state::{Key, KeyPart, KeyRef, KeySlice};
 enum Data {
     Count(i64),
     Sum(i64),
-    Avg { n: i64, sum: i64 },
+    Avg {
+        n: i64,
+        sum: i64,
+    },
     Min(i64),
     Max(i64),
-    Stddev { n: i64, sum: i64, sumsq: u128 },
+    Stddev {
+        n: i64,
+        sum: i64,
+        sumsq: u128,
+    },
     /// Counts per bucket; lquantize has levels + 2 buckets (below, levels, above).
     Quantize(Box<[i64]>),
     Lquantize(Box<[i64]>),
@@ -49,15 +58,24 @@ impl Data {
             AggFunc::Avg => Data::Avg { n: 0, sum: 0 },
             AggFunc::Min => Data::Min(i64::MAX),
             AggFunc::Max => Data::Max(i64::MIN),
-            AggFunc::Stddev => Data::Stddev { n: 0, sum: 0, sumsq: 0 },
+            AggFunc::Stddev => Data::Stddev {
+                n: 0,
+                sum: 0,
+                sumsq: 0,
+            },
             AggFunc::Quantize => Data::Quantize(vec![0; NBUCKETS].into_boxed_slice()),
             AggFunc::Lquantize { low, high, step } => {
                 let levels = ((high - low) / step.max(1)).max(0) as usize;
                 Data::Lquantize(vec![0; levels + 2].into_boxed_slice())
             }
-            AggFunc::Llquantize { factor, low, high, steps } => {
-                Data::Llquantize(vec![0; llq_bucket(factor, low, high, steps, i64::MAX) + 1].into_boxed_slice())
-            }
+            AggFunc::Llquantize {
+                factor,
+                low,
+                high,
+                steps,
+            } => Data::Llquantize(
+                vec![0; llq_bucket(factor, low, high, steps, i64::MAX) + 1].into_boxed_slice(),
+            ),
         }
     }
 }
@@ -108,19 +126,53 @@ fn entry_cost(key: &[KeyRef<'_>], data: &Data, strsize: usize) -> usize {
 }
 
 impl Aggregations {
-    pub fn new(decls: &[AggDecl], limit: usize, strsize: usize, sort: AggSort) -> Result<Aggregations, RuntimeError> {
+    pub fn new(
+        decls: &[AggDecl],
+        limit: usize,
+        strsize: usize,
+        sort: AggSort,
+    ) -> Result<Aggregations, RuntimeError> {
         let mut vars = Vec::new();
         for d in decls {
-            if let AggFunc::Llquantize { factor, low, high, steps } = d.func {
+            if let AggFunc::Llquantize {
+                factor,
+                low,
+                high,
+                steps,
+            } = d.func
+            {
                 // The checker enforces dtrace's rules; refuse rather than loop
                 // or overflow if a program slips through without them.
-                if factor < 2 || low < 0 || low >= high || high > 64 || steps < factor || steps % factor != 0 {
-                    return Err(RuntimeError::Invalid(format!("llquantize() parameters of @{}", d.name)));
+                if factor < 2
+                    || low < 0
+                    || low >= high
+                    || high > 64
+                    || steps < factor
+                    || steps % factor != 0
+                {
+                    return Err(RuntimeError::Invalid(format!(
+                        "llquantize() parameters of @{}",
+                        d.name
+                    )));
                 }
             }
-            vars.push(AggVar { func: d.func, keys: d.keys.clone(), entries: HashMap::new(), normal: 1, printed: false });
+            vars.push(AggVar {
+                func: d.func,
+                keys: d.keys.clone(),
+                entries: HashMap::new(),
+                normal: 1,
+                printed: false,
+            });
         }
-        Ok(Aggregations { vars, used: 0, limit, strsize, sort, cpu: 0, drops: Default::default() })
+        Ok(Aggregations {
+            vars,
+            used: 0,
+            limit,
+            strsize,
+            sort,
+            cpu: 0,
+            drops: Default::default(),
+        })
     }
 
     /// The CPU of the event about to be processed.
@@ -135,7 +187,9 @@ impl Aggregations {
 
     /// `@agg[key] = func(value)`; `incr` is quantize's optional weight.
     pub fn update(&mut self, agg: usize, key: &[KeyRef<'_>], value: i64, incr: i64) {
-        let Some(var) = self.vars.get_mut(agg) else { return };
+        let Some(var) = self.vars.get_mut(agg) else {
+            return;
+        };
         // Integer keys are stored as their declared type holds them.
         let mut norm = [KeyRef::Int(0); 16];
         let n = key.len().min(16);
@@ -180,7 +234,13 @@ impl Aggregations {
                 b[i] = b[i].wrapping_add(incr);
             }
             Data::Llquantize(b) => {
-                if let AggFunc::Llquantize { factor, low, high, steps } = func {
+                if let AggFunc::Llquantize {
+                    factor,
+                    low,
+                    high,
+                    steps,
+                } = func
+                {
                     let i = llq_bucket(factor, low, high, steps, value).min(b.len() - 1);
                     b[i] = b[i].wrapping_add(incr);
                 }
@@ -215,11 +275,20 @@ impl Aggregations {
 
     /// `trunc(@a)` / `trunc(@a, n)`: keep the n largest (n < 0: smallest).
     pub fn trunc(&mut self, agg: usize, keep: Option<i64>) {
-        let Some(var) = self.vars.get_mut(agg) else { return };
+        let Some(var) = self.vars.get_mut(agg) else {
+            return;
+        };
         let mut order: Vec<Key> = var.entries.keys().cloned().collect();
         let n = keep.unwrap_or(0);
         if n != 0 {
-            order.sort_by(|a, b| compare(var.func, &var.keys, (a, &var.entries[a]), (b, &var.entries[b])));
+            order.sort_by(|a, b| {
+                compare(
+                    var.func,
+                    &var.keys,
+                    (a, &var.entries[a]),
+                    (b, &var.entries[b]),
+                )
+            });
             if n > 0 {
                 order.reverse();
             }
@@ -254,7 +323,10 @@ impl Aggregations {
                         .iter()
                         .map(|&b| {
                             let v = &self.vars[b];
-                            v.entries.get(key).cloned().unwrap_or_else(|| Data::zero(v.func))
+                            v.entries
+                                .get(key)
+                                .cloned()
+                                .unwrap_or_else(|| Data::zero(v.func))
                         })
                         .collect();
                     rows.push((key.clone(), datas));
@@ -263,7 +335,11 @@ impl Aggregations {
         }
         let key_types = &self.vars[aggs[0]].keys;
         let sort = self.sort;
-        let keypos = if sort.keypos < key_types.len() { sort.keypos } else { 0 };
+        let keypos = if sort.keypos < key_types.len() {
+            sort.keypos
+        } else {
+            0
+        };
         let first_agg = if sort.pos < aggs.len() { sort.pos } else { 0 };
         rows.sort_by(|(ka, da), (kb, db)| {
             let values = || {
@@ -274,7 +350,11 @@ impl Aggregations {
                     .unwrap_or(Ordering::Equal)
             };
             let keys = || key_cmp(key_types, keypos, ka, kb);
-            let o = if sort.key { keys().then_with(values) } else { values().then_with(keys) };
+            let o = if sort.key {
+                keys().then_with(values)
+            } else {
+                values().then_with(keys)
+            };
             if sort.rev {
                 o.reverse()
             } else {
@@ -283,7 +363,6 @@ impl Aggregations {
         });
         rows
     }
-
 }
 
 /// dtrace's default order: by value, then by key.
@@ -293,17 +372,35 @@ fn compare(func: AggFunc, types: &[Type], a: (&Key, &Data), b: (&Key, &Data)) ->
 
 fn value_cmp(func: AggFunc, a: &Data, b: &Data) -> Ordering {
     match (a, b) {
-        (Data::Count(x), Data::Count(y)) | (Data::Sum(x), Data::Sum(y)) | (Data::Min(x), Data::Min(y)) | (Data::Max(x), Data::Max(y)) => x.cmp(y),
+        (Data::Count(x), Data::Count(y))
+        | (Data::Sum(x), Data::Sum(y))
+        | (Data::Min(x), Data::Min(y))
+        | (Data::Max(x), Data::Max(y)) => x.cmp(y),
         (Data::Avg { n: n1, sum: s1 }, Data::Avg { n: n2, sum: s2 }) => {
             let avg = |n: i64, s: i64| if n == 0 { 0 } else { s / n };
             avg(*n1, *s1).cmp(&avg(*n2, *s2))
         }
-        (Data::Stddev { n: n1, sum: s1, sumsq: q1 }, Data::Stddev { n: n2, sum: s2, sumsq: q2 }) => {
-            stddev(*n1, *s1, *q1, 1).cmp(&stddev(*n2, *s2, *q2, 1))
-        }
+        (
+            Data::Stddev {
+                n: n1,
+                sum: s1,
+                sumsq: q1,
+            },
+            Data::Stddev {
+                n: n2,
+                sum: s2,
+                sumsq: q2,
+            },
+        ) => stddev(*n1, *s1, *q1, 1).cmp(&stddev(*n2, *s2, *q2, 1)),
         (Data::Quantize(x), Data::Quantize(y)) => {
-            let total = |b: &[i64]| (0..NBUCKETS).map(|i| bucket_val(i) as i128 * b[i] as i128).sum::<i128>();
-            total(x).cmp(&total(y)).then(x[ZERO_BUCKET].cmp(&y[ZERO_BUCKET]))
+            let total = |b: &[i64]| {
+                (0..NBUCKETS)
+                    .map(|i| bucket_val(i) as i128 * b[i] as i128)
+                    .sum::<i128>()
+            };
+            total(x)
+                .cmp(&total(y))
+                .then(x[ZERO_BUCKET].cmp(&y[ZERO_BUCKET]))
         }
         (Data::Lquantize(x), Data::Lquantize(y)) => {
             let Lq { base, step, levels } = lq(func);
@@ -356,8 +453,17 @@ fn key_cmp(types: &[Type], first: usize, a: &Key, b: &Key) -> Ordering {
         let (x, y) = (&a.0[i], &b.0[i]);
         let o = match (x, y) {
             (KeyPart::Int(x), KeyPart::Int(y)) => {
-                let it = types.get(i).and_then(Type::as_int).unwrap_or(IntType::UINT64);
-                let mask = |v: i64| IntType { size: it.size, signed: false }.normalize(v) as u64;
+                let it = types
+                    .get(i)
+                    .and_then(Type::as_int)
+                    .unwrap_or(IntType::UINT64);
+                let mask = |v: i64| {
+                    IntType {
+                        size: it.size,
+                        signed: false,
+                    }
+                    .normalize(v) as u64
+                };
                 mask(*x).cmp(&mask(*y))
             }
             (KeyPart::Str(x), KeyPart::Str(y)) => x.cmp(y),
@@ -370,4 +476,3 @@ fn key_cmp(types: &[Type], first: usize, a: &Key, b: &Key) -> Ordering {
     }
     a.0.len().cmp(&b.0.len())
 }
-

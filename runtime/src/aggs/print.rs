@@ -16,7 +16,12 @@ use crate::state::{Key, KeyPart};
 impl Aggregations {
     /// `printa([format,] @a, @b…)`: one row per key of any of them (a
     /// missing value is zero), sorted by the values in order, then by key.
-    pub fn printa(&mut self, aggs: &[usize], format: Option<&Format>, out: &mut Vec<u8>) -> Result<(), PrintfError> {
+    pub fn printa(
+        &mut self,
+        aggs: &[usize],
+        format: Option<&Format>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), PrintfError> {
         if aggs.is_empty() || aggs.iter().any(|&a| a >= self.vars.len()) {
             return Ok(());
         }
@@ -66,24 +71,49 @@ impl Aggregations {
 
     /// A row through a printa format: conversions take the keys in order;
     /// each `%@…` takes the next aggregation's value.
-    fn print_formatted(&self, aggs: &[usize], fmt: &Format, key: &Key, datas: &[Data], out: &mut Vec<u8>) -> Result<(), PrintfError> {
+    fn print_formatted(
+        &self,
+        aggs: &[usize],
+        fmt: &Format,
+        key: &Key,
+        datas: &[Data],
+        out: &mut Vec<u8>,
+    ) -> Result<(), PrintfError> {
         let types = &self.vars[aggs[0]].keys;
         // A scalar value is a printf argument; a distribution is printed
         // whole where its %@ conversion is (libdtrace ignores the width).
-        let values: Vec<_> = aggs.iter().zip(datas).map(|(&a, d)| {
-            let normal = self.vars[a].normal;
-            match d {
-                Data::Count(v) | Data::Sum(v) | Data::Min(v) | Data::Max(v) => Ok(PrintfArg::Int(div_normal(*v, normal), IntType::INT64)),
-                Data::Avg { n, sum } => Ok(PrintfArg::Int(if *n == 0 { 0 } else { sum / normal.max(1) / n }, IntType::INT64)),
-                Data::Stddev { n, sum, sumsq } => Ok(PrintfArg::Int(stddev(*n, *sum, *sumsq, normal) as i64, IntType::UINT64)),
-                Data::Quantize(_) | Data::Lquantize(_) | Data::Llquantize(_) => Err((a, d)),
-            }
-        }).collect();
+        let values: Vec<_> = aggs
+            .iter()
+            .zip(datas)
+            .map(|(&a, d)| {
+                let normal = self.vars[a].normal;
+                match d {
+                    Data::Count(v) | Data::Sum(v) | Data::Min(v) | Data::Max(v) => {
+                        Ok(PrintfArg::Int(div_normal(*v, normal), IntType::INT64))
+                    }
+                    Data::Avg { n, sum } => Ok(PrintfArg::Int(
+                        if *n == 0 { 0 } else { sum / normal.max(1) / n },
+                        IntType::INT64,
+                    )),
+                    Data::Stddev { n, sum, sumsq } => Ok(PrintfArg::Int(
+                        stddev(*n, *sum, *sumsq, normal) as i64,
+                        IntType::UINT64,
+                    )),
+                    Data::Quantize(_) | Data::Lquantize(_) | Data::Llquantize(_) => Err((a, d)),
+                }
+            })
+            .collect();
         // Each %@ takes the next aggregation; extra ones repeat the last
         // (libdtrace's dt_printf_format stops advancing at the last one).
         let mut next_agg = 0;
         let mut keys = key.0.iter().enumerate().map(|(i, k)| match k {
-            KeyPart::Int(v) => PrintfArg::Int(*v, types.get(i).and_then(Type::as_int).unwrap_or(IntType::INT64)),
+            KeyPart::Int(v) => PrintfArg::Int(
+                *v,
+                types
+                    .get(i)
+                    .and_then(Type::as_int)
+                    .unwrap_or(IntType::INT64),
+            ),
             KeyPart::Str(s) => PrintfArg::Str(s),
         });
         // The format is printed in runs of pieces that end at a
@@ -96,7 +126,8 @@ impl Aggregations {
                 run.pieces.push(piece.clone());
                 continue;
             };
-            let stars = usize::from(c.width == Count::Star) + usize::from(c.precision == Some(Count::Star));
+            let stars =
+                usize::from(c.width == Count::Star) + usize::from(c.precision == Some(Count::Star));
             for _ in 0..stars {
                 args.extend(keys.next());
             }
@@ -160,11 +191,23 @@ fn div_normal(v: i64, normal: i64) -> i64 {
 
 fn print_value(func: AggFunc, data: &Data, normal: i64, out: &mut Vec<u8>) {
     let _ = match data {
-        Data::Count(v) | Data::Sum(v) | Data::Min(v) | Data::Max(v) => write!(out, " {:>16}", div_normal(*v, normal)),
-        Data::Avg { n, sum } => write!(out, " {:>16}", if *n == 0 { 0 } else { sum / normal.max(1) / n }),
+        Data::Count(v) | Data::Sum(v) | Data::Min(v) | Data::Max(v) => {
+            write!(out, " {:>16}", div_normal(*v, normal))
+        }
+        Data::Avg { n, sum } => write!(
+            out,
+            " {:>16}",
+            if *n == 0 { 0 } else { sum / normal.max(1) / n }
+        ),
         Data::Stddev { n, sum, sumsq } => write!(out, " {:>16}", stddev(*n, *sum, *sumsq, normal)),
         Data::Quantize(b) => {
-            print_distribution(out, b, normal, |i| format!("{:>16} ", bucket_val(i)), quantize_range(b));
+            print_distribution(
+                out,
+                b,
+                normal,
+                |i| format!("{:>16} ", bucket_val(i)),
+                quantize_range(b),
+            );
             Ok(())
         }
         Data::Lquantize(b) => {
@@ -183,7 +226,13 @@ fn print_value(func: AggFunc, data: &Data, normal: i64, out: &mut Vec<u8>) {
         }
         Data::Llquantize(b) => {
             let labels = llq_labels(func, b.len());
-            print_distribution(out, b, normal, |i| format!("{:>16} ", labels[i]), llquantize_range(b));
+            print_distribution(
+                out,
+                b,
+                normal,
+                |i| format!("{:>16} ", labels[i]),
+                llquantize_range(b),
+            );
             Ok(())
         }
     };
@@ -245,14 +294,24 @@ fn lquantize_range(b: &[i64]) -> (usize, usize) {
     (first, last)
 }
 
-fn print_distribution(out: &mut Vec<u8>, b: &[i64], normal: i64, label: impl Fn(usize) -> String, (first, last): (usize, usize)) {
+fn print_distribution(
+    out: &mut Vec<u8>,
+    b: &[i64],
+    normal: i64,
+    label: impl Fn(usize) -> String,
+    (first, last): (usize, usize),
+) {
     let (mut positives, mut negatives, mut total) = (false, false, 0f64);
     for &v in &b[first..=last] {
         positives |= v > 0;
         negatives |= v < 0;
         total += (v as f64).abs();
     }
-    let _ = write!(out, "\n{:>16} {:>41} {:<9}\n", "value", "------------- Distribution -------------", "count");
+    let _ = write!(
+        out,
+        "\n{:>16} {:>41} {:<9}\n",
+        "value", "------------- Distribution -------------", "count"
+    );
     for (i, &v) in b.iter().enumerate().take(last + 1).skip(first) {
         out.extend_from_slice(label(i).as_bytes());
         quant_line(out, v, normal, total, positives, negatives);
@@ -260,11 +319,24 @@ fn print_distribution(out: &mut Vec<u8>, b: &[i64], normal: i64, label: impl Fn(
 }
 
 /// One row's bar and count (dt_print_quantline).
-fn quant_line(out: &mut Vec<u8>, val: i64, normal: i64, total: f64, positives: bool, negatives: bool) {
+fn quant_line(
+    out: &mut Vec<u8>,
+    val: i64,
+    normal: i64,
+    total: f64,
+    positives: bool,
+    negatives: bool,
+) {
     let ats = "@".repeat(40);
     let spaces = " ".repeat(40);
     let count = div_normal(val, normal);
-    let depth = |len: usize| if total == 0.0 { 0 } else { (((val as f64).abs() * len as f64) / total + 0.5) as usize };
+    let depth = |len: usize| {
+        if total == 0.0 {
+            0
+        } else {
+            (((val as f64).abs() * len as f64) / total + 0.5) as usize
+        }
+    };
     let _ = if !negatives {
         let d = if positives { depth(40) } else { 0 };
         writeln!(out, "|{}{} {:<9}", &ats[40 - d..], &spaces[d..], count)
@@ -274,10 +346,23 @@ fn quant_line(out: &mut Vec<u8>, val: i64, normal: i64, total: f64, positives: b
     } else {
         let d = depth(20);
         if val <= 0 {
-            writeln!(out, "{}{}|{:20} {:<9}", &spaces[20 + d..], &ats[40 - d..], "", count)
+            writeln!(
+                out,
+                "{}{}|{:20} {:<9}",
+                &spaces[20 + d..],
+                &ats[40 - d..],
+                "",
+                count
+            )
         } else {
-            writeln!(out, "{:20}|{}{} {:<9}", "", &ats[40 - d..], &spaces[20 + d..], count)
+            writeln!(
+                out,
+                "{:20}|{}{} {:<9}",
+                "",
+                &ats[40 - d..],
+                &spaces[20 + d..],
+                count
+            )
         }
     };
 }
-

@@ -18,9 +18,15 @@ use crate::firing::FaultKind;
 #[derive(Clone, Copy)]
 enum PlaceRef {
     /// A fixed slot: base pointer's offset in the context, slot index.
-    Slot { base: usize, index: usize },
+    Slot {
+        base: usize,
+        index: usize,
+    },
     SelfVar(usize),
-    Assoc { assoc: usize, keys: Value },
+    Assoc {
+        assoc: usize,
+        keys: Value,
+    },
 }
 
 impl FnGen<'_, '_, '_> {
@@ -51,7 +57,12 @@ impl FnGen<'_, '_, '_> {
                     }
                 }
             }
-            ExprKind::Binary { op, unsigned, lhs, rhs } => {
+            ExprKind::Binary {
+                op,
+                unsigned,
+                lhs,
+                rhs,
+            } => {
                 let l = self.expr(lhs)?;
                 let r = self.expr(rhs)?;
                 if lhs.ty.is_string() && rhs.ty.is_string() && is_comparison(*op) {
@@ -66,7 +77,11 @@ impl FnGen<'_, '_, '_> {
             ExprKind::Ternary { cond, then, els } => {
                 let c = self.expr(cond)?;
                 let result = self.b.declare_var(types::I64);
-                let (tb, eb, done) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+                let (tb, eb, done) = (
+                    self.b.create_block(),
+                    self.b.create_block(),
+                    self.b.create_block(),
+                );
                 self.b.ins().brif(c, tb, &[], eb, &[]);
                 self.b.switch_to_block(tb);
                 let t = self.expr(then)?;
@@ -92,7 +107,9 @@ impl FnGen<'_, '_, '_> {
                 let off = self.b.ins().ishl_imm_u(i, 3);
                 let base = self.iconst(base);
                 let addr = self.b.ins().iadd(base, off);
-                self.b.ins().load(types::I64, MemFlagsData::trusted(), addr, 0)
+                self.b
+                    .ins()
+                    .load(types::I64, MemFlagsData::trusted(), addr, 0)
             }
             ExprKind::Call(f, args) => self.call_func(*f, args)?,
         })
@@ -108,8 +125,14 @@ impl FnGen<'_, '_, '_> {
                     8 => types::I64,
                     n => return Err(RuntimeError::Invalid(format!("field of {n} bytes"))),
                 };
-                self.env.record_end = self.env.record_end.max(*offset as usize + int.size as usize);
-                let v = self.b.ins().load(ty, MemFlagsData::new(), self.rec, *offset as i32);
+                self.env.record_end = self
+                    .env
+                    .record_end
+                    .max(*offset as usize + int.size as usize);
+                let v = self
+                    .b
+                    .ins()
+                    .load(ty, MemFlagsData::new(), self.rec, *offset as i32);
                 match (int.size, int.signed) {
                     (8, _) => v,
                     (_, true) => self.b.ins().sextend(types::I64, v),
@@ -117,27 +140,41 @@ impl FnGen<'_, '_, '_> {
                 }
             }
             FieldSource::InetAddr { addr, version } => {
-                self.env.record_end = self.env.record_end.max(*addr as usize + 16).max(*version as usize + 1);
+                self.env.record_end = self
+                    .env
+                    .record_end
+                    .max(*addr as usize + 16)
+                    .max(*version as usize + 1);
                 let (a, v) = (self.iconst(*addr as i64), self.iconst(*version as i64));
-                self.call(h::rt_inet as *const u8, &[self.ctx, self.rec, a, v], true).unwrap()
+                self.call(h::rt_inet as *const u8, &[self.ctx, self.rec, a, v], true)
+                    .unwrap()
             }
             FieldSource::Chars { offset, len } => {
                 self.env.record_end = self.env.record_end.max((*offset + *len) as usize);
                 let p = self.b.ins().iadd_imm_s(self.rec, *offset as i64);
                 let n = self.iconst(*len as i64);
-                self.call(h::rt_chars as *const u8, &[self.ctx, p, n], true).unwrap()
+                self.call(h::rt_chars as *const u8, &[self.ctx, p, n], true)
+                    .unwrap()
             }
             FieldSource::Const(v) => self.iconst(*v),
-            FieldSource::Unavailable => return Err(RuntimeError::Invalid("use of an unavailable field".into())),
+            FieldSource::Unavailable => {
+                return Err(RuntimeError::Invalid("use of an unavailable field".into()))
+            }
         })
     }
 
     fn builtin(&mut self, b: Builtin) -> Value {
         let strs = std::mem::offset_of!(FiringCtx, probe_strs);
         match b {
-            Builtin::Timestamp => self.b.ins().load(types::I64, MemFlagsData::new(), self.rec, 0),
+            Builtin::Timestamp => self
+                .b
+                .ins()
+                .load(types::I64, MemFlagsData::new(), self.rec, 0),
             Builtin::WallTimestamp => {
-                let ts = self.b.ins().load(types::I64, MemFlagsData::new(), self.rec, 0);
+                let ts = self
+                    .b
+                    .ins()
+                    .load(types::I64, MemFlagsData::new(), self.rec, 0);
                 let off = self.ctx_load(std::mem::offset_of!(FiringCtx, wall_offset));
                 self.b.ins().iadd(ts, off)
             }
@@ -173,7 +210,11 @@ impl FnGen<'_, '_, '_> {
     fn divide(&mut self, quotient: bool, unsigned: bool, l: Value, r: Value) -> Value {
         self.fault_if_zero(r, FaultKind::DivZero);
         if unsigned {
-            return if quotient { self.b.ins().udiv(l, r) } else { self.b.ins().urem(l, r) };
+            return if quotient {
+                self.b.ins().udiv(l, r)
+            } else {
+                self.b.ins().urem(l, r)
+            };
         }
         let minus_one = self.b.ins().icmp_imm_s(IntCC::Equal, r, -1);
         let one = self.iconst(1);
@@ -249,11 +290,17 @@ impl FnGen<'_, '_, '_> {
         Ok(match place {
             Place::Global(i) => {
                 p.globals.get(*i).ok_or_else(bad)?;
-                PlaceRef::Slot { base: std::mem::offset_of!(FiringCtx, global_slots), index: *i }
+                PlaceRef::Slot {
+                    base: std::mem::offset_of!(FiringCtx, global_slots),
+                    index: *i,
+                }
             }
             Place::This(i) => {
                 p.this_vars.get(*i).ok_or_else(bad)?;
-                PlaceRef::Slot { base: std::mem::offset_of!(FiringCtx, this_slots), index: *i }
+                PlaceRef::Slot {
+                    base: std::mem::offset_of!(FiringCtx, this_slots),
+                    index: *i,
+                }
             }
             Place::SelfVar(i) => {
                 p.self_vars.get(*i).ok_or_else(bad)?;
@@ -280,15 +327,19 @@ impl FnGen<'_, '_, '_> {
         match p {
             PlaceRef::Slot { base, index } => {
                 let slots = self.ctx_load(base);
-                self.b.ins().load(types::I64, MemFlagsData::trusted(), slots, 8 * index as i32)
+                self.b
+                    .ins()
+                    .load(types::I64, MemFlagsData::trusted(), slots, 8 * index as i32)
             }
             PlaceRef::SelfVar(i) => {
                 let v = self.iconst(i as i64);
-                self.call(h::rt_self_load as *const u8, &[self.ctx, v], true).unwrap()
+                self.call(h::rt_self_load as *const u8, &[self.ctx, v], true)
+                    .unwrap()
             }
             PlaceRef::Assoc { assoc, keys } => {
                 let a = self.iconst(assoc as i64);
-                self.call(h::rt_assoc_load as *const u8, &[self.ctx, a, keys], true).unwrap()
+                self.call(h::rt_assoc_load as *const u8, &[self.ctx, a, keys], true)
+                    .unwrap()
             }
         }
     }
@@ -300,20 +351,34 @@ impl FnGen<'_, '_, '_> {
             PlaceRef::Slot { base, index } => {
                 let slots = self.ctx_load(base);
                 if ty.is_string() {
-                    let buf = self.b.ins().load(types::I64, MemFlagsData::trusted(), slots, 8 * index as i32);
-                    self.call(h::rt_strcpy_var as *const u8, &[self.ctx, buf, v], true).unwrap()
+                    let buf = self.b.ins().load(
+                        types::I64,
+                        MemFlagsData::trusted(),
+                        slots,
+                        8 * index as i32,
+                    );
+                    self.call(h::rt_strcpy_var as *const u8, &[self.ctx, buf, v], true)
+                        .unwrap()
                 } else {
-                    self.b.ins().store(MemFlagsData::trusted(), v, slots, 8 * index as i32);
+                    self.b
+                        .ins()
+                        .store(MemFlagsData::trusted(), v, slots, 8 * index as i32);
                     v
                 }
             }
             PlaceRef::SelfVar(i) => {
                 let var = self.iconst(i as i64);
-                self.call(h::rt_self_store as *const u8, &[self.ctx, var, v], true).unwrap()
+                self.call(h::rt_self_store as *const u8, &[self.ctx, var, v], true)
+                    .unwrap()
             }
             PlaceRef::Assoc { assoc, keys } => {
                 let a = self.iconst(assoc as i64);
-                self.call(h::rt_assoc_store as *const u8, &[self.ctx, a, keys, v], true).unwrap()
+                self.call(
+                    h::rt_assoc_store as *const u8,
+                    &[self.ctx, a, keys, v],
+                    true,
+                )
+                .unwrap()
             }
         }
     }
@@ -354,15 +419,22 @@ impl FnGen<'_, '_, '_> {
         let unsupported = |what: &str| Err(RuntimeError::NotImplemented(what.to_string()));
         let arity = |lo: usize, hi: usize| -> R<()> {
             if args.len() < lo || args.len() > hi {
-                return Err(RuntimeError::Invalid(format!("{f:?} with {} arguments", args.len())));
+                return Err(RuntimeError::Invalid(format!(
+                    "{f:?} with {} arguments",
+                    args.len()
+                )));
             }
             Ok(())
         };
         match f {
-            Func::InetNtoa6 | Func::InetNtop => return unsupported("inet_ntoa6()/inet_ntop() on addresses in memory"),
+            Func::InetNtoa6 | Func::InetNtop => {
+                return unsupported("inet_ntoa6()/inet_ntop() on addresses in memory")
+            }
             Func::Rand => {
                 arity(0, 0)?;
-                return Ok(self.call(h::rt_rand as *const u8, &[self.ctx], true).unwrap());
+                return Ok(self
+                    .call(h::rt_rand as *const u8, &[self.ctx], true)
+                    .unwrap());
             }
             _ => {}
         }
@@ -386,13 +458,21 @@ impl FnGen<'_, '_, '_> {
             Func::Substr => {
                 arity(2, 3)?;
                 let (len, has) = opt(self, 2);
-                self.call(h::rt_substr as *const u8, &[ctx, vals[0], vals[1], len, has], true)
+                self.call(
+                    h::rt_substr as *const u8,
+                    &[ctx, vals[0], vals[1], len, has],
+                    true,
+                )
             }
             Func::Index | Func::Rindex => {
                 arity(2, 3)?;
                 let (start, has) = opt(self, 2);
                 let rev = self.iconst((f == Func::Rindex) as i64);
-                self.call(h::rt_index as *const u8, &[vals[0], vals[1], start, has, rev], true)
+                self.call(
+                    h::rt_index as *const u8,
+                    &[vals[0], vals[1], start, has, rev],
+                    true,
+                )
             }
             Func::Strchr | Func::Strrchr | Func::Strstr => {
                 arity(2, 2)?;
@@ -401,7 +481,11 @@ impl FnGen<'_, '_, '_> {
                     Func::Strrchr => 1,
                     _ => 2,
                 });
-                self.call(h::rt_strfind as *const u8, &[ctx, vals[0], vals[1], kind], true)
+                self.call(
+                    h::rt_strfind as *const u8,
+                    &[ctx, vals[0], vals[1], kind],
+                    true,
+                )
             }
             Func::Strtok => {
                 arity(2, 2)?;

@@ -3,7 +3,10 @@
 //! fault exits and integer narrowing.
 
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData, StackSlotKind, Value};
+use cranelift_codegen::ir::{
+    types, AbiParam, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData, StackSlotKind,
+    Value,
+};
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::FunctionBuilder;
 use hashbrown::HashMap;
@@ -47,8 +50,22 @@ pub(crate) struct FnGen<'f, 'e, 'p> {
 }
 
 impl<'f, 'e, 'p> FnGen<'f, 'e, 'p> {
-    pub fn new(b: FunctionBuilder<'f>, env: &'e mut Env<'p>, ctx: Value, rec: Value, clause: usize) -> Self {
-        FnGen { b, env, ctx, rec, clause, action: 0, sigs: HashMap::new() }
+    pub fn new(
+        b: FunctionBuilder<'f>,
+        env: &'e mut Env<'p>,
+        ctx: Value,
+        rec: Value,
+        clause: usize,
+    ) -> Self {
+        FnGen {
+            b,
+            env,
+            ctx,
+            rec,
+            clause,
+            action: 0,
+            sigs: HashMap::new(),
+        }
     }
 
     pub fn iconst(&mut self, v: i64) -> Value {
@@ -62,7 +79,8 @@ impl<'f, 'e, 'p> FnGen<'f, 'e, 'p> {
             Some(s) => *s,
             None => {
                 let mut s = Signature::new(self.env.call_conv);
-                s.params.extend((0..args.len()).map(|_| AbiParam::new(types::I64)));
+                s.params
+                    .extend((0..args.len()).map(|_| AbiParam::new(types::I64)));
                 if returns {
                     s.returns.push(AbiParam::new(types::I64));
                 }
@@ -78,7 +96,9 @@ impl<'f, 'e, 'p> FnGen<'f, 'e, 'p> {
 
     /// Loads an i64 field of the firing context.
     pub fn ctx_load(&mut self, offset: usize) -> Value {
-        self.b.ins().load(types::I64, MemFlagsData::trusted(), self.ctx, offset as i32)
+        self.b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), self.ctx, offset as i32)
     }
 
     /// Truncates then sign- or zero-extends to `it`, as a store would.
@@ -110,9 +130,16 @@ impl<'f, 'e, 'p> FnGen<'f, 'e, 'p> {
         self.b.switch_to_block(fault);
         let k = self.b.ins().iconst(types::I32, kind as i64);
         let a = self.b.ins().iconst(types::I32, self.action as i64);
-        let (ko, ao) = (std::mem::offset_of!(super::ctx::FiringCtx, fault_kind), std::mem::offset_of!(super::ctx::FiringCtx, fault_action));
-        self.b.ins().store(MemFlagsData::trusted(), k, self.ctx, ko as i32);
-        self.b.ins().store(MemFlagsData::trusted(), a, self.ctx, ao as i32);
+        let (ko, ao) = (
+            std::mem::offset_of!(super::ctx::FiringCtx, fault_kind),
+            std::mem::offset_of!(super::ctx::FiringCtx, fault_action),
+        );
+        self.b
+            .ins()
+            .store(MemFlagsData::trusted(), k, self.ctx, ko as i32);
+        self.b
+            .ins()
+            .store(MemFlagsData::trusted(), a, self.ctx, ao as i32);
         let st = self.b.ins().iconst(types::I32, STATUS_FAULT);
         self.b.ins().return_(&[st]);
         self.b.switch_to_block(cont);
@@ -129,7 +156,11 @@ impl<'f, 'e, 'p> FnGen<'f, 'e, 'p> {
         if vals.is_empty() {
             return self.iconst(0);
         }
-        let slot = self.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8 * vals.len() as u32, 3));
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            8 * vals.len() as u32,
+            3,
+        ));
         for (i, v) in vals.iter().enumerate() {
             self.b.ins().stack_store(types::I64, *v, slot, 8 * i as i32);
         }

@@ -46,9 +46,15 @@ fn derived(rt: &mut Runtime, build: impl FnOnce(&mut Vec<u8>, usize)) -> i64 {
 
 pub(crate) extern "C" fn rt_printf(ctx: *mut FiringCtx, site: i64, args: *const i64) -> i64 {
     let rt = rt(ctx);
-    let Some(site) = rt.sites.get(site as usize) else { return 1 };
+    let Some(site) = rt.sites.get(site as usize) else {
+        return 1;
+    };
     let n = site.args.len();
-    let raw: &[i64] = if n == 0 { &[] } else { unsafe { std::slice::from_raw_parts(args, n) } };
+    let raw: &[i64] = if n == 0 {
+        &[]
+    } else {
+        unsafe { std::slice::from_raw_parts(args, n) }
+    };
     let mut i = 0;
     let next = || {
         let arg = match *site.args.get(i)? {
@@ -67,9 +73,15 @@ pub(crate) extern "C" fn rt_printf(ctx: *mut FiringCtx, site: i64, args: *const 
 /// system(fmt, …): formats the command now, runs it when the clause completes.
 pub(crate) extern "C" fn rt_system(ctx: *mut FiringCtx, site: i64, args: *const i64) -> i64 {
     let rt = rt(ctx);
-    let Some(site) = rt.sites.get(site as usize) else { return 1 };
+    let Some(site) = rt.sites.get(site as usize) else {
+        return 1;
+    };
     let n = site.args.len();
-    let raw: &[i64] = if n == 0 { &[] } else { unsafe { std::slice::from_raw_parts(args, n) } };
+    let raw: &[i64] = if n == 0 {
+        &[]
+    } else {
+        unsafe { std::slice::from_raw_parts(args, n) }
+    };
     let mut i = 0;
     let next = || {
         let arg = match *site.args.get(i)? {
@@ -92,7 +104,11 @@ pub(crate) extern "C" fn rt_system(ctx: *mut FiringCtx, site: i64, args: *const 
 /// raise(sig) (stop() is raise of SIGSTOP, marked by `stop != 0`).
 pub(crate) extern "C" fn rt_raise(ctx: *mut FiringCtx, sig: i64, stop: i64) {
     let rt = rt(ctx);
-    rt.deferred.push(if stop != 0 { Deferred::Stop } else { Deferred::Raise(sig as i32) });
+    rt.deferred.push(if stop != 0 {
+        Deferred::Stop
+    } else {
+        Deferred::Raise(sig as i32)
+    });
 }
 
 pub(crate) extern "C" fn rt_trace_int(ctx: *mut FiringCtx, v: i64, size: i64) {
@@ -112,7 +128,12 @@ pub(crate) extern "C" fn rt_exit(ctx: *mut FiringCtx, status: i64) {
 }
 
 /// An address field of the record as a string.
-pub(crate) extern "C" fn rt_inet(ctx: *mut FiringCtx, record: *const u8, addr: i64, version: i64) -> i64 {
+pub(crate) extern "C" fn rt_inet(
+    ctx: *mut FiringCtx,
+    record: *const u8,
+    addr: i64,
+    version: i64,
+) -> i64 {
     let rt = rt(ctx);
     // SAFETY: the driver guarantees the record covers every field offset.
     let (bytes, ver) = unsafe {
@@ -167,7 +188,11 @@ fn load_dyn(scratch: &mut super::scratch::Scratch, v: Option<&DynValue>, is_str:
 pub(crate) extern "C" fn rt_self_load(ctx: *mut FiringCtx, var: i64) -> i64 {
     let rt = rt(ctx);
     let var = var as usize;
-    load_dyn(&mut rt.scratch, rt.dynvars.self_get(rt.tid, var), rt.self_is_str[var])
+    load_dyn(
+        &mut rt.scratch,
+        rt.dynvars.self_get(rt.tid, var),
+        rt.self_is_str[var],
+    )
 }
 
 /// Stores into a `self->` variable; returns the stored value.
@@ -186,9 +211,18 @@ pub(crate) extern "C" fn rt_self_store(ctx: *mut FiringCtx, var: i64, v: i64) ->
 }
 
 /// The key of an associative array access from its argument slots.
-fn with_key<R>(kinds: &[bool], strsize: usize, keys: *const i64, f: impl FnOnce(&[KeyRef<'_>]) -> R) -> R {
+fn with_key<R>(
+    kinds: &[bool],
+    strsize: usize,
+    keys: *const i64,
+    f: impl FnOnce(&[KeyRef<'_>]) -> R,
+) -> R {
     let n = kinds.len();
-    let raw: &[i64] = if n == 0 { &[] } else { unsafe { std::slice::from_raw_parts(keys, n) } };
+    let raw: &[i64] = if n == 0 {
+        &[]
+    } else {
+        unsafe { std::slice::from_raw_parts(keys, n) }
+    };
     let key: [KeyRef; MAX_KEYS] = std::array::from_fn(|i| {
         if i >= n {
             KeyRef::Int(0)
@@ -207,10 +241,17 @@ pub(crate) extern "C" fn rt_assoc_load(ctx: *mut FiringCtx, assoc: i64, keys: *c
     let assoc = assoc as usize;
     let is_str = rt.assoc_is_str[assoc];
     let (dynvars, scratch) = (&rt.dynvars, &mut rt.scratch);
-    with_key(&rt.assoc_key_is_str[assoc], rt.strsize, keys, |k| load_dyn(scratch, dynvars.assoc_get(assoc, k), is_str))
+    with_key(&rt.assoc_key_is_str[assoc], rt.strsize, keys, |k| {
+        load_dyn(scratch, dynvars.assoc_get(assoc, k), is_str)
+    })
 }
 
-pub(crate) extern "C" fn rt_assoc_store(ctx: *mut FiringCtx, assoc: i64, keys: *const i64, v: i64) -> i64 {
+pub(crate) extern "C" fn rt_assoc_store(
+    ctx: *mut FiringCtx,
+    assoc: i64,
+    keys: *const i64,
+    v: i64,
+) -> i64 {
     let rt = rt(ctx);
     let assoc = assoc as usize;
     let strsize = rt.strsize;
@@ -221,7 +262,9 @@ pub(crate) extern "C" fn rt_assoc_store(ctx: *mut FiringCtx, assoc: i64, keys: *
         ValueRef::Int(v)
     };
     let dynvars = &mut rt.dynvars;
-    with_key(&rt.assoc_key_is_str[assoc], strsize, keys, |k| dynvars.assoc_set(assoc, k, vref));
+    with_key(&rt.assoc_key_is_str[assoc], strsize, keys, |k| {
+        dynvars.assoc_set(assoc, k, vref)
+    });
     match vref {
         ValueRef::Str(s) => rt.scratch.push_str(s) as i64,
         ValueRef::Int(_) => v,
@@ -239,14 +282,28 @@ pub(crate) extern "C" fn rt_strjoin(ctx: *mut FiringCtx, a: i64, b: i64) -> i64 
     derived(rt, |out, strsize| strfuncs::strjoin(a, b, strsize, out))
 }
 
-pub(crate) extern "C" fn rt_substr(ctx: *mut FiringCtx, s: i64, index: i64, len: i64, has_len: i64) -> i64 {
+pub(crate) extern "C" fn rt_substr(
+    ctx: *mut FiringCtx,
+    s: i64,
+    index: i64,
+    len: i64,
+    has_len: i64,
+) -> i64 {
     let rt = rt(ctx);
     let s = unsafe { cstr(s) };
     let len = (has_len != 0).then_some(len);
-    derived(rt, |out, strsize| strfuncs::substr(s, index, len, strsize, out))
+    derived(rt, |out, strsize| {
+        strfuncs::substr(s, index, len, strsize, out)
+    })
 }
 
-pub(crate) extern "C" fn rt_index(s: i64, sub: i64, start: i64, has_start: i64, reverse: i64) -> i64 {
+pub(crate) extern "C" fn rt_index(
+    s: i64,
+    sub: i64,
+    start: i64,
+    has_start: i64,
+    reverse: i64,
+) -> i64 {
     let (s, sub) = unsafe { (cstr(s), cstr(sub)) };
     let start = (has_start != 0).then_some(start);
     if reverse != 0 {
@@ -277,7 +334,9 @@ pub(crate) extern "C" fn rt_strtok(ctx: *mut FiringCtx, s: i64, delims: i64) -> 
     if s != 0 {
         let text = unsafe { cstr(s) };
         rt.strtok.0.clear();
-        rt.strtok.0.extend_from_slice(&text[..text.len().min(rt.strsize)]);
+        rt.strtok
+            .0
+            .extend_from_slice(&text[..text.len().min(rt.strsize)]);
         rt.strtok.1 = 0;
     }
     let delims = unsafe { cstr(delims) };
@@ -312,17 +371,27 @@ pub(crate) extern "C" fn rt_rand(ctx: *mut FiringCtx) -> i64 {
     next_rand(&mut rt(ctx).rand)
 }
 
-pub(crate) extern "C" fn rt_agg_update(ctx: *mut FiringCtx, agg: i64, keys: *const i64, value: i64, incr: i64) {
+pub(crate) extern "C" fn rt_agg_update(
+    ctx: *mut FiringCtx,
+    agg: i64,
+    keys: *const i64,
+    value: i64,
+    incr: i64,
+) {
     let rt = rt(ctx);
     let agg = agg as usize;
     let aggs = &mut rt.aggs;
-    with_key(&rt.agg_key_is_str[agg], rt.strsize, keys, |k| aggs.update(agg, k, value, incr));
+    with_key(&rt.agg_key_is_str[agg], rt.strsize, keys, |k| {
+        aggs.update(agg, k, value, incr)
+    });
 }
 
 /// Returns nonzero when the printf engine refused a printa format.
 pub(crate) extern "C" fn rt_printa(ctx: *mut FiringCtx, site: i64) -> i64 {
     let rt = rt(ctx);
-    let Some((format, agg)) = rt.printa_sites.get(site as usize) else { return 1 };
+    let Some((format, agg)) = rt.printa_sites.get(site as usize) else {
+        return 1;
+    };
     // SAFETY: `out` points at the clause buffer for the duration of the clause.
     let out = unsafe { &mut *rt.out };
     rt.aggs.printa(agg, format.as_ref(), out).is_err() as i64

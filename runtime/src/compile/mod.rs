@@ -25,7 +25,10 @@ use self::interned::Interned;
 use self::scratch::Scratch;
 use crate::aggs::Aggregations;
 use crate::error::RuntimeError;
-use crate::firing::{self, ClauseOutcome, ClauseRunner, DriverInfo, Fault, FaultKind, FireContext, FireResult, RuntimeOptions};
+use crate::firing::{
+    self, ClauseOutcome, ClauseRunner, DriverInfo, Fault, FaultKind, FireContext, FireResult,
+    RuntimeOptions,
+};
 use crate::state::{DynVars, VarArea, RAND_SEED};
 
 /// A clause as native code: `(context, record) -> status`.
@@ -60,8 +63,12 @@ impl CompiledProgram {
         // replay) but cost ~1.5 ms per 200 script lines. The IR verifier cost
         // ~1 ms more; the generator is checked by the JIT-vs-interpreter test.
         flags.set("opt_level", "none").map_err(|e| jit_err(&e))?;
-        flags.set("enable_verifier", "false").map_err(|e| jit_err(&e))?;
-        flags.set("use_colocated_libcalls", "false").map_err(|e| jit_err(&e))?;
+        flags
+            .set("enable_verifier", "false")
+            .map_err(|e| jit_err(&e))?;
+        flags
+            .set("use_colocated_libcalls", "false")
+            .map_err(|e| jit_err(&e))?;
         flags.set("is_pic", "false").map_err(|e| jit_err(&e))?;
         let isa = cranelift_native::builder()
             .map_err(|e| jit_err(&e))?
@@ -104,7 +111,9 @@ impl CompiledProgram {
                 g.b.seal_all_blocks();
                 g.b.finalize(frontend);
             }
-            module.define_function(id, &mut cctx).map_err(|e| jit_err(&format!("{e:?}")))?;
+            module
+                .define_function(id, &mut cctx)
+                .map_err(|e| jit_err(&format!("{e:?}")))?;
             module.clear_context(&mut cctx);
             ids.push(id);
         }
@@ -122,7 +131,8 @@ impl CompiledProgram {
             .probes
             .iter()
             .map(|p| {
-                [&p.provider, &p.module, &p.function, &p.name].map(|s| env.interned.str_ptr(s.as_bytes()) as *const u8)
+                [&p.provider, &p.module, &p.function, &p.name]
+                    .map(|s| env.interned.str_ptr(s.as_bytes()) as *const u8)
             })
             .collect();
         let info = DriverInfo::new(program, opts.quiet, env.record_end);
@@ -140,12 +150,20 @@ impl CompiledProgram {
             sites: std::mem::take(&mut env.sites),
             self_is_str: program.self_vars.iter().map(|v| v.ty.is_string()).collect(),
             assoc_is_str: program.assocs.iter().map(|a| a.value.is_string()).collect(),
-            assoc_key_is_str: program.assocs.iter().map(|a| a.keys.iter().map(|k| k.is_string()).collect()).collect(),
+            assoc_key_is_str: program
+                .assocs
+                .iter()
+                .map(|a| a.keys.iter().map(|k| k.is_string()).collect())
+                .collect(),
             rand: RAND_SEED,
             tmp: Vec::new(),
             strtok: (Vec::new(), 0),
             aggs: Aggregations::new(&program.aggs, opts.aggsize, opts.strsize, opts.aggsort)?,
-            agg_key_is_str: program.aggs.iter().map(|a| a.keys.iter().map(|k| k.is_string()).collect()).collect(),
+            agg_key_is_str: program
+                .aggs
+                .iter()
+                .map(|a| a.keys.iter().map(|k| k.is_string()).collect())
+                .collect(),
             printa_sites: std::mem::take(&mut env.printa_sites),
             deferred: Vec::new(),
         };
@@ -180,7 +198,14 @@ impl CompiledProgram {
     /// Runs, in program order, every clause enabled for `probe` on one
     /// event record. Appends stdout bytes to `out` and D runtime error
     /// messages to `err`.
-    pub fn fire(&mut self, probe: ProbeIndex, record: &[u8], ctx: &FireContext, out: &mut Vec<u8>, err: &mut Vec<u8>) -> FireResult {
+    pub fn fire(
+        &mut self,
+        probe: ProbeIndex,
+        record: &[u8],
+        ctx: &FireContext,
+        out: &mut Vec<u8>,
+        err: &mut Vec<u8>,
+    ) -> FireResult {
         let mut runner = JitRunner {
             ctx: &mut self.ctx,
             fns: &self.fns,
@@ -188,7 +213,17 @@ impl CompiledProgram {
             probes: &self.program.probes,
             saved: None,
         };
-        firing::fire(&mut runner, &self.program, &self.info, probe, record, ctx, out, err, &mut self.buf)
+        firing::fire(
+            &mut runner,
+            &self.program,
+            &self.info,
+            probe,
+            record,
+            ctx,
+            out,
+            err,
+            &mut self.buf,
+        )
     }
 
     /// Dynamic variable drops since the last call.
@@ -239,7 +274,12 @@ impl ClauseRunner for JitRunner<'_> {
     fn begin_firing(&mut self, probe: ProbeIndex, record: &[u8], fctx: &FireContext, nested: bool) {
         let c = &mut *self.ctx;
         if nested {
-            self.saved = Some(SavedFiring { this_slots: c.this_slots, probe_id: c.probe_id, probe_strs: c.probe_strs, tid: c.rt.tid });
+            self.saved = Some(SavedFiring {
+                this_slots: c.this_slots,
+                probe_id: c.probe_id,
+                probe_strs: c.probe_strs,
+                tid: c.rt.tid,
+            });
             c.rt.this_error.reset();
             c.this_slots = c.rt.this_error.slots.as_mut_ptr();
         } else {
@@ -254,7 +294,9 @@ impl ClauseRunner for JitRunner<'_> {
         let off = std::mem::offset_of!(EventHeader, tid);
         c.rt.tid = u32::from_ne_bytes(record[off..off + 4].try_into().unwrap_or([0; 4])) as u64;
         let cpu = std::mem::offset_of!(EventHeader, cpu);
-        c.rt.aggs.set_cpu(u32::from_ne_bytes(record[cpu..cpu + 4].try_into().unwrap_or([0; 4])));
+        c.rt.aggs.set_cpu(u32::from_ne_bytes(
+            record[cpu..cpu + 4].try_into().unwrap_or([0; 4]),
+        ));
     }
 
     fn end_firing(&mut self, nested: bool) {
@@ -280,7 +322,10 @@ impl ClauseRunner for JitRunner<'_> {
         match status {
             STATUS_DONE => ClauseOutcome::Done { exit: c.rt.exit },
             STATUS_SKIPPED => ClauseOutcome::Skipped,
-            _ => ClauseOutcome::Faulted(Fault { kind: FaultKind::from_code(c.fault_kind), action: c.fault_action }),
+            _ => ClauseOutcome::Faulted(Fault {
+                kind: FaultKind::from_code(c.fault_kind),
+                action: c.fault_action,
+            }),
         }
     }
 

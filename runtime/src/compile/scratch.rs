@@ -15,7 +15,11 @@ const CHUNK: usize = 64 * 1024;
 
 impl Scratch {
     pub fn new() -> Scratch {
-        Scratch { chunks: vec![vec![0u8; CHUNK].into_boxed_slice()], chunk: 0, used: 0 }
+        Scratch {
+            chunks: vec![vec![0u8; CHUNK].into_boxed_slice()],
+            chunk: 0,
+            used: 0,
+        }
     }
 
     pub fn reset(&mut self) {
@@ -38,7 +42,8 @@ impl Scratch {
             self.used = 0;
             if self.chunk == self.chunks.len() || self.chunks[self.chunk].len() < need {
                 let size = need.max(CHUNK);
-                self.chunks.insert(self.chunk, vec![0u8; size].into_boxed_slice());
+                self.chunks
+                    .insert(self.chunk, vec![0u8; size].into_boxed_slice());
             }
         }
         let start = self.used;
@@ -60,7 +65,10 @@ mod tests {
         let c = s.push_str(b"third");
         unsafe {
             assert_eq!(std::ffi::CStr::from_ptr(a.cast()).to_bytes(), b"first");
-            assert_eq!(std::ffi::CStr::from_ptr(b.cast()).to_bytes().len(), CHUNK * 2);
+            assert_eq!(
+                std::ffi::CStr::from_ptr(b.cast()).to_bytes().len(),
+                CHUNK * 2
+            );
             assert_eq!(std::ffi::CStr::from_ptr(c.cast()).to_bytes(), b"third");
         }
         s.reset();

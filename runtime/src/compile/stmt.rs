@@ -45,9 +45,15 @@ impl FnGen<'_, '_, '_> {
             Stmt::Expr(e) => {
                 self.expr(e)?;
             }
-            Stmt::If { cond, then, els, .. } => {
+            Stmt::If {
+                cond, then, els, ..
+            } => {
                 let c = self.expr(cond)?;
-                let (tb, eb, done) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+                let (tb, eb, done) = (
+                    self.b.create_block(),
+                    self.b.create_block(),
+                    self.b.create_block(),
+                );
                 self.b.ins().brif(c, tb, &[], eb, &[]);
                 self.b.switch_to_block(tb);
                 self.stmts(then)?;
@@ -60,14 +66,25 @@ impl FnGen<'_, '_, '_> {
             Stmt::Printf { format, args, .. } => {
                 let kinds = args
                     .iter()
-                    .map(|a| if a.ty.is_string() { ArgKind::Str } else { ArgKind::Int(int_type(&a.ty)) })
+                    .map(|a| {
+                        if a.ty.is_string() {
+                            ArgKind::Str
+                        } else {
+                            ArgKind::Int(int_type(&a.ty))
+                        }
+                    })
                     .collect();
                 let vals = args.iter().map(|a| self.expr(a)).collect::<R<Vec<_>>>()?;
                 let site = self.env.sites.len();
-                self.env.sites.push(PrintfSite { format: format.clone(), args: kinds });
+                self.env.sites.push(PrintfSite {
+                    format: format.clone(),
+                    args: kinds,
+                });
                 let arr = self.spill(&vals);
                 let site = self.iconst(site as i64);
-                let failed = self.call(h::rt_printf as *const u8, &[ctx, site, arr], true).unwrap();
+                let failed = self
+                    .call(h::rt_printf as *const u8, &[ctx, site, arr], true)
+                    .unwrap();
                 let f = self.b.ins().icmp_imm_s(IntCC::NotEqual, failed, 0);
                 self.fault_if(f, FaultKind::BadPrintf);
             }
@@ -84,10 +101,19 @@ impl FnGen<'_, '_, '_> {
                 let v = self.expr(status)?;
                 self.call(h::rt_exit as *const u8, &[ctx, v], false);
             }
-            Stmt::AggUpdate { agg, keys, args, .. } => {
-                let decl = self.env.program.aggs.get(*agg).ok_or_else(|| RuntimeError::Invalid("aggregation index out of range".into()))?;
+            Stmt::AggUpdate {
+                agg, keys, args, ..
+            } => {
+                let decl = self.env.program.aggs.get(*agg).ok_or_else(|| {
+                    RuntimeError::Invalid("aggregation index out of range".into())
+                })?;
                 if keys.len() != decl.keys.len() || keys.len() > h::MAX_KEYS {
-                    return Err(RuntimeError::NotImplemented(format!("aggregation @{} with {} keys (at most {})", decl.name, keys.len(), h::MAX_KEYS)));
+                    return Err(RuntimeError::NotImplemented(format!(
+                        "aggregation @{} with {} keys (at most {})",
+                        decl.name,
+                        keys.len(),
+                        h::MAX_KEYS
+                    )));
                 }
                 let kv = keys.iter().map(|k| self.expr(k)).collect::<R<Vec<_>>>()?;
                 let vals = args.iter().map(|a| self.expr(a)).collect::<R<Vec<_>>>()?;
@@ -101,16 +127,24 @@ impl FnGen<'_, '_, '_> {
                     None => self.iconst(1),
                 };
                 let a = self.iconst(*agg as i64);
-                self.call(h::rt_agg_update as *const u8, &[ctx, a, karr, value, incr], false);
+                self.call(
+                    h::rt_agg_update as *const u8,
+                    &[ctx, a, karr, value, incr],
+                    false,
+                );
             }
             Stmt::Printa { format, aggs, .. } => {
                 if aggs.is_empty() {
-                    return Err(RuntimeError::Invalid("printa() without an aggregation".into()));
+                    return Err(RuntimeError::Invalid(
+                        "printa() without an aggregation".into(),
+                    ));
                 }
                 let site = self.env.printa_sites.len();
                 self.env.printa_sites.push((format.clone(), aggs.clone()));
                 let site = self.iconst(site as i64);
-                let failed = self.call(h::rt_printa as *const u8, &[ctx, site], true).unwrap();
+                let failed = self
+                    .call(h::rt_printa as *const u8, &[ctx, site], true)
+                    .unwrap();
                 let f = self.b.ins().icmp_imm_s(IntCC::NotEqual, failed, 0);
                 self.fault_if(f, FaultKind::BadPrintf);
             }
@@ -120,14 +154,25 @@ impl FnGen<'_, '_, '_> {
             Stmt::System { format, args, .. } => {
                 let kinds = args
                     .iter()
-                    .map(|a| if a.ty.is_string() { ArgKind::Str } else { ArgKind::Int(int_type(&a.ty)) })
+                    .map(|a| {
+                        if a.ty.is_string() {
+                            ArgKind::Str
+                        } else {
+                            ArgKind::Int(int_type(&a.ty))
+                        }
+                    })
                     .collect();
                 let vals = args.iter().map(|a| self.expr(a)).collect::<R<Vec<_>>>()?;
                 let site = self.env.sites.len();
-                self.env.sites.push(PrintfSite { format: format.clone(), args: kinds });
+                self.env.sites.push(PrintfSite {
+                    format: format.clone(),
+                    args: kinds,
+                });
                 let arr = self.spill(&vals);
                 let site = self.iconst(site as i64);
-                let failed = self.call(h::rt_system as *const u8, &[ctx, site, arr], true).unwrap();
+                let failed = self
+                    .call(h::rt_system as *const u8, &[ctx, site, arr], true)
+                    .unwrap();
                 let f = self.b.ins().icmp_imm_s(IntCC::NotEqual, failed, 0);
                 self.fault_if(f, FaultKind::BadPrintf);
             }
@@ -146,7 +191,9 @@ impl FnGen<'_, '_, '_> {
 
     fn agg_op(&mut self, agg: usize, op: i64, n: Option<&Expr>) -> R<()> {
         if agg >= self.env.program.aggs.len() {
-            return Err(RuntimeError::Invalid("aggregation index out of range".into()));
+            return Err(RuntimeError::Invalid(
+                "aggregation index out of range".into(),
+            ));
         }
         let (v, has) = match n {
             Some(e) => (self.expr(e)?, self.iconst(1)),
