@@ -199,16 +199,26 @@ pub(crate) fn tick_interval(name: &str) -> Result<Option<(bool, u64)>, String> {
         return Err(format!("interval in {name} must be greater than zero"));
     }
     let unit = &rest[digits..];
-    if unit.is_empty() || unit == "hz" {
-        return Ok(Some((tick, 1_000_000_000 / n.min(1_000_000_000))));
+    let ns = if unit.is_empty() || unit == "hz" {
+        1_000_000_000 / n.min(1_000_000_000)
+    } else {
+        let per = crate::units::unit_ns(unit)
+            .ok_or_else(|| format!("{name}: unknown time unit \"{unit}\""))?;
+        n.checked_mul(per)
+            .ok_or_else(|| format!("interval in {name} is too large"))?
+    };
+    // The profile provider's floor (illumos: profile_interval_min); faster
+    // timers would only keep the consumer busy firing them.
+    if ns < MIN_INTERVAL_NS {
+        return Err(format!(
+            "interval in {name} is below the minimum of 200us (5000hz)"
+        ));
     }
-    let per = crate::units::unit_ns(unit)
-        .ok_or_else(|| format!("{name}: unknown time unit \"{unit}\""))?;
-    let ns = n
-        .checked_mul(per)
-        .ok_or_else(|| format!("interval in {name} is too large"))?;
     Ok(Some((tick, ns)))
 }
+
+/// Shortest `tick-N`/`profile-N` interval, as dtrace's profile provider has.
+const MIN_INTERVAL_NS: u64 = 200_000;
 
 impl Checker<'_> {
     /// Matches every description of a clause; returns the indexes into
@@ -473,6 +483,12 @@ mod tests {
             Some((true, 300_000_000_000))
         );
         assert!(tick_interval("tick-0s").is_err());
+        assert!(tick_interval("tick-1ns").is_err());
+        assert!(tick_interval("profile-5001").is_err());
+        assert_eq!(
+            tick_interval("profile-5000").unwrap(),
+            Some((false, 200_000))
+        );
         assert!(tick_interval("tick-1fortnight").is_err());
         assert_eq!(tick_interval("ticker").unwrap(), None);
     }
