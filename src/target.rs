@@ -23,6 +23,12 @@ impl Target {
                 if words.is_empty() {
                     return Err(Failure::new("-c needs a command"));
                 }
+                if !executable(words[0]) {
+                    return Err(Failure::new(format!(
+                        "failed to execute {}: No such file or directory",
+                        words[0]
+                    )));
+                }
                 // The shell stops itself, then execs the command in its own
                 // place: the pid we see is the command's.
                 let child = Command::new("/bin/sh")
@@ -80,6 +86,31 @@ impl Target {
             Target::Pid(p) => !alive(*p),
         }
     }
+}
+
+/// `-c`'s command dies with rdtrace, as dtrace's grabbed children do.
+impl Drop for Target {
+    fn drop(&mut self) {
+        if let Target::Command(c) = self {
+            if matches!(c.try_wait(), Ok(None)) {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+}
+
+/// Whether `name` names an executable file, directly (with a `/`) or on PATH.
+fn executable(name: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let is_exec = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if name.contains('/') {
+        return is_exec(std::path::Path::new(name));
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| is_exec(&dir.join(name))))
 }
 
 /// A process exists and is not a zombie.

@@ -65,24 +65,22 @@ pub fn compile(
     let program = rdtrace_lang::compile_many(&refs, catalog, &copts)
         .map_err(|d| Failure::rendered(d.render()))?;
 
+    // As in dtrace: -b and -x are set before the program is compiled, its
+    // pragmas after them (so a pragma wins); -q and -w only turn options on.
     let mut options = Options::default();
-    for o in &program.options {
-        options
-            .set(&o.name, o.value.as_deref())
-            .map_err(|e| pragma_error(&texts, o, e))?;
-    }
-    if args.quiet {
-        options.quiet = true;
-    }
-    if args.destructive {
-        options.destructive = true;
-    }
     if let Some(b) = &args.bufsize {
         options.set("bufsize", Some(b)).map_err(Failure::new)?;
     }
     for (name, value) in &args.options {
         options.set(name, value.as_deref()).map_err(Failure::new)?;
     }
+    for o in &program.options {
+        options
+            .set(&o.name, o.value.as_deref())
+            .map_err(|e| pragma_error(&texts, o, e))?;
+    }
+    options.quiet |= args.quiet;
+    options.destructive |= args.destructive;
 
     // JIT now so that -e also reports what the runtime refuses.
     let jit =

@@ -301,3 +301,45 @@ fn a_closed_pipe_ends_rdtrace_quietly_like_other_filters() {
     assert_eq!(status.signal(), Some(libc::SIGPIPE), "{status:?}");
     assert_eq!(err, "");
 }
+
+/// A capture cut off while being written (tcpdump stopped by ^C) still gets
+/// END and the aggregations for what precedes the cut, then the error.
+#[test]
+fn a_truncated_capture_still_ends_in_order() {
+    use common::capture::{seg, write_pcap, Conversation, From::*};
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("cut.pcap");
+    let conv = Conversation {
+        client: ("192.0.2.40".parse().unwrap(), 40000),
+        server: ("192.0.2.8".parse().unwrap(), 22),
+        start: std::time::Duration::from_secs(1_764_380_000),
+        step: std::time::Duration::from_millis(1),
+        segments: vec![
+            seg(Client, "S", 0),
+            seg(Server, "SA", 0),
+            seg(Client, "A", 0),
+            seg(Client, "PA", 100),
+        ],
+    };
+    write_pcap(&conv, &pcap);
+    let bytes = std::fs::read(&pcap).unwrap();
+    std::fs::write(&pcap, &bytes[..bytes.len() - 50]).unwrap();
+    let o = rdtrace()
+        .args([
+            "-q",
+            "-n",
+            r#"tcp:::receive { @ = count(); } END { printf("end\n"); }"#,
+            "--replay",
+        ])
+        .arg(&pcap)
+        .args(["--local", "192.0.2.8"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "end\n\n                2\n");
+    assert!(
+        stderr(&o).contains("corrupt capture at record 4: the file ends in the middle of a record"),
+        "{}",
+        stderr(&o)
+    );
+}

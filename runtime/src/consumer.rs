@@ -225,7 +225,14 @@ impl<'a> Consumer<'a> {
                 break;
             };
             let (probe, due, cpu) = (self.ticks[i].probe, self.ticks[i].next, self.ticks[i].cpu);
-            self.ticks[i].next = due + self.ticks[i].interval;
+            let interval = self.ticks[i].interval;
+            self.ticks[i].next = match self.clock {
+                // A replay fires every tick the capture's time passes.
+                Clock::Capture => due + interval,
+                // Live, a consumer that fell behind fires a late tick once
+                // (as a timer would) instead of replaying the backlog.
+                Clock::Monotonic => due + interval * ((t - due) / interval + 1),
+            };
             self.fire_synthetic_on(probe, due, cpu.unwrap_or_else(current_cpu), ctx);
         }
     }
@@ -282,8 +289,10 @@ impl<'a> Consumer<'a> {
             unsafe { std::ptr::read_unaligned(rec.as_ptr() as *const EventHeader) };
         if self.clock == Clock::Capture {
             self.last_ts = hdr.ts_ns;
-            self.fire_ticks(hdr.ts_ns, ctx);
         }
+        // Ticks due before this event fire before it. Live records are
+        // stamped with CLOCK_MONOTONIC (bpf_ktime_get_ns), the ticks' clock.
+        self.fire_ticks(hdr.ts_ns, ctx);
         if let Some(&probe) = self.by_id.get(&hdr.probe) {
             if self.exit.is_none() {
                 self.fire(probe, rec, ctx);
@@ -308,16 +317,19 @@ impl<'a> Consumer<'a> {
         // by pulling the first batch before firing anything.
         let mut pending: Vec<Vec<u8>> = Vec::new();
         let mut ended = false;
+        // A source that fails mid-run (a capture cut off while being
+        // written) still gets the orderly end — END, aggregations — before
+        // the error is returned.
+        let mut source_error = None;
         if self.clock == Clock::Capture {
-            let r = source
-                .poll(Duration::ZERO, &mut |rec| {
-                    if first_ts.is_none() && rec.len() >= 8 {
-                        first_ts = Some(u64::from_ne_bytes(rec[..8].try_into().unwrap()));
-                    }
-                    pending.push(rec.to_vec());
-                })
-                .map_err(ConsumeError::Source)?;
-            ended = r == Poll::End;
+            let r = source.poll(Duration::ZERO, &mut |rec| {
+                if first_ts.is_none() && rec.len() >= 8 {
+                    first_ts = Some(u64::from_ne_bytes(rec[..8].try_into().unwrap()));
+                }
+                pending.push(rec.to_vec());
+            });
+            ended = !matches!(r, Ok(Poll::More));
+            source_error = r.err();
             // BEGIN happens at the capture's start even when its first
             // frames fire no probe.
             self.last_ts = source
@@ -376,14 +388,15 @@ impl<'a> Consumer<'a> {
             let mut batch_exit = None;
             let r = {
                 let this = &mut *self;
-                source
-                    .poll(timeout, &mut |rec| {
-                        this.deliver(rec, &ctx);
-                        batch_exit = batch_exit.or(this.exit);
-                    })
-                    .map_err(ConsumeError::Source)?
+                source.poll(timeout, &mut |rec| {
+                    this.deliver(rec, &ctx);
+                    batch_exit = batch_exit.or(this.exit);
+                })
             };
-            ended = r == Poll::End;
+            ended = !matches!(r, Ok(Poll::More));
+            if let Err(e) = r {
+                source_error = Some(e);
+            }
             match self.clock {
                 Clock::Monotonic => self.fire_ticks(monotonic_ns(), &ctx),
                 Clock::Capture => self.advance_capture_clock(source, &ctx),
@@ -421,7 +434,10 @@ impl<'a> Consumer<'a> {
             self.program.print_aggregations(&mut self.out);
         }
         self.flush(sink, errsink)?;
-        Ok(self.exit.unwrap_or(0))
+        match source_error {
+            Some(e) => Err(ConsumeError::Source(e)),
+            None => Ok(self.exit.unwrap_or(0)),
+        }
     }
 }
 
