@@ -44,15 +44,17 @@ fn derived(rt: &mut Runtime, build: impl FnOnce(&mut Vec<u8>, usize)) -> i64 {
     p
 }
 
-pub(crate) extern "C" fn rt_printf(ctx: *mut FiringCtx, site: i64, args: *const i64) -> i64 {
-    let rt = rt(ctx);
+/// Renders printf site `site` with the JIT-filled argument slots `args`
+/// into `out`; false when the arguments do not fit the format.
+fn render_site(rt: &Runtime, site: i64, args: *const i64, out: &mut Vec<u8>) -> bool {
     let Some(site) = rt.sites.get(site as usize) else {
-        return 1;
+        return false;
     };
     let n = site.args.len();
     let raw: &[i64] = if n == 0 {
         &[]
     } else {
+        // SAFETY: the generated code spilled `n` slots at `args`.
         unsafe { std::slice::from_raw_parts(args, n) }
     };
     let mut i = 0;
@@ -64,35 +66,21 @@ pub(crate) extern "C" fn rt_printf(ctx: *mut FiringCtx, site: i64, args: *const 
         i += 1;
         Some(arg)
     };
+    format_printf_with(out, &site.format, next).is_ok()
+}
+
+pub(crate) extern "C" fn rt_printf(ctx: *mut FiringCtx, site: i64, args: *const i64) -> i64 {
+    let rt = rt(ctx);
     // SAFETY: `out` points at the clause buffer for the duration of the clause.
     let out = unsafe { &mut *rt.out };
-    let res = format_printf_with(out, &site.format, next);
-    res.is_err() as i64
+    !render_site(rt, site, args, out) as i64
 }
 
 /// system(fmt, …): formats the command now, runs it when the clause completes.
 pub(crate) extern "C" fn rt_system(ctx: *mut FiringCtx, site: i64, args: *const i64) -> i64 {
     let rt = rt(ctx);
-    let Some(site) = rt.sites.get(site as usize) else {
-        return 1;
-    };
-    let n = site.args.len();
-    let raw: &[i64] = if n == 0 {
-        &[]
-    } else {
-        unsafe { std::slice::from_raw_parts(args, n) }
-    };
-    let mut i = 0;
-    let next = || {
-        let arg = match *site.args.get(i)? {
-            ArgKind::Int(t) => PrintfArg::Int(raw[i], t),
-            ArgKind::Str => PrintfArg::Str(unsafe { cstr(raw[i]) }),
-        };
-        i += 1;
-        Some(arg)
-    };
     let mut cmd = Vec::new();
-    if format_printf_with(&mut cmd, &site.format, next).is_err() {
+    if !render_site(rt, site, args, &mut cmd) {
         return 1;
     }
     // SAFETY: `out` points at the clause buffer for the duration of the clause.

@@ -2,6 +2,7 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder};
+use rdtrace_lang::format::Format;
 use rdtrace_lang::typed::{Clause, Expr, Stmt};
 
 use super::ctx::{ArgKind, PrintfSite};
@@ -28,6 +29,34 @@ impl FnGen<'_, '_, '_> {
         self.stmts(&clause.body)?;
         let st = self.b.ins().iconst(types::I32, STATUS_DONE);
         self.b.ins().return_(&[st]);
+        Ok(())
+    }
+
+    /// printf and system: a format site with its argument slots, handed to
+    /// `helper`, which returns non-zero when the arguments do not fit.
+    fn formatted(&mut self, helper: *const u8, format: &Format, args: &[Expr]) -> R<()> {
+        let kinds = args
+            .iter()
+            .map(|a| {
+                if a.ty.is_string() {
+                    ArgKind::Str
+                } else {
+                    ArgKind::Int(int_type(&a.ty))
+                }
+            })
+            .collect();
+        let vals = args.iter().map(|a| self.expr(a)).collect::<R<Vec<_>>>()?;
+        let site = self.env.sites.len();
+        self.env.sites.push(PrintfSite {
+            format: format.clone(),
+            args: kinds,
+        });
+        let arr = self.spill(&vals);
+        let site = self.iconst(site as i64);
+        let ctx = self.ctx;
+        let failed = self.call(helper, &[ctx, site, arr], true).unwrap();
+        let f = self.b.ins().icmp_imm_s(IntCC::NotEqual, failed, 0);
+        self.fault_if(f, FaultKind::BadPrintf);
         Ok(())
     }
 
@@ -64,29 +93,7 @@ impl FnGen<'_, '_, '_> {
                 self.b.switch_to_block(done);
             }
             Stmt::Printf { format, args, .. } => {
-                let kinds = args
-                    .iter()
-                    .map(|a| {
-                        if a.ty.is_string() {
-                            ArgKind::Str
-                        } else {
-                            ArgKind::Int(int_type(&a.ty))
-                        }
-                    })
-                    .collect();
-                let vals = args.iter().map(|a| self.expr(a)).collect::<R<Vec<_>>>()?;
-                let site = self.env.sites.len();
-                self.env.sites.push(PrintfSite {
-                    format: format.clone(),
-                    args: kinds,
-                });
-                let arr = self.spill(&vals);
-                let site = self.iconst(site as i64);
-                let failed = self
-                    .call(h::rt_printf as *const u8, &[ctx, site, arr], true)
-                    .unwrap();
-                let f = self.b.ins().icmp_imm_s(IntCC::NotEqual, failed, 0);
-                self.fault_if(f, FaultKind::BadPrintf);
+                self.formatted(h::rt_printf as *const u8, format, args)?;
             }
             Stmt::Trace { arg, .. } => {
                 let v = self.expr(arg)?;
@@ -152,29 +159,7 @@ impl FnGen<'_, '_, '_> {
             Stmt::Trunc { agg, keep, .. } => self.agg_op(*agg, 1, keep.as_ref())?,
             Stmt::Normalize { agg, factor, .. } => self.agg_op(*agg, 2, factor.as_ref())?,
             Stmt::System { format, args, .. } => {
-                let kinds = args
-                    .iter()
-                    .map(|a| {
-                        if a.ty.is_string() {
-                            ArgKind::Str
-                        } else {
-                            ArgKind::Int(int_type(&a.ty))
-                        }
-                    })
-                    .collect();
-                let vals = args.iter().map(|a| self.expr(a)).collect::<R<Vec<_>>>()?;
-                let site = self.env.sites.len();
-                self.env.sites.push(PrintfSite {
-                    format: format.clone(),
-                    args: kinds,
-                });
-                let arr = self.spill(&vals);
-                let site = self.iconst(site as i64);
-                let failed = self
-                    .call(h::rt_system as *const u8, &[ctx, site, arr], true)
-                    .unwrap();
-                let f = self.b.ins().icmp_imm_s(IntCC::NotEqual, failed, 0);
-                self.fault_if(f, FaultKind::BadPrintf);
+                self.formatted(h::rt_system as *const u8, format, args)?;
             }
             Stmt::Raise { signal, .. } => {
                 let v = self.expr(signal)?;
