@@ -4,6 +4,7 @@
 //! It favours being obviously right over being fast.
 
 use rdtrace_lang::catalog::FieldSource;
+use rdtrace_lang::format::Format;
 use rdtrace_lang::typed::{
     Builtin, Expr, ExprKind, Func, LogicalOp, Place, ProbeIndex, Program, Stmt, UnOp,
 };
@@ -309,6 +310,28 @@ struct Evaluator<'a, 'b> {
 }
 
 impl Evaluator<'_, '_> {
+    /// printf and system: renders `format` with `args` into `into`, or into
+    /// the clause's output when None.
+    fn format(&mut self, format: &Format, args: &[Expr], into: Option<&mut Vec<u8>>) -> Eval<()> {
+        let vals = args
+            .iter()
+            .map(|a| self.expr(a))
+            .collect::<Eval<Vec<_>>>()?;
+        let pargs: Vec<PrintfArg> = args
+            .iter()
+            .zip(&vals)
+            .map(|(a, v)| match v {
+                Value::Str(s) => PrintfArg::Str(s),
+                Value::Int(i) => PrintfArg::Int(*i, a.ty.as_int().unwrap_or(IntType::INT64)),
+            })
+            .collect();
+        let out = match into {
+            Some(buf) => buf,
+            None => &mut *self.out,
+        };
+        format_printf(out, format, &pargs).map_err(|_| FaultKind::BadPrintf)
+    }
+
     fn stmts(&mut self, stmts: &[Stmt]) -> Eval<()> {
         for s in stmts {
             self.st.action += 1;
@@ -330,21 +353,7 @@ impl Evaluator<'_, '_> {
                     }
                 }
                 Stmt::Printf { format, args, .. } => {
-                    let vals = args
-                        .iter()
-                        .map(|a| self.expr(a))
-                        .collect::<Eval<Vec<_>>>()?;
-                    let pargs: Vec<PrintfArg> = args
-                        .iter()
-                        .zip(&vals)
-                        .map(|(a, v)| match v {
-                            Value::Str(s) => PrintfArg::Str(s),
-                            Value::Int(i) => {
-                                PrintfArg::Int(*i, a.ty.as_int().unwrap_or(IntType::INT64))
-                            }
-                        })
-                        .collect();
-                    format_printf(self.out, format, &pargs).map_err(|_| FaultKind::BadPrintf)?;
+                    self.format(format, args, None)?;
                 }
                 Stmt::Trace { arg, .. } => match self.expr(arg)? {
                     Value::Str(s) => trace_str(self.out, &s, self.st.quiet),
@@ -402,22 +411,8 @@ impl Evaluator<'_, '_> {
                     self.st.aggs.normalize(*agg, n)
                 }
                 Stmt::System { format, args, .. } => {
-                    let vals = args
-                        .iter()
-                        .map(|a| self.expr(a))
-                        .collect::<Eval<Vec<_>>>()?;
-                    let pargs: Vec<PrintfArg> = args
-                        .iter()
-                        .zip(&vals)
-                        .map(|(a, v)| match v {
-                            Value::Str(s) => PrintfArg::Str(s),
-                            Value::Int(i) => {
-                                PrintfArg::Int(*i, a.ty.as_int().unwrap_or(IntType::INT64))
-                            }
-                        })
-                        .collect();
                     let mut cmd = Vec::new();
-                    format_printf(&mut cmd, format, &pargs).map_err(|_| FaultKind::BadPrintf)?;
+                    self.format(format, args, Some(&mut cmd))?;
                     self.st.deferred.push(Deferred::System {
                         at: self.out.len(),
                         cmd,
