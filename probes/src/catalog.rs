@@ -523,6 +523,31 @@ fn inet(addr: usize, version: usize) -> FieldSource {
 
 type Members = Vec<(String, String, FieldSource)>;
 
+/// The rows every packet record shares: pktinfo_t, csinfo_t (the socket
+/// address as `cs_addr`/`cs_cid`, stable for the connection's life;
+/// `cs_pid` from `$pid`) and ipinfo_t, from a record type with `sk`,
+/// `ipver`, `ip_plength`, `saddr` and `daddr`.
+macro_rules! packet_members {
+    ($ev:ty, $pid:expr) => {{
+        let sk = offset_of!($ev, sk);
+        let ver = offset_of!($ev, ipver);
+        vec![
+            member("pktinfo_t", "pkt_addr", FieldSource::Const(0)),
+            member("csinfo_t", "cs_addr", load(sk, UINTPTR)),
+            member("csinfo_t", "cs_cid", load(sk, IntType::UINT64)),
+            member("csinfo_t", "cs_pid", $pid),
+            member("ipinfo_t", "ip_ver", load(ver, IntType::UINT8)),
+            member(
+                "ipinfo_t",
+                "ip_plength",
+                load(offset_of!($ev, ip_plength), IntType::UINT32),
+            ),
+            member("ipinfo_t", "ip_saddr", inet(offset_of!($ev, saddr), ver)),
+            member("ipinfo_t", "ip_daddr", inet(offset_of!($ev, daddr), ver)),
+        ]
+    }};
+}
+
 fn member(st: &str, name: &str, src: FieldSource) -> (String, String, FieldSource) {
     (st.to_string(), name.to_string(), src)
 }
@@ -533,36 +558,12 @@ fn member(st: &str, name: &str, src: FieldSource) -> (String, String, FieldSourc
 fn tcp_members() -> Members {
     use IntType as I;
     let m = member;
-    let e = |off: usize| off;
     let sk = offset_of!(TcpEvent, sk);
     let ver = offset_of!(TcpEvent, ipver);
     let sock = |off: usize| offset_of!(TcpEvent, sock) + off;
-    vec![
-        m("pktinfo_t", "pkt_addr", FieldSource::Const(0)),
-        m("csinfo_t", "cs_addr", load(sk, UINTPTR)),
-        // The socket address is stable for the connection's life.
-        m("csinfo_t", "cs_cid", load(sk, I::UINT64)),
-        m(
-            "csinfo_t",
-            "cs_pid",
-            load(sock(offset_of!(TcpSockState, pid)), PID_T),
-        ),
-        m("ipinfo_t", "ip_ver", load(e(ver), I::UINT8)),
-        m(
-            "ipinfo_t",
-            "ip_plength",
-            load(offset_of!(TcpEvent, ip_plength), I::UINT32),
-        ),
-        m(
-            "ipinfo_t",
-            "ip_saddr",
-            inet(offset_of!(TcpEvent, saddr), ver),
-        ),
-        m(
-            "ipinfo_t",
-            "ip_daddr",
-            inet(offset_of!(TcpEvent, daddr), ver),
-        ),
+    let pid = load(sock(offset_of!(TcpSockState, pid)), PID_T);
+    let mut members = packet_members!(TcpEvent, pid);
+    members.extend([
         m("tcpsinfo_t", "tcps_addr", load(sk, UINTPTR)),
         m(
             "tcpsinfo_t",
@@ -744,7 +745,8 @@ fn tcp_members() -> Members {
             "tcp_urgent",
             load(offset_of!(TcpEvent, urgent), I::UINT16),
         ),
-    ]
+    ]);
+    members
 }
 
 /// Members an [`IpEvent`] provides. Where illumos passes NULL
@@ -759,20 +761,8 @@ fn ip_members() -> Members {
     let ver = offset_of!(IpEvent, ipver);
     let saddr = offset_of!(IpEvent, saddr);
     let daddr = offset_of!(IpEvent, daddr);
-    let sk = offset_of!(IpEvent, sk);
-    vec![
-        m("pktinfo_t", "pkt_addr", FieldSource::Const(0)),
-        m("csinfo_t", "cs_addr", load(sk, UINTPTR)),
-        m("csinfo_t", "cs_cid", load(sk, I::UINT64)),
-        m("csinfo_t", "cs_pid", FieldSource::Const(0)),
-        m("ipinfo_t", "ip_ver", load(ver, I::UINT8)),
-        m(
-            "ipinfo_t",
-            "ip_plength",
-            load(offset_of!(IpEvent, ip_plength), I::UINT32),
-        ),
-        m("ipinfo_t", "ip_saddr", inet(saddr, ver)),
-        m("ipinfo_t", "ip_daddr", inet(daddr, ver)),
+    let mut members = packet_members!(IpEvent, FieldSource::Const(0));
+    members.extend([
         m(
             "ifinfo_t",
             "if_name",
@@ -892,7 +882,8 @@ fn ip_members() -> Members {
         ),
         m("ipv6info_t", "ipv6_saddr", inet(saddr, ver)),
         m("ipv6info_t", "ipv6_daddr", inet(daddr, ver)),
-    ]
+    ]);
+    members
 }
 
 /// Members a [`UdpEvent`] provides (`udp_hdr` is a kernel pointer: not).
@@ -901,27 +892,8 @@ fn udp_members() -> Members {
     let m = member;
     let ver = offset_of!(UdpEvent, ipver);
     let sk = offset_of!(UdpEvent, sk);
-    vec![
-        m("pktinfo_t", "pkt_addr", FieldSource::Const(0)),
-        m("csinfo_t", "cs_addr", load(sk, UINTPTR)),
-        m("csinfo_t", "cs_cid", load(sk, I::UINT64)),
-        m("csinfo_t", "cs_pid", FieldSource::Const(0)),
-        m("ipinfo_t", "ip_ver", load(ver, I::UINT8)),
-        m(
-            "ipinfo_t",
-            "ip_plength",
-            load(offset_of!(UdpEvent, ip_plength), I::UINT32),
-        ),
-        m(
-            "ipinfo_t",
-            "ip_saddr",
-            inet(offset_of!(UdpEvent, saddr), ver),
-        ),
-        m(
-            "ipinfo_t",
-            "ip_daddr",
-            inet(offset_of!(UdpEvent, daddr), ver),
-        ),
+    let mut members = packet_members!(UdpEvent, FieldSource::Const(0));
+    members.extend([
         m("udpsinfo_t", "udps_addr", load(sk, UINTPTR)),
         m(
             "udpsinfo_t",
@@ -963,7 +935,8 @@ fn udp_members() -> Members {
             "udp_checksum",
             load(offset_of!(UdpEvent, checksum), I::UINT16),
         ),
-    ]
+    ]);
+    members
 }
 
 /// Built-in variables every record provides through its [`EventHeader`].
