@@ -8,10 +8,12 @@ pub mod check;
 pub mod diag;
 pub mod format;
 pub mod parser;
+pub mod plan;
 pub mod span;
 pub mod typed;
 pub mod types;
 pub mod units;
+pub mod visit;
 
 pub use check::{check, check_many, CheckOptions};
 pub use diag::{Diagnostic, Diagnostics};

@@ -6,6 +6,7 @@
 use std::io::Write;
 
 use rdtrace_lang::catalog::ProbeKind;
+use rdtrace_lang::plan::capture_plan;
 use rdtrace_lang::typed::{Clause, ProbeIndex, Program, Stmt};
 use rdtrace_probes::event::EventHeader;
 
@@ -157,7 +158,9 @@ pub(crate) struct DriverInfo {
     /// the dtrace provider's).
     pub stop_on_exit: Vec<bool>,
     /// Records shorter than this are copied into a zero-padded buffer so
-    /// that field loads never read past the end.
+    /// that field loads never read past the end: the longest record the
+    /// capture plan says a clause reads (at least a header and an `ERROR`
+    /// record). The JIT and the interpreter both get it from here.
     pub min_record_len: usize,
     pub quiet: bool,
     /// `function:name` of each probe, for the non-quiet prefix.
@@ -165,7 +168,10 @@ pub(crate) struct DriverInfo {
 }
 
 impl DriverInfo {
-    pub fn new(program: &Program, quiet: bool, min_record_len: usize) -> DriverInfo {
+    pub fn new(program: &Program, quiet: bool) -> DriverInfo {
+        let min_record_len = capture_plan(program)
+            .record_len()
+            .max(std::mem::size_of::<EventHeader>());
         let mut clauses_of = vec![Vec::new(); program.probes.len()];
         for (i, c) in program.clauses.iter().enumerate() {
             for &p in &c.probes {

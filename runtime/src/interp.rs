@@ -90,10 +90,9 @@ impl Interpreter {
         // The compiled program's checks are the reference for what is supported.
         let jit = crate::CompiledProgram::new(program, opts)?;
         drop(jit);
-        let record_end = record_end(program);
         Ok(Interpreter {
             program: program.clone(),
-            info: DriverInfo::new(program, opts.quiet, record_end),
+            info: DriverInfo::new(program, opts.quiet),
             st: InterpState {
                 globals: program.globals.iter().map(|v| Value::zero(&v.ty)).collect(),
                 this_outer: program
@@ -161,75 +160,6 @@ impl Interpreter {
     pub fn print_aggregations(&mut self, out: &mut Vec<u8>) {
         self.st.aggs.print_unprinted(out);
     }
-}
-
-/// Highest record offset the program's field accesses reach.
-fn record_end(program: &Program) -> usize {
-    fn expr(e: &Expr, end: &mut usize) {
-        match &e.kind {
-            ExprKind::Field(FieldSource::Load { offset, int }) => {
-                *end = (*end).max(*offset as usize + int.size as usize)
-            }
-            ExprKind::Field(FieldSource::InetAddr { addr, version }) => {
-                *end = (*end).max(*addr as usize + 16).max(*version as usize + 1)
-            }
-            ExprKind::Field(FieldSource::Chars { offset, len }) => {
-                *end = (*end).max((*offset + *len) as usize)
-            }
-            ExprKind::Load(p) => place(p, end),
-            ExprKind::Assign {
-                place: p, value, ..
-            } => {
-                place(p, end);
-                expr(value, end)
-            }
-            ExprKind::IncDec { place: p, .. } => place(p, end),
-            ExprKind::Unary(_, x) | ExprKind::Cast(_, x) => expr(x, end),
-            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Logical { lhs, rhs, .. } => {
-                expr(lhs, end);
-                expr(rhs, end)
-            }
-            ExprKind::Ternary { cond, then, els } => {
-                expr(cond, end);
-                expr(then, end);
-                expr(els, end)
-            }
-            ExprKind::StringTable { index, .. } => expr(index, end),
-            ExprKind::Call(_, args) => args.iter().for_each(|a| expr(a, end)),
-            _ => {}
-        }
-    }
-    fn place(p: &Place, end: &mut usize) {
-        if let Place::Assoc(_, keys) = p {
-            keys.iter().for_each(|k| expr(k, end));
-        }
-    }
-    fn stmts(s: &[Stmt], end: &mut usize) {
-        for s in s {
-            match s {
-                Stmt::Expr(e) => expr(e, end),
-                Stmt::If {
-                    cond, then, els, ..
-                } => {
-                    expr(cond, end);
-                    stmts(then, end);
-                    stmts(els, end)
-                }
-                Stmt::Printf { args, .. } => args.iter().for_each(|a| expr(a, end)),
-                Stmt::Trace { arg, .. } => expr(arg, end),
-                Stmt::Exit { status, .. } => expr(status, end),
-                _ => {}
-            }
-        }
-    }
-    let mut end = std::mem::size_of::<EventHeader>();
-    for c in &program.clauses {
-        if let Some(p) = &c.predicate {
-            expr(p, &mut end);
-        }
-        stmts(&c.body, &mut end);
-    }
-    end
 }
 
 struct Runner<'a> {

@@ -125,10 +125,6 @@ impl FnGen<'_, '_, '_> {
                     8 => types::I64,
                     n => return Err(RuntimeError::Invalid(format!("field of {n} bytes"))),
                 };
-                self.env.record_end = self
-                    .env
-                    .record_end
-                    .max(*offset as usize + int.size as usize);
                 let v = self
                     .b
                     .ins()
@@ -140,17 +136,11 @@ impl FnGen<'_, '_, '_> {
                 }
             }
             FieldSource::InetAddr { addr, version } => {
-                self.env.record_end = self
-                    .env
-                    .record_end
-                    .max(*addr as usize + 16)
-                    .max(*version as usize + 1);
                 let (a, v) = (self.iconst(*addr as i64), self.iconst(*version as i64));
                 self.call(h::rt_inet as *const u8, &[self.ctx, self.rec, a, v], true)
                     .unwrap()
             }
             FieldSource::Chars { offset, len } => {
-                self.env.record_end = self.env.record_end.max((*offset + *len) as usize);
                 let p = self.b.ins().iadd_imm_s(self.rec, *offset as i64);
                 let n = self.iconst(*len as i64);
                 self.call(h::rt_chars as *const u8, &[self.ctx, p, n], true)

@@ -33,8 +33,6 @@ pub(crate) struct Env<'p> {
     pub printa_sites: Vec<(Option<rdtrace_lang::format::Format>, Vec<usize>)>,
     pub call_conv: CallConv,
     pub target_pid: i64,
-    /// Highest record offset any generated load reaches.
-    pub record_end: usize,
 }
 
 pub(crate) struct FnGen<'f, 'e, 'p> {

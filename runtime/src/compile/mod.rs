@@ -83,7 +83,6 @@ impl CompiledProgram {
             printa_sites: Vec::new(),
             call_conv: module.isa().default_call_conv(),
             target_pid: opts.target_pid,
-            record_end: std::mem::size_of::<EventHeader>(),
         };
         let mut sig = module.make_signature();
         sig.params.push(AbiParam::new(types::I64));
@@ -135,7 +134,7 @@ impl CompiledProgram {
                     .map(|s| env.interned.str_ptr(s.as_bytes()) as *const u8)
             })
             .collect();
-        let info = DriverInfo::new(program, opts.quiet, env.record_end);
+        let info = DriverInfo::new(program, opts.quiet);
         let rt = Runtime {
             scratch: Scratch::new(),
             out: std::ptr::null_mut(),
