@@ -8,6 +8,7 @@ use std::io::Write;
 use rdtrace_lang::catalog::ProbeKind;
 use rdtrace_lang::plan::capture_plan;
 use rdtrace_lang::typed::{Clause, ProbeIndex, Program, Stmt};
+use rdtrace_lang::visit::any_stmt;
 use rdtrace_probes::event::EventHeader;
 
 use crate::deferred::{self, Deferred};
@@ -207,14 +208,10 @@ impl DriverInfo {
 /// data-recording action, or no statement at all (the default action).
 /// Variable assignments and aggregations record nothing.
 pub(crate) fn clause_records(c: &Clause) -> bool {
-    fn any(stmts: &[Stmt]) -> bool {
-        stmts.iter().any(|s| match s {
-            Stmt::Expr(_) | Stmt::AggUpdate { .. } => false,
-            Stmt::If { then, els, .. } => any(then) || any(els),
-            _ => true,
+    c.body.is_empty()
+        || any_stmt(&c.body, |s| {
+            !matches!(s, Stmt::Expr(_) | Stmt::AggUpdate { .. } | Stmt::If { .. })
         })
-    }
-    c.body.is_empty() || any(&c.body)
 }
 
 /// Fires `probe` on `record`: runs its clauses in program order. `buf` is
@@ -411,14 +408,18 @@ fn fire_error<R: ClauseRunner>(
 /// dtrace refuses to enable a program with destructive actions unless they
 /// are allowed (`-w` or `#pragma D option destructive`).
 pub(crate) fn check_destructive(program: &Program, allowed: bool) -> Result<(), RuntimeError> {
-    fn any(stmts: &[Stmt]) -> bool {
-        stmts.iter().any(|s| match s {
-            Stmt::System { .. } | Stmt::Raise { .. } | Stmt::Stop { .. } => true,
-            Stmt::If { then, els, .. } => any(then) || any(els),
-            _ => false,
-        })
-    }
-    if !allowed && program.clauses.iter().any(|c| any(&c.body)) {
+    let destructive = |s: &Stmt| {
+        matches!(
+            s,
+            Stmt::System { .. } | Stmt::Raise { .. } | Stmt::Stop { .. }
+        )
+    };
+    if !allowed
+        && program
+            .clauses
+            .iter()
+            .any(|c| any_stmt(&c.body, destructive))
+    {
         return Err(RuntimeError::NotEnabled(
             "Destructive actions not allowed".into(),
         ));
