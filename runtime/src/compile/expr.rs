@@ -7,6 +7,7 @@ use rdtrace_lang::catalog::FieldSource;
 use rdtrace_lang::typed::{BinOp, Builtin, Expr, ExprKind, Func, LogicalOp, Place, UnOp};
 use rdtrace_lang::types::{IntType, Type};
 
+use super::abi::Helper;
 use super::ctx::FiringCtx;
 use super::gen::{FnGen, R};
 use super::helpers as h;
@@ -66,7 +67,7 @@ impl FnGen<'_, '_, '_> {
                 let l = self.expr(lhs)?;
                 let r = self.expr(rhs)?;
                 if lhs.ty.is_string() && rhs.ty.is_string() && is_comparison(*op) {
-                    let ord = self.call(h::rt_strcmp as *const u8, &[l, r], true).unwrap();
+                    let ord = self.call(Helper::Strcmp, &[l, r]);
                     let zero = self.iconst(0);
                     self.compare(*op, false, ord, zero)
                 } else {
@@ -137,14 +138,11 @@ impl FnGen<'_, '_, '_> {
             }
             FieldSource::InetAddr { addr, version } => {
                 let (a, v) = (self.iconst(*addr as i64), self.iconst(*version as i64));
-                self.call(h::rt_inet as *const u8, &[self.ctx, self.rec, a, v], true)
-                    .unwrap()
+                self.call(Helper::Inet, &[self.rec, a, v])
             }
             FieldSource::Chars { offset, len } => {
-                let p = self.b.ins().iadd_imm_s(self.rec, *offset as i64);
-                let n = self.iconst(*len as i64);
-                self.call(h::rt_chars as *const u8, &[self.ctx, p, n], true)
-                    .unwrap()
+                let (o, n) = (self.iconst(*offset as i64), self.iconst(*len as i64));
+                self.call(Helper::Chars, &[self.rec, o, n])
             }
             FieldSource::Const(v) => self.iconst(*v),
             FieldSource::Unavailable => {
@@ -323,13 +321,11 @@ impl FnGen<'_, '_, '_> {
             }
             PlaceRef::SelfVar(i) => {
                 let v = self.iconst(i as i64);
-                self.call(h::rt_self_load as *const u8, &[self.ctx, v], true)
-                    .unwrap()
+                self.call(Helper::SelfLoad, &[v])
             }
             PlaceRef::Assoc { assoc, keys } => {
                 let a = self.iconst(assoc as i64);
-                self.call(h::rt_assoc_load as *const u8, &[self.ctx, a, keys], true)
-                    .unwrap()
+                self.call(Helper::AssocLoad, &[a, keys])
             }
         }
     }
@@ -347,8 +343,7 @@ impl FnGen<'_, '_, '_> {
                         slots,
                         8 * index as i32,
                     );
-                    self.call(h::rt_strcpy_var as *const u8, &[self.ctx, buf, v], true)
-                        .unwrap()
+                    self.call(Helper::StrcpyVar, &[buf, v])
                 } else {
                     self.b
                         .ins()
@@ -358,17 +353,11 @@ impl FnGen<'_, '_, '_> {
             }
             PlaceRef::SelfVar(i) => {
                 let var = self.iconst(i as i64);
-                self.call(h::rt_self_store as *const u8, &[self.ctx, var, v], true)
-                    .unwrap()
+                self.call(Helper::SelfStore, &[var, v])
             }
             PlaceRef::Assoc { assoc, keys } => {
                 let a = self.iconst(assoc as i64);
-                self.call(
-                    h::rt_assoc_store as *const u8,
-                    &[self.ctx, a, keys, v],
-                    true,
-                )
-                .unwrap()
+                self.call(Helper::AssocStore, &[a, keys, v])
             }
         }
     }
@@ -422,14 +411,11 @@ impl FnGen<'_, '_, '_> {
             }
             Func::Rand => {
                 arity(0, 0)?;
-                return Ok(self
-                    .call(h::rt_rand as *const u8, &[self.ctx], true)
-                    .unwrap());
+                return Ok(self.call(Helper::Rand, &[]));
             }
             _ => {}
         }
         let vals = args.iter().map(|a| self.expr(a)).collect::<R<Vec<_>>>()?;
-        let ctx = self.ctx;
         let opt = |g: &mut Self, i: usize| -> (Value, Value) {
             match vals.get(i) {
                 Some(v) => (*v, g.iconst(1)),
@@ -439,61 +425,50 @@ impl FnGen<'_, '_, '_> {
         let r = match f {
             Func::Strlen => {
                 arity(1, 1)?;
-                self.call(h::rt_strlen as *const u8, &[ctx, vals[0]], true)
+                Some(self.call(Helper::Strlen, &[vals[0]]))
             }
             Func::Strjoin => {
                 arity(2, 2)?;
-                self.call(h::rt_strjoin as *const u8, &[ctx, vals[0], vals[1]], true)
+                Some(self.call(Helper::Strjoin, &[vals[0], vals[1]]))
             }
             Func::Substr => {
                 arity(2, 3)?;
                 let (len, has) = opt(self, 2);
-                self.call(
-                    h::rt_substr as *const u8,
-                    &[ctx, vals[0], vals[1], len, has],
-                    true,
-                )
+                Some(self.call(Helper::Substr, &[vals[0], vals[1], len, has]))
             }
             Func::Index | Func::Rindex => {
                 arity(2, 3)?;
                 let (start, has) = opt(self, 2);
                 let rev = self.iconst((f == Func::Rindex) as i64);
-                self.call(
-                    h::rt_index as *const u8,
-                    &[vals[0], vals[1], start, has, rev],
-                    true,
-                )
+                Some(self.call(Helper::Index, &[vals[0], vals[1], start, has, rev]))
             }
             Func::Strchr | Func::Strrchr | Func::Strstr => {
                 arity(2, 2)?;
-                let kind = self.iconst(match f {
-                    Func::Strchr => 0,
-                    Func::Strrchr => 1,
-                    _ => 2,
-                });
-                self.call(
-                    h::rt_strfind as *const u8,
-                    &[ctx, vals[0], vals[1], kind],
-                    true,
-                )
+                Some(match f {
+                    Func::Strstr => self.call(Helper::Strstr, &[vals[0], vals[1]]),
+                    _ => {
+                        let rev = self.iconst((f == Func::Strrchr) as i64);
+                        self.call(Helper::Strchr, &[vals[0], vals[1], rev])
+                    }
+                })
             }
             Func::Strtok => {
                 arity(2, 2)?;
-                self.call(h::rt_strtok as *const u8, &[ctx, vals[0], vals[1]], true)
+                Some(self.call(Helper::Strtok, &[vals[0], vals[1]]))
             }
             Func::Lltostr => {
                 arity(1, 2)?;
                 let (base, has) = opt(self, 1);
-                self.call(h::rt_lltostr as *const u8, &[ctx, vals[0], base, has], true)
+                Some(self.call(Helper::Lltostr, &[vals[0], base, has]))
             }
             Func::Toupper | Func::Tolower => {
                 arity(1, 1)?;
                 let up = self.iconst((f == Func::Toupper) as i64);
-                self.call(h::rt_case as *const u8, &[ctx, vals[0], up], true)
+                Some(self.call(Helper::Case, &[vals[0], up]))
             }
             Func::InetNtoa => {
                 arity(1, 1)?;
-                self.call(h::rt_inet_ntoa as *const u8, &[ctx, vals[0]], true)
+                Some(self.call(Helper::InetNtoa, &[vals[0]]))
             }
             Func::Ntohs | Func::Htons => {
                 arity(1, 1)?;

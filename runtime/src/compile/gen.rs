@@ -4,15 +4,17 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData, StackSlotKind,
-    Value,
+    types, FuncRef, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::FunctionBuilder;
-use hashbrown::HashMap;
+use cranelift_jit::JITModule;
+use cranelift_module::{FuncId, Linkage, Module};
+use hashbrown::{HashMap, HashSet};
 use rdtrace_lang::typed::Program;
 use rdtrace_lang::types::IntType;
 
+use super::abi::Helper;
 use super::ctx::PrintfSite;
 use super::interned::Interned;
 use crate::error::RuntimeError;
@@ -33,6 +35,31 @@ pub(crate) struct Env<'p> {
     pub printa_sites: Vec<(Option<rdtrace_lang::format::Format>, Vec<usize>)>,
     pub call_conv: CallConv,
     pub target_pid: i64,
+    /// The JIT module; helpers are declared in it as imports.
+    pub module: JITModule,
+    /// Helpers declared in `module` so far.
+    pub helper_ids: HashMap<Helper, FuncId>,
+    /// Helpers some clause calls (checked by the ABI test).
+    pub helpers_used: HashSet<Helper>,
+    /// The first call that did not match its helper's declaration.
+    pub abi_error: Option<String>,
+}
+
+impl Env<'_> {
+    /// The import of helper `h` (declared on first use).
+    fn helper_id(&mut self, h: Helper) -> R<FuncId> {
+        if let Some(id) = self.helper_ids.get(&h) {
+            return Ok(*id);
+        }
+        let decl = h.decl();
+        let sig = decl.signature(self.call_conv);
+        let id = self
+            .module
+            .declare_function(decl.symbol, Linkage::Import, &sig)
+            .map_err(|e| RuntimeError::Jit(e.to_string()))?;
+        self.helper_ids.insert(h, id);
+        Ok(id)
+    }
 }
 
 pub(crate) struct FnGen<'f, 'e, 'p> {
@@ -44,7 +71,8 @@ pub(crate) struct FnGen<'f, 'e, 'p> {
     pub clause: usize,
     /// 1-based index of the statement being generated; 0 in the predicate.
     pub action: u32,
-    sigs: HashMap<(usize, bool), SigRef>,
+    /// Helpers imported into this function.
+    helper_refs: HashMap<Helper, FuncRef>,
 }
 
 impl<'f, 'e, 'p> FnGen<'f, 'e, 'p> {
@@ -62,7 +90,7 @@ impl<'f, 'e, 'p> FnGen<'f, 'e, 'p> {
             rec,
             clause,
             action: 0,
-            sigs: HashMap::new(),
+            helper_refs: HashMap::new(),
         }
     }
 
@@ -70,26 +98,51 @@ impl<'f, 'e, 'p> FnGen<'f, 'e, 'p> {
         self.b.ins().iconst(types::I64, v)
     }
 
-    /// Calls helper `f` with i64 arguments; returns its i64 result if any.
-    pub fn call(&mut self, f: *const u8, args: &[Value], returns: bool) -> Option<Value> {
-        let key = (args.len(), returns);
-        let sig = match self.sigs.get(&key) {
-            Some(s) => *s,
+    /// Calls helper `h` (the context is passed first); returns its result.
+    /// A call that does not match the helper's declared signature is
+    /// recorded in `Env::abi_error` (compilation then fails).
+    fn call_helper(&mut self, h: Helper, args: &[Value], wants_result: bool) -> Option<Value> {
+        let mut all = Vec::with_capacity(args.len() + 1);
+        all.push(self.ctx);
+        all.extend_from_slice(args);
+        let arg_types: Vec<_> = all.iter().map(|v| self.b.func.dfg.value_type(*v)).collect();
+        self.env.helpers_used.insert(h);
+        if let Err(e) = h.decl().check_call(&arg_types, wants_result) {
+            self.env.abi_error.get_or_insert(e);
+            return None;
+        }
+        let callee = match self.helper_refs.get(&h) {
+            Some(r) => *r,
             None => {
-                let mut s = Signature::new(self.env.call_conv);
-                s.params
-                    .extend((0..args.len()).map(|_| AbiParam::new(types::I64)));
-                if returns {
-                    s.returns.push(AbiParam::new(types::I64));
-                }
-                let r = self.b.import_signature(s);
-                self.sigs.insert(key, r);
+                let id = match self.env.helper_id(h) {
+                    Ok(id) => id,
+                    Err(e) => {
+                        self.env.abi_error.get_or_insert(e.to_string());
+                        return None;
+                    }
+                };
+                let r = self.env.module.declare_func_in_func(id, self.b.func);
+                self.helper_refs.insert(h, r);
                 r
             }
         };
-        let callee = self.iconst(f as i64);
-        let inst = self.b.ins().call_indirect(sig, callee, args);
-        returns.then(|| self.b.inst_results(inst)[0])
+        let inst = self.b.ins().call(callee, &all);
+        self.b.inst_results(inst).first().copied()
+    }
+
+    /// Calls a helper that returns a value.
+    pub fn call(&mut self, h: Helper, args: &[Value]) -> Value {
+        match self.call_helper(h, args, true) {
+            Some(v) => v,
+            // Placeholder so generation can go on; the recorded ABI error
+            // fails the compilation.
+            None => self.iconst(0),
+        }
+    }
+
+    /// Calls a helper that returns nothing.
+    pub fn call_void(&mut self, h: Helper, args: &[Value]) {
+        self.call_helper(h, args, false);
     }
 
     /// Loads an i64 field of the firing context.

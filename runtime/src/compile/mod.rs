@@ -2,6 +2,7 @@
 //! (cranelift-jit), one JIT module per program, finalised once and freed on
 //! drop. [`CompiledProgram::fire`] runs the clauses of a probe on a record.
 
+mod abi;
 mod ctx;
 mod expr;
 mod gen;
@@ -19,6 +20,7 @@ use cranelift_module::{default_libcall_names, Linkage, Module};
 use rdtrace_lang::typed::{EnabledProbe, ProbeIndex, Program};
 use rdtrace_probes::event::EventHeader;
 
+use self::abi::Helper;
 use self::ctx::{FiringCtx, Runtime};
 use self::gen::{Env, FnGen, STATUS_DONE, STATUS_SKIPPED};
 use self::interned::Interned;
@@ -74,7 +76,14 @@ impl CompiledProgram {
             .map_err(|e| jit_err(&e))?
             .finish(settings::Flags::new(flags))
             .map_err(|e| jit_err(&e))?;
-        let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+        let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+        // Every helper is registered under its symbol; clauses call them
+        // through imports declared with the same table's signatures.
+        for h in Helper::ALL {
+            let d = h.decl();
+            builder.symbol(d.symbol, d.addr);
+        }
+        let module = JITModule::new(builder);
 
         let mut env = Env {
             program,
@@ -83,18 +92,23 @@ impl CompiledProgram {
             printa_sites: Vec::new(),
             call_conv: module.isa().default_call_conv(),
             target_pid: opts.target_pid,
+            module,
+            helper_ids: Default::default(),
+            helpers_used: Default::default(),
+            abi_error: None,
         };
-        let mut sig = module.make_signature();
+        let mut sig = env.module.make_signature();
         sig.params.push(AbiParam::new(types::I64));
         sig.params.push(AbiParam::new(types::I64));
         sig.returns.push(AbiParam::new(types::I32));
 
-        let frontend = module.target_config();
+        let frontend = env.module.target_config();
         let mut cctx = Context::new();
         let mut fctx = FunctionBuilderContext::new();
         let mut ids = Vec::new();
         for (i, clause) in program.clauses.iter().enumerate() {
-            let id = module
+            let id = env
+                .module
                 .declare_function(&format!("clause{i}"), Linkage::Local, &sig)
                 .map_err(|e| jit_err(&e))?;
             cctx.func.signature = sig.clone();
@@ -110,12 +124,18 @@ impl CompiledProgram {
                 g.b.seal_all_blocks();
                 g.b.finalize(frontend);
             }
-            module
+            env.module
                 .define_function(id, &mut cctx)
                 .map_err(|e| jit_err(&format!("{e:?}")))?;
-            module.clear_context(&mut cctx);
+            env.module.clear_context(&mut cctx);
             ids.push(id);
         }
+        if let Some(e) = env.abi_error.take() {
+            return Err(jit_err(&format!(
+                "helper call does not match its declaration: {e}"
+            )));
+        }
+        let mut module = env.module;
         module.finalize_definitions().map_err(|e| jit_err(&e))?;
         let fns = ids
             .iter()

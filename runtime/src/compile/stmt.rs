@@ -5,6 +5,7 @@ use cranelift_codegen::ir::{types, InstBuilder};
 use rdtrace_lang::format::Format;
 use rdtrace_lang::typed::{Clause, Expr, Stmt};
 
+use super::abi::Helper;
 use super::ctx::{ArgKind, PrintfSite};
 use super::expr::int_type;
 use super::gen::{FnGen, R, STATUS_DONE, STATUS_SKIPPED};
@@ -34,7 +35,7 @@ impl FnGen<'_, '_, '_> {
 
     /// printf and system: a format site with its argument slots, handed to
     /// `helper`, which returns non-zero when the arguments do not fit.
-    fn formatted(&mut self, helper: *const u8, format: &Format, args: &[Expr]) -> R<()> {
+    fn formatted(&mut self, helper: Helper, format: &Format, args: &[Expr]) -> R<()> {
         let kinds = args
             .iter()
             .map(|a| {
@@ -53,8 +54,7 @@ impl FnGen<'_, '_, '_> {
         });
         let arr = self.spill(&vals);
         let site = self.iconst(site as i64);
-        let ctx = self.ctx;
-        let failed = self.call(helper, &[ctx, site, arr], true).unwrap();
+        let failed = self.call(helper, &[site, arr]);
         let f = self.b.ins().icmp_imm_s(IntCC::NotEqual, failed, 0);
         self.fault_if(f, FaultKind::BadPrintf);
         Ok(())
@@ -69,7 +69,6 @@ impl FnGen<'_, '_, '_> {
 
     fn stmt(&mut self, s: &Stmt) -> R<()> {
         self.action += 1;
-        let ctx = self.ctx;
         match s {
             Stmt::Expr(e) => {
                 self.expr(e)?;
@@ -93,20 +92,20 @@ impl FnGen<'_, '_, '_> {
                 self.b.switch_to_block(done);
             }
             Stmt::Printf { format, args, .. } => {
-                self.formatted(h::rt_printf as *const u8, format, args)?;
+                self.formatted(Helper::Printf, format, args)?;
             }
             Stmt::Trace { arg, .. } => {
                 let v = self.expr(arg)?;
                 if arg.ty.is_string() {
-                    self.call(h::rt_trace_str as *const u8, &[ctx, v], false);
+                    self.call_void(Helper::TraceStr, &[v]);
                 } else {
                     let size = self.iconst(int_type(&arg.ty).size as i64);
-                    self.call(h::rt_trace_int as *const u8, &[ctx, v, size], false);
+                    self.call_void(Helper::TraceInt, &[v, size]);
                 }
             }
             Stmt::Exit { status, .. } => {
                 let v = self.expr(status)?;
-                self.call(h::rt_exit as *const u8, &[ctx, v], false);
+                self.call_void(Helper::Exit, &[v]);
             }
             Stmt::AggUpdate {
                 agg, keys, args, ..
@@ -134,11 +133,7 @@ impl FnGen<'_, '_, '_> {
                     None => self.iconst(1),
                 };
                 let a = self.iconst(*agg as i64);
-                self.call(
-                    h::rt_agg_update as *const u8,
-                    &[ctx, a, karr, value, incr],
-                    false,
-                );
+                self.call_void(Helper::AggUpdate, &[a, karr, value, incr]);
             }
             Stmt::Printa { format, aggs, .. } => {
                 if aggs.is_empty() {
@@ -149,9 +144,7 @@ impl FnGen<'_, '_, '_> {
                 let site = self.env.printa_sites.len();
                 self.env.printa_sites.push((format.clone(), aggs.clone()));
                 let site = self.iconst(site as i64);
-                let failed = self
-                    .call(h::rt_printa as *const u8, &[ctx, site], true)
-                    .unwrap();
+                let failed = self.call(Helper::Printa, &[site]);
                 let f = self.b.ins().icmp_imm_s(IntCC::NotEqual, failed, 0);
                 self.fault_if(f, FaultKind::BadPrintf);
             }
@@ -159,16 +152,16 @@ impl FnGen<'_, '_, '_> {
             Stmt::Trunc { agg, keep, .. } => self.agg_op(*agg, 1, keep.as_ref())?,
             Stmt::Normalize { agg, factor, .. } => self.agg_op(*agg, 2, factor.as_ref())?,
             Stmt::System { format, args, .. } => {
-                self.formatted(h::rt_system as *const u8, format, args)?;
+                self.formatted(Helper::System, format, args)?;
             }
             Stmt::Raise { signal, .. } => {
                 let v = self.expr(signal)?;
                 let no = self.iconst(0);
-                self.call(h::rt_raise as *const u8, &[ctx, v, no], false);
+                self.call_void(Helper::Raise, &[v, no]);
             }
             Stmt::Stop { .. } => {
                 let (zero, yes) = (self.iconst(0), self.iconst(1));
-                self.call(h::rt_raise as *const u8, &[ctx, zero, yes], false);
+                self.call_void(Helper::Raise, &[zero, yes]);
             }
         }
         Ok(())
@@ -185,7 +178,7 @@ impl FnGen<'_, '_, '_> {
             None => (self.iconst(0), self.iconst(0)),
         };
         let (a, o) = (self.iconst(agg as i64), self.iconst(op));
-        self.call(h::rt_agg_op as *const u8, &[self.ctx, a, o, v, has], false);
+        self.call_void(Helper::AggOp, &[a, o, v, has]);
         Ok(())
     }
 }
