@@ -100,6 +100,7 @@ fn bpf_prog_exists(id: u32) -> bool {
         )
     };
     if fd >= 0 {
+        // SAFETY: closes the descriptor the syscall above just returned.
         unsafe { libc::close(fd as i32) };
         return true;
     }

@@ -84,6 +84,29 @@ pub fn walk_place<V: Visitor + ?Sized>(v: &mut V, p: &Place) {
     }
 }
 
+/// Whether `pred` holds for any statement of `stmts`, nested ones (inside
+/// `if`/`else`) included: the statement-level questions the runtime asks of
+/// a clause (does it record data, is it destructive) all take this form.
+pub fn any_stmt(stmts: &[Stmt], pred: impl Fn(&Stmt) -> bool) -> bool {
+    struct AnyStmt<F> {
+        pred: F,
+        found: bool,
+    }
+    impl<F: Fn(&Stmt) -> bool> Visitor for AnyStmt<F> {
+        fn visit_stmt(&mut self, s: &Stmt) {
+            if !self.found {
+                self.found = (self.pred)(s);
+                walk_stmt(self, s);
+            }
+        }
+        // Expressions hold no statements: not descending keeps this cheap.
+        fn visit_expr(&mut self, _: &Expr) {}
+    }
+    let mut v = AnyStmt { pred, found: false };
+    stmts.iter().for_each(|s| v.visit_stmt(s));
+    v.found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,27 +232,4 @@ mod tests {
         v.visit_stmt(&s);
         assert_eq!(v.0, 1);
     }
-}
-
-/// Whether `pred` holds for any statement of `stmts`, nested ones (inside
-/// `if`/`else`) included: the statement-level questions the runtime asks of
-/// a clause (does it record data, is it destructive) all take this form.
-pub fn any_stmt(stmts: &[Stmt], pred: impl Fn(&Stmt) -> bool) -> bool {
-    struct AnyStmt<F> {
-        pred: F,
-        found: bool,
-    }
-    impl<F: Fn(&Stmt) -> bool> Visitor for AnyStmt<F> {
-        fn visit_stmt(&mut self, s: &Stmt) {
-            if !self.found {
-                self.found = (self.pred)(s);
-                walk_stmt(self, s);
-            }
-        }
-        // Expressions hold no statements: not descending keeps this cheap.
-        fn visit_expr(&mut self, _: &Expr) {}
-    }
-    let mut v = AnyStmt { pred, found: false };
-    stmts.iter().for_each(|s| v.visit_stmt(s));
-    v.found
 }

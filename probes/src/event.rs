@@ -205,11 +205,17 @@ pub unsafe trait Record: Copy + Sized {
     }
 }
 
-// SAFETY: both are repr(C), every field is an integer or byte array, and the
-// explicit pad fields leave no implicit padding (checked by tests).
+// SAFETY: repr(C), every field an integer or byte array, explicit pad
+// fields and no implicit padding (checked by tests/event_layout.rs).
 unsafe impl Record for EventHeader {}
+// SAFETY: repr(C), every field an integer or byte array, explicit pad
+// fields and no implicit padding (checked by tests/event_layout.rs).
 unsafe impl Record for TcpEvent {}
+// SAFETY: repr(C), every field an integer or byte array, explicit pad
+// fields and no implicit padding (checked by tests/event_layout.rs).
 unsafe impl Record for IpEvent {}
+// SAFETY: repr(C), every field an integer or byte array, explicit pad
+// fields and no implicit padding (checked by tests/event_layout.rs).
 unsafe impl Record for UdpEvent {}
 
 /// The header of any record; None when `bytes` is shorter than a header.

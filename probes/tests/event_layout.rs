@@ -13,6 +13,8 @@ macro_rules! fields {
         let mut v: Vec<(String, String, usize, usize)> = Vec::new();
         $(
             let size = {
+                // SAFETY: event records are plain integers and byte arrays,
+                // for which all-zero bytes are a valid value.
                 let x: $ty = unsafe { std::mem::zeroed() };
                 std::mem::size_of_val(&x.$f)
             };

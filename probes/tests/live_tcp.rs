@@ -687,9 +687,9 @@ fn programs_are_unloaded_on_drop() {
     let ids = src.program_ids();
     assert_eq!(ids.len(), 3, "send, receive and state-change programs");
     let loaded = |id: u32| {
-        // SAFETY: plain syscall with an attr union sized for BPF_PROG_GET_FD_BY_ID.
         let mut attr = [0u32; 4];
         attr[0] = id;
+        // SAFETY: plain syscall with an attr union sized for BPF_PROG_GET_FD_BY_ID.
         let fd = unsafe {
             libc::syscall(
                 libc::SYS_bpf,
@@ -699,6 +699,7 @@ fn programs_are_unloaded_on_drop() {
             )
         };
         if fd >= 0 {
+            // SAFETY: closes the descriptor the syscall above just returned.
             unsafe { libc::close(fd as i32) };
         }
         fd >= 0

@@ -166,7 +166,9 @@ impl<'a> Consumer<'a> {
             pid: std::process::id(),
             tid: std::process::id(),
             ppid: std::os::unix::process::parent_id(),
+            // SAFETY: getuid/getgid take no arguments and cannot fail.
             uid: unsafe { libc::getuid() },
+            // SAFETY: as above.
             gid: unsafe { libc::getgid() },
             netns: 0,
             comm: *b"rdtrace\0\0\0\0\0\0\0\0\0",

@@ -151,7 +151,7 @@ impl HelperDecl {
                 self.symbol
             ));
         }
-        if wants_result != !self.returns.is_empty() {
+        if wants_result == self.returns.is_empty() {
             return Err(format!(
                 "helper {} declared with {} results, called for {}",
                 self.symbol,

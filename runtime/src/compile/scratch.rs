@@ -63,6 +63,8 @@ mod tests {
         let big = vec![b'x'; CHUNK * 2];
         let b = s.push_str(&big);
         let c = s.push_str(b"third");
+        // SAFETY: push_str returns NUL-terminated strings that stay valid
+        // until the next reset, which comes after these reads.
         unsafe {
             assert_eq!(std::ffi::CStr::from_ptr(a.cast()).to_bytes(), b"first");
             assert_eq!(
