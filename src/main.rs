@@ -103,7 +103,7 @@ fn run(args: Args) -> Result<u8, Failure> {
     if args.compile_only {
         return Ok(0);
     }
-    trace::run(&args, &sources, &catalog, compiled)
+    trace::run(&args, &sources, compiled)
 }
 
 fn main() -> ExitCode {

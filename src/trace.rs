@@ -92,16 +92,13 @@ pub fn compile(
     })
 }
 
-/// dtrace's `script 'x.d' matched N probes` notices, one per source. Each
-/// source is checked again on its own to count its probes (only when the
-/// notices are printed: not quiet, not -e).
-fn notices(args: &Args, sources: &[LoadedSource], catalog: &Catalog) -> Vec<String> {
-    let copts = check_options(args);
+/// dtrace's `script 'x.d' matched N probes` notices, one per source, from
+/// the counts the checker made while checking the whole program.
+fn notices(sources: &[LoadedSource], program: &Program) -> Vec<String> {
     sources
         .iter()
-        .map(|s| {
-            let n = rdtrace_lang::compile(&s.name, &source_text(s), catalog, &copts)
-                .map_or(0, |p| p.probes.len());
+        .zip(&program.matched_per_source)
+        .map(|(s, &n)| {
             let kind = if s.is_script { "script" } else { "description" };
             format!(
                 "dtrace: {kind} '{}' matched {n} probe{}",
@@ -157,12 +154,7 @@ fn netns_inode(f: NetnsFilter) -> Result<u32, Failure> {
     }
 }
 
-pub fn run(
-    args: &Args,
-    sources: &[LoadedSource],
-    catalog: &Catalog,
-    c: Compiled,
-) -> Result<u8, Failure> {
+pub fn run(args: &Args, sources: &[LoadedSource], c: Compiled) -> Result<u8, Failure> {
     let target = Target::start(args.command.as_deref(), args.pid.as_deref())?;
     let target_pid = target.as_ref().map_or(0, |t| t.pid() as i64);
     let target = target.map(std::cell::RefCell::new);
@@ -238,7 +230,7 @@ pub fn run(
         if c.options.destructive {
             eprintln!("dtrace: allowing destructive actions");
         }
-        for n in notices(args, sources, catalog) {
+        for n in notices(sources, &c.program) {
             eprintln!("{n}");
         }
     }

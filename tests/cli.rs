@@ -343,3 +343,28 @@ fn a_truncated_capture_still_ends_in_order() {
         stderr(&o)
     );
 }
+
+/// With several `-s`, each script's notice counts the probes its own clauses
+/// enable in the program as a whole: b.d uses an inline that a.d defines
+/// (checking b.d on its own once reported "matched 0 probes").
+#[test]
+fn matched_notice_counts_each_script_in_the_whole_program() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.d"), "inline int ANSWER = 42;\n").unwrap();
+    std::fs::write(
+        dir.path().join("b.d"),
+        "BEGIN { printf(\"%d\\n\", ANSWER); }\nBEGIN, END { }\nBEGIN { exit(0); }\n",
+    )
+    .unwrap();
+    let o = rdtrace()
+        .current_dir(dir.path())
+        .args(["-s", "a.d", "-s", "b.d"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "dtrace: script 'a.d' matched 0 probes\ndtrace: script 'b.d' matched 2 probes\n"
+    );
+    assert!(stdout(&o).contains("42\n"), "{}", stdout(&o));
+}

@@ -27,6 +27,9 @@ pub struct Program {
     pub assocs: Vec<AssocDecl>,
     /// Aggregations `@name[keys]`; `@` alone is named `_`.
     pub aggs: Vec<AggDecl>,
+    /// For each source given to `check_many`, in order: how many distinct
+    /// probes its clauses enabled (dtrace's `matched N probes` notice).
+    pub matched_per_source: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]

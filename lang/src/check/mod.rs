@@ -65,7 +65,15 @@ pub fn check_many(
     let mut c = Checker::new(catalog, opts);
     let mut all = Vec::new();
     for (name, text, script) in scripts {
+        // Counted here, in the one check of the whole program, so that a
+        // source using another's inline or declarations counts its probes.
+        let first_clause = c.program.clauses.len();
         c.script(script);
+        let matched: std::collections::BTreeSet<usize> = c.program.clauses[first_clause..]
+            .iter()
+            .flat_map(|cl| cl.probes.iter().copied())
+            .collect();
+        c.program.matched_per_source.push(matched.len());
         let errs = std::mem::take(&mut c.errors);
         if !errs.is_empty() {
             all.extend(Diagnostics { items: errs }.with_source(name, text).items);
@@ -123,6 +131,7 @@ impl<'a> Checker<'a> {
                 self_vars: vec![],
                 assocs: vec![],
                 aggs: vec![],
+                matched_per_source: vec![],
             },
             enabled: HashMap::new(),
             synth: Vec::new(),

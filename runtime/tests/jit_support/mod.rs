@@ -163,6 +163,7 @@ pub fn program(probes: Vec<EnabledProbe>, clauses: Vec<Clause>) -> Program {
         self_vars: Vec::new(),
         assocs: Vec::new(),
         aggs: Vec::new(),
+        matched_per_source: Vec::new(),
     }
 }
 
