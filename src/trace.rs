@@ -18,7 +18,7 @@ use crate::{Failure, LoadedSource};
 pub struct Compiled {
     pub program: Program,
     pub options: Options,
-    /// The program JIT-compiled (with no `$target`).
+    /// The program JIT-compiled, once (`$target` is set when the target starts).
     pub jit: CompiledProgram,
 }
 
@@ -83,8 +83,7 @@ pub fn compile(
     options.destructive |= args.destructive;
 
     // JIT now so that -e also reports what the runtime refuses.
-    let jit =
-        CompiledProgram::new(&program, &runtime_options(&options, 0)).map_err(Failure::new)?;
+    let jit = CompiledProgram::new(&program, &runtime_options(&options)).map_err(Failure::new)?;
     Ok(Compiled {
         program,
         options,
@@ -130,7 +129,8 @@ fn pragma_error(
     Failure::rendered(format!("{report:?}"))
 }
 
-fn runtime_options(o: &Options, target_pid: i64) -> RuntimeOptions {
+/// `$target` is not among them: it is set once the target exists.
+fn runtime_options(o: &Options) -> RuntimeOptions {
     RuntimeOptions {
         quiet: o.quiet,
         strsize: o.strsize,
@@ -138,7 +138,7 @@ fn runtime_options(o: &Options, target_pid: i64) -> RuntimeOptions {
         aggsize: o.aggsize,
         aggsort: o.aggsort,
         destructive: o.destructive,
-        target_pid,
+        ..RuntimeOptions::default()
     }
 }
 
@@ -234,12 +234,9 @@ pub fn run(args: &Args, sources: &[LoadedSource], c: Compiled) -> Result<u8, Fai
             eprintln!("{n}");
         }
     }
-    let mut program = if target_pid == 0 {
-        c.jit
-    } else {
-        CompiledProgram::new(&c.program, &runtime_options(&c.options, target_pid))
-            .map_err(Failure::new)?
-    };
+    // Compiled once, before the target existed: `$target` is read at run time.
+    let mut program = c.jit;
+    program.set_target_pid(target_pid);
     let mut consumer = Consumer::new(&mut program, &c.options, clock, interrupts);
     if let Some(t) = &target {
         consumer = consumer.on_begin(|| t.borrow().resume()).watch(|| {

@@ -157,6 +157,11 @@ impl Interpreter {
         self.st.aggs.take_drops()
     }
 
+    /// Sets `$target` once the traced process exists (`-c`, `-p`).
+    pub fn set_target_pid(&mut self, pid: i64) {
+        self.st.target = pid;
+    }
+
     pub fn print_aggregations(&mut self, out: &mut Vec<u8>) {
         self.st.aggs.print_unprinted(out);
     }

@@ -473,3 +473,19 @@ fn strtok_continues_from_null() {
     )]);
     assert_eq!(run(&p, &[]).out, "ab|c|d|\n");
 }
+
+/// `$target` is read when the clause runs: the program is compiled once,
+/// before `-c`'s command or `-p`'s process is known, and told the pid later.
+#[test]
+fn target_is_set_after_compiling() {
+    let p = one_clause(vec![printf(
+        "%d\n",
+        vec![builtin(Builtin::Target, Type::Int(IntType::INT))],
+    )]);
+    let (mut j, mut i) = both(&p, &quiet());
+    let rec = record(1, 0, 7, &[]);
+    assert_eq!(fire_both(&mut j, &mut i, 0, &rec).out, "0\n");
+    j.set_target_pid(4321);
+    i.set_target_pid(4321);
+    assert_eq!(fire_both(&mut j, &mut i, 0, &rec).out, "4321\n");
+}

@@ -20,6 +20,10 @@ pub(crate) struct FiringCtx {
     pub wall_offset: i64,
     /// dtrace probe ID of the probe being fired (`id`).
     pub probe_id: i64,
+    /// `$target`: the pid of `-c`'s command or `-p`'s process (0 without).
+    /// Read at run time, so that the program is compiled once, before the
+    /// target exists.
+    pub target_pid: i64,
     /// `probeprov`, `probemod`, `probefunc`, `probename` of that probe.
     pub probe_strs: [*const u8; 4],
     /// Set by generated code when it abandons a clause (see `Fault`).

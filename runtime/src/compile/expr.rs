@@ -172,7 +172,7 @@ impl FnGen<'_, '_, '_> {
             Builtin::ProbeName => self.ctx_load(strs + 24),
             Builtin::Epid => self.iconst(self.clause as i64 + 1),
             Builtin::Id => self.ctx_load(std::mem::offset_of!(FiringCtx, probe_id)),
-            Builtin::Target => self.iconst(self.env.target_pid),
+            Builtin::Target => self.ctx_load(std::mem::offset_of!(FiringCtx, target_pid)),
         }
     }
 

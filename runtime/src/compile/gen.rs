@@ -34,7 +34,6 @@ pub(crate) struct Env<'p> {
     pub sites: Vec<PrintfSite>,
     pub printa_sites: Vec<(Option<rdtrace_lang::format::Format>, Vec<usize>)>,
     pub call_conv: CallConv,
-    pub target_pid: i64,
     /// The JIT module; helpers are declared in it as imports.
     pub module: JITModule,
     /// Helpers declared in `module` so far.

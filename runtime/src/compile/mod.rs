@@ -91,7 +91,6 @@ impl CompiledProgram {
             sites: Vec::new(),
             printa_sites: Vec::new(),
             call_conv: module.isa().default_call_conv(),
-            target_pid: opts.target_pid,
             module,
             helper_ids: Default::default(),
             helpers_used: Default::default(),
@@ -191,6 +190,7 @@ impl CompiledProgram {
             global_slots: std::ptr::null_mut(),
             wall_offset: 0,
             probe_id: 0,
+            target_pid: opts.target_pid,
             probe_strs: [std::ptr::null(); 4],
             fault_kind: 0,
             fault_action: 0,
@@ -243,6 +243,11 @@ impl CompiledProgram {
             err,
             &mut self.buf,
         )
+    }
+
+    /// Sets `$target` once the traced process exists (`-c`, `-p`).
+    pub fn set_target_pid(&mut self, pid: i64) {
+        self.ctx.target_pid = pid;
     }
 
     /// Dynamic variable drops since the last call.
