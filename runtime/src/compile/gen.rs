@@ -10,7 +10,7 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::FunctionBuilder;
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Linkage, Module};
-use hashbrown::{HashMap, HashSet};
+use hashbrown::HashMap;
 use rdtrace_lang::typed::Program;
 use rdtrace_lang::types::IntType;
 
@@ -38,8 +38,6 @@ pub(crate) struct Env<'p> {
     pub module: JITModule,
     /// Helpers declared in `module` so far.
     pub helper_ids: HashMap<Helper, FuncId>,
-    /// Helpers some clause calls (checked by the ABI test).
-    pub helpers_used: HashSet<Helper>,
     /// The first call that did not match its helper's declaration.
     pub abi_error: Option<String>,
 }
@@ -105,7 +103,6 @@ impl<'f, 'e, 'p> FnGen<'f, 'e, 'p> {
         all.push(self.ctx);
         all.extend_from_slice(args);
         let arg_types: Vec<_> = all.iter().map(|v| self.b.func.dfg.value_type(*v)).collect();
-        self.env.helpers_used.insert(h);
         if let Err(e) = h.decl().check_call(&arg_types, wants_result) {
             self.env.abi_error.get_or_insert(e);
             return None;

@@ -93,7 +93,6 @@ impl CompiledProgram {
             call_conv: module.isa().default_call_conv(),
             module,
             helper_ids: Default::default(),
-            helpers_used: Default::default(),
             abi_error: None,
         };
         let mut sig = env.module.make_signature();
