@@ -175,6 +175,15 @@ fn main() {
             ty: u(4, true),
         })
         .collect(),
+        param_probes: ["tick-", "profile-"]
+            .into_iter()
+            .zip([ParamKind::Tick, ParamKind::Profile])
+            .map(|(prefix, kind)| ParamProbe {
+                provider: "profile".into(),
+                prefix: prefix.into(),
+                kind,
+            })
+            .collect(),
         string_tables: vec![],
     };
     println!("{} lines", src.lines().count());

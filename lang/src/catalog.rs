@@ -122,6 +122,28 @@ pub struct Catalog {
     pub layouts: Vec<Layout>,
     pub constants: Vec<ConstDef>,
     pub string_tables: Vec<StringTable>,
+    /// Probes named by a parameter (`tick-1s`, `profile-997`): the checker
+    /// creates one on first use for a name `prefix` + interval.
+    pub param_probes: Vec<ParamProbe>,
+}
+
+/// A family of probes whose name carries a parameter, e.g. the profile
+/// provider's `tick-N`/`profile-N`.
+#[derive(Debug, Clone)]
+pub struct ParamProbe {
+    pub provider: String,
+    /// The name up to the parameter, `tick-` or `profile-`.
+    pub prefix: String,
+    pub kind: ParamKind,
+}
+
+/// What the parameter means and how the probe fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// An interval: fires once per interval on one CPU ([`ProbeKind::Tick`]).
+    Tick,
+    /// An interval: fires once per interval on every CPU ([`ProbeKind::Profile`]).
+    Profile,
 }
 
 impl Catalog {

@@ -108,6 +108,7 @@
 pub mod catalog;
 pub mod event;
 pub mod live;
+pub mod providers;
 pub mod replay;
 mod replay_tcp;
 mod source;

@@ -16,9 +16,7 @@
 //! online CPU (all processes), one event per probe and CPU, attached only
 //! when a script enables one. CPUs brought online later are not sampled.
 
-use crate::catalog::{
-    IP_RECEIVE, IP_SEND, TCP_ACCEPT_REFUSED, TCP_RECEIVE, TCP_SEND, UDP_RECEIVE, UDP_SEND,
-};
+use crate::providers::{hooks_for, Hook};
 use crate::source::{Poll, ProbeError, ProbeErrorKind, Source};
 use aya::maps::HashMap as BpfHashMap;
 use aya::maps::{MapData, PerCpuArray, RingBuf};
@@ -75,47 +73,42 @@ pub fn current_netns() -> Result<u32, ProbeError> {
         .map_err(|e| ProbeError::new(ProbeErrorKind::Io, format!("/proc/self/ns/net: {e}")))
 }
 
-/// One kernel program: where it hooks and which probes need it (given
-/// whether the socket state is wanted).
-struct Hook {
+/// One kernel program: where it hooks and its programs' names.
+struct KernelProgram {
     tracepoint: &'static str,
     btf_prog: &'static str,
     raw_prog: &'static str,
-    serves: fn(u32, bool) -> bool,
 }
 
-fn is_tcp(probe: u32) -> bool {
-    (TCP_SEND..=TCP_ACCEPT_REFUSED).contains(&probe)
+/// The programs behind each [`Hook`] a provider may ask for.
+fn kernel_program(hook: Hook) -> KernelProgram {
+    let (tracepoint, btf_prog, raw_prog) = match hook {
+        Hook::Send => ("net_dev_queue", "net_send", "net_send_raw"),
+        Hook::Receive => ("netif_receive_skb", "net_receive", "net_receive_raw"),
+        Hook::StateChange => ("inet_sock_set_state", "tcp_state", "tcp_state_raw"),
+    };
+    KernelProgram {
+        tracepoint,
+        btf_prog,
+        raw_prog,
+    }
 }
 
-const HOOKS: [Hook; 3] = [
-    Hook {
-        tracepoint: "net_dev_queue",
-        btf_prog: "net_send",
-        raw_prog: "net_send_raw",
-        serves: |p, _| is_tcp(p) || p == IP_SEND || p == UDP_SEND,
-    },
-    Hook {
-        tracepoint: "netif_receive_skb",
-        btf_prog: "net_receive",
-        raw_prog: "net_receive_raw",
-        serves: |p, _| is_tcp(p) || p == IP_RECEIVE || p == UDP_RECEIVE,
-    },
-    Hook {
-        tracepoint: "inet_sock_set_state",
-        btf_prog: "tcp_state",
-        raw_prog: "tcp_state_raw",
-        // Keeps the connection map: not needed by send/receive alone
-        // when nothing reads the socket state.
-        serves: |p, socket_state| {
-            is_tcp(p) && (socket_state || (p != TCP_SEND && p != TCP_RECEIVE))
-        },
-    },
-];
+/// The hooks `probes` need, in attach order, each once.
+fn needed_hooks(probes: &[u32], socket_state: bool) -> Vec<Hook> {
+    [Hook::Send, Hook::Receive, Hook::StateChange]
+        .into_iter()
+        .filter(|h| {
+            probes
+                .iter()
+                .any(|&p| hooks_for(p, socket_state).contains(h))
+        })
+        .collect()
+}
 
 /// Whether `probe` is delivered by the kernel programs.
 fn is_kernel_probe(probe: u32) -> bool {
-    is_tcp(probe) || [IP_SEND, IP_RECEIVE, UDP_SEND, UDP_RECEIVE].contains(&probe)
+    !hooks_for(probe, false).is_empty()
 }
 
 /// Ticks per second of the kernel's jiffies (CONFIG_HZ): the coarse
@@ -164,13 +157,9 @@ impl LiveSource {
 
     fn open_with(opts: &LiveOptions, prefer_btf: bool) -> Result<LiveSource, ProbeError> {
         let wall_offset_ns = wall_offset_ns();
-        let hooks: Vec<&Hook> = HOOKS
-            .iter()
-            .filter(|h| {
-                opts.probes
-                    .iter()
-                    .any(|&p| (h.serves)(p, opts.socket_state))
-            })
+        let hooks: Vec<KernelProgram> = needed_hooks(&opts.probes, opts.socket_state)
+            .into_iter()
+            .map(kernel_program)
             .collect();
         if let Some(&bad) = opts
             .probes
@@ -235,7 +224,7 @@ impl LiveSource {
         drop(loader);
         if !hooks.is_empty() {
             let btf = read_btf()?;
-            for hook in hooks {
+            for hook in &hooks {
                 live.hooks.push(attach(&mut ebpf, &btf, hook, prefer_btf)?);
             }
             drop(btf);
@@ -347,7 +336,12 @@ impl Source for LiveSource {
 
 /// Loads and attaches the program for `hook`, preferring tp_btf and falling
 /// back to raw_tp. Returns the hook's name.
-fn attach(ebpf: &mut Ebpf, btf: &Btf, hook: &Hook, prefer_btf: bool) -> Result<String, ProbeError> {
+fn attach(
+    ebpf: &mut Ebpf,
+    btf: &Btf,
+    hook: &KernelProgram,
+    prefer_btf: bool,
+) -> Result<String, ProbeError> {
     let mut btf_error = None;
     if prefer_btf {
         let name = format!("tp_btf/{}", hook.tracepoint);

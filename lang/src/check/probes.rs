@@ -5,7 +5,7 @@
 
 use super::{Checker, SynthProbe};
 use crate::ast;
-use crate::catalog::{ProbeDef, ProbeKind};
+use crate::catalog::{ParamKind, ParamProbe, ProbeDef, ProbeKind};
 use crate::diag::Diagnostic;
 use crate::span::Span;
 use crate::typed::{EnabledProbe, ProbeIndex};
@@ -178,14 +178,19 @@ fn unsupported_provider(provider: &str) -> Option<&'static str> {
     }
 }
 
-/// `tick-1s`, `profile-997`, `tick-10hz` → (is_tick, interval in ns).
-/// `Ok(None)` when the name is not of that form at all.
-pub(crate) fn tick_interval(name: &str) -> Result<Option<(bool, u64)>, String> {
-    let (tick, rest) = if let Some(r) = name.strip_prefix("tick-") {
-        (true, r)
-    } else if let Some(r) = name.strip_prefix("profile-") {
-        (false, r)
-    } else {
+/// `tick-1s`, `profile-997`, `tick-10hz` → (the family, interval in ns),
+/// for a name of one of the catalog's parametrised probe families whose
+/// parameter is an interval. `Ok(None)` when the name is not of that form.
+pub(crate) fn param_interval<'c>(
+    families: &'c [ParamProbe],
+    provider: &str,
+    name: &str,
+) -> Result<Option<(&'c ParamProbe, u64)>, String> {
+    let Some((family, rest)) = families
+        .iter()
+        .filter(|f| provider.is_empty() || f.provider == provider)
+        .find_map(|f| name.strip_prefix(f.prefix.as_str()).map(|r| (f, r)))
+    else {
         return Ok(None);
     };
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
@@ -214,7 +219,7 @@ pub(crate) fn tick_interval(name: &str) -> Result<Option<(bool, u64)>, String> {
             "interval in {name} is below the minimum of 200us (5000hz)"
         ));
     }
-    Ok(Some((tick, ns)))
+    Ok(Some((family, ns)))
 }
 
 /// Shortest `tick-N`/`profile-N` interval, as dtrace's profile provider has.
@@ -305,12 +310,12 @@ impl Checker<'_> {
             );
             return vec![];
         }
-        if (f.provider.is_empty() || f.provider == "profile")
-            && f.module.is_empty()
-            && f.function.is_empty()
-        {
-            match tick_interval(&f.name) {
-                Ok(Some((tick, ns))) => return vec![self.synth_tick(&f.name, tick, ns)],
+        if f.module.is_empty() && f.function.is_empty() {
+            match param_interval(&self.catalog.param_probes, &f.provider, &f.name) {
+                Ok(Some((family, ns))) => {
+                    let family = family.clone();
+                    return vec![self.synth_param(&family, &f.name, ns)];
+                }
                 Ok(None) => {}
                 Err(msg) => {
                     self.err(msg, d.span);
@@ -348,21 +353,21 @@ impl Checker<'_> {
         matched.iter().map(|p| p.id).collect()
     }
 
-    fn synth_tick(&mut self, name: &str, tick: bool, interval_ns: u64) -> u32 {
+    /// The probe `name` of parametrised family `family`, made on first use.
+    fn synth_param(&mut self, family: &ParamProbe, name: &str, interval_ns: u64) -> u32 {
         if let Some(s) = self.synth.iter().find(|s| s.def.name == name) {
             return s.def.id;
         }
         let id = self.next_synth_id;
         self.next_synth_id += 1;
-        let kind = if tick {
-            ProbeKind::Tick { interval_ns }
-        } else {
-            ProbeKind::Profile { interval_ns }
+        let kind = match family.kind {
+            ParamKind::Tick => ProbeKind::Tick { interval_ns },
+            ParamKind::Profile => ProbeKind::Profile { interval_ns },
         };
         self.synth.push(SynthProbe {
             def: ProbeDef {
                 id,
-                provider: "profile".into(),
+                provider: family.provider.clone(),
                 module: String::new(),
                 function: String::new(),
                 name: name.to_string(),
@@ -462,6 +467,44 @@ mod tests {
             ("", "read", "entry")
         );
         assert!(Fields::split("a:b:c:d:e").is_none());
+    }
+
+    fn family(provider: &str, prefix: &str, kind: ParamKind) -> ParamProbe {
+        ParamProbe {
+            provider: provider.into(),
+            prefix: prefix.into(),
+            kind,
+        }
+    }
+
+    /// The profile provider's families, as rdtrace-probes registers them.
+    fn tick_interval(name: &str) -> Result<Option<(bool, u64)>, String> {
+        let families = [
+            family("profile", "tick-", ParamKind::Tick),
+            family("profile", "profile-", ParamKind::Profile),
+        ];
+        param_interval(&families, "", name)
+            .map(|r| r.map(|(f, ns)| (f.kind == ParamKind::Tick, ns)))
+    }
+
+    #[test]
+    fn families_come_from_the_catalog() {
+        let families = [family("timer", "every-", ParamKind::Tick)];
+        let (f, ns) = param_interval(&families, "", "every-2s").unwrap().unwrap();
+        assert_eq!((f.provider.as_str(), ns), ("timer", 2_000_000_000));
+        assert!(param_interval(&families, "timer", "every-1s")
+            .unwrap()
+            .is_some());
+        assert_eq!(
+            param_interval(&families, "profile", "every-1s")
+                .unwrap()
+                .map(|(_, n)| n),
+            None
+        );
+        assert_eq!(
+            param_interval(&[], "", "tick-1s").unwrap().map(|(_, n)| n),
+            None
+        );
     }
 
     #[test]

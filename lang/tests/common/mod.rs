@@ -305,6 +305,15 @@ pub fn catalog() -> Catalog {
             ty: int(4, true),
         })
         .collect(),
+        param_probes: ["tick-", "profile-"]
+            .into_iter()
+            .zip([ParamKind::Tick, ParamKind::Profile])
+            .map(|(prefix, kind)| ParamProbe {
+                provider: "profile".into(),
+                prefix: prefix.into(),
+                kind,
+            })
+            .collect(),
         string_tables: vec![StringTable {
             name: "tcp_state_string".into(),
             entries: [

@@ -1,0 +1,123 @@
+//! The providers: one module each, registered in [`PROVIDERS`]. A provider
+//! gives its probe table, the struct types its arguments point to, where
+//! each member lives in its record (its layouts), its constants, the
+//! kernel hooks each probe needs and whether replay decodes it.
+//! [`crate::catalog()`] and the live loader's hook choice are folds over
+//! the registry.
+
+use rdtrace_lang::catalog::{ConstDef, Layout, ParamProbe, ProbeDef, StringTable};
+
+pub mod dtrace;
+pub mod ip;
+pub mod profile;
+pub mod tcp;
+pub mod udp;
+
+/// Every provider rdtrace knows, in `-l` order.
+pub const PROVIDERS: &[&dyn Provider] = &[
+    &dtrace::Dtrace,
+    &tcp::Tcp,
+    &ip::Ip,
+    &udp::Udp,
+    &profile::Profile,
+];
+
+/// The kernel programs of `bpf/net.bpf.o` a probe may need; the live
+/// loader knows their tracepoints and program names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// `net_dev_queue`: packets sent.
+    Send,
+    /// `netif_receive_skb`: packets received.
+    Receive,
+    /// `inet_sock_set_state`: TCP state changes (and the connection map).
+    StateChange,
+}
+
+/// One provider. Everything but `name` defaults to "none".
+pub trait Provider: Sync {
+    /// The provider field of its probes.
+    fn name(&self) -> &'static str;
+    /// Its fixed probes.
+    fn probes(&self) -> Vec<ProbeDef> {
+        Vec::new()
+    }
+    /// Its parametrised probe families (`tick-N`, …).
+    fn param_probes(&self) -> Vec<ParamProbe> {
+        Vec::new()
+    }
+    /// The struct types its arguments use besides the shared packet ones
+    /// (`pktinfo_t`, `csinfo_t`, `ipinfo_t`); defined in `catalog.rs`.
+    fn struct_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Where members and built-ins live in its records.
+    fn layouts(&self) -> Vec<Layout> {
+        Vec::new()
+    }
+    fn constants(&self) -> Vec<ConstDef> {
+        Vec::new()
+    }
+    fn string_tables(&self) -> Vec<StringTable> {
+        Vec::new()
+    }
+    /// The kernel hooks `probe` (one of its ids) needs, given whether a
+    /// clause reads the socket state. Empty: not a kernel probe.
+    fn hooks(&self, _probe: u32, _socket_state: bool) -> Vec<Hook> {
+        Vec::new()
+    }
+    /// Whether the pcap replay source decodes its probes (`replay.rs`,
+    /// `replay_tcp.rs`).
+    fn replays(&self) -> bool {
+        false
+    }
+}
+
+/// The provider owning probe `id` (fixed probes only).
+pub fn provider_of(id: u32) -> Option<&'static dyn Provider> {
+    PROVIDERS
+        .iter()
+        .copied()
+        .find(|p| p.probes().iter().any(|d| d.id == id))
+}
+
+/// The kernel hooks probe `id` needs (empty for a probe without any).
+pub fn hooks_for(id: u32, socket_state: bool) -> Vec<Hook> {
+    provider_of(id).map_or_else(Vec::new, |p| p.hooks(id, socket_state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::*;
+
+    #[test]
+    fn hooks_come_from_the_owning_provider() {
+        use Hook::*;
+        assert_eq!(hooks_for(TCP_SEND, false), [Send, Receive]);
+        assert_eq!(hooks_for(TCP_SEND, true), [Send, Receive, StateChange]);
+        assert_eq!(
+            hooks_for(TCP_STATE_CHANGE, false),
+            [Send, Receive, StateChange]
+        );
+        assert_eq!(hooks_for(IP_SEND, true), [Send]);
+        assert_eq!(hooks_for(UDP_RECEIVE, false), [Receive]);
+        assert!(hooks_for(DTRACE_BEGIN, true).is_empty());
+        assert!(hooks_for(999, true).is_empty());
+    }
+
+    #[test]
+    fn catalog_is_the_fold_of_the_registry() {
+        let c = catalog();
+        let from_registry: usize = PROVIDERS.iter().map(|p| p.probes().len()).sum();
+        assert_eq!(c.probes.len(), from_registry);
+        for p in PROVIDERS {
+            for d in p.probes() {
+                assert_eq!(d.provider, p.name());
+                assert_eq!(provider_of(d.id).map(|q| q.name()), Some(p.name()));
+            }
+        }
+        let prefixes: Vec<&str> = c.param_probes.iter().map(|p| p.prefix.as_str()).collect();
+        assert_eq!(prefixes, ["tick-", "profile-"]);
+    }
+}
