@@ -48,6 +48,7 @@ fn main() {
         "vmlinux_min.h",
         "packet.h",
         "sockstate.h",
+        "protocols.h",
     ] {
         println!("cargo:rerun-if-changed=bpf/{file}");
     }

@@ -25,6 +25,12 @@
 #define RDT_PROBE_UDP_SEND 14
 #define RDT_PROBE_UDP_RECEIVE 15
 
+/* Probe sets the BPF program tests in `enabled` (compared with the Rust
+ * providers' ids by probes/tests/event_layout.rs). */
+#define TCP_PROBES (0xffULL << RDT_PROBE_TCP_SEND) /* ids 4..11 */
+#define SEGMENT_PROBES ((1ULL << RDT_PROBE_TCP_SEND) | (1ULL << RDT_PROBE_TCP_RECEIVE))
+#define IP_PROBES ((1ULL << RDT_PROBE_IP_SEND) | (1ULL << RDT_PROBE_IP_RECEIVE))
+
 /* At offset 0 of every record. */
 struct event_header {
 	__u64 ts_ns;   /* bpf_ktime_get_ns(); replay: epoch ns */

@@ -37,8 +37,21 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "event.h"
+#include "protocols.h"
 #include "packet.h"
 #include "sockstate.h"
+
+/* The local and remote ends of a packet record `e` from its source and
+ * destination, by direction: one definition for tcp and udp records (replay
+ * derives them the same way, in replay.rs `local_remote`). */
+#define LOCAL_REMOTE(e, dir)                                                                \
+	do {                                                                               \
+		int send_ = (dir) == RDT_DIR_SEND;                                         \
+		__builtin_memcpy((e)->laddr, send_ ? (e)->saddr : (e)->daddr, 16);         \
+		__builtin_memcpy((e)->raddr, send_ ? (e)->daddr : (e)->saddr, 16);         \
+		(e)->lport = send_ ? (e)->sport : (e)->dport;                              \
+		(e)->rport = send_ ? (e)->dport : (e)->sport;                              \
+	} while (0)
 
 #define TH_FIN 0x01
 #define TH_SYN 0x02
@@ -129,8 +142,6 @@ const volatile __u64 enabled = 0;
 const volatile __u8 want_sockstate = 1;
 
 #define ENABLED(id) (enabled & (1ULL << (id)))
-#define TCP_PROBES (0xffULL << RDT_PROBE_TCP_SEND) /* ids 4..11 */
-#define SEGMENT_PROBES ((1ULL << RDT_PROBE_TCP_SEND) | (1ULL << RDT_PROBE_TCP_RECEIVE))
 /* The connection map is needed for the socket state and for every tcp
  * probe but send and receive. */
 #define TRACK_CONNS (want_sockstate || (enabled & TCP_PROBES & ~SEGMENT_PROBES))
@@ -209,17 +220,7 @@ static __always_inline void emit_tcp(__u32 probe, const struct skb_fields *f, co
 	e->window = (__u16)th[14] << 8 | th[15];
 	e->checksum = (__u16)th[16] << 8 | th[17];
 	e->urgent = (__u16)th[18] << 8 | th[19];
-	if (dir == RDT_DIR_SEND) {
-		__builtin_memcpy(e->laddr, p->saddr, 16);
-		__builtin_memcpy(e->raddr, p->daddr, 16);
-		e->lport = e->sport;
-		e->rport = e->dport;
-	} else {
-		__builtin_memcpy(e->laddr, p->daddr, 16);
-		__builtin_memcpy(e->raddr, p->saddr, 16);
-		e->lport = e->dport;
-		e->rport = e->sport;
-	}
+	LOCAL_REMOTE(e, dir);
 	e->ttl = p->ttl;
 	e->pad0 = 0;
 	e->pad1 = 0;
@@ -633,42 +634,6 @@ static __always_inline void state_change(struct sock *sk, int old, int new, int 
 
 /* ------------------------------------------------------------ ip, udp */
 
-#define STR2(a, b) ((__u64)(a) | (__u64)(b) << 8)
-#define STR3(a, b, c) (STR2(a, b) | (__u64)(c) << 16)
-#define STR4(a, b, c, d) (STR3(a, b, c) | (__u64)(d) << 24)
-#define STR5(a, b, c, d, e) (STR4(a, b, c, d) | (__u64)(e) << 32)
-#define STR6(a, b, c, d, e, f) (STR5(a, b, c, d, e) | (__u64)(f) << 40)
-#define STR7(a, b, c, d, e, f, g) (STR6(a, b, c, d, e, f) | (__u64)(g) << 48)
-#define STR8(a, b, c, d, e, f, g, h) (STR7(a, b, c, d, e, f, g) | (__u64)(h) << 56)
-
-/* illumos's name of an IP protocol (ipv4_protostr, ipv6_nextstr), else its
- * number in decimal. 8 bytes, NUL-padded (FRAGMENT fills them). */
-static __always_inline __u64 proto_name(__u8 proto)
-{
-	switch (proto) {
-	case IPPROTO_HOPOPTS: return STR7('H', 'O', 'P', 'O', 'P', 'T', 'S');
-	case IPPROTO_ICMP: return STR4('I', 'C', 'M', 'P');
-	case IPPROTO_IGMP: return STR4('I', 'G', 'M', 'P');
-	case IPPROTO_TCP: return STR3('T', 'C', 'P');
-	case IPPROTO_UDP: return STR3('U', 'D', 'P');
-	case IPPROTO_IPV6: return STR4('I', 'P', 'v', '6');
-	case IPPROTO_ROUTING: return STR5('R', 'O', 'U', 'T', 'E');
-	case IPPROTO_FRAGMENT: return STR8('F', 'R', 'A', 'G', 'M', 'E', 'N', 'T');
-	case IPPROTO_ESP: return STR3('E', 'S', 'P');
-	case IPPROTO_AH: return STR2('A', 'H');
-	case IPPROTO_ICMPV6: return STR6('I', 'C', 'M', 'P', 'v', '6');
-	case IPPROTO_NONE: return STR4('N', 'O', 'N', 'E');
-	case IPPROTO_DSTOPTS: return STR7('D', 'S', 'T', 'O', 'P', 'T', 'S');
-	case IPPROTO_SCTP: return STR4('S', 'C', 'T', 'P');
-	case IPPROTO_RAW: return STR3('R', 'A', 'W');
-	}
-	if (proto >= 100)
-		return STR3('0' + proto / 100, '0' + proto / 10 % 10, '0' + proto % 10);
-	if (proto >= 10)
-		return STR2('0' + proto / 10, '0' + proto % 10);
-	return '0' + proto;
-}
-
 static __always_inline void emit_ip(const struct skb_fields *f, const struct pkt *p, int dir,
 				    const char *if_name)
 {
@@ -743,17 +708,7 @@ static __always_inline void emit_udp(const struct skb_fields *f, const struct pk
 	e->dport = (__u16)uh[2] << 8 | uh[3];
 	e->length = (__u16)uh[4] << 8 | uh[5];
 	e->checksum = (__u16)uh[6] << 8 | uh[7];
-	if (dir == RDT_DIR_SEND) {
-		__builtin_memcpy(e->laddr, p->saddr, 16);
-		__builtin_memcpy(e->raddr, p->daddr, 16);
-		e->lport = e->sport;
-		e->rport = e->dport;
-	} else {
-		__builtin_memcpy(e->laddr, p->daddr, 16);
-		__builtin_memcpy(e->raddr, p->saddr, 16);
-		e->lport = e->dport;
-		e->rport = e->sport;
-	}
+	LOCAL_REMOTE(e, dir);
 	e->sk = (__u64)f->sk;
 	bpf_ringbuf_submit(e, wakeup_flags());
 }
@@ -784,8 +739,6 @@ static __always_inline int on_packet(const struct skb_fields *f, int dir, const 
 		emit_udp(f, &p, dir);
 	return 0;
 }
-
-#define IP_PROBES ((1ULL << RDT_PROBE_IP_SEND) | (1ULL << RDT_PROBE_IP_RECEIVE))
 
 static __always_inline int packet_btf(struct sk_buff *skb, int dir)
 {

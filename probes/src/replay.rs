@@ -13,6 +13,7 @@
 
 use crate::catalog::{IP_RECEIVE, IP_SEND, TCP_ACCEPT_REFUSED, TCP_SEND, UDP_RECEIVE, UDP_SEND};
 use crate::event::{addr_bytes, IpEvent, Record, TcpEvent, UdpEvent, DIR_RECEIVE, DIR_SEND};
+use crate::providers::ip::protocol_name;
 use crate::replay_tcp::TcpTracker;
 use crate::source::{Poll, ProbeError, ProbeErrorKind, Source};
 use etherparse::{
@@ -355,13 +356,8 @@ impl ReplaySource {
                 Transport::Tcp(seg) if tcp_on => {
                     let mut ev = seg;
                     ev.dir = dir;
-                    if send {
-                        (ev.laddr, ev.raddr, ev.lport, ev.rport) =
-                            (ev.saddr, ev.daddr, ev.sport, ev.dport);
-                    } else {
-                        (ev.laddr, ev.raddr, ev.lport, ev.rport) =
-                            (ev.daddr, ev.saddr, ev.dport, ev.sport);
-                    }
+                    (ev.laddr, ev.raddr, ev.lport, ev.rport) =
+                        local_remote(dir, (ev.saddr, ev.sport), (ev.daddr, ev.dport));
                     self.tcp.segment(ev, f);
                 }
                 Transport::Udp { .. } if self.on(if send { UDP_SEND } else { UDP_RECEIVE }) => {
@@ -573,34 +569,18 @@ fn decode(frame: &Frame) -> Option<Packet> {
     Some(pkt)
 }
 
-/// illumos's name of an IP protocol (ipv4_protostr, ipv6_nextstr), else
-/// its number in decimal; the same table as the BPF program's.
-fn proto_name(proto: u8) -> [u8; 8] {
-    let name = match proto {
-        0 => "HOPOPTS",
-        1 => "ICMP",
-        2 => "IGMP",
-        6 => "TCP",
-        17 => "UDP",
-        41 => "IPv6",
-        43 => "ROUTE",
-        44 => "FRAGMENT",
-        50 => "ESP",
-        51 => "AH",
-        58 => "ICMPv6",
-        59 => "NONE",
-        60 => "DSTOPTS",
-        132 => "SCTP",
-        255 => "RAW",
-        n => return padded(&n.to_string()),
-    };
-    padded(name)
-}
-
-fn padded(s: &str) -> [u8; 8] {
-    let mut out = [0u8; 8];
-    out[..s.len()].copy_from_slice(s.as_bytes());
-    out
+/// The local and remote address and port of a packet from its source and
+/// destination, by direction (as the BPF program's `LOCAL_REMOTE`).
+fn local_remote(
+    dir: u8,
+    (saddr, sport): ([u8; 16], u16),
+    (daddr, dport): ([u8; 16], u16),
+) -> ([u8; 16], [u8; 16], u16, u16) {
+    if dir == DIR_SEND {
+        (saddr, daddr, sport, dport)
+    } else {
+        (daddr, saddr, dport, sport)
+    }
 }
 
 fn ip_event(p: &Packet, dir: u8) -> IpEvent {
@@ -613,7 +593,7 @@ fn ip_event(p: &Packet, dir: u8) -> IpEvent {
         daddr: p.daddr,
         ip_plength: p.plen,
         ttl: p.ttl,
-        protostr: proto_name(p.proto),
+        protostr: protocol_name(p.proto),
         ..IpEvent::default()
     };
     e.hdr.ts_ns = p.ts_ns;
@@ -660,12 +640,11 @@ fn udp_event(p: &Packet, dir: u8) -> UdpEvent {
         ..UdpEvent::default()
     };
     e.hdr.ts_ns = p.ts_ns;
-    if dir == DIR_SEND {
-        e.hdr.probe = UDP_SEND;
-        (e.laddr, e.raddr, e.lport, e.rport) = (p.saddr, p.daddr, sport, dport);
+    e.hdr.probe = if dir == DIR_SEND {
+        UDP_SEND
     } else {
-        e.hdr.probe = UDP_RECEIVE;
-        (e.laddr, e.raddr, e.lport, e.rport) = (p.daddr, p.saddr, dport, sport);
-    }
+        UDP_RECEIVE
+    };
+    (e.laddr, e.raddr, e.lport, e.rport) = local_remote(dir, (p.saddr, sport), (p.daddr, dport));
     e
 }

@@ -20,23 +20,11 @@ use crate::catalog::{
 use crate::event::{Record, TcpEvent, TcpSockState, DIR_SEND};
 use hashbrown::HashMap;
 
-// Linux TCP states (the numbers TCP_STATE_* carry).
-const ESTABLISHED: i32 = 1;
-const SYN_SENT: i32 = 2;
-const SYN_RECEIVED: i32 = 3;
-const FIN_WAIT_1: i32 = 4;
-const FIN_WAIT_2: i32 = 5;
-const TIME_WAIT: i32 = 6;
-const CLOSED: i32 = 7;
-const CLOSE_WAIT: i32 = 8;
-const LAST_ACK: i32 = 9;
-const LISTEN: i32 = 10;
-const CLOSING: i32 = 11;
-
-const FIN: u8 = 0x01;
-const SYN: u8 = 0x02;
-const RST: u8 = 0x04;
-const ACK: u8 = 0x10;
+use crate::providers::tcp::flag::{ACK, FIN, RST, SYN};
+use crate::providers::tcp::state::{
+    CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN,
+    SYN_RECEIVED, SYN_SENT, TIME_WAIT,
+};
 
 /// Local address and port, remote address and port.
 type Key = ([u8; 16], u16, [u8; 16], u16);

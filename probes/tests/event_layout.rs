@@ -1,6 +1,8 @@
 //! The C (`bpf/event.h`) and Rust (`src/event.rs`) records must agree byte for
 //! byte: compile a tiny C program with the host compiler that prints
-//! offsetof()/sizeof() of every field, and compare with Rust.
+//! offsetof()/sizeof() of every field, and compare with Rust. The probe ids,
+//! probe sets, TCP states and flags and protocol names both sides use are
+//! compared the same way.
 
 use rdtrace_probes::event::{EventHeader, IpEvent, TcpEvent, TcpSockState, UdpEvent};
 use std::mem::{offset_of, size_of};
@@ -26,6 +28,168 @@ macro_rules! fields {
 
 fn host_cc() -> String {
     std::env::var("CC").unwrap_or_else(|_| "cc".to_string())
+}
+
+/// Compiles the C program `source` with the host compiler, runs it and
+/// returns what it printed.
+fn run_host_c(source: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("prog.c");
+    let exe = dir.path().join("prog");
+    std::fs::write(&src, source).unwrap();
+    let out = Command::new(host_cc())
+        .arg("-Wall")
+        .arg("-o")
+        .arg(&exe)
+        .arg(&src)
+        .output()
+        .expect("a host C compiler (cc, or $CC) is needed for this test");
+    assert!(
+        out.status.success(),
+        "cc failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = Command::new(&exe).output().unwrap();
+    assert!(run.status.success());
+    String::from_utf8(run.stdout).unwrap()
+}
+
+fn bpf_file(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("bpf").join(name)
+}
+
+/// `#define NAME VALUE` lines of a C file whose value is a plain number.
+fn numeric_defines(file: &str) -> Vec<(String, i64)> {
+    let text = std::fs::read_to_string(bpf_file(file)).unwrap();
+    text.lines()
+        .filter_map(|l| {
+            let mut w = l.strip_prefix("#define ")?.split_whitespace();
+            let (name, value) = (w.next()?, w.next()?);
+            let v = match value.strip_prefix("0x") {
+                Some(hex) => i64::from_str_radix(hex, 16).ok()?,
+                None => value.parse().ok()?,
+            };
+            Some((name.to_string(), v))
+        })
+        .collect()
+}
+
+const C_PRELUDE: &str = "#include <stdio.h>\n#include <stddef.h>\n#include <stdint.h>\n\
+     typedef uint8_t __u8; typedef uint16_t __u16; typedef uint32_t __u32;\n\
+     typedef uint64_t __u64; typedef int32_t __s32; typedef int8_t __s8;\n\
+     #define __always_inline inline\n";
+
+/// Every probe id the BPF program writes (`RDT_PROBE_<PROVIDER>_<NAME>` in
+/// event.h) is the id the Rust provider gives that probe, every kernel
+/// probe of the catalog has one, and the probe sets the program tests
+/// (`TCP_PROBES`, …) are exactly the providers' ids.
+#[test]
+fn c_probe_ids_and_sets_are_the_providers() {
+    let catalog = rdtrace_probes::catalog();
+    let c_ids: Vec<(String, i64)> = numeric_defines("event.h")
+        .into_iter()
+        .filter(|(n, _)| n.starts_with("RDT_PROBE_"))
+        .collect();
+    let kernel_probes: Vec<_> = catalog
+        .probes
+        .iter()
+        .filter(|p| !rdtrace_probes::providers::hooks_for(p.id, false).is_empty())
+        .collect();
+    assert_eq!(c_ids.len(), kernel_probes.len(), "{c_ids:?}");
+    for p in &kernel_probes {
+        let name = format!("RDT_PROBE_{}_{}", p.provider, p.name)
+            .to_uppercase()
+            .replace('-', "_");
+        let c = c_ids.iter().find(|(n, _)| *n == name);
+        assert_eq!(c.map(|c| c.1), Some(i64::from(p.id)), "{name}");
+    }
+    let mask = |provider: &str, names: &[&str]| -> u64 {
+        catalog
+            .probes
+            .iter()
+            .filter(|p| {
+                p.provider == provider && (names.is_empty() || names.contains(&p.name.as_str()))
+            })
+            .map(|p| 1u64 << p.id)
+            .sum()
+    };
+    let mut c = format!(
+        "{C_PRELUDE}#include \"{}\"\nint main(void) {{\n",
+        bpf_file("event.h").display()
+    );
+    for set in ["TCP_PROBES", "SEGMENT_PROBES", "IP_PROBES"] {
+        c += &format!("  printf(\"%llu\\n\", (unsigned long long)({set}));\n");
+    }
+    c += "  return 0;\n}\n";
+    let want = [
+        mask("tcp", &[]),
+        mask("tcp", &["send", "receive"]),
+        mask("ip", &[]),
+    ]
+    .map(|m| format!("{m}\n"))
+    .concat();
+    assert_eq!(
+        run_host_c(&c),
+        want,
+        "TCP_PROBES, SEGMENT_PROBES, IP_PROBES"
+    );
+}
+
+/// The TCP states (Linux names in sockstate.h) and header flags the BPF
+/// program uses have the values of the Rust tables.
+#[test]
+fn c_tcp_states_and_flags_are_the_providers() {
+    use rdtrace_probes::providers::tcp::{flag, state};
+    let states = numeric_defines("sockstate.h");
+    for (c_name, value) in [
+        ("TCP_ESTABLISHED", state::ESTABLISHED),
+        ("TCP_SYN_SENT", state::SYN_SENT),
+        ("TCP_SYN_RECV", state::SYN_RECEIVED),
+        ("TCP_FIN_WAIT1", state::FIN_WAIT_1),
+        ("TCP_FIN_WAIT2", state::FIN_WAIT_2),
+        ("TCP_TIME_WAIT", state::TIME_WAIT),
+        ("TCP_CLOSE", state::CLOSED),
+        ("TCP_CLOSE_WAIT", state::CLOSE_WAIT),
+        ("TCP_LAST_ACK", state::LAST_ACK),
+        ("TCP_LISTEN", state::LISTEN),
+        ("TCP_CLOSING", state::CLOSING),
+        ("TCP_NEW_SYN_RECV", state::NEW_SYN_RECEIVED),
+    ] {
+        let c = states.iter().find(|(n, _)| n == c_name).map(|c| c.1);
+        assert_eq!(c, Some(i64::from(value)), "{c_name}");
+    }
+    let flags: Vec<_> = numeric_defines("net.bpf.c")
+        .into_iter()
+        .filter(|(n, _)| n.starts_with("TH_"))
+        .collect();
+    assert!(!flags.is_empty());
+    for (name, value) in flags {
+        let rust = rdtrace_probes::providers::tcp::TH_FLAGS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|f| i64::from(f.1));
+        assert_eq!(rust, Some(value), "{name}");
+    }
+    assert_eq!(flag::PUSH, 0x08);
+}
+
+/// ipv4_protostr/ipv6_nextstr: the BPF program's table (protocols.h) and
+/// replay's give the same 8 bytes for every protocol number.
+#[test]
+fn c_and_rust_protocol_names_agree() {
+    let c = format!(
+        "{C_PRELUDE}#include \"{}\"\nint main(void) {{\n  for (int i = 0; i < 256; i++)\n    printf(\"%llu\\n\", (unsigned long long)proto_name((__u8)i));\n  return 0;\n}}\n",
+        bpf_file("protocols.h").display()
+    );
+    let want: String = (0..=255u8)
+        .map(|p| {
+            format!(
+                "{}\n",
+                u64::from_le_bytes(rdtrace_probes::providers::ip::protocol_name(p))
+            )
+        })
+        .collect();
+    assert_eq!(run_host_c(&c), want);
 }
 
 #[test]
@@ -101,13 +265,8 @@ fn c_and_rust_layouts_agree() {
         ("struct udp_event", size_of::<UdpEvent>()),
     ];
 
-    let dir = tempfile::tempdir().unwrap();
     let header = Path::new(env!("CARGO_MANIFEST_DIR")).join("bpf/event.h");
-    let mut c = String::from(
-        "#include <stdio.h>\n#include <stddef.h>\n#include <stdint.h>\n\
-         typedef uint8_t __u8; typedef uint16_t __u16; typedef uint32_t __u32;\n\
-         typedef uint64_t __u64; typedef int32_t __s32; typedef int8_t __s8;\n",
-    );
+    let mut c = String::from(C_PRELUDE);
     c += &format!("#include \"{}\"\nint main(void) {{\n", header.display());
     for (ty, f, _, _) in &all {
         c += &format!(
@@ -118,23 +277,7 @@ fn c_and_rust_layouts_agree() {
         c += &format!("  printf(\"%s %zu\\n\", \"{ty}\", sizeof({ty}));\n");
     }
     c += "  return 0;\n}\n";
-    let src = dir.path().join("layout.c");
-    let exe = dir.path().join("layout");
-    std::fs::write(&src, c).unwrap();
-    let out = Command::new(host_cc())
-        .arg("-Wall")
-        .arg("-o")
-        .arg(&exe)
-        .arg(&src)
-        .output()
-        .expect("a host C compiler (cc, or $CC) is needed for this test");
-    assert!(
-        out.status.success(),
-        "cc failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run = Command::new(&exe).output().unwrap();
-    let text = String::from_utf8(run.stdout).unwrap();
+    let text = run_host_c(&c);
 
     let mut expected = String::new();
     for (ty, f, off, size) in &all {

@@ -210,3 +210,34 @@ fn ip_members() -> Members {
     ]);
     members
 }
+
+/// illumos's name of an IP protocol (ipv4_protostr, ipv6_nextstr), else
+/// its number in decimal, NUL-padded; the same table as `bpf/protocols.h`
+/// (compared by probes/tests/event_layout.rs).
+pub fn protocol_name(proto: u8) -> [u8; 8] {
+    let name = match proto {
+        0 => "HOPOPTS",
+        1 => "ICMP",
+        2 => "IGMP",
+        6 => "TCP",
+        17 => "UDP",
+        41 => "IPv6",
+        43 => "ROUTE",
+        44 => "FRAGMENT",
+        50 => "ESP",
+        51 => "AH",
+        58 => "ICMPv6",
+        59 => "NONE",
+        60 => "DSTOPTS",
+        132 => "SCTP",
+        255 => "RAW",
+        n => return padded(&n.to_string()),
+    };
+    padded(name)
+}
+
+fn padded(s: &str) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    out[..s.len()].copy_from_slice(s.as_bytes());
+    out
+}

@@ -24,36 +24,94 @@ pub const TCP_ACCEPT_REFUSED: u32 = 11;
 /// Layout of [`TcpEvent`] records (`tcp:::*`).
 pub const LAYOUT_TCP: u32 = 1;
 
-/// Linux TCP states (`include/net/tcp_states.h`), as `TCP_STATE_*` carries them.
-pub(crate) const TCP_STATES: [(&str, i64, &str); 14] = [
-    ("TCP_STATE_IDLE", 0, "state-idle"),
-    ("TCP_STATE_ESTABLISHED", 1, "state-established"),
-    ("TCP_STATE_SYN_SENT", 2, "state-syn-sent"),
-    ("TCP_STATE_SYN_RECEIVED", 3, "state-syn-received"),
-    ("TCP_STATE_FIN_WAIT_1", 4, "state-fin-wait-1"),
-    ("TCP_STATE_FIN_WAIT_2", 5, "state-fin-wait-2"),
-    ("TCP_STATE_TIME_WAIT", 6, "state-time-wait"),
-    ("TCP_STATE_CLOSED", 7, "state-closed"),
-    ("TCP_STATE_CLOSE_WAIT", 8, "state-close-wait"),
-    ("TCP_STATE_LAST_ACK", 9, "state-last-ack"),
-    ("TCP_STATE_LISTEN", 10, "state-listen"),
-    ("TCP_STATE_CLOSING", 11, "state-closing"),
-    // Linux TCP_NEW_SYN_RECV: a request socket, i.e. a connection in SYN_RECEIVED.
-    ("TCP_STATE_NEW_SYN_RECEIVED", 12, "state-syn-received"),
-    // Linux TCP_BOUND_INACTIVE: bound, neither listening nor connected.
-    ("TCP_STATE_BOUND", 13, "state-bound"),
+/// Linux TCP states (`include/net/tcp_states.h`): the numbers `TCP_STATE_*`
+/// carry. The one Rust definition; replay follows connections with them
+/// and probes/tests/event_layout.rs compares them with `bpf/sockstate.h`.
+pub mod state {
+    pub const IDLE: i32 = 0;
+    pub const ESTABLISHED: i32 = 1;
+    pub const SYN_SENT: i32 = 2;
+    pub const SYN_RECEIVED: i32 = 3;
+    pub const FIN_WAIT_1: i32 = 4;
+    pub const FIN_WAIT_2: i32 = 5;
+    pub const TIME_WAIT: i32 = 6;
+    pub const CLOSED: i32 = 7;
+    pub const CLOSE_WAIT: i32 = 8;
+    pub const LAST_ACK: i32 = 9;
+    pub const LISTEN: i32 = 10;
+    pub const CLOSING: i32 = 11;
+    /// Linux TCP_NEW_SYN_RECV: a request socket, i.e. a connection in SYN_RECEIVED.
+    pub const NEW_SYN_RECEIVED: i32 = 12;
+    /// Linux TCP_BOUND_INACTIVE: bound, neither listening nor connected.
+    pub const BOUND: i32 = 13;
+}
+
+/// TCP header flags (`TH_*`), shared by the catalog's constants, replay and
+/// (compared by probes/tests/event_layout.rs) `bpf/net.bpf.c`.
+pub mod flag {
+    pub const FIN: u8 = 0x01;
+    pub const SYN: u8 = 0x02;
+    pub const RST: u8 = 0x04;
+    pub const PUSH: u8 = 0x08;
+    pub const ACK: u8 = 0x10;
+    pub const URG: u8 = 0x20;
+    pub const ECE: u8 = 0x40;
+    pub const CWR: u8 = 0x80;
+}
+
+/// D's name, value and `tcp_state_string` entry of every state.
+pub const TCP_STATES: [(&str, i32, &str); 14] = [
+    ("TCP_STATE_IDLE", state::IDLE, "state-idle"),
+    (
+        "TCP_STATE_ESTABLISHED",
+        state::ESTABLISHED,
+        "state-established",
+    ),
+    ("TCP_STATE_SYN_SENT", state::SYN_SENT, "state-syn-sent"),
+    (
+        "TCP_STATE_SYN_RECEIVED",
+        state::SYN_RECEIVED,
+        "state-syn-received",
+    ),
+    (
+        "TCP_STATE_FIN_WAIT_1",
+        state::FIN_WAIT_1,
+        "state-fin-wait-1",
+    ),
+    (
+        "TCP_STATE_FIN_WAIT_2",
+        state::FIN_WAIT_2,
+        "state-fin-wait-2",
+    ),
+    ("TCP_STATE_TIME_WAIT", state::TIME_WAIT, "state-time-wait"),
+    ("TCP_STATE_CLOSED", state::CLOSED, "state-closed"),
+    (
+        "TCP_STATE_CLOSE_WAIT",
+        state::CLOSE_WAIT,
+        "state-close-wait",
+    ),
+    ("TCP_STATE_LAST_ACK", state::LAST_ACK, "state-last-ack"),
+    ("TCP_STATE_LISTEN", state::LISTEN, "state-listen"),
+    ("TCP_STATE_CLOSING", state::CLOSING, "state-closing"),
+    (
+        "TCP_STATE_NEW_SYN_RECEIVED",
+        state::NEW_SYN_RECEIVED,
+        "state-syn-received",
+    ),
+    ("TCP_STATE_BOUND", state::BOUND, "state-bound"),
 ];
 
-pub(crate) const TH_FLAGS: [(&str, i64); 9] = [
-    ("TH_FIN", 0x01),
-    ("TH_SYN", 0x02),
-    ("TH_RST", 0x04),
-    ("TH_PUSH", 0x08),
-    ("TH_PSH", 0x08),
-    ("TH_ACK", 0x10),
-    ("TH_URG", 0x20),
-    ("TH_ECE", 0x40),
-    ("TH_CWR", 0x80),
+/// D's name and value of every flag (`TH_PSH` is illumos's alias of `TH_PUSH`).
+pub const TH_FLAGS: [(&str, u8); 9] = [
+    ("TH_FIN", flag::FIN),
+    ("TH_SYN", flag::SYN),
+    ("TH_RST", flag::RST),
+    ("TH_PUSH", flag::PUSH),
+    ("TH_PSH", flag::PUSH),
+    ("TH_ACK", flag::ACK),
+    ("TH_URG", flag::URG),
+    ("TH_ECE", flag::ECE),
+    ("TH_CWR", flag::CWR),
 ];
 
 const PROBES: [Spec; 8] = [
@@ -125,17 +183,9 @@ impl Provider for Tcp {
         vec![crate::catalog::packet_layout(LAYOUT_TCP, tcp_members())]
     }
     fn constants(&self) -> Vec<ConstDef> {
-        let mut c: Vec<ConstDef> = TH_FLAGS
-            .iter()
-            .copied()
-            .map(crate::catalog::int_const)
-            .collect();
-        c.extend(
-            TCP_STATES
-                .iter()
-                .map(|&(name, value, _)| crate::catalog::int_const((name, value))),
-        );
-        c
+        let flags = TH_FLAGS.iter().map(|&(n, v)| (n, i64::from(v)));
+        let states = TCP_STATES.iter().map(|&(n, v, _)| (n, i64::from(v)));
+        flags.chain(states).map(crate::catalog::int_const).collect()
     }
     fn string_tables(&self) -> Vec<StringTable> {
         vec![StringTable {
