@@ -3,10 +3,11 @@
 
 use super::{Hook, Provider};
 use crate::catalog::{
-    inet, load, member, packet_members, probe_defs, ptr_args, Members, Spec, UINTPTR,
+    inet, kernel_pointer, load, member, member_as, packet_members, probe_defs, ptr_args, Members,
+    Spec, TypedLayout, UINTPTR,
 };
 use crate::event::{EventHeader, IpEvent};
-use rdtrace_lang::catalog::{ArgDef, ConstDef, FieldSource, Layout, ProbeDef};
+use rdtrace_lang::catalog::{ArgDef, ConstDef, FieldSource, ProbeDef};
 use rdtrace_lang::types::IntType;
 use std::mem::offset_of;
 
@@ -39,10 +40,7 @@ impl Provider for Ip {
     fn probes(&self) -> Vec<ProbeDef> {
         probe_defs("ip", &PROBES)
     }
-    fn struct_names(&self) -> &'static [&'static str] {
-        &["ifinfo_t", "ipv4info_t", "ipv6info_t"]
-    }
-    fn layouts(&self) -> Vec<Layout> {
+    fn layouts(&self) -> Vec<TypedLayout> {
         vec![crate::catalog::packet_layout(LAYOUT_IP, ip_members())]
     }
     fn constants(&self) -> Vec<ConstDef> {
@@ -171,6 +169,7 @@ fn ip_members() -> Members {
         m("ipv4info_t", "ipv4_dst", load(daddr, I::UINT32)),
         m("ipv4info_t", "ipv4_saddr", inet(saddr, ver)),
         m("ipv4info_t", "ipv4_daddr", inet(daddr, ver)),
+        kernel_pointer("ipv4info_t", "ipv4_hdr"),
         m("ipv6info_t", "ipv6_ver", load(ver, I::UINT8)),
         m(
             "ipv6info_t",
@@ -207,6 +206,9 @@ fn ip_members() -> Members {
         ),
         m("ipv6info_t", "ipv6_saddr", inet(saddr, ver)),
         m("ipv6info_t", "ipv6_daddr", inet(daddr, ver)),
+        kernel_pointer("ipv6info_t", "ipv6_src"),
+        kernel_pointer("ipv6info_t", "ipv6_dst"),
+        kernel_pointer("ipv6info_t", "ipv6_hdr"),
     ]);
     members
 }

@@ -5,7 +5,8 @@
 //! [`crate::catalog()`] and the live loader's hook choice are folds over
 //! the registry.
 
-use rdtrace_lang::catalog::{ConstDef, Layout, ParamProbe, ProbeDef, StringTable};
+use crate::catalog::TypedLayout;
+use rdtrace_lang::catalog::{ConstDef, ParamProbe, ProbeDef, StringTable};
 
 pub mod dtrace;
 pub mod ip;
@@ -46,13 +47,10 @@ pub trait Provider: Sync {
     fn param_probes(&self) -> Vec<ParamProbe> {
         Vec::new()
     }
-    /// The struct types its arguments use besides the shared packet ones
-    /// (`pktinfo_t`, `csinfo_t`, `ipinfo_t`); defined in `catalog.rs`.
-    fn struct_names(&self) -> &'static [&'static str] {
-        &[]
-    }
-    /// Where members and built-ins live in its records.
-    fn layouts(&self) -> Vec<Layout> {
+    /// Its record layouts: every member of its argument structs, with its
+    /// D type and where the record holds it (the structs the checker sees
+    /// are derived from these rows), and the record-backed built-ins.
+    fn layouts(&self) -> Vec<TypedLayout> {
         Vec::new()
     }
     fn constants(&self) -> Vec<ConstDef> {

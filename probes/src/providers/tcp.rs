@@ -4,11 +4,11 @@
 
 use super::{Hook, Provider};
 use crate::catalog::{
-    inet, load, member, packet_members, probe_defs, ptr_arg, ptr_args, Members, Spec, PID_T,
-    UINTPTR,
+    inet, kernel_pointer, load, member, member_as, packet_members, probe_defs, ptr_arg, ptr_args,
+    Members, Spec, TypedLayout, PID_T, UINTPTR,
 };
 use crate::event::{TcpEvent, TcpSockState};
-use rdtrace_lang::catalog::{ArgDef, ConstDef, FieldSource, Layout, ProbeDef, StringTable};
+use rdtrace_lang::catalog::{ArgDef, ConstDef, FieldSource, ProbeDef, StringTable};
 use rdtrace_lang::types::{IntType, Type};
 use std::mem::offset_of;
 
@@ -176,10 +176,7 @@ impl Provider for Tcp {
     fn probes(&self) -> Vec<ProbeDef> {
         probe_defs("tcp", &PROBES)
     }
-    fn struct_names(&self) -> &'static [&'static str] {
-        &["tcpsinfo_t", "tcplsinfo_t", "tcpinfo_t"]
-    }
-    fn layouts(&self) -> Vec<Layout> {
+    fn layouts(&self) -> Vec<TypedLayout> {
         vec![crate::catalog::packet_layout(LAYOUT_TCP, tcp_members())]
     }
     fn constants(&self) -> Vec<ConstDef> {
@@ -257,14 +254,16 @@ fn tcp_members() -> Members {
     let mut members = packet_members!(TcpEvent, pid);
     members.extend([
         m("tcpsinfo_t", "tcps_addr", load(sk, UINTPTR)),
-        m(
+        member_as(
             "tcpsinfo_t",
             "tcps_local",
+            I::INT,
             load(sock(offset_of!(TcpSockState, local)), I::UINT8),
         ),
-        m(
+        member_as(
             "tcpsinfo_t",
             "tcps_active",
+            I::INT,
             load(sock(offset_of!(TcpSockState, active)), I::UINT8),
         ),
         m(
@@ -327,9 +326,10 @@ fn tcp_members() -> Members {
             "tcps_swnd",
             load(sock(offset_of!(TcpSockState, swnd)), I::UINT32),
         ),
-        m(
+        member_as(
             "tcpsinfo_t",
             "tcps_snd_ws",
+            I::INT,
             load(sock(offset_of!(TcpSockState, snd_ws)), I::UINT8),
         ),
         m(
@@ -337,9 +337,10 @@ fn tcp_members() -> Members {
             "tcps_rwnd",
             load(sock(offset_of!(TcpSockState, rwnd)), I::UINT32),
         ),
-        m(
+        member_as(
             "tcpsinfo_t",
             "tcps_rcv_ws",
+            I::INT,
             load(sock(offset_of!(TcpSockState, rcv_ws)), I::UINT8),
         ),
         m(
@@ -437,6 +438,7 @@ fn tcp_members() -> Members {
             "tcp_urgent",
             load(offset_of!(TcpEvent, urgent), I::UINT16),
         ),
+        kernel_pointer("tcpinfo_t", "tcp_hdr"),
     ]);
     members
 }

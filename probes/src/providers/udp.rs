@@ -3,10 +3,11 @@
 
 use super::{Hook, Provider};
 use crate::catalog::{
-    inet, load, member, packet_members, probe_defs, ptr_args, Members, Spec, UINTPTR,
+    inet, kernel_pointer, load, member, member_as, packet_members, probe_defs, ptr_args, Members,
+    Spec, TypedLayout, UINTPTR,
 };
 use crate::event::UdpEvent;
-use rdtrace_lang::catalog::{ArgDef, FieldSource, Layout, ProbeDef};
+use rdtrace_lang::catalog::{ArgDef, FieldSource, ProbeDef};
 use rdtrace_lang::types::IntType;
 use std::mem::offset_of;
 
@@ -36,10 +37,7 @@ impl Provider for Udp {
     fn probes(&self) -> Vec<ProbeDef> {
         probe_defs("udp", &PROBES)
     }
-    fn struct_names(&self) -> &'static [&'static str] {
-        &["udpinfo_t", "udpsinfo_t"]
-    }
-    fn layouts(&self) -> Vec<Layout> {
+    fn layouts(&self) -> Vec<TypedLayout> {
         vec![crate::catalog::packet_layout(LAYOUT_UDP, udp_members())]
     }
     fn hooks(&self, probe: u32, _socket_state: bool) -> Vec<Hook> {
@@ -112,6 +110,7 @@ fn udp_members() -> Members {
             "udp_checksum",
             load(offset_of!(UdpEvent, checksum), I::UINT16),
         ),
+        kernel_pointer("udpinfo_t", "udp_hdr"),
     ]);
     members
 }
