@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use rdtrace_lang::catalog::{Catalog, ProbeKind};
 use rdtrace_lang::typed::Program;
 use rdtrace_lang::CheckOptions;
-use rdtrace_runtime::consumer::{Clock, Consumer, Interrupts};
+use rdtrace_runtime::consumer::{Consumer, Interrupts};
 use rdtrace_runtime::options::{NetnsFilter, OptionError, Options};
 use rdtrace_runtime::{CompiledProgram, RuntimeOptions};
 
@@ -178,7 +178,7 @@ pub fn run(args: &Args, sources: &[LoadedSource], c: Compiled) -> Result<u8, Fai
 
     let interrupts = Interrupts::install()
         .map_err(|e| Failure::new(format!("cannot install signal handlers: {e}")))?;
-    let (mut source, clock): (Box<dyn rdtrace_probes::Source>, Clock) = match &args.replay {
+    let mut source: Box<dyn rdtrace_probes::Source> = match &args.replay {
         Some(path) => {
             if args.local.is_empty() {
                 return Err(Failure::new(
@@ -199,7 +199,7 @@ pub fn run(args: &Args, sources: &[LoadedSource], c: Compiled) -> Result<u8, Fai
                 &event_probes,
             )
             .map_err(Failure::new)?;
-            (Box::new(src), Clock::Capture)
+            Box::new(src)
         }
         None => {
             let netns = c.options.netns.map(netns_inode).transpose()?;
@@ -220,10 +220,7 @@ pub fn run(args: &Args, sources: &[LoadedSource], c: Compiled) -> Result<u8, Fai
                 socket_state,
                 profile,
             };
-            (
-                Box::new(rdtrace_probes::LiveSource::open(&opts).map_err(Failure::new)?),
-                Clock::Monotonic,
-            )
+            Box::new(rdtrace_probes::LiveSource::open(&opts).map_err(Failure::new)?)
         }
     };
     if !c.options.quiet {
@@ -237,7 +234,7 @@ pub fn run(args: &Args, sources: &[LoadedSource], c: Compiled) -> Result<u8, Fai
     // Compiled once, before the target existed: `$target` is read at run time.
     let mut program = c.jit;
     program.set_target_pid(target_pid);
-    let mut consumer = Consumer::new(&mut program, &c.options, clock, interrupts);
+    let mut consumer = Consumer::new(&mut program, &c.options, interrupts);
     if let Some(t) = &target {
         consumer = consumer.on_begin(|| t.borrow().resume()).watch(|| {
             let exited = t.borrow_mut().exited();

@@ -1,28 +1,9 @@
-//! Event records as they arrive from the BPF ring buffer (or are built by the
-//! replay source). Defined once here and once in `bpf/event.h`; a test checks
-//! that the two layouts agree (`tests/event_layout.rs`).
+//! The providers' event records as they arrive from the BPF ring buffer (or
+//! are built by the replay source), each after the common header of
+//! `rdtrace-record`. Defined once here and once in `bpf/event.h`; a test
+//! checks that the two layouts agree (`tests/event_layout.rs`).
 
-/// Common header at offset 0 of every record. Built-in variables such as
-/// `cpu`, `pid`, `execname` and `timestamp` read from here.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct EventHeader {
-    /// Live: `bpf_ktime_get_ns()` (CLOCK_MONOTONIC). Replay: capture time,
-    /// nanoseconds since the epoch.
-    pub ts_ns: u64,
-    /// Catalog probe ID (`tcp:::send`, …) this record fires.
-    pub probe: u32,
-    pub cpu: u32,
-    /// Current task (tgid, pid in Linux terms); 0 in softirq context and in replay.
-    pub pid: u32,
-    pub tid: u32,
-    pub ppid: u32,
-    pub uid: u32,
-    pub gid: u32,
-    /// Network namespace inode of the device the packet crossed.
-    pub netns: u32,
-    pub comm: [u8; 16],
-}
+pub use rdtrace_record::{header_of, EventHeader, Record};
 
 /// `TcpEvent::dir` of a segment this host's TCP stack sent.
 pub const DIR_SEND: u8 = 0;
@@ -179,35 +160,6 @@ pub struct UdpEvent {
     pub sk: u64,
 }
 
-/// Plain-old-data records that can be viewed as and read from raw bytes.
-///
-/// # Safety
-/// Implementors are `#[repr(C)]`, have no implicit padding and accept every
-/// bit pattern.
-pub unsafe trait Record: Copy + Sized {
-    /// The record's bytes, as the ring buffer carries them.
-    fn as_bytes(&self) -> &[u8] {
-        // SAFETY: Record types are repr(C) without implicit padding.
-        unsafe {
-            std::slice::from_raw_parts(
-                self as *const Self as *const u8,
-                std::mem::size_of::<Self>(),
-            )
-        }
-    }
-    /// Reads a record from the start of `bytes`; None when too short.
-    fn read_from(bytes: &[u8]) -> Option<Self> {
-        if bytes.len() < std::mem::size_of::<Self>() {
-            return None;
-        }
-        // SAFETY: length checked; every bit pattern is valid; unaligned read.
-        Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr() as *const Self) })
-    }
-}
-
-// SAFETY: repr(C), every field an integer or byte array, explicit pad
-// fields and no implicit padding (checked by tests/event_layout.rs).
-unsafe impl Record for EventHeader {}
 // SAFETY: repr(C), every field an integer or byte array, explicit pad
 // fields and no implicit padding (checked by tests/event_layout.rs).
 unsafe impl Record for TcpEvent {}
@@ -217,11 +169,6 @@ unsafe impl Record for IpEvent {}
 // SAFETY: repr(C), every field an integer or byte array, explicit pad
 // fields and no implicit padding (checked by tests/event_layout.rs).
 unsafe impl Record for UdpEvent {}
-
-/// The header of any record; None when `bytes` is shorter than a header.
-pub fn header_of(bytes: &[u8]) -> Option<EventHeader> {
-    EventHeader::read_from(bytes)
-}
 
 impl TcpEvent {
     /// Source address as a std type (by `ipver`).

@@ -111,7 +111,6 @@ pub mod live;
 pub mod providers;
 pub mod replay;
 mod replay_tcp;
-mod source;
 mod usage;
 
 pub use catalog::{
@@ -121,6 +120,6 @@ pub use catalog::{
     UDP_SEND,
 };
 pub use live::{current_netns, LiveOptions, LiveSource};
+pub use rdtrace_record::{Clock, Poll, ProbeError, ProbeErrorKind, Source};
 pub use replay::ReplaySource;
-pub use source::{Poll, ProbeError, ProbeErrorKind, Source};
 pub use usage::needs_socket_state;

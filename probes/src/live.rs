@@ -17,12 +17,12 @@
 //! when a script enables one. CPUs brought online later are not sampled.
 
 use crate::providers::{hooks_for, Hook};
-use crate::source::{Poll, ProbeError, ProbeErrorKind, Source};
 use aya::maps::HashMap as BpfHashMap;
 use aya::maps::{MapData, PerCpuArray, RingBuf};
 use aya::programs::perf_event::{PerfEventConfig, PerfEventScope, SamplePolicy, SoftwareEvent};
 use aya::programs::{BtfTracePoint, PerfEvent, ProgramError, RawTracePoint};
 use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
+use rdtrace_record::{Clock, Poll, ProbeError, ProbeErrorKind, Source};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::time::Duration;
@@ -275,6 +275,9 @@ impl LiveSource {
 }
 
 impl Source for LiveSource {
+    fn clock(&self) -> Clock {
+        Clock::Monotonic
+    }
     fn poll(&mut self, timeout: Duration, f: &mut dyn FnMut(&[u8])) -> Result<Poll, ProbeError> {
         if self.drain(f) > 0 {
             return Ok(Poll::More);

@@ -15,7 +15,6 @@ use crate::catalog::{IP_RECEIVE, IP_SEND, TCP_ACCEPT_REFUSED, TCP_SEND, UDP_RECE
 use crate::event::{addr_bytes, IpEvent, Record, TcpEvent, UdpEvent, DIR_RECEIVE, DIR_SEND};
 use crate::providers::ip::protocol_name;
 use crate::replay_tcp::TcpTracker;
-use crate::source::{Poll, ProbeError, ProbeErrorKind, Source};
 use etherparse::{
     EtherType, LaxNetSlice, LaxSlicedPacket, LinuxSllProtocolType, LinuxSllSlice, TransportSlice,
 };
@@ -23,6 +22,7 @@ use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
 use pcap_file::pcapng::{Block, PcapNgReader};
 use pcap_file::{DataLink, PcapError, TsResolution};
+use rdtrace_record::{Clock, Poll, ProbeError, ProbeErrorKind, Source};
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::net::IpAddr;
@@ -370,6 +370,9 @@ impl ReplaySource {
 }
 
 impl Source for ReplaySource {
+    fn clock(&self) -> Clock {
+        Clock::Capture
+    }
     fn poll(&mut self, _timeout: Duration, f: &mut dyn FnMut(&[u8])) -> Result<Poll, ProbeError> {
         if self.ended {
             return Ok(Poll::End);

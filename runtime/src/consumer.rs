@@ -8,20 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rdtrace_lang::catalog::ProbeKind;
-use rdtrace_probes::event::EventHeader;
-use rdtrace_probes::{Poll, Source};
+use rdtrace_record::{header_of, Clock, EventHeader, Poll, Record, Source};
 
 use crate::options::Options;
 use crate::{CompiledProgram, FireContext};
-
-/// Whose clock drives `timestamp` and `tick-N`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clock {
-    /// Live tracing: CLOCK_MONOTONIC, as `bpf_ktime_get_ns()`.
-    Monotonic,
-    /// Replay: the capture's packet timestamps; nothing sleeps.
-    Capture,
-}
 
 /// Counts SIGINT/SIGTERM deliveries. The first asks for an orderly stop;
 /// a second SIGINT makes the consumer quit without printing aggregations.
@@ -50,7 +40,7 @@ impl Interrupts {
 
 #[derive(Debug)]
 pub enum ConsumeError {
-    Source(rdtrace_probes::ProbeError),
+    Source(rdtrace_record::ProbeError),
     Output(std::io::Error),
 }
 
@@ -104,7 +94,6 @@ impl<'a> Consumer<'a> {
     pub fn new(
         program: &'a mut CompiledProgram,
         opts: &'a Options,
-        clock: Clock,
         interrupts: Interrupts,
     ) -> Self {
         let by_id = program
@@ -117,7 +106,8 @@ impl<'a> Consumer<'a> {
         Consumer {
             program,
             opts,
-            clock,
+            // Set from the source by `run`.
+            clock: Clock::Monotonic,
             interrupts,
             by_id,
             ticks: Vec::new(),
@@ -173,14 +163,7 @@ impl<'a> Consumer<'a> {
             netns: 0,
             comm: *b"rdtrace\0\0\0\0\0\0\0\0\0",
         };
-        // SAFETY: EventHeader is repr(C) plain data.
-        let bytes = unsafe {
-            std::slice::from_raw_parts(
-                &hdr as *const EventHeader as *const u8,
-                std::mem::size_of::<EventHeader>(),
-            )
-        };
-        self.fire(probe, bytes, ctx);
+        self.fire(probe, hdr.as_bytes(), ctx);
     }
 
     /// Fires one probe; prints dtrace's column heading before the first
@@ -283,12 +266,12 @@ impl<'a> Consumer<'a> {
     }
 
     fn deliver(&mut self, rec: &[u8], ctx: &FireContext) {
-        if self.exit.is_some() || rec.len() < std::mem::size_of::<EventHeader>() {
+        if self.exit.is_some() {
             return;
         }
-        // SAFETY: length checked; read_unaligned copes with any alignment.
-        let hdr: EventHeader =
-            unsafe { std::ptr::read_unaligned(rec.as_ptr() as *const EventHeader) };
+        let Some(hdr) = header_of(rec) else {
+            return;
+        };
         if self.clock == Clock::Capture {
             self.last_ts = hdr.ts_ns;
         }
@@ -310,6 +293,7 @@ impl<'a> Consumer<'a> {
         sink: &mut dyn Write,
         errsink: &mut dyn Write,
     ) -> Result<i32, ConsumeError> {
+        self.clock = source.clock();
         let ctx = FireContext {
             wall_offset_ns: source.wall_offset_ns(),
         };
@@ -325,8 +309,8 @@ impl<'a> Consumer<'a> {
         let mut source_error = None;
         if self.clock == Clock::Capture {
             let r = source.poll(Duration::ZERO, &mut |rec| {
-                if first_ts.is_none() && rec.len() >= 8 {
-                    first_ts = Some(u64::from_ne_bytes(rec[..8].try_into().unwrap()));
+                if first_ts.is_none() {
+                    first_ts = header_of(rec).map(|h| h.ts_ns);
                 }
                 pending.push(rec.to_vec());
             });

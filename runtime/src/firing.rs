@@ -9,7 +9,7 @@ use rdtrace_lang::catalog::ProbeKind;
 use rdtrace_lang::plan::capture_plan;
 use rdtrace_lang::typed::{Clause, ProbeIndex, Program, Stmt};
 use rdtrace_lang::visit::any_stmt;
-use rdtrace_probes::event::EventHeader;
+use rdtrace_record::{header_of, ErrorRecord, EventHeader, Record};
 
 use crate::deferred::{self, Deferred};
 use crate::error::RuntimeError;
@@ -75,13 +75,9 @@ pub struct FireResult {
     pub exit: Option<i32>,
 }
 
-/// Byte offset of `arg0` in the records the runtime builds for `ERROR`:
-/// an [`EventHeader`] followed by `arg0..arg5` as native-endian u64
-/// (arg1 = epid, arg2 = action index, arg3 = DIF offset (0), arg4 = fault
-/// code, arg5 = faulting address (0)).
-pub const ERROR_ARGS_OFFSET: usize = std::mem::size_of::<EventHeader>();
+pub use rdtrace_record::ERROR_ARGS_OFFSET;
 /// Length of an `ERROR` record.
-pub const ERROR_RECORD_LEN: usize = ERROR_ARGS_OFFSET + 6 * 8;
+pub const ERROR_RECORD_LEN: usize = std::mem::size_of::<ErrorRecord>();
 
 /// A D runtime fault: what went wrong and where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,11 +246,7 @@ pub(crate) fn fire<R: ClauseRunner>(
         match outcome {
             ClauseOutcome::Skipped => deferred.clear(),
             ClauseOutcome::Done { exit } => {
-                deferred::run(
-                    &mut deferred,
-                    buf,
-                    header_u32(record, std::mem::offset_of!(EventHeader, pid)),
-                );
+                deferred::run(&mut deferred, buf, pid_of(record));
                 commit(program, info, probe, clause, record, buf, out);
                 if exit.is_some() {
                     result.exit = exit;
@@ -298,7 +290,7 @@ fn commit(
         out.extend_from_slice(buf);
         return;
     }
-    let cpu = header_u32(record, std::mem::offset_of!(EventHeader, cpu));
+    let cpu = header_of(record).unwrap_or_default().cpu;
     let _ = write!(
         out,
         "{:>3} {:>6} {:>32} ",
@@ -308,8 +300,10 @@ fn commit(
     out.push(b'\n');
 }
 
-fn header_u32(record: &[u8], off: usize) -> u32 {
-    u32::from_ne_bytes(record[off..off + 4].try_into().unwrap_or([0; 4]))
+/// The pid a record's header names (records reaching here are padded to
+/// at least a header).
+fn pid_of(record: &[u8]) -> u32 {
+    header_of(record).unwrap_or_default().pid
 }
 
 /// dtrace's message for a fault (rdtrace has no DIF offsets to add).
@@ -357,22 +351,22 @@ fn fire_error<R: ClauseRunner>(
     out: &mut Vec<u8>,
     err: &mut Vec<u8>,
 ) -> Option<i32> {
-    let mut rec = vec![0u8; info.min_record_len];
-    let hdr = ERROR_ARGS_OFFSET;
-    rec[..hdr].copy_from_slice(&record[..hdr]);
-    let id_off = std::mem::offset_of!(EventHeader, probe);
-    rec[id_off..id_off + 4].copy_from_slice(&program.probes[error_probe].id.to_ne_bytes());
-    let args: [u64; 6] = [
-        0,
-        clause as u64 + 1,
-        fault.action as u64,
-        0,
-        fault.kind.dtrace_code(),
-        0,
-    ];
-    for (i, a) in args.iter().enumerate() {
-        rec[hdr + 8 * i..hdr + 8 * i + 8].copy_from_slice(&a.to_ne_bytes());
-    }
+    let mut hdr = header_of(record).unwrap_or_default();
+    hdr.probe = program.probes[error_probe].id;
+    let error = ErrorRecord {
+        hdr,
+        args: [
+            0,
+            clause as u64 + 1,
+            fault.action as u64,
+            0,
+            fault.kind.dtrace_code(),
+            0,
+        ],
+    };
+    // Padded like any record, so clauses reading past arg5 read zeros.
+    let mut rec = vec![0u8; info.min_record_len.max(ERROR_RECORD_LEN)];
+    rec[..ERROR_RECORD_LEN].copy_from_slice(error.as_bytes());
     let mut exit = None;
     let mut buf = Vec::new();
     let mut deferred = Vec::new();
@@ -384,11 +378,7 @@ fn fire_error<R: ClauseRunner>(
         match outcome {
             ClauseOutcome::Skipped => deferred.clear(),
             ClauseOutcome::Done { exit: e } => {
-                deferred::run(
-                    &mut deferred,
-                    &mut buf,
-                    header_u32(&rec, std::mem::offset_of!(EventHeader, pid)),
-                );
+                deferred::run(&mut deferred, &mut buf, pid_of(&rec));
                 commit(program, info, error_probe, c, &rec, &buf, out);
                 if e.is_some() {
                     exit = e;

@@ -9,7 +9,7 @@ use rdtrace_lang::typed::{
     Builtin, Expr, ExprKind, Func, LogicalOp, Place, ProbeIndex, Program, Stmt, UnOp,
 };
 use rdtrace_lang::types::{IntType, Type};
-use rdtrace_probes::event::EventHeader;
+use rdtrace_record::header_of;
 
 use crate::aggs::Aggregations;
 use crate::arith::{self, is_comparison, usual_unsigned};
@@ -175,10 +175,7 @@ struct Runner<'a> {
 impl ClauseRunner for Runner<'_> {
     fn begin_firing(&mut self, probe: ProbeIndex, record: &[u8], ctx: &FireContext, nested: bool) {
         let st = &mut *self.st;
-        let cpu = std::mem::offset_of!(EventHeader, cpu);
-        st.aggs.set_cpu(u32::from_ne_bytes(
-            record[cpu..cpu + 4].try_into().unwrap_or([0; 4]),
-        ));
+        st.aggs.set_cpu(header_of(record).unwrap_or_default().cpu);
         let fresh: Vec<Value> = self
             .program
             .this_vars
@@ -522,8 +519,7 @@ impl Evaluator<'_, '_> {
     }
 
     fn tid(&self) -> u64 {
-        let off = std::mem::offset_of!(EventHeader, tid);
-        u32::from_ne_bytes(self.record[off..off + 4].try_into().unwrap_or([0; 4])) as u64
+        u64::from(header_of(self.record).unwrap_or_default().tid)
     }
 
     fn key_refs<'k>(&self, keys: &'k [Value]) -> Vec<KeyRef<'k>> {

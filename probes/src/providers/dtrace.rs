@@ -3,9 +3,9 @@
 
 use super::Provider;
 use crate::catalog::load;
-use crate::event::EventHeader;
 use rdtrace_lang::catalog::{ArgDef, ProbeDef, ProbeKind};
 use rdtrace_lang::types::{IntType, Type};
+use rdtrace_record::ERROR_ARGS_OFFSET;
 
 pub const DTRACE_BEGIN: u32 = 1;
 pub const DTRACE_END: u32 = 2;
@@ -44,18 +44,15 @@ fn special(id: u32, name: &str, kind: ProbeKind) -> ProbeDef {
     }
 }
 
-/// `dtrace:::ERROR`'s arg0..arg5: six u64 right after the [`EventHeader`] of
-/// the record the runtime builds for it (`rdtrace_runtime::ERROR_ARGS_OFFSET`):
-/// arg1 epid, arg2 action index, arg3 DIF offset, arg4 fault code, arg5 address.
+/// `dtrace:::ERROR`'s arg0..arg5: the `args` of the [`rdtrace_record::ErrorRecord`] the
+/// runtime builds for it: arg1 epid, arg2 action index, arg3 DIF offset,
+/// arg4 fault code, arg5 address.
 fn error_args() -> Vec<ArgDef> {
     (0..6)
         .map(|i| ArgDef {
             ty: Type::Int(IntType::UINT64),
             display: "uint64_t".into(),
-            source: Some(load(
-                std::mem::size_of::<EventHeader>() + 8 * i,
-                IntType::UINT64,
-            )),
+            source: Some(load(ERROR_ARGS_OFFSET + 8 * i, IntType::UINT64)),
         })
         .collect()
 }

@@ -18,7 +18,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module};
 use rdtrace_lang::typed::{EnabledProbe, ProbeIndex, Program};
-use rdtrace_probes::event::EventHeader;
+use rdtrace_record::header_of;
 
 use self::abi::Helper;
 use self::ctx::{FiringCtx, Runtime};
@@ -314,12 +314,9 @@ impl ClauseRunner for JitRunner<'_> {
         c.wall_offset = fctx.wall_offset_ns;
         c.probe_id = self.probes[probe].id as i64;
         c.probe_strs = self.probe_strs[probe];
-        let off = std::mem::offset_of!(EventHeader, tid);
-        c.rt.tid = u32::from_ne_bytes(record[off..off + 4].try_into().unwrap_or([0; 4])) as u64;
-        let cpu = std::mem::offset_of!(EventHeader, cpu);
-        c.rt.aggs.set_cpu(u32::from_ne_bytes(
-            record[cpu..cpu + 4].try_into().unwrap_or([0; 4]),
-        ));
+        let hdr = header_of(record).unwrap_or_default();
+        c.rt.tid = u64::from(hdr.tid);
+        c.rt.aggs.set_cpu(hdr.cpu);
     }
 
     fn end_firing(&mut self, nested: bool) {

@@ -3,6 +3,15 @@
 use std::fmt;
 use std::time::Duration;
 
+/// Whose clock drives `timestamp` and `tick-N`: a property of the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// Live tracing: CLOCK_MONOTONIC, as `bpf_ktime_get_ns()`.
+    Monotonic,
+    /// Replay: the capture's packet timestamps; nothing sleeps.
+    Capture,
+}
+
 /// Whether more events may come after a [`Source::poll`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Poll {
@@ -14,8 +23,10 @@ pub enum Poll {
 }
 
 /// A stream of event records (each starts with an
-/// [`EventHeader`](crate::event::EventHeader); `hdr.probe` is the catalog id).
+/// [`EventHeader`](crate::EventHeader); `hdr.probe` is the catalog id).
 pub trait Source {
+    /// The clock its timestamps follow.
+    fn clock(&self) -> Clock;
     /// Delivers every record available now to `f`, waiting up to `timeout`
     /// when none is.
     fn poll(&mut self, timeout: Duration, f: &mut dyn FnMut(&[u8])) -> Result<Poll, ProbeError>;

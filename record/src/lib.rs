@@ -1,0 +1,12 @@
+//! rdtrace-record: what an event source and the runtime agree on, and
+//! nothing else — the header every record starts with, plain-data access
+//! to records, the `ERROR` record, and the [`Source`] trait with its clock.
+//! `rdtrace-probes` (live BPF, capture replay) implements sources and adds
+//! provider records after the header; `rdtrace-runtime` consumes them
+//! without depending on aya or pcap.
+
+mod header;
+mod source;
+
+pub use header::{header_of, ErrorRecord, EventHeader, ProbeId, Record, ERROR_ARGS_OFFSET};
+pub use source::{Clock, Poll, ProbeError, ProbeErrorKind, Source};
