@@ -9,7 +9,7 @@ use rdtrace_lang::typed::Program;
 use rdtrace_lang::CheckOptions;
 use rdtrace_runtime::consumer::{Consumer, Interrupts};
 use rdtrace_runtime::options::{NetnsFilter, OptionError, Options};
-use rdtrace_runtime::{CompiledProgram, RuntimeOptions};
+use rdtrace_runtime::CompiledProgram;
 
 use crate::args::Args;
 use crate::target::Target;
@@ -83,7 +83,7 @@ pub fn compile(
     options.destructive |= args.destructive;
 
     // JIT now so that -e also reports what the runtime refuses.
-    let jit = CompiledProgram::new(&program, &runtime_options(&options)).map_err(Failure::new)?;
+    let jit = CompiledProgram::new(&program, &options).map_err(Failure::new)?;
     Ok(Compiled {
         program,
         options,
@@ -113,33 +113,14 @@ fn pragma_error(
     o: &rdtrace_lang::typed::OptionSetting,
     e: OptionError,
 ) -> Failure {
-    // The pragma's span is in one of the sources; find the one it fits.
-    let (name, text) = texts
-        .iter()
-        .find(|(_, t)| {
-            t.get(o.span.start as usize..o.span.end as usize)
-                .is_some_and(|s| s.contains(&o.name))
-        })
-        .unwrap_or(&texts[0]);
+    // The pragma's span names its source.
+    let (name, text) = &texts[usize::from(o.span.source).min(texts.len() - 1)];
     let report = miette::miette!(
         labels = vec![miette::LabeledSpan::at(o.span, "this option")],
         "{e}"
     )
     .with_source_code(miette::NamedSource::new(name, text.clone()));
     Failure::rendered(format!("{report:?}"))
-}
-
-/// `$target` is not among them: it is set once the target exists.
-fn runtime_options(o: &Options) -> RuntimeOptions {
-    RuntimeOptions {
-        quiet: o.quiet,
-        strsize: o.strsize,
-        dynvarsize: o.dynvarsize,
-        aggsize: o.aggsize,
-        aggsort: o.aggsort,
-        destructive: o.destructive,
-        ..RuntimeOptions::default()
-    }
 }
 
 fn netns_inode(f: NetnsFilter) -> Result<u32, Failure> {

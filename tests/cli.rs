@@ -368,3 +368,42 @@ fn matched_notice_counts_each_script_in_the_whole_program() {
     );
     assert!(stdout(&o).contains("42\n"), "{}", stdout(&o));
 }
+
+/// Runs `rdtrace -e -s a.d -s b.d` over the two texts.
+fn compile_two(a: &str, b: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.d"), a).unwrap();
+    std::fs::write(dir.path().join("b.d"), b).unwrap();
+    rdtrace()
+        .current_dir(dir.path())
+        .args(["-e", "-s", "a.d", "-s", "b.d"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_bad_pragma_is_shown_in_its_own_script() {
+    // Both scripts have `strsize` at the same place: only the span's
+    // source can tell which one is wrong.
+    let o = compile_two(
+        "#pragma D option strsize=100\nBEGIN { exit(0); }\n",
+        "#pragma D option strsize=abc\nBEGIN { }\n",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("[b.d:1:1]"), "{e}");
+    assert!(e.contains("strsize=abc"), "{e}");
+    assert!(!e.contains("a.d"), "{e}");
+}
+
+#[test]
+fn an_error_in_an_inline_points_into_the_script_that_defines_it() {
+    // The inline is checked again where b.d uses it; its args[0] is out of
+    // range for BEGIN, and the error is in a.d's text.
+    let o = compile_two("inline int P = args[0]->cs_pid;\n", "BEGIN { trace(P); }\n");
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("out of range for dtrace:::BEGIN"), "{e}");
+    assert!(!e.contains("[b.d:"), "{e}");
+    assert_eq!(e.matches("[a.d:1:16]").count(), 2, "{e}");
+}

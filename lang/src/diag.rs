@@ -98,6 +98,36 @@ impl Diagnostics {
     pub fn len(&self) -> usize {
         self.items.len()
     }
+    /// Moves every span into source `source` (the parser makes its
+    /// syntax errors before it knows nodes).
+    pub fn in_source(mut self, source: crate::span::SourceId) -> Self {
+        for d in &mut self.items {
+            d.span = d.span.map(|s| s.in_source(source));
+        }
+        self
+    }
+    /// Attaches to every diagnostic that has no text yet the source its
+    /// span is in (`sources` indexed by [`crate::span::SourceId`]); one
+    /// without a span, or with a span outside `sources`, gets `fallback`'s
+    /// (none when `fallback` is out of range too).
+    pub fn with_sources(mut self, sources: &[(&str, &str)], fallback: usize) -> Self {
+        let named: Vec<NamedSource<Arc<str>>> = sources
+            .iter()
+            .map(|(n, t)| NamedSource::new(*n, Arc::<str>::from(*t)))
+            .collect();
+        for d in &mut self.items {
+            if d.source.is_some() {
+                continue;
+            }
+            let i = d
+                .span
+                .map(|s| usize::from(s.source))
+                .filter(|&i| i < named.len())
+                .unwrap_or(fallback);
+            d.source = named.get(i).cloned();
+        }
+        self
+    }
     /// Attaches the script text to every diagnostic that has none yet.
     pub fn with_source(mut self, name: &str, text: &str) -> Self {
         let src = NamedSource::new(name, Arc::<str>::from(text));

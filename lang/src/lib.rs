@@ -38,8 +38,15 @@ pub fn compile_many(
 ) -> Result<typed::Program, Diagnostics> {
     let mut scripts = Vec::new();
     let mut errors = Vec::new();
-    for (name, src) in sources {
-        match parser::parse(src) {
+    for (i, (name, src)) in sources.iter().enumerate() {
+        let id = span::SourceId::try_from(i).map_err(|_| {
+            Diagnostics::one(Diagnostic::global(format!(
+                "too many program sources ({}): at most {}",
+                sources.len(),
+                span::SourceId::MAX
+            )))
+        })?;
+        match parser::parse_source(src, id) {
             Ok(s) => scripts.push((*name, *src, s)),
             Err(d) => errors.extend(d.with_source(name, src).items),
         }

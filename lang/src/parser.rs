@@ -7,25 +7,35 @@ use pest_derive::Parser;
 
 use crate::ast::*;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::span::Span;
+use crate::span::{SourceId, Span};
 
 #[derive(Parser)]
 #[grammar = "d.pest"]
 struct DParser;
 
-/// Parses a whole D script. Errors carry spans but no source text; callers
-/// attach it with [`Diagnostics::with_source`] (as [`crate::compile`] does).
+/// Parses a whole D script as source 0. Errors carry spans but no source
+/// text; callers attach it with [`Diagnostics::with_source`] (as
+/// [`crate::compile`] does).
 pub fn parse(src: &str) -> Result<Script, Diagnostics> {
-    check_nesting(src)?;
-    let mut pairs = DParser::parse(Rule::script, src).map_err(|e| syntax_error(e, src))?;
+    parse_source(src, 0)
+}
+
+/// Parses a whole D script as source `source` of a program: every span of
+/// the AST (and of its errors) names it.
+pub fn parse_source(src: &str, source: SourceId) -> Result<Script, Diagnostics> {
+    let in_source = |d: Diagnostics| d.in_source(source);
+    check_nesting(src).map_err(in_source)?;
+    let mut pairs =
+        DParser::parse(Rule::script, src).map_err(|e| in_source(syntax_error(e, src)))?;
     let script = pairs
         .next()
         .expect("the script rule always produces one pair");
     let mut b = Builder {
         errors: Vec::new(),
         depth: 0,
+        source,
     };
-    let span = span_of(&script);
+    let span = b.span(&script);
     let mut items = Vec::new();
     for p in script.into_inner() {
         match p.as_rule() {
@@ -40,7 +50,7 @@ pub fn parse(src: &str) -> Result<Script, Diagnostics> {
                     .unwrap_or_default();
                 items.push(Item::Unsupported {
                     what,
-                    span: span_of(&p),
+                    span: b.span(&p),
                 });
             }
             Rule::inline_decl => items.push(Item::Inline(b.inline_decl(p))),
@@ -54,11 +64,6 @@ pub fn parse(src: &str) -> Result<Script, Diagnostics> {
     } else {
         Err(Diagnostics { items: b.errors })
     }
-}
-
-fn span_of(p: &Pair<Rule>) -> Span {
-    let s = p.as_span();
-    Span::new(s.start(), s.end())
 }
 
 /// Turns pest's error into a diagnostic that names tokens, not rule names.
@@ -190,15 +195,29 @@ struct Builder {
     errors: Vec<Diagnostic>,
     /// Expression tree depth of the operands being built (see MAX_EXPR_DEPTH).
     depth: usize,
+    /// The source every span is stamped with.
+    source: SourceId,
 }
 
 impl Builder {
+    fn span(&self, p: &Pair<Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(s.start(), s.end()).in_source(self.source)
+    }
+
+    fn ident(&self, p: Pair<Rule>) -> Ident {
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(&p),
+        }
+    }
+
     fn err(&mut self, d: Diagnostic) {
         self.errors.push(d);
     }
 
     fn directive(&mut self, p: Pair<Rule>) -> Pragma {
-        let span = span_of(&p);
+        let span = self.span(&p);
         let text = p.as_str().trim_end();
         let words: Vec<&str> = text[1..].split_whitespace().collect();
         let kind = match words.as_slice() {
@@ -218,10 +237,10 @@ impl Builder {
     }
 
     fn inline_decl(&mut self, p: Pair<Rule>) -> Inline {
-        let span = span_of(&p);
+        let span = self.span(&p);
         let mut it = p.into_inner().filter(|p| p.as_rule() != Rule::kw_inline);
         let ty = self.type_name(it.next().unwrap());
-        let name = ident(it.next().unwrap());
+        let name = self.ident(it.next().unwrap());
         let value = self.assign_expr(it.next().unwrap());
         Inline {
             ty,
@@ -232,7 +251,7 @@ impl Builder {
     }
 
     fn var_decl(&mut self, p: Pair<Rule>) -> Vec<Decl> {
-        let span = span_of(&p);
+        let span = self.span(&p);
         let mut scope = Scope::Global;
         let mut ty = None;
         let mut out = Vec::new();
@@ -249,7 +268,7 @@ impl Builder {
                 Rule::type_name => ty = Some(self.type_name(c)),
                 Rule::declarator => {
                     let mut d = c.into_inner();
-                    let name = ident(d.next().unwrap());
+                    let name = self.ident(d.next().unwrap());
                     let keys: Vec<TypeName> = d.map(|t| self.type_name(t)).collect();
                     out.push(Decl {
                         scope,
@@ -266,7 +285,7 @@ impl Builder {
     }
 
     fn type_name(&mut self, p: Pair<Rule>) -> TypeName {
-        let span = span_of(&p);
+        let span = self.span(&p);
         let mut base = BaseType::Named(vec![]);
         let mut pointers = 0u8;
         for c in p.into_inner() {
@@ -291,7 +310,7 @@ impl Builder {
     }
 
     fn clause(&mut self, p: Pair<Rule>) -> Clause {
-        let span = span_of(&p);
+        let span = self.span(&p);
         let mut probes = Vec::new();
         let mut predicate = None;
         let mut body = None;
@@ -302,7 +321,7 @@ impl Builder {
                         .into_inner()
                         .map(|d| ProbeDesc {
                             text: d.as_str().to_string(),
-                            span: span_of(&d),
+                            span: self.span(&d),
                         })
                         .collect()
                 }
@@ -324,7 +343,7 @@ impl Builder {
     }
 
     fn stmt(&mut self, p: Pair<Rule>) -> Stmt {
-        let span = span_of(&p);
+        let span = self.span(&p);
         match p.as_rule() {
             Rule::empty_stmt => Stmt::Empty(span),
             Rule::block => Stmt::Block(self.stmts(p.into_inner()), span),
@@ -374,7 +393,7 @@ impl Builder {
     }
 
     fn assign_expr(&mut self, p: Pair<Rule>) -> Expr {
-        let span = span_of(&p);
+        let span = self.span(&p);
         let inner = p.into_inner();
         // A chain of n operators can build a tree n deep; unary operands add
         // their prefix/postfix counts (measured in `unary`).
@@ -485,7 +504,7 @@ impl Builder {
         }
         let mut e = self.primary(it.next().expect("grammar requires a primary"));
         for post in it {
-            let span = e.span.to(span_of(&post));
+            let span = e.span.to(self.span(&post));
             let kind = match post.as_rule() {
                 Rule::post_inc => ExprKind::Unary(UnaryOp::PostInc, Box::new(e)),
                 Rule::post_dec => ExprKind::Unary(UnaryOp::PostDec, Box::new(e)),
@@ -505,7 +524,7 @@ impl Builder {
                 }
                 Rule::arrow | Rule::dot => {
                     let arrow = post.as_rule() == Rule::arrow;
-                    let member = ident(post.into_inner().next().unwrap());
+                    let member = self.ident(post.into_inner().next().unwrap());
                     ExprKind::Member {
                         base: Box::new(e),
                         member,
@@ -517,7 +536,7 @@ impl Builder {
             e = Expr { kind, span };
         }
         for pre in prefixes.into_iter().rev() {
-            let span = span_of(&pre).to(e.span);
+            let span = self.span(&pre).to(e.span);
             let op = match pre.as_rule() {
                 Rule::pre_inc => UnaryOp::PreInc,
                 Rule::pre_dec => UnaryOp::PreDec,
@@ -548,98 +567,102 @@ impl Builder {
     }
 
     fn primary(&mut self, p: Pair<Rule>) -> Expr {
-        let span = span_of(&p);
+        let span = self.span(&p);
         let text = p.as_str();
-        let kind =
-            match p.as_rule() {
-                Rule::paren => return self.expr(p.into_inner().next().unwrap()).with_span(span),
-                Rule::sizeof_type => {
-                    let t = p
-                        .into_inner()
-                        .find(|c| c.as_rule() == Rule::type_name)
-                        .unwrap();
-                    ExprKind::SizeofType(self.type_name(t))
-                }
-                Rule::offsetof => {
-                    let mut it = p.into_inner().filter(|c| c.as_rule() != Rule::kw_offsetof);
-                    let t = self.type_name(it.next().unwrap());
-                    ExprKind::Offsetof(t, ident(it.next().unwrap()))
-                }
-                Rule::this_var => ExprKind::This(ident(p.into_inner().nth(1).unwrap())),
-                Rule::self_var => ExprKind::SelfVar(ident(p.into_inner().nth(1).unwrap())),
-                Rule::aggregation => {
-                    let name = &text[1..];
-                    ExprKind::Agg(if name.is_empty() {
-                        "_".to_string()
-                    } else {
-                        name.to_string()
-                    })
-                }
-                Rule::macro_var => ExprKind::Macro(text[1..].to_string()),
-                Rule::kernel_sym => ExprKind::KernelSym(text[1..].to_string()),
-                Rule::float_lit => ExprKind::Float(text.to_string()),
-                Rule::int_lit => match parse_int(text) {
-                    Ok((value, suffix)) => ExprKind::Int {
-                        value,
-                        suffix,
-                        text: text.to_string(),
-                    },
-                    Err(why) => {
-                        self.err(
-                            Diagnostic::new(format!("invalid integer constant {text}"), span)
-                                .with_label(why),
-                        );
-                        ExprKind::Int {
-                            value: 0,
-                            suffix: IntSuffix {
-                                unsigned: false,
-                                long: 0,
-                            },
-                            text: text.to_string(),
-                        }
-                    }
+        let kind = match p.as_rule() {
+            Rule::paren => return self.expr(p.into_inner().next().unwrap()).with_span(span),
+            Rule::sizeof_type => {
+                let t = p
+                    .into_inner()
+                    .find(|c| c.as_rule() == Rule::type_name)
+                    .unwrap();
+                ExprKind::SizeofType(self.type_name(t))
+            }
+            Rule::offsetof => {
+                let mut it = p.into_inner().filter(|c| c.as_rule() != Rule::kw_offsetof);
+                let t = self.type_name(it.next().unwrap());
+                ExprKind::Offsetof(t, self.ident(it.next().unwrap()))
+            }
+            Rule::this_var => ExprKind::This(self.ident(p.into_inner().nth(1).unwrap())),
+            Rule::self_var => ExprKind::SelfVar(self.ident(p.into_inner().nth(1).unwrap())),
+            Rule::aggregation => {
+                let name = &text[1..];
+                ExprKind::Agg(if name.is_empty() {
+                    "_".to_string()
+                } else {
+                    name.to_string()
+                })
+            }
+            Rule::macro_var => ExprKind::Macro(text[1..].to_string()),
+            Rule::kernel_sym => ExprKind::KernelSym(text[1..].to_string()),
+            Rule::float_lit => ExprKind::Float(text.to_string()),
+            Rule::int_lit => match parse_int(text) {
+                Ok((value, suffix)) => ExprKind::Int {
+                    value,
+                    suffix,
+                    text: text.to_string(),
                 },
-                Rule::char_lit => match decode_escapes(&text[1..text.len() - 1]) {
-                    Ok(bytes) if bytes.len() <= 8 => {
-                        // Multi-character constants pack big-endian, as in C.
-                        let v = match bytes.as_slice() {
-                            [one] => *one as i8 as i64,
-                            many => many.iter().fold(0i64, |acc, &b| (acc << 8) | b as i64),
-                        };
-                        ExprKind::Char(v)
-                    }
-                    Ok(_) => {
-                        self.err(Diagnostic::new("character constant is too long", span));
-                        ExprKind::Char(0)
-                    }
-                    Err((msg, off, len)) => {
-                        let s = span.start as usize + 1 + off;
-                        self.err(Diagnostic::new(msg, Span::new(s, s + len)).with_label("here"));
-                        ExprKind::Char(0)
-                    }
-                },
-                Rule::string_lit => {
-                    match decode_escapes(&text[1..text.len() - 1]) {
-                        Ok(bytes) => ExprKind::Str(bytes),
-                        Err((msg, off, len)) => {
-                            let s = span.start as usize + 1 + off;
-                            self.err(Diagnostic::new(msg, Span::new(s, s + len))
-                        .with_label("here")
-                        .with_help(r#"D escapes are \a \b \f \n \r \t \v \\ \" \' \? \ooo \xhh"#));
-                            ExprKind::Str(vec![])
-                        }
-                    }
-                }
-                Rule::ident if is_keyword(text) => {
+                Err(why) => {
                     self.err(
-                        Diagnostic::new(format!("syntax error: unexpected keyword {text}"), span)
-                            .with_label("a keyword cannot be used here"),
+                        Diagnostic::new(format!("invalid integer constant {text}"), span)
+                            .with_label(why),
                     );
-                    ExprKind::Ident(text.to_string())
+                    ExprKind::Int {
+                        value: 0,
+                        suffix: IntSuffix {
+                            unsigned: false,
+                            long: 0,
+                        },
+                        text: text.to_string(),
+                    }
                 }
-                Rule::ident => ExprKind::Ident(text.to_string()),
-                r => unreachable!("primary rule {r:?}"),
-            };
+            },
+            Rule::char_lit => match decode_escapes(&text[1..text.len() - 1]) {
+                Ok(bytes) if bytes.len() <= 8 => {
+                    // Multi-character constants pack big-endian, as in C.
+                    let v = match bytes.as_slice() {
+                        [one] => *one as i8 as i64,
+                        many => many.iter().fold(0i64, |acc, &b| (acc << 8) | b as i64),
+                    };
+                    ExprKind::Char(v)
+                }
+                Ok(_) => {
+                    self.err(Diagnostic::new("character constant is too long", span));
+                    ExprKind::Char(0)
+                }
+                Err((msg, off, len)) => {
+                    let s = span.start as usize + 1 + off;
+                    self.err(
+                        Diagnostic::new(msg, Span::new(s, s + len).in_source(self.source))
+                            .with_label("here"),
+                    );
+                    ExprKind::Char(0)
+                }
+            },
+            Rule::string_lit => match decode_escapes(&text[1..text.len() - 1]) {
+                Ok(bytes) => ExprKind::Str(bytes),
+                Err((msg, off, len)) => {
+                    let s = span.start as usize + 1 + off;
+                    self.err(
+                        Diagnostic::new(msg, Span::new(s, s + len).in_source(self.source))
+                            .with_label("here")
+                            .with_help(
+                                r#"D escapes are \a \b \f \n \r \t \v \\ \" \' \? \ooo \xhh"#,
+                            ),
+                    );
+                    ExprKind::Str(vec![])
+                }
+            },
+            Rule::ident if is_keyword(text) => {
+                self.err(
+                    Diagnostic::new(format!("syntax error: unexpected keyword {text}"), span)
+                        .with_label("a keyword cannot be used here"),
+                );
+                ExprKind::Ident(text.to_string())
+            }
+            Rule::ident => ExprKind::Ident(text.to_string()),
+            r => unreachable!("primary rule {r:?}"),
+        };
         Expr { kind, span }
     }
 }
@@ -726,13 +749,6 @@ fn is_primary(r: Rule) -> bool {
             | Rule::kernel_sym
             | Rule::ident
     )
-}
-
-fn ident(p: Pair<Rule>) -> Ident {
-    Ident {
-        name: p.as_str().to_string(),
-        span: span_of(&p),
-    }
 }
 
 /// Words that cannot name a variable, member or function.

@@ -5,7 +5,7 @@
 //!     cargo bench -p rdtrace-runtime --bench compile
 
 use rdtrace_lang::{compile_many, CheckOptions};
-use rdtrace_runtime::{CompiledProgram, RuntimeOptions};
+use rdtrace_runtime::{CompiledProgram, Options};
 use std::hint::black_box;
 use std::process::exit;
 use std::time::Instant;
@@ -40,7 +40,7 @@ fn main() {
     };
     let catalog = rdtrace_probes::catalog();
     let check_opts = CheckOptions::default();
-    let rt_opts = RuntimeOptions::default();
+    let rt_opts = Options::default();
     let sources = [(NAME, SCRIPT)];
 
     // Fail with the diagnostics, not a panic inside the timed loop.

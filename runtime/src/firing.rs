@@ -14,36 +14,6 @@ use rdtrace_record::{header_of, ErrorRecord, EventHeader, Record};
 use crate::deferred::{self, Deferred};
 use crate::error::RuntimeError;
 
-/// Runtime settings a compiled program needs (resolved dtrace options).
-#[derive(Debug, Clone)]
-pub struct RuntimeOptions {
-    pub quiet: bool,
-    /// Maximum length of a D string (dtrace's `strsize`, default 256).
-    pub strsize: usize,
-    /// Bytes of dynamic variable storage (`self->`, associative arrays).
-    pub dynvarsize: usize,
-    /// Bytes of aggregation storage (dtrace's `aggsize`).
-    pub aggsize: usize,
-    pub aggsort: AggSort,
-    pub destructive: bool,
-    /// `$target`.
-    pub target_pid: i64,
-}
-
-impl Default for RuntimeOptions {
-    fn default() -> Self {
-        RuntimeOptions {
-            quiet: false,
-            strsize: 256,
-            dynvarsize: 1 << 20,
-            aggsize: crate::aggs::DEFAULT_AGGSIZE,
-            aggsort: AggSort::default(),
-            destructive: false,
-            target_pid: 0,
-        }
-    }
-}
-
 /// dtrace's aggsort* options: how `printa()` and the exit-time print order
 /// rows. By default by value (several aggregations: the first one's, then
 /// the next…), ties by key, ascending.

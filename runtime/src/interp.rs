@@ -17,8 +17,8 @@ use crate::deferred::Deferred;
 use crate::error::RuntimeError;
 use crate::firing::{
     self, ClauseOutcome, ClauseRunner, DriverInfo, Fault, FaultKind, FireContext, FireResult,
-    RuntimeOptions,
 };
+use crate::options::Options;
 use crate::printf::{format_printf, PrintfArg};
 use crate::state::{next_rand, DynValue, DynVars, KeyRef, ValueRef, RAND_SEED};
 use crate::trace::{trace_int, trace_str};
@@ -86,7 +86,7 @@ type Eval<T> = Result<T, FaultKind>;
 
 impl Interpreter {
     /// Accepts the same programs as the JIT (and refuses the same ones).
-    pub fn new(program: &Program, opts: &RuntimeOptions) -> Result<Interpreter, RuntimeError> {
+    pub fn new(program: &Program, opts: &Options) -> Result<Interpreter, RuntimeError> {
         // The compiled program's checks are the reference for what is supported.
         let jit = crate::CompiledProgram::new(program, opts)?;
         drop(jit);
@@ -110,7 +110,7 @@ impl Interpreter {
                 rand: RAND_SEED,
                 strsize: opts.strsize,
                 quiet: opts.quiet,
-                target: opts.target_pid,
+                target: 0,
                 wall_offset: 0,
                 probe: 0,
                 saved_probe: 0,

@@ -18,7 +18,6 @@ pub(crate) mod trace;
 
 pub use compile::CompiledProgram;
 pub use error::RuntimeError;
-pub use firing::{
-    AggSort, FireContext, FireResult, RuntimeOptions, ERROR_ARGS_OFFSET, ERROR_RECORD_LEN,
-};
+pub use firing::{AggSort, FireContext, FireResult, ERROR_ARGS_OFFSET, ERROR_RECORD_LEN};
 pub use interp::Interpreter;
+pub use options::Options;

@@ -38,7 +38,7 @@ impl Default for Options {
             bufsize: 4 << 20,
             strsize: 256,
             dynvarsize: 1 << 20,
-            aggsize: 4 << 20,
+            aggsize: crate::aggs::DEFAULT_AGGSIZE,
             aggsort: Default::default(),
             destructive: false,
             zdefs: false,

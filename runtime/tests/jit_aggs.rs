@@ -8,7 +8,7 @@ mod jit_support;
 use rdtrace_lang::CheckOptions;
 use rdtrace_probes::catalog::{catalog, DTRACE_BEGIN, DTRACE_END};
 use rdtrace_probes::event::EventHeader;
-use rdtrace_runtime::{CompiledProgram, FireContext, Interpreter, RuntimeOptions};
+use rdtrace_runtime::{CompiledProgram, FireContext, Interpreter, Options};
 
 struct Run {
     jit: CompiledProgram,
@@ -22,7 +22,7 @@ impl Run {
                 Ok(p) => p,
                 Err(d) => panic!("{d:?}"),
             };
-        let opts = RuntimeOptions {
+        let opts = Options {
             quiet: true,
             ..Default::default()
         };

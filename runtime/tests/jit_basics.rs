@@ -8,7 +8,7 @@ use jit_support::*;
 use rdtrace_lang::catalog::ProbeKind;
 use rdtrace_lang::typed::*;
 use rdtrace_lang::types::{IntType, Type};
-use rdtrace_runtime::RuntimeOptions;
+use rdtrace_runtime::Options;
 
 fn begin() -> EnabledProbe {
     probe(1, "dtrace", "", "BEGIN", ProbeKind::Begin)
@@ -183,7 +183,7 @@ fn strings_are_bounded_by_strsize() {
         ),
     ]);
     p.globals = vec![var("g", Type::String)];
-    let opts = RuntimeOptions {
+    let opts = Options {
         quiet: true,
         strsize: 4,
         ..Default::default()
@@ -357,7 +357,7 @@ fn non_quiet_prefix_lines() {
         ],
     );
     p.globals = vec![var("x", it)];
-    let (mut j, mut i) = both(&p, &RuntimeOptions::default());
+    let (mut j, mut i) = both(&p, &Options::default());
     let r = fire_both(&mut j, &mut i, 0, &record(1, 2, 7, &[]));
     let str_field = format!("  {:<33}", "str");
     assert_eq!(

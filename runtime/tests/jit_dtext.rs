@@ -8,7 +8,7 @@ use jit_support::Fired;
 use rdtrace_lang::CheckOptions;
 use rdtrace_probes::catalog::{catalog, DTRACE_BEGIN, TCP_RECEIVE, TCP_SEND};
 use rdtrace_probes::event::{EventHeader, TcpEvent};
-use rdtrace_runtime::{CompiledProgram, FireContext, Interpreter, RuntimeOptions};
+use rdtrace_runtime::{CompiledProgram, FireContext, Interpreter, Options};
 
 fn compile(src: &str) -> rdtrace_lang::typed::Program {
     match rdtrace_lang::compile("test.d", src, &catalog(), &CheckOptions::default()) {
@@ -30,7 +30,7 @@ struct Run {
 impl Run {
     fn new(src: &str) -> Run {
         let program = compile(src);
-        let opts = RuntimeOptions {
+        let opts = Options {
             quiet: quiet_of(&program),
             ..Default::default()
         };

@@ -424,7 +424,7 @@ proptest! {
         strsize in prop::sample::select(vec![4usize, 256]),
     ) {
         let p = build(cls, error_clause);
-        let opts = rdtrace_runtime::RuntimeOptions { quiet: quiet_mode, strsize, ..Default::default() };
+        let opts = rdtrace_runtime::Options { quiet: quiet_mode, strsize, ..Default::default() };
         let (mut j, mut i) = both(&p, &opts);
         for r in &recs {
             let a = fire_jit(&mut j, 0, r);

@@ -64,7 +64,8 @@ pub fn check_many(
 ) -> Result<Program, Diagnostics> {
     let mut c = Checker::new(catalog, opts);
     let mut all = Vec::new();
-    for (name, text, script) in scripts {
+    let sources: Vec<(&str, &str)> = scripts.iter().map(|(n, t, _)| (*n, *t)).collect();
+    for (i, (_, _, script)) in scripts.iter().enumerate() {
         // Counted here, in the one check of the whole program, so that a
         // source using another's inline or declarations counts its probes.
         let first_clause = c.program.clauses.len();
@@ -76,11 +77,14 @@ pub fn check_many(
         c.program.matched_per_source.push(matched.len());
         let errs = std::mem::take(&mut c.errors);
         if !errs.is_empty() {
-            all.extend(Diagnostics { items: errs }.with_source(name, text).items);
+            // An error's span names its source: one in an inline defined
+            // by an earlier script points there.
+            all.extend(Diagnostics { items: errs }.with_sources(&sources, i).items);
         }
     }
     c.errors = all;
-    c.finish()
+    // Whole-program errors stay without text unless they point somewhere.
+    c.finish().map_err(|d| d.with_sources(&sources, usize::MAX))
 }
 
 /// A `tick-N`/`profile-N` probe made up on first use.

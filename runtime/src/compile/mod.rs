@@ -29,8 +29,8 @@ use crate::aggs::Aggregations;
 use crate::error::RuntimeError;
 use crate::firing::{
     self, ClauseOutcome, ClauseRunner, DriverInfo, Fault, FaultKind, FireContext, FireResult,
-    RuntimeOptions,
 };
+use crate::options::Options;
 use crate::state::{DynVars, VarArea, RAND_SEED};
 
 /// A clause as native code: `(context, record) -> status`.
@@ -56,7 +56,7 @@ pub struct CompiledProgram {
 unsafe impl Send for CompiledProgram {}
 
 impl CompiledProgram {
-    pub fn new(program: &Program, opts: &RuntimeOptions) -> Result<CompiledProgram, RuntimeError> {
+    pub fn new(program: &Program, opts: &Options) -> Result<CompiledProgram, RuntimeError> {
         firing::check_destructive(program, opts.destructive)?;
         let jit_err = |e: &dyn std::fmt::Display| RuntimeError::Jit(e.to_string());
         let mut flags = settings::builder();
@@ -189,7 +189,7 @@ impl CompiledProgram {
             global_slots: std::ptr::null_mut(),
             wall_offset: 0,
             probe_id: 0,
-            target_pid: opts.target_pid,
+            target_pid: 0,
             probe_strs: [std::ptr::null(); 4],
             fault_kind: 0,
             fault_action: 0,

@@ -8,7 +8,7 @@ use rdtrace_lang::span::Span;
 use rdtrace_lang::typed::*;
 use rdtrace_lang::types::{IntType, Type};
 use rdtrace_probes::event::EventHeader;
-use rdtrace_runtime::{CompiledProgram, FireContext, Interpreter, RuntimeOptions};
+use rdtrace_runtime::{CompiledProgram, FireContext, Interpreter, Options};
 
 pub const HDR: u32 = std::mem::size_of::<EventHeader>() as u32;
 
@@ -187,8 +187,8 @@ pub fn record(probe_id: u32, cpu: u32, tid: u32, payload: &[u8]) -> Vec<u8> {
     r
 }
 
-pub fn quiet() -> RuntimeOptions {
-    RuntimeOptions {
+pub fn quiet() -> Options {
+    Options {
         quiet: true,
         ..Default::default()
     }
@@ -247,7 +247,7 @@ pub fn fire_both(
     a
 }
 
-pub fn both(p: &Program, opts: &RuntimeOptions) -> (CompiledProgram, Interpreter) {
+pub fn both(p: &Program, opts: &Options) -> (CompiledProgram, Interpreter) {
     (
         CompiledProgram::new(p, opts).expect("compile"),
         Interpreter::new(p, opts).expect("interp"),
