@@ -2,37 +2,18 @@
 //! their command-line order, as dtrace compiles them in that order.
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
+pub use rdtrace_session::{ProgramSource, Request};
 
-/// One piece of the D program as given on the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProgramSource {
-    /// `-s FILE` (a path, or the name of a bundled script)
-    Script(String),
-    /// `-n 'probe-description [/pred/] [{ actions }]'`
-    Clause(String),
-}
-
+/// The command line: what to do (`-l`, `-e`, `-V`, `-h`) and the session
+/// request everything else fills in.
 #[derive(Debug, Clone, Default)]
 pub struct Args {
-    pub sources: Vec<ProgramSource>,
+    pub request: Request,
     pub compile_only: bool,
     pub list: bool,
     pub verbose: bool,
-    pub quiet: bool,
-    pub output: Option<String>,
-    /// `-x name[=value]`, in order
-    pub options: Vec<(String, Option<String>)>,
-    pub destructive: bool,
-    pub zero_matches_ok: bool,
-    pub bufsize: Option<String>,
-    pub command: Option<String>,
-    pub pid: Option<String>,
     pub version: bool,
     pub header_gen: bool,
-    pub replay: Option<String>,
-    pub local: Vec<String>,
-    /// Trailing arguments: `$1`, `$2`, …
-    pub macro_args: Vec<String>,
 }
 
 pub fn command() -> Command {
@@ -93,29 +74,31 @@ pub fn from_matches(m: &ArgMatches) -> Args {
             .unwrap_or_default()
     };
     Args {
-        sources: sources.into_iter().map(|(_, s)| s).collect(),
+        request: Request {
+            sources: sources.into_iter().map(|(_, s)| s).collect(),
+            quiet: m.get_flag("quiet"),
+            output: m.get_one::<String>("output").cloned(),
+            options: strings("option")
+                .into_iter()
+                .map(|o| match o.split_once('=') {
+                    Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                    None => (o, None),
+                })
+                .collect(),
+            destructive: m.get_flag("destructive"),
+            zero_matches_ok: m.get_flag("zdefs"),
+            bufsize: m.get_one::<String>("bufsize").cloned(),
+            command: m.get_one::<String>("cmd").cloned(),
+            pid: m.get_one::<String>("pid").cloned(),
+            replay: m.get_one::<String>("replay").cloned(),
+            local: strings("local"),
+            macro_args: strings("args"),
+        },
         compile_only: m.get_flag("compile"),
         list: m.get_flag("list"),
         verbose: m.get_flag("verbose"),
-        quiet: m.get_flag("quiet"),
-        output: m.get_one::<String>("output").cloned(),
-        options: strings("option")
-            .into_iter()
-            .map(|o| match o.split_once('=') {
-                Some((n, v)) => (n.to_string(), Some(v.to_string())),
-                None => (o, None),
-            })
-            .collect(),
-        destructive: m.get_flag("destructive"),
-        zero_matches_ok: m.get_flag("zdefs"),
-        bufsize: m.get_one::<String>("bufsize").cloned(),
-        command: m.get_one::<String>("cmd").cloned(),
-        pid: m.get_one::<String>("pid").cloned(),
         version: m.get_flag("version"),
         header_gen: m.get_flag("header"),
-        replay: m.get_one::<String>("replay").cloned(),
-        local: strings("local"),
-        macro_args: strings("args"),
     }
 }
 
@@ -131,7 +114,7 @@ mod tests {
     fn sources_keep_command_line_order() {
         let a = parse(&["rdtrace", "-n", "BEGIN", "-s", "a.d", "-n", "END"]);
         assert_eq!(
-            a.sources,
+            a.request.sources,
             vec![
                 ProgramSource::Clause("BEGIN".into()),
                 ProgramSource::Script("a.d".into()),
@@ -154,15 +137,15 @@ mod tests {
             "foo",
             "42",
         ]);
-        assert!(a.list && a.verbose && a.quiet);
+        assert!(a.list && a.verbose && a.request.quiet);
         assert_eq!(
-            a.options,
+            a.request.options,
             vec![
                 ("switchrate".into(), Some("10hz".into())),
                 ("quiet".into(), None)
             ]
         );
-        assert_eq!(a.macro_args, vec!["foo", "42"]);
+        assert_eq!(a.request.macro_args, vec!["foo", "42"]);
     }
 
     #[test]
@@ -176,8 +159,8 @@ mod tests {
             "--local",
             "192.0.2.8,::1",
         ]);
-        assert_eq!(a.replay.as_deref(), Some("c.pcap"));
-        assert_eq!(a.local, vec!["192.0.2.8", "::1"]);
+        assert_eq!(a.request.replay.as_deref(), Some("c.pcap"));
+        assert_eq!(a.request.local, vec!["192.0.2.8", "::1"]);
     }
 
     #[test]

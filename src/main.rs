@@ -1,77 +1,13 @@
-//! rdtrace: the command line. Parses dtrace(1)'s flags, compiles the D
-//! program, and runs it live (eBPF) or over a capture (`--replay`).
+//! rdtrace: the command line. Parses dtrace(1)'s flags into a session
+//! request, runs the session (`rdtrace-session`: compile, plan, run) and
+//! maps the outcome to an exit status.
 
 mod args;
-mod bundled;
-mod list;
-mod target;
-mod trace;
 
 use std::process::ExitCode;
 
-use args::{Args, ProgramSource};
-use rdtrace_lang::catalog::Catalog;
-
-/// Why rdtrace stops early: the message (already formatted) and exit status.
-pub struct Failure {
-    pub message: String,
-    pub status: u8,
-}
-
-impl Failure {
-    /// A runtime or setup error: `rdtrace: message`, status 1.
-    pub fn new(message: impl std::fmt::Display) -> Failure {
-        Failure {
-            message: format!("rdtrace: {message}"),
-            status: 1,
-        }
-    }
-    /// Already-rendered diagnostics (compile errors), status 1.
-    pub fn rendered(text: String) -> Failure {
-        Failure {
-            message: text,
-            status: 1,
-        }
-    }
-}
-
-/// A piece of the program with the name diagnostics and notices use.
-pub struct LoadedSource {
-    pub name: String,
-    pub text: String,
-    pub is_script: bool,
-}
-
-fn load_sources(args: &Args) -> Result<Vec<LoadedSource>, Failure> {
-    args.sources
-        .iter()
-        .map(|s| match s {
-            ProgramSource::Script(path) => {
-                let text = match std::fs::read_to_string(path) {
-                    Ok(t) => t,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        bundled::find(path).map(str::to_string).ok_or_else(|| {
-                            Failure::new(format!(
-                                "failed to open {path}: No such file or directory"
-                            ))
-                        })?
-                    }
-                    Err(e) => return Err(Failure::new(format!("failed to open {path}: {e}"))),
-                };
-                Ok(LoadedSource {
-                    name: path.clone(),
-                    text,
-                    is_script: true,
-                })
-            }
-            ProgramSource::Clause(text) => Ok(LoadedSource {
-                name: text.clone(),
-                text: text.clone(),
-                is_script: false,
-            }),
-        })
-        .collect()
-}
+use args::Args;
+use rdtrace_session::{Failure, Session};
 
 fn run(args: Args) -> Result<u8, Failure> {
     if args.header_gen {
@@ -83,27 +19,23 @@ fn run(args: Args) -> Result<u8, Failure> {
         println!("rdtrace: D 1.13 (rdtrace {})", env!("CARGO_PKG_VERSION"));
         return Ok(0);
     }
-    let catalog: Catalog = rdtrace_probes::catalog();
-    let sources = load_sources(&args)?;
-
-    if args.list && sources.is_empty() {
-        print!("{}", list::listing(&catalog, None, args.verbose));
-        return Ok(0);
-    }
-    if sources.is_empty() {
+    if args.request.sources.is_empty() {
+        if args.list {
+            print!("{}", rdtrace_session::listing_all(args.verbose));
+            return Ok(0);
+        }
         let _ = args::command().print_help();
         return Ok(2);
     }
-    let compiled = trace::compile(&args, &sources, &catalog)?;
+    let session = Session::compile(args.request)?;
     if args.list {
-        let ids: Vec<u32> = compiled.program.probes.iter().map(|p| p.id).collect();
-        print!("{}", list::listing(&catalog, Some(&ids), args.verbose));
+        print!("{}", session.listing(args.verbose));
         return Ok(0);
     }
     if args.compile_only {
         return Ok(0);
     }
-    trace::run(&args, &sources, compiled)
+    session.run()
 }
 
 fn main() -> ExitCode {

@@ -3,14 +3,14 @@
 
 /// (file name, text) of every bundled script.
 pub const SCRIPTS: &[(&str, &str)] = &[
-    ("tcpio.d", include_str!("../scripts/tcpio.d")),
-    ("tcpconnect.d", include_str!("../scripts/tcpconnect.d")),
-    ("tcpaccept.d", include_str!("../scripts/tcpaccept.d")),
-    ("tcprefused.d", include_str!("../scripts/tcprefused.d")),
-    ("tcpbytes.d", include_str!("../scripts/tcpbytes.d")),
-    ("tcpsize.d", include_str!("../scripts/tcpsize.d")),
-    ("tcpstate.d", include_str!("../scripts/tcpstate.d")),
-    ("tcpsummary.d", include_str!("../scripts/tcpsummary.d")),
+    ("tcpio.d", include_str!("../../scripts/tcpio.d")),
+    ("tcpconnect.d", include_str!("../../scripts/tcpconnect.d")),
+    ("tcpaccept.d", include_str!("../../scripts/tcpaccept.d")),
+    ("tcprefused.d", include_str!("../../scripts/tcprefused.d")),
+    ("tcpbytes.d", include_str!("../../scripts/tcpbytes.d")),
+    ("tcpsize.d", include_str!("../../scripts/tcpsize.d")),
+    ("tcpstate.d", include_str!("../../scripts/tcpstate.d")),
+    ("tcpsummary.d", include_str!("../../scripts/tcpsummary.d")),
 ];
 
 /// The text of a bundled script named `name` (with or without `.d`).
@@ -27,7 +27,7 @@ mod tests {
     #[test]
     fn tcpio_is_bundled_byte_for_byte() {
         let on_disk =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/tcpio.d"))
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/tcpio.d"))
                 .unwrap();
         assert_eq!(super::find("tcpio.d"), Some(on_disk.as_str()));
         assert_eq!(super::find("tcpio"), Some(on_disk.as_str()));

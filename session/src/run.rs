@@ -1,95 +1,19 @@
-//! Compiling the program and running it: options from the command line and
-//! pragmas, the event source (live eBPF or a capture), the consumer.
+//! Running the compiled program: the event source (live eBPF or a
+//! capture), dtrace's notices, the `-c`/`-p` target, the consumer.
 
 use std::io::Write;
 use std::net::IpAddr;
 
-use rdtrace_lang::catalog::{Catalog, ProbeKind};
+use rdtrace_lang::catalog::ProbeKind;
 use rdtrace_lang::typed::Program;
-use rdtrace_lang::CheckOptions;
 use rdtrace_runtime::consumer::{Consumer, Interrupts};
-use rdtrace_runtime::options::{NetnsFilter, OptionError, Options};
-use rdtrace_runtime::CompiledProgram;
+use rdtrace_runtime::options::NetnsFilter;
 
-use crate::args::Args;
+use crate::compile::Compiled;
+use crate::request::Request;
+use crate::sources::LoadedSource;
 use crate::target::Target;
-use crate::{Failure, LoadedSource};
-
-pub struct Compiled {
-    pub program: Program,
-    pub options: Options,
-    /// The program JIT-compiled, once (`$target` is set when the target starts).
-    pub jit: CompiledProgram,
-}
-
-fn check_options(args: &Args) -> CheckOptions {
-    let script = args.sources.first().map(|s| match s {
-        crate::args::ProgramSource::Script(p) => p.clone(),
-        crate::args::ProgramSource::Clause(_) => "rdtrace".to_string(),
-    });
-    let mut macro_args = vec![script.unwrap_or_else(|| "rdtrace".into())];
-    macro_args.extend(args.macro_args.iter().cloned());
-    CheckOptions {
-        allow_zero_matches: args.zero_matches_ok,
-        destructive: args.destructive,
-        macro_args,
-        ..Default::default()
-    }
-}
-
-/// The program text as the compiler sees it: dtrace accepts a bare probe
-/// description on `-n` (the default action), which the grammar only takes
-/// with a body.
-fn source_text(s: &LoadedSource) -> String {
-    if !s.is_script && !s.text.contains('{') {
-        format!("{} {{}}", s.text)
-    } else {
-        s.text.clone()
-    }
-}
-
-pub fn compile(
-    args: &Args,
-    sources: &[LoadedSource],
-    catalog: &Catalog,
-) -> Result<Compiled, Failure> {
-    let copts = check_options(args);
-    let texts: Vec<(String, String)> = sources
-        .iter()
-        .map(|s| (s.name.clone(), source_text(s)))
-        .collect();
-    let refs: Vec<(&str, &str)> = texts
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
-    let program = rdtrace_lang::compile_many(&refs, catalog, &copts)
-        .map_err(|d| Failure::rendered(d.render()))?;
-
-    // As in dtrace: -b and -x are set before the program is compiled, its
-    // pragmas after them (so a pragma wins); -q and -w only turn options on.
-    let mut options = Options::default();
-    if let Some(b) = &args.bufsize {
-        options.set("bufsize", Some(b)).map_err(Failure::new)?;
-    }
-    for (name, value) in &args.options {
-        options.set(name, value.as_deref()).map_err(Failure::new)?;
-    }
-    for o in &program.options {
-        options
-            .set(&o.name, o.value.as_deref())
-            .map_err(|e| pragma_error(&texts, o, e))?;
-    }
-    options.quiet |= args.quiet;
-    options.destructive |= args.destructive;
-
-    // JIT now so that -e also reports what the runtime refuses.
-    let jit = CompiledProgram::new(&program, &options).map_err(Failure::new)?;
-    Ok(Compiled {
-        program,
-        options,
-        jit,
-    })
-}
+use crate::Failure;
 
 /// dtrace's `script 'x.d' matched N probes` notices, one per source, from
 /// the counts the checker made while checking the whole program.
@@ -108,21 +32,6 @@ fn notices(sources: &[LoadedSource], program: &Program) -> Vec<String> {
         .collect()
 }
 
-fn pragma_error(
-    texts: &[(String, String)],
-    o: &rdtrace_lang::typed::OptionSetting,
-    e: OptionError,
-) -> Failure {
-    // The pragma's span names its source.
-    let (name, text) = &texts[usize::from(o.span.source).min(texts.len() - 1)];
-    let report = miette::miette!(
-        labels = vec![miette::LabeledSpan::at(o.span, "this option")],
-        "{e}"
-    )
-    .with_source_code(miette::NamedSource::new(name, text.clone()));
-    Failure::rendered(format!("{report:?}"))
-}
-
 fn netns_inode(f: NetnsFilter) -> Result<u32, Failure> {
     match f {
         NetnsFilter::Inode(i) => Ok(i),
@@ -135,7 +44,7 @@ fn netns_inode(f: NetnsFilter) -> Result<u32, Failure> {
     }
 }
 
-pub fn run(args: &Args, sources: &[LoadedSource], c: Compiled) -> Result<u8, Failure> {
+pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, Failure> {
     let target = Target::start(args.command.as_deref(), args.pid.as_deref())?;
     let target_pid = target.as_ref().map_or(0, |t| t.pid() as i64);
     let target = target.map(std::cell::RefCell::new);

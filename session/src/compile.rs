@@ -1,0 +1,92 @@
+//! Compiling the whole program once: the checker over every source, then
+//! the options (command line first, pragmas after, as dtrace), then the JIT.
+
+use rdtrace_lang::catalog::Catalog;
+use rdtrace_lang::typed::Program;
+use rdtrace_lang::CheckOptions;
+use rdtrace_runtime::options::{OptionError, Options};
+use rdtrace_runtime::CompiledProgram;
+
+use crate::request::{ProgramSource, Request};
+use crate::sources::LoadedSource;
+use crate::Failure;
+
+pub struct Compiled {
+    pub program: Program,
+    pub options: Options,
+    /// The program JIT-compiled, once (`$target` is set when the target starts).
+    pub jit: CompiledProgram,
+}
+
+fn check_options(args: &Request) -> CheckOptions {
+    let script = args.sources.first().map(|s| match s {
+        ProgramSource::Script(p) => p.clone(),
+        ProgramSource::Clause(_) => "rdtrace".to_string(),
+    });
+    let mut macro_args = vec![script.unwrap_or_else(|| "rdtrace".into())];
+    macro_args.extend(args.macro_args.iter().cloned());
+    CheckOptions {
+        allow_zero_matches: args.zero_matches_ok,
+        destructive: args.destructive,
+        macro_args,
+        ..Default::default()
+    }
+}
+
+pub fn compile(
+    args: &Request,
+    sources: &[LoadedSource],
+    catalog: &Catalog,
+) -> Result<Compiled, Failure> {
+    let copts = check_options(args);
+    let texts: Vec<(String, String)> = sources
+        .iter()
+        .map(|s| (s.name.clone(), s.program_text()))
+        .collect();
+    let refs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let program = rdtrace_lang::compile_many(&refs, catalog, &copts)
+        .map_err(|d| Failure::rendered(d.render()))?;
+
+    // As in dtrace: -b and -x are set before the program is compiled, its
+    // pragmas after them (so a pragma wins); -q and -w only turn options on.
+    let mut options = Options::default();
+    if let Some(b) = &args.bufsize {
+        options.set("bufsize", Some(b)).map_err(Failure::new)?;
+    }
+    for (name, value) in &args.options {
+        options.set(name, value.as_deref()).map_err(Failure::new)?;
+    }
+    for o in &program.options {
+        options
+            .set(&o.name, o.value.as_deref())
+            .map_err(|e| pragma_error(&texts, o, e))?;
+    }
+    options.quiet |= args.quiet;
+    options.destructive |= args.destructive;
+
+    // JIT now so that -e also reports what the runtime refuses.
+    let jit = CompiledProgram::new(&program, &options).map_err(Failure::new)?;
+    Ok(Compiled {
+        program,
+        options,
+        jit,
+    })
+}
+
+fn pragma_error(
+    texts: &[(String, String)],
+    o: &rdtrace_lang::typed::OptionSetting,
+    e: OptionError,
+) -> Failure {
+    // The pragma's span names its source.
+    let (name, text) = &texts[usize::from(o.span.source).min(texts.len() - 1)];
+    let report = miette::miette!(
+        labels = vec![miette::LabeledSpan::at(o.span, "this option")],
+        "{e}"
+    )
+    .with_source_code(miette::NamedSource::new(name, text.clone()));
+    Failure::rendered(format!("{report:?}"))
+}

@@ -1,0 +1,60 @@
+//! rdtrace-session: one tracing session as a library. A front end (the
+//! `rdtrace` binary) fills in a [`Request`]; [`Session::compile`] loads the
+//! sources and compiles the whole program once (checker, options, JIT), and
+//! [`Session::run`] picks the event source (live eBPF or a capture), prints
+//! dtrace's notices and runs the consumer. Errors come back as a
+//! [`Failure`] with the message and the exit status.
+
+mod bundled;
+mod compile;
+mod failure;
+mod list;
+mod request;
+mod run;
+mod sources;
+mod target;
+
+pub use failure::Failure;
+pub use request::{ProgramSource, Request};
+
+use rdtrace_lang::catalog::Catalog;
+
+/// A compiled program and what it needs to run.
+pub struct Session {
+    request: Request,
+    catalog: Catalog,
+    sources: Vec<sources::LoadedSource>,
+    compiled: compile::Compiled,
+}
+
+impl Session {
+    /// Loads the sources and compiles them as one program.
+    pub fn compile(request: Request) -> Result<Session, Failure> {
+        let catalog = rdtrace_probes::catalog();
+        let sources = sources::load(&request.sources)?;
+        let compiled = compile::compile(&request, &sources, &catalog)?;
+        Ok(Session {
+            request,
+            catalog,
+            sources,
+            compiled,
+        })
+    }
+
+    /// `-l` with a program: the probes it enables, in dtrace's layout.
+    pub fn listing(&self, verbose: bool) -> String {
+        let ids: Vec<u32> = self.compiled.program.probes.iter().map(|p| p.id).collect();
+        list::listing(&self.catalog, Some(&ids), verbose)
+    }
+
+    /// Traces until the program exits, the source ends or a signal stops
+    /// it; the exit status is the program's.
+    pub fn run(self) -> Result<u8, Failure> {
+        run::run(&self.request, &self.sources, self.compiled)
+    }
+}
+
+/// `-l` alone: every probe rdtrace knows.
+pub fn listing_all(verbose: bool) -> String {
+    list::listing(&rdtrace_probes::catalog(), None, verbose)
+}
