@@ -73,37 +73,17 @@ pub fn current_netns() -> Result<u32, ProbeError> {
         .map_err(|e| ProbeError::new(ProbeErrorKind::Io, format!("/proc/self/ns/net: {e}")))
 }
 
-/// One kernel program: where it hooks and its programs' names.
-struct KernelProgram {
-    tracepoint: &'static str,
-    btf_prog: &'static str,
-    raw_prog: &'static str,
-}
-
-/// The programs behind each [`Hook`] a provider may ask for.
-fn kernel_program(hook: Hook) -> KernelProgram {
-    let (tracepoint, btf_prog, raw_prog) = match hook {
-        Hook::Send => ("net_dev_queue", "net_send", "net_send_raw"),
-        Hook::Receive => ("netif_receive_skb", "net_receive", "net_receive_raw"),
-        Hook::StateChange => ("inet_sock_set_state", "tcp_state", "tcp_state_raw"),
-    };
-    KernelProgram {
-        tracepoint,
-        btf_prog,
-        raw_prog,
-    }
-}
-
-/// The hooks `probes` need, in attach order, each once.
+/// The hooks `probes` need, in the order the probes ask for them, each once.
 fn needed_hooks(probes: &[u32], socket_state: bool) -> Vec<Hook> {
-    [Hook::Send, Hook::Receive, Hook::StateChange]
-        .into_iter()
-        .filter(|h| {
-            probes
-                .iter()
-                .any(|&p| hooks_for(p, socket_state).contains(h))
-        })
-        .collect()
+    let mut hooks: Vec<Hook> = Vec::new();
+    for &p in probes {
+        for h in hooks_for(p, socket_state) {
+            if !hooks.contains(&h) {
+                hooks.push(h);
+            }
+        }
+    }
+    hooks
 }
 
 /// Whether `probe` is delivered by the kernel programs.
@@ -157,10 +137,7 @@ impl LiveSource {
 
     fn open_with(opts: &LiveOptions, prefer_btf: bool) -> Result<LiveSource, ProbeError> {
         let wall_offset_ns = wall_offset_ns();
-        let hooks: Vec<KernelProgram> = needed_hooks(&opts.probes, opts.socket_state)
-            .into_iter()
-            .map(kernel_program)
-            .collect();
+        let hooks = needed_hooks(&opts.probes, opts.socket_state);
         if let Some(&bad) = opts
             .probes
             .iter()
@@ -339,12 +316,7 @@ impl Source for LiveSource {
 
 /// Loads and attaches the program for `hook`, preferring tp_btf and falling
 /// back to raw_tp. Returns the hook's name.
-fn attach(
-    ebpf: &mut Ebpf,
-    btf: &Btf,
-    hook: &KernelProgram,
-    prefer_btf: bool,
-) -> Result<String, ProbeError> {
+fn attach(ebpf: &mut Ebpf, btf: &Btf, hook: &Hook, prefer_btf: bool) -> Result<String, ProbeError> {
     let mut btf_error = None;
     if prefer_btf {
         let name = format!("tp_btf/{}", hook.tracepoint);
@@ -636,6 +608,22 @@ fn io_err(what: &str, e: impl std::fmt::Display) -> ProbeError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::{net, tcp};
+
+    #[test]
+    fn each_hook_is_attached_once_and_only_when_asked_for() {
+        use crate::catalog::*;
+        assert_eq!(needed_hooks(&[IP_RECEIVE, UDP_RECEIVE], true), [net::RECEIVE]);
+        assert_eq!(
+            needed_hooks(&[UDP_SEND, TCP_SEND, TCP_RECEIVE], false),
+            [net::SEND, net::RECEIVE]
+        );
+        assert_eq!(
+            needed_hooks(&[DTRACE_BEGIN, TCP_STATE_CHANGE], false),
+            [net::SEND, net::RECEIVE, tcp::STATE_CHANGE]
+        );
+        assert!(needed_hooks(&[DTRACE_BEGIN, DTRACE_END], true).is_empty());
+    }
 
     #[test]
     fn ring_sizes_are_powers_of_two() {

@@ -1,7 +1,7 @@
 //! The ip provider: IPv4/IPv6 packets sent and received (`ip:::send`,
 //! `ip:::receive`). Kernel part: `bpf/net.bpf.c`; replay: `replay.rs`.
 
-use super::{Hook, Provider};
+use super::{net, Hook, Provider};
 use crate::catalog::{
     inet, kernel_pointer, load, member, member_as, packet_members, probe_defs, ptr_args, Members,
     Spec, TypedLayout, UINTPTR,
@@ -52,8 +52,8 @@ impl Provider for Ip {
     }
     fn hooks(&self, probe: u32, _socket_state: bool) -> Vec<Hook> {
         match probe {
-            IP_SEND => vec![Hook::Send],
-            _ => vec![Hook::Receive],
+            IP_SEND => vec![net::SEND],
+            _ => vec![net::RECEIVE],
         }
     }
     fn replays(&self) -> bool {

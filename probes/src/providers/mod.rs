@@ -10,6 +10,7 @@ use rdtrace_lang::catalog::{ConstDef, ParamProbe, ProbeDef, StringTable};
 
 pub mod dtrace;
 pub mod ip;
+pub mod net;
 pub mod profile;
 pub mod tcp;
 pub mod udp;
@@ -23,16 +24,16 @@ pub const PROVIDERS: &[&dyn Provider] = &[
     &profile::Profile,
 ];
 
-/// The kernel programs of `bpf/net.bpf.o` a probe may need; the live
-/// loader knows their tracepoints and program names.
+/// A kernel program a probe may need: the tracepoint it hooks and the
+/// names of its two programs in the BPF object (`tp_btf`, and the `raw_tp`
+/// twin the loader falls back to when the BTF-typed attach fails). Each
+/// provider defines the hooks of its BPF part; the live loader attaches
+/// whichever the enabled probes ask for, each once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hook {
-    /// `net_dev_queue`: packets sent.
-    Send,
-    /// `netif_receive_skb`: packets received.
-    Receive,
-    /// `inet_sock_set_state`: TCP state changes (and the connection map).
-    StateChange,
+pub struct Hook {
+    pub tracepoint: &'static str,
+    pub btf_prog: &'static str,
+    pub raw_prog: &'static str,
 }
 
 /// One provider. Everything but `name` defaults to "none".
@@ -91,7 +92,8 @@ mod tests {
 
     #[test]
     fn hooks_come_from_the_owning_provider() {
-        use Hook::*;
+        use net::{RECEIVE as Receive, SEND as Send};
+        use tcp::STATE_CHANGE as StateChange;
         assert_eq!(hooks_for(TCP_SEND, false), [Send, Receive]);
         assert_eq!(hooks_for(TCP_SEND, true), [Send, Receive, StateChange]);
         assert_eq!(

@@ -2,7 +2,7 @@
 //! changes (illumos/Oracle `tcp:::*`). Kernel part: `bpf/net.bpf.c`
 //! (send, receive and state-change hooks); replay: `replay_tcp.rs`.
 
-use super::{Hook, Provider};
+use super::{net, Hook, Provider};
 use crate::catalog::{
     inet, kernel_pointer, load, member, member_as, packet_members, probe_defs, ptr_arg, ptr_args,
     Members, Spec, TypedLayout, PID_T, UINTPTR,
@@ -20,6 +20,13 @@ pub const TCP_CONNECT_ESTABLISHED: u32 = 8;
 pub const TCP_CONNECT_REFUSED: u32 = 9;
 pub const TCP_ACCEPT_ESTABLISHED: u32 = 10;
 pub const TCP_ACCEPT_REFUSED: u32 = 11;
+
+/// `inet_sock_set_state`: TCP state changes (and the connection map).
+pub const STATE_CHANGE: Hook = Hook {
+    tracepoint: "inet_sock_set_state",
+    btf_prog: "tcp_state",
+    raw_prog: "tcp_state_raw",
+};
 
 /// Layout of [`TcpEvent`] records (`tcp:::*`).
 pub const LAYOUT_TCP: u32 = 1;
@@ -194,9 +201,9 @@ impl Provider for Tcp {
     /// program also keeps the connection map, which send/receive alone
     /// need only when a clause reads the socket state.
     fn hooks(&self, probe: u32, socket_state: bool) -> Vec<Hook> {
-        let mut hooks = vec![Hook::Send, Hook::Receive];
+        let mut hooks = vec![net::SEND, net::RECEIVE];
         if socket_state || (probe != TCP_SEND && probe != TCP_RECEIVE) {
-            hooks.push(Hook::StateChange);
+            hooks.push(STATE_CHANGE);
         }
         hooks
     }

@@ -1,7 +1,7 @@
 //! The udp provider: datagrams sent and received (`udp:::send`,
 //! `udp:::receive`). Kernel part: `bpf/net.bpf.c`; replay: `replay.rs`.
 
-use super::{Hook, Provider};
+use super::{net, Hook, Provider};
 use crate::catalog::{
     inet, kernel_pointer, load, member, member_as, packet_members, probe_defs, ptr_args, Members,
     Spec, TypedLayout, UINTPTR,
@@ -42,8 +42,8 @@ impl Provider for Udp {
     }
     fn hooks(&self, probe: u32, _socket_state: bool) -> Vec<Hook> {
         match probe {
-            UDP_SEND => vec![Hook::Send],
-            _ => vec![Hook::Receive],
+            UDP_SEND => vec![net::SEND],
+            _ => vec![net::RECEIVE],
         }
     }
     fn replays(&self) -> bool {
