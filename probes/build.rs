@@ -49,6 +49,7 @@ fn main() {
         "packet.h",
         "sockstate.h",
         "protocols.h",
+        "syscall.h",
     ] {
         println!("cargo:rerun-if-changed=bpf/{file}");
     }

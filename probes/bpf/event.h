@@ -156,7 +156,82 @@ struct udp_event {
 	__u64 sk;
 };
 
+/* syscall::NAME:entry / syscall::NAME:return (layout 4). Entry: args are
+ * the argument registers. Return: args[0] = args[1] = the return value,
+ * err = -ret when -2048 < ret < 0 (as dtrace-utils), else 0. Followed by
+ * `captures` bytes of user memory copied at probe time: capture_header +
+ * bytes, each padded to 8. */
+struct syscall_event {
+	struct event_header hdr;
+	__u64 args[6];
+	__s32 err;
+	__u32 captures;
+};
+
+/* A syscall's entry arguments, kept until its return. */
+struct syscall_entry_args {
+	__u64 args[6];
+};
+
+/* One piece of user memory in a syscall_event's captures. */
+struct capture_header {
+	__u16 site;   /* the capture plan's site (the copyin/copyinstr call) */
+	__u16 status; /* RDT_CAPTURE_* */
+	__u32 len;    /* bytes that follow (copyinstr: with the NUL) */
+	__u64 addr;   /* the user address read */
+};
+
+/* The syscall provider's map values (bpf/syscall.h), filled by the loader. */
+/* tp_probes value: the probe a tracepoint fires. */
+struct tp_probe {
+	__u32 probe;
+	__u32 flags; /* RDT_SAVE_ENTRY_ARGS | nargs << RDT_NARGS_SHIFT */
+};
+/* An entry whose return probe's plan reads memory at an entry argument:
+ * keep the arguments until the return. */
+#define RDT_SAVE_ENTRY_ARGS 1
+/* flags >> RDT_NARGS_SHIFT: the entry's number of arguments. */
+#define RDT_NARGS_SHIFT 8
+
+/* Where a capture's address or length comes from. */
+#define RDT_FROM_CONST 0  /* len: `len_max` itself */
+#define RDT_FROM_RECORD 1 /* the u64 at record offset `*_off` */
+#define RDT_FROM_ENTRY 2  /* the same, in the entry record of this call */
+
+#define RDT_COPY_STR 1   /* copyinstr: up to a NUL, at most len bytes */
+#define RDT_COPY_BYTES 2 /* copyin: len bytes */
+
+#define RDT_MAX_CAPTURES 4
+/* A capture's bytes at most; more is refused in user space (out of
+ * scratch space), never silently cut. */
+#define RDT_CAPTURE_MAX 4096
+
+struct capture_site {
+	__u16 site;
+	__u8 kind;      /* RDT_COPY_* */
+	__u8 addr_from; /* RDT_FROM_RECORD or RDT_FROM_ENTRY */
+	__u16 addr_off;
+	__u8 len_from;  /* RDT_FROM_* */
+	__u8 pad;
+	__u16 len_off;
+	__u16 pad2;
+	__u32 len_max;  /* the length (RDT_FROM_CONST) or its bound */
+};
+
+struct capture_plan {
+	__u32 n;
+	__u32 pad;
+	struct capture_site sites[RDT_MAX_CAPTURES];
+};
+
+#define RDT_CAPTURE_OK 0
+#define RDT_CAPTURE_FAULT 1 /* the address could not be read */
+
 _Static_assert(sizeof(struct event_header) == 56, "event_header size");
+_Static_assert(sizeof(struct syscall_event) == 112, "syscall_event size");
+_Static_assert(sizeof(struct capture_header) == 16, "capture_header size");
+_Static_assert(sizeof(struct capture_site) == 16, "capture_site size");
+_Static_assert(sizeof(struct capture_plan) == 8 + 16 * RDT_MAX_CAPTURES, "capture_plan size");
 _Static_assert(sizeof(struct tcp_sockstate) == 88, "tcp_sockstate size");
 _Static_assert(sizeof(struct tcp_event) == 256, "tcp_event size");
 _Static_assert(sizeof(struct ip_event) == 192, "ip_event size");

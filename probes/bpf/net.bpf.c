@@ -835,4 +835,6 @@ int profile(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
+#include "syscall.h"
+
 char LICENSE[] SEC("license") = "GPL";

@@ -145,6 +145,22 @@ impl TypedLayout {
     }
 }
 
+/// A record's layout: its members, the header's built-ins and `builtins`
+/// the record adds (`arg0`, `errno` …).
+pub(crate) fn record_layout(
+    id: u32,
+    members: Members,
+    builtins: Vec<(String, FieldSource)>,
+) -> TypedLayout {
+    let mut all = header_builtins();
+    all.extend(builtins);
+    TypedLayout {
+        id,
+        members,
+        builtins: all,
+    }
+}
+
 /// A packet record's layout: its members plus the header's built-ins.
 pub(crate) fn packet_layout(id: u32, members: Members) -> TypedLayout {
     TypedLayout {

@@ -160,9 +160,116 @@ pub struct UdpEvent {
     pub sk: u64,
 }
 
+/// One system call entry or return (`syscall::NAME:entry/return`; layout
+/// 4), followed by `captures` bytes of user memory read when the probe
+/// fired (a [`CaptureHeader`] and its bytes, each padded to 8).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyscallEvent {
+    pub hdr: EventHeader,
+    /// Entry: the argument registers. Return: `args[0]` = `args[1]` = the
+    /// return value.
+    pub args: [u64; 6],
+    /// Return: `-ret` when `-2048 < ret < 0` (as dtrace-utils), else 0.
+    pub err: i32,
+    /// Bytes of captures after the record.
+    pub captures: u32,
+}
+
+/// `CaptureHeader::status` of memory that was read.
+pub const CAPTURE_OK: u16 = 0;
+/// `CaptureHeader::status` of an address that could not be read.
+pub const CAPTURE_FAULT: u16 = 1;
+
+/// One piece of user memory in a [`SyscallEvent`]'s captures.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaptureHeader {
+    /// The capture plan's site: which `copyin`/`copyinstr` call it is for.
+    pub site: u16,
+    /// [`CAPTURE_OK`] or [`CAPTURE_FAULT`].
+    pub status: u16,
+    /// Bytes that follow (for a string, with its NUL).
+    pub len: u32,
+    /// The user address read.
+    pub addr: u64,
+}
+
+/// `TpProbe::flags`: keep the entry's arguments for its return probe's
+/// captures.
+pub const SAVE_ENTRY_ARGS: u32 = 1;
+/// `TpProbe::flags >> NARGS_SHIFT`: the entry's number of arguments (the
+/// program copies only those: a tracepoint's record ends after them).
+pub const NARGS_SHIFT: u32 = 8;
+
+/// A tracepoint probe's entry in `tp_probes` (`bpf/syscall.h`), keyed by
+/// the probe id (the cookie its tracepoint was attached with).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TpProbe {
+    pub probe: u32,
+    pub flags: u32,
+}
+
+/// Where a capture's address or length comes from (`RDT_FROM_*`).
+pub mod from {
+    /// The length is `len_max` itself.
+    pub const CONST: u8 = 0;
+    /// The u64 at a record offset of the event.
+    pub const RECORD: u8 = 1;
+    /// The u64 at a record offset of this call's entry record.
+    pub const ENTRY: u8 = 2;
+}
+
+/// `CaptureSite::kind`: copyinstr (up to a NUL).
+pub const COPY_STR: u8 = 1;
+/// `CaptureSite::kind`: copyin (a length of bytes).
+pub const COPY_BYTES: u8 = 2;
+/// Capture sites per probe.
+pub const MAX_CAPTURES: usize = 4;
+/// Bytes of one capture at most.
+pub const CAPTURE_MAX: u32 = 4096;
+
+/// One piece of user memory a probe copies when it fires.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaptureSite {
+    pub site: u16,
+    pub kind: u8,
+    pub addr_from: u8,
+    pub addr_off: u16,
+    pub len_from: u8,
+    pub pad: u8,
+    pub len_off: u16,
+    pub pad2: u16,
+    pub len_max: u32,
+}
+
+/// A probe's captures (`capture_plans` map, keyed by probe id).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CapturePlanMap {
+    pub n: u32,
+    pub pad: u32,
+    pub sites: [CaptureSite; MAX_CAPTURES],
+}
+
+// SAFETY: repr(C) integers without implicit padding (checked by
+// tests/event_layout.rs): every bit pattern is valid.
+unsafe impl aya::Pod for TpProbe {}
+// SAFETY: as above.
+unsafe impl aya::Pod for CaptureSite {}
+// SAFETY: as above.
+unsafe impl aya::Pod for CapturePlanMap {}
+
 // SAFETY: repr(C), every field an integer or byte array, explicit pad
 // fields and no implicit padding (checked by tests/event_layout.rs).
 unsafe impl Record for TcpEvent {}
+// SAFETY: repr(C), integers only, no implicit padding (56 + 48 + 8 bytes;
+// checked by tests/event_layout.rs).
+unsafe impl Record for SyscallEvent {}
+// SAFETY: repr(C), integers only, no implicit padding (2 + 2 + 4 + 8).
+unsafe impl Record for CaptureHeader {}
 // SAFETY: repr(C), every field an integer or byte array, explicit pad
 // fields and no implicit padding (checked by tests/event_layout.rs).
 unsafe impl Record for IpEvent {}

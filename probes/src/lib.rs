@@ -111,6 +111,8 @@ pub mod live;
 pub mod providers;
 pub mod replay;
 mod replay_tcp;
+mod tp_attach;
+pub mod tracefs;
 mod usage;
 
 pub use catalog::{

@@ -16,14 +16,15 @@
 //! online CPU (all processes), one event per probe and CPU, attached only
 //! when a script enables one. CPUs brought online later are not sampled.
 
+use crate::event::{CapturePlanMap, TpProbe, SAVE_ENTRY_ARGS};
 use crate::providers::{hooks_for, Hook};
 use aya::maps::HashMap as BpfHashMap;
 use aya::maps::{MapData, PerCpuArray, RingBuf};
 use aya::programs::perf_event::{PerfEventConfig, PerfEventScope, SamplePolicy, SoftwareEvent};
-use aya::programs::{BtfTracePoint, PerfEvent, ProgramError, RawTracePoint};
+use aya::programs::{BtfTracePoint, PerfEvent, ProgramError, RawTracePoint, TracePoint};
 use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
 use rdtrace_record::{Clock, Poll, ProbeError, ProbeErrorKind, Source};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::Path;
 use std::time::Duration;
 
@@ -51,6 +52,11 @@ pub struct LiveOptions {
     /// `profile-N` probes: (probe id, interval in ns). Each fires on every
     /// online CPU once per interval with a header-only record.
     pub profile: Vec<(u32, u64)>,
+    /// The user memory each probe copies when it fires (probe id, plan):
+    /// built from the program's capture plan by `probes::capture_maps`.
+    pub captures: Vec<(u32, CapturePlanMap)>,
+    /// Entry probes whose arguments their return probe's captures read.
+    pub save_entry_args: Vec<u32>,
 }
 
 impl Default for LiveOptions {
@@ -61,6 +67,8 @@ impl Default for LiveOptions {
             netns: None,
             socket_state: true,
             profile: Vec::new(),
+            captures: Vec::new(),
+            save_entry_args: Vec::new(),
         }
     }
 }
@@ -111,6 +119,8 @@ fn jiffies_hz() -> u32 {
 pub struct LiveSource {
     /// None when no kernel probe is enabled or after stop.
     ebpf: Option<Ebpf>,
+    /// Tracepoints attached with a cookie (dropped with `ebpf` on stop).
+    tp_links: Vec<crate::tp_attach::TracepointLink>,
     ring: Option<RingBuf<MapData>>,
     drops: Option<PerCpuArray<MapData, u64>>,
     /// "tp_btf/net_dev_queue", … for each attached program.
@@ -150,6 +160,7 @@ impl LiveSource {
         }
         let mut live = LiveSource {
             ebpf: None,
+            tp_links: Vec::new(),
             ring: None,
             drops: None,
             hooks: Vec::new(),
@@ -180,7 +191,9 @@ impl LiveSource {
         let enabled: u64 = opts
             .probes
             .iter()
-            .filter(|&&p| is_kernel_probe(p))
+            // Only the fixed probes (ids < 64) are bits; tracepoint probes
+            // are found through the tp_probes map.
+            .filter(|&&p| p < 64 && is_kernel_probe(p))
             .fold(0, |m, &p| m | 1 << p);
         let hz = jiffies_hz();
         let want_sockstate = opts.socket_state as u8;
@@ -199,13 +212,46 @@ impl LiveSource {
             .load(NET_OBJECT)
             .map_err(|e| load_error("loading the BPF object", &e))?;
         drop(loader);
-        if !hooks.is_empty() {
-            let btf = read_btf()?;
-            for hook in &hooks {
-                live.hooks.push(attach(&mut ebpf, &btf, hook, prefer_btf)?);
-            }
-            drop(btf);
+        // Plans first: a tracepoint fires as soon as it is attached.
+        set_capture_plans(&mut ebpf, &opts.captures)?;
+        let mut btf = None;
+        let mut loaded = Vec::new();
+        for hook in &hooks {
+            let name = match hook {
+                Hook::Raw {
+                    tracepoint,
+                    btf_prog,
+                    raw_prog,
+                } => {
+                    if btf.is_none() {
+                        btf = Some(read_btf()?);
+                    }
+                    let btf = btf.as_ref().expect("just read");
+                    attach_raw(&mut ebpf, btf, (tracepoint, btf_prog, raw_prog), prefer_btf)?
+                }
+                Hook::Tracepoint {
+                    category,
+                    name,
+                    prog,
+                    probe,
+                    flags,
+                } => {
+                    let flags = if opts.save_entry_args.contains(probe) {
+                        flags | SAVE_ENTRY_ARGS
+                    } else {
+                        *flags
+                    };
+                    attach_tracepoint(
+                        &mut ebpf,
+                        &mut loaded,
+                        &mut live.tp_links,
+                        (category, name, prog, *probe, flags),
+                    )?
+                }
+            };
+            live.hooks.push(name);
         }
+        drop(btf);
         if !opts.profile.is_empty() {
             live.hooks.push(attach_profile(&mut ebpf, &opts.profile)?);
         }
@@ -310,19 +356,25 @@ impl Source for LiveSource {
     /// Unloads the programs (detaching them); what is already in the ring
     /// buffer can still be drained.
     fn stop(&mut self) {
+        self.tp_links.clear();
         self.ebpf = None;
     }
 }
 
-/// Loads and attaches the program for `hook`, preferring tp_btf and falling
-/// back to raw_tp. Returns the hook's name.
-fn attach(ebpf: &mut Ebpf, btf: &Btf, hook: &Hook, prefer_btf: bool) -> Result<String, ProbeError> {
+/// Loads and attaches the program for a raw tracepoint hook, preferring
+/// tp_btf and falling back to raw_tp. Returns the hook's name.
+fn attach_raw(
+    ebpf: &mut Ebpf,
+    btf: &Btf,
+    (tracepoint, btf_prog, raw_prog): (&str, &str, &str),
+    prefer_btf: bool,
+) -> Result<String, ProbeError> {
     let mut btf_error = None;
     if prefer_btf {
-        let name = format!("tp_btf/{}", hook.tracepoint);
-        let prog: &mut BtfTracePoint = program(ebpf, hook.btf_prog)?;
+        let name = format!("tp_btf/{tracepoint}");
+        let prog: &mut BtfTracePoint = program(ebpf, btf_prog)?;
         match prog
-            .load(hook.tracepoint, btf)
+            .load(tracepoint, btf)
             .and_then(|()| prog.attach().map(|_| ()))
         {
             Ok(()) => return Ok(name),
@@ -335,11 +387,11 @@ fn attach(ebpf: &mut Ebpf, btf: &Btf, hook: &Hook, prefer_btf: bool) -> Result<S
             }
         }
     }
-    let name = format!("raw_tp/{}", hook.tracepoint);
-    let prog: &mut RawTracePoint = program(ebpf, hook.raw_prog)?;
+    let name = format!("raw_tp/{tracepoint}");
+    let prog: &mut RawTracePoint = program(ebpf, raw_prog)?;
     match prog
         .load()
-        .and_then(|()| prog.attach(hook.tracepoint).map(|_| ()))
+        .and_then(|()| prog.attach(tracepoint).map(|_| ()))
     {
         Ok(()) => Ok(name),
         // A verifier log of the preferred program says more than the fallback's.
@@ -348,6 +400,71 @@ fn attach(ebpf: &mut Ebpf, btf: &Btf, hook: &Hook, prefer_btf: bool) -> Result<S
             _ => program_error(&name, &e),
         }),
     }
+}
+
+/// Attaches program `prog` (loaded on first use) to the tracefs tracepoint
+/// `category:name` with the probe id as its BPF cookie, and records the
+/// probe's flags in `tp_probes`. Returns the hook's name.
+fn attach_tracepoint(
+    ebpf: &mut Ebpf,
+    loaded: &mut Vec<&'static str>,
+    links: &mut Vec<crate::tp_attach::TracepointLink>,
+    (category, name, prog_name, probe, flags): (&str, &str, &'static str, u32, u32),
+) -> Result<String, ProbeError> {
+    let hook = format!("tracepoint/{category}/{name}");
+    let event_id = crate::tracefs::event_id(category, name)?;
+    {
+        let map = ebpf.map_mut("tp_probes").ok_or_else(|| {
+            ProbeError::new(
+                ProbeErrorKind::Unsupported,
+                "BPF object has no map tp_probes",
+            )
+        })?;
+        let mut tp: BpfHashMap<&mut MapData, u32, TpProbe> =
+            BpfHashMap::try_from(map).map_err(|e| io_err("tp_probes", e))?;
+        tp.insert(probe, TpProbe { probe, flags }, 0)
+            .map_err(|e| io_err("tp_probes", e))?;
+    }
+    let prog: &mut TracePoint = program(ebpf, prog_name)?;
+    if !loaded.contains(&prog_name) {
+        prog.load().map_err(|e| program_error(&hook, &e))?;
+        loaded.push(prog_name);
+    }
+    let fd = prog.fd().map_err(|e| program_error(&hook, &e))?.as_fd();
+    let link = crate::tp_attach::attach(fd, event_id, u64::from(probe)).map_err(|e| {
+        match e.raw_os_error() {
+            Some(libc::EPERM) | Some(libc::EACCES) => ProbeError::new(
+                ProbeErrorKind::Permission,
+                permission_message(&format!("attaching {hook}")),
+            ),
+            _ => ProbeError::new(
+                ProbeErrorKind::Attach,
+                format!("cannot attach to {hook}: {e}"),
+            ),
+        }
+    })?;
+    links.push(link);
+    Ok(hook)
+}
+
+/// Hands every probe's capture plan to the programs (`capture_plans`).
+fn set_capture_plans(ebpf: &mut Ebpf, plans: &[(u32, CapturePlanMap)]) -> Result<(), ProbeError> {
+    if plans.is_empty() {
+        return Ok(());
+    }
+    let map = ebpf.map_mut("capture_plans").ok_or_else(|| {
+        ProbeError::new(
+            ProbeErrorKind::Unsupported,
+            "BPF object has no map capture_plans",
+        )
+    })?;
+    let mut m: BpfHashMap<&mut MapData, u32, CapturePlanMap> =
+        BpfHashMap::try_from(map).map_err(|e| io_err("capture_plans", e))?;
+    for (probe, plan) in plans {
+        m.insert(probe, plan, 0)
+            .map_err(|e| io_err("capture_plans", e))?;
+    }
+    Ok(())
 }
 
 /// Perf events carry no BPF cookie in aya 0.14: the program tells probes
@@ -613,7 +730,10 @@ mod tests {
     #[test]
     fn each_hook_is_attached_once_and_only_when_asked_for() {
         use crate::catalog::*;
-        assert_eq!(needed_hooks(&[IP_RECEIVE, UDP_RECEIVE], true), [net::RECEIVE]);
+        assert_eq!(
+            needed_hooks(&[IP_RECEIVE, UDP_RECEIVE], true),
+            [net::RECEIVE]
+        );
         assert_eq!(
             needed_hooks(&[UDP_SEND, TCP_SEND, TCP_RECEIVE], false),
             [net::SEND, net::RECEIVE]

@@ -4,7 +4,10 @@
 //! probe sets, TCP states and flags and protocol names both sides use are
 //! compared the same way.
 
-use rdtrace_probes::event::{EventHeader, IpEvent, TcpEvent, TcpSockState, UdpEvent};
+use rdtrace_probes::event::{
+    CaptureHeader, CapturePlanMap, CaptureSite, EventHeader, IpEvent, SyscallEvent, TcpEvent,
+    TcpSockState, TpProbe, UdpEvent,
+};
 use std::mem::{offset_of, size_of};
 use std::path::Path;
 use std::process::Command;
@@ -93,6 +96,9 @@ fn c_probe_ids_and_sets_are_the_providers() {
     let kernel_probes: Vec<_> = catalog
         .probes
         .iter()
+        // Syscall probes are numbered when the catalog is built; the BPF
+        // side learns theirs from a map, not from event.h.
+        .filter(|p| p.provider != "syscall")
         .filter(|p| !rdtrace_probes::providers::hooks_for(p.id, false).is_empty())
         .collect();
     assert_eq!(c_ids.len(), kernel_probes.len(), "{c_ids:?}");
@@ -257,7 +263,33 @@ fn c_and_rust_layouts_agree() {
             dport, lport, rport, length, checksum, sk
         ]
     ));
+    all.extend(fields!(
+        SyscallEvent,
+        "struct syscall_event",
+        [hdr, args, err, captures]
+    ));
+    all.extend(fields!(
+        CaptureHeader,
+        "struct capture_header",
+        [site, status, len, addr]
+    ));
+    all.extend(fields!(TpProbe, "struct tp_probe", [probe, flags]));
+    all.extend(fields!(
+        CaptureSite,
+        "struct capture_site",
+        [site, kind, addr_from, addr_off, len_from, pad, len_off, pad2, len_max]
+    ));
+    all.extend(fields!(
+        CapturePlanMap,
+        "struct capture_plan",
+        [n, pad, sites]
+    ));
     let sizes = [
+        ("struct tp_probe", size_of::<TpProbe>()),
+        ("struct capture_site", size_of::<CaptureSite>()),
+        ("struct capture_plan", size_of::<CapturePlanMap>()),
+        ("struct syscall_event", size_of::<SyscallEvent>()),
+        ("struct capture_header", size_of::<CaptureHeader>()),
         ("struct event_header", size_of::<EventHeader>()),
         ("struct tcp_sockstate", size_of::<TcpSockState>()),
         ("struct tcp_event", size_of::<TcpEvent>()),
@@ -289,5 +321,33 @@ fn c_and_rust_layouts_agree() {
     assert_eq!(
         text, expected,
         "C layout (left) differs from Rust layout (right)"
+    );
+}
+
+#[test]
+fn c_and_rust_capture_constants_agree() {
+    use rdtrace_probes::event::*;
+    let defines = numeric_defines("event.h");
+    let get = |n: &str| defines.iter().find(|(d, _)| d == n).map(|d| d.1);
+    for (c, rust) in [
+        ("RDT_SAVE_ENTRY_ARGS", i64::from(SAVE_ENTRY_ARGS)),
+        ("RDT_NARGS_SHIFT", i64::from(NARGS_SHIFT)),
+        ("RDT_FROM_CONST", i64::from(from::CONST)),
+        ("RDT_FROM_RECORD", i64::from(from::RECORD)),
+        ("RDT_FROM_ENTRY", i64::from(from::ENTRY)),
+        ("RDT_COPY_STR", i64::from(COPY_STR)),
+        ("RDT_COPY_BYTES", i64::from(COPY_BYTES)),
+        ("RDT_MAX_CAPTURES", MAX_CAPTURES as i64),
+        ("RDT_CAPTURE_MAX", i64::from(CAPTURE_MAX)),
+    ] {
+        assert_eq!(get(c), Some(rust), "{c}");
+    }
+    assert_eq!(
+        get("RDT_CAPTURE_OK"),
+        Some(i64::from(rdtrace_probes::event::CAPTURE_OK))
+    );
+    assert_eq!(
+        get("RDT_CAPTURE_FAULT"),
+        Some(i64::from(rdtrace_probes::event::CAPTURE_FAULT))
     );
 }

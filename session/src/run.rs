@@ -109,6 +109,8 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
                 netns,
                 socket_state,
                 profile,
+                captures: Vec::new(),
+                save_entry_args: Vec::new(),
             };
             Box::new(rdtrace_probes::LiveSource::open(&opts).map_err(Failure::new)?)
         }

@@ -153,7 +153,6 @@ fn class(p: &[u8], c: u8) -> Option<(bool, usize)> {
 /// yet), as opposed to those it cannot have.
 fn provider_not_yet(provider: &str) -> Option<&'static str> {
     match provider {
-        "syscall" => Some("the syscall provider"),
         "proc" => Some("the proc provider"),
         "sched" => Some("the sched provider"),
         _ => None,

@@ -12,6 +12,7 @@ pub mod dtrace;
 pub mod ip;
 pub mod net;
 pub mod profile;
+pub mod syscall;
 pub mod tcp;
 pub mod udp;
 
@@ -22,18 +23,33 @@ pub const PROVIDERS: &[&dyn Provider] = &[
     &ip::Ip,
     &udp::Udp,
     &profile::Profile,
+    &syscall::Syscall,
 ];
 
-/// A kernel program a probe may need: the tracepoint it hooks and the
-/// names of its two programs in the BPF object (`tp_btf`, and the `raw_tp`
-/// twin the loader falls back to when the BTF-typed attach fails). Each
-/// provider defines the hooks of its BPF part; the live loader attaches
-/// whichever the enabled probes ask for, each once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hook {
-    pub tracepoint: &'static str,
-    pub btf_prog: &'static str,
-    pub raw_prog: &'static str,
+/// A kernel program a probe may need. Each provider defines the hooks of
+/// its BPF part; the live loader attaches whichever the enabled probes ask
+/// for, each once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hook {
+    /// A raw tracepoint: the `tp_btf` program `btf_prog`, and the `raw_tp`
+    /// twin `raw_prog` the loader falls back to when the BTF-typed attach
+    /// fails.
+    Raw {
+        tracepoint: &'static str,
+        btf_prog: &'static str,
+        raw_prog: &'static str,
+    },
+    /// The tracefs tracepoint `category:name` run by the program `prog`
+    /// for probe `probe`: the loader tells the program which probe each
+    /// tracepoint's events fire (by its event id), with `flags` (what the
+    /// program needs to know of the tracepoint, e.g. its argument count).
+    Tracepoint {
+        category: &'static str,
+        name: String,
+        prog: &'static str,
+        probe: u32,
+        flags: u32,
+    },
 }
 
 /// One provider. Everything but `name` defaults to "none".

@@ -22,7 +22,7 @@ pub const TCP_ACCEPT_ESTABLISHED: u32 = 10;
 pub const TCP_ACCEPT_REFUSED: u32 = 11;
 
 /// `inet_sock_set_state`: TCP state changes (and the connection map).
-pub const STATE_CHANGE: Hook = Hook {
+pub const STATE_CHANGE: Hook = Hook::Raw {
     tracepoint: "inet_sock_set_state",
     btf_prog: "tcp_state",
     raw_prog: "tcp_state_raw",

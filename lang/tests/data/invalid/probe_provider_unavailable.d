@@ -1,1 +1,1 @@
-syscall::read:entry { trace(1); }
+proc:::exec-success { trace(1); }

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/* The syscall provider's kernel part (included by net.bpf.c, after the
+ * ring buffer and fill_header): one tracepoint program for every
+ * syscalls:sys_enter_* and one for every sys_exit_* the enabled probes
+ * name. The loader maps each attached tracepoint's event id (the records'
+ * common_type) to its probe, and each probe to its capture plan: the user
+ * memory its clauses read, copied here while the probe fires. */
+#ifndef RDTRACE_SYSCALL_H
+#define RDTRACE_SYSCALL_H
+
+/* The records of syscalls:sys_enter_* / sys_exit_* (their format files):
+ * common fields, the syscall number, then each argument (or the return
+ * value) as 8 bytes. */
+struct syscall_enter_ctx {
+	__u16 common_type;
+	__u8 common_flags;
+	__u8 common_preempt_count;
+	__s32 common_pid;
+	__s32 nr;
+	__u32 pad;
+	__u64 args[6];
+};
+
+struct syscall_exit_ctx {
+	__u16 common_type;
+	__u8 common_flags;
+	__u8 common_preempt_count;
+	__s32 common_pid;
+	__s32 nr;
+	__u32 pad;
+	__s64 ret;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* probe id (the attach cookie) */
+	__type(value, struct tp_probe);
+} tp_probes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* probe id */
+	__type(value, struct capture_plan);
+} capture_plans SEC(".maps");
+
+/* Saved entry arguments, by thread, for RDT_FROM_ENTRY captures. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct syscall_entry_args);
+} entry_args SEC(".maps");
+
+/* A record is built here, then copied to the ring buffer with its size. */
+#define RDT_SYSCALL_BUF (4 * RDT_CAPTURE_MAX)
+struct syscall_buf {
+	__u8 data[RDT_SYSCALL_BUF];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct syscall_buf);
+} syscall_scratch SEC(".maps");
+
+/* args[i] with constant indexes only, which the verifier can check. */
+static __always_inline __u64 arg_at(const __u64 *args, __u32 i)
+{
+	switch (i) {
+	case 0: return args[0];
+	case 1: return args[1];
+	case 2: return args[2];
+	case 3: return args[3];
+	case 4: return args[4];
+	case 5: return args[5];
+	}
+	return 0;
+}
+
+/* The u64 at record offset `off` of the event (RDT_FROM_RECORD) or of the
+ * saved entry (RDT_FROM_ENTRY); 0 with *ok cleared when there is none. */
+static __always_inline __u64 plan_value(const struct syscall_event *e,
+					const struct syscall_entry_args *saved, int have_saved,
+					__u8 from, __u16 off, int *ok)
+{
+	__u32 i = (off - __builtin_offsetof(struct syscall_event, args)) / 8;
+	if (i >= 6) {
+		*ok = 0;
+		return 0;
+	}
+	if (from == RDT_FROM_RECORD)
+		return arg_at(e->args, i);
+	if (from == RDT_FROM_ENTRY && have_saved)
+		return arg_at(saved->args, i);
+	*ok = 0;
+	return 0;
+}
+
+/* Copies the plan's user memory after the record; returns the record's
+ * total size. */
+static __always_inline __u32 capture_user_memory(struct syscall_buf *b, __u32 probe,
+						 const struct syscall_entry_args *saved,
+						 int have_saved)
+{
+	struct syscall_event *e = (struct syscall_event *)b->data;
+	struct capture_plan *plan = bpf_map_lookup_elem(&capture_plans, &probe);
+	__u32 off = sizeof(*e);
+	if (!plan)
+		return off;
+	for (int i = 0; i < RDT_MAX_CAPTURES; i++) {
+		if (i >= plan->n)
+			break;
+		struct capture_site *s = &plan->sites[i];
+		int ok = 1;
+		__u64 addr = plan_value(e, saved, have_saved, s->addr_from, s->addr_off, &ok);
+		__u64 len = s->len_max;
+		if (s->len_from != RDT_FROM_CONST) {
+			len = plan_value(e, saved, have_saved, s->len_from, s->len_off, &ok);
+			if (len > s->len_max)
+				len = s->len_max;
+		}
+		if (len > RDT_CAPTURE_MAX)
+			len = RDT_CAPTURE_MAX;
+		/* Bound the offset where the verifier sees it (clang would
+		 * otherwise fold the mask into the loop's arithmetic). */
+		asm volatile("%0 &= 4095" : "+r"(off));
+		struct capture_header *h = (struct capture_header *)(b->data + off);
+		h->site = s->site;
+		h->addr = addr;
+		h->status = RDT_CAPTURE_OK;
+		h->len = 0;
+		long n = 0;
+		__u8 *dst = b->data + off + sizeof(*h);
+		if (!ok) {
+			h->status = RDT_CAPTURE_FAULT;
+		} else if (len > 0) {
+			__u32 want = len;
+			asm volatile("%0 &= 4095" : "+r"(want));
+			if (want == 0)
+				want = RDT_CAPTURE_MAX;
+			if (s->kind == RDT_COPY_STR)
+				n = bpf_probe_read_user_str(dst, want, (const void *)addr);
+			else
+				n = bpf_probe_read_user(dst, want, (const void *)addr) ? -1 : want;
+			if (n < 0) {
+				h->status = RDT_CAPTURE_FAULT;
+				n = 0;
+			}
+		}
+		h->len = n;
+		off += sizeof(*h) + ((n + 7) & ~7);
+		if (off > RDT_SYSCALL_BUF / 4 - sizeof(*h))
+			break;
+	}
+	e->captures = off - sizeof(*e);
+	return off;
+}
+
+static __always_inline int syscall_event(void *ctx, int is_return)
+{
+	/* The loader attached this tracepoint with its probe id as cookie
+	 * (a syscall tracepoint's context starts with a pt_regs pointer, so
+	 * it cannot tell its event id). */
+	__u32 probe = bpf_get_attach_cookie(ctx);
+	struct tp_probe *tp = bpf_map_lookup_elem(&tp_probes, &probe);
+	if (!tp)
+		return 0;
+	__u32 zero = 0;
+	struct syscall_buf *b = bpf_map_lookup_elem(&syscall_scratch, &zero);
+	if (!b)
+		return 0;
+	struct syscall_event *e = (struct syscall_event *)b->data;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_fields t = {};
+	t.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	bpf_get_current_comm(t.comm, sizeof(t.comm));
+	fill_header(&e->hdr, tp->probe, BPF_CORE_READ(task, nsproxy, net_ns, ns.inum), t.ppid,
+		    t.comm);
+	e->err = 0;
+	e->captures = 0;
+	__u32 tid = e->hdr.tid;
+	/* The entry's arguments, copied (a map value may go away). */
+	struct syscall_entry_args saved = {};
+	int have_saved = 0;
+	/* Fields are copied, not read as context: a program reading past an
+	 * event's own fields may not attach to it (EACCES), and the calls
+	 * have different numbers of arguments. */
+	if (is_return) {
+		__s64 ret = 0;
+		bpf_probe_read_kernel(&ret, sizeof(ret), ctx + __builtin_offsetof(struct syscall_exit_ctx, ret));
+		__builtin_memset(e->args, 0, sizeof(e->args));
+		e->args[0] = ret;
+		e->args[1] = ret;
+		if (ret < 0 && ret > -2048)
+			e->err = -ret;
+		struct syscall_entry_args *p = bpf_map_lookup_elem(&entry_args, &tid);
+		if (p) {
+			saved = *p;
+			have_saved = 1;
+			bpf_map_delete_elem(&entry_args, &tid);
+		}
+	} else {
+		__builtin_memset(e->args, 0, sizeof(e->args));
+		__u32 nargs = tp->flags >> RDT_NARGS_SHIFT;
+		if (nargs > 6)
+			nargs = 6;
+		if (nargs > 0)
+			bpf_probe_read_kernel(e->args, nargs * 8,
+					      ctx + __builtin_offsetof(struct syscall_enter_ctx, args));
+		if (tp->flags & RDT_SAVE_ENTRY_ARGS)
+			bpf_map_update_elem(&entry_args, &tid, (struct syscall_entry_args *)e->args,
+					    BPF_ANY);
+	}
+	__u32 size = capture_user_memory(b, tp->probe, &saved, have_saved);
+	size &= RDT_SYSCALL_BUF - 1;
+	if (size < sizeof(*e))
+		return 0;
+	if (bpf_ringbuf_output(&events, b->data, size, wakeup_flags()))
+		count_drop();
+	return 0;
+}
+
+SEC("tracepoint")
+int syscall_entry(void *ctx)
+{
+	return syscall_event(ctx, 0);
+}
+
+SEC("tracepoint")
+int syscall_return(void *ctx)
+{
+	return syscall_event(ctx, 1);
+}
+
+#endif
