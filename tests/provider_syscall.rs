@@ -108,3 +108,171 @@ fn listing_shows_module_and_argument_types() {
         "{out}"
     );
 }
+
+/// A file this test owns, with a name no other test uses.
+fn own_file(dir: &tempfile::TempDir, name: &str) -> std::path::PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, "x\n").unwrap();
+    p
+}
+
+#[test]
+fn copyinstr_of_an_entry_argument() {
+    if !live_tests_possible() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = own_file(&dir, "rdtrace-copyinstr-entry");
+    let o = trace(
+        r#"syscall::openat:entry /pid == $target/ { printf("%s %s\n", execname, copyinstr(arg1)); }"#,
+        &format!("cat {}", file.display()),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains(&format!("cat {}\n", file.display())), "{out}");
+}
+
+#[test]
+fn copyinstr_at_return_of_an_address_saved_at_entry() {
+    if !live_tests_possible() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = own_file(&dir, "rdtrace-copyinstr-return");
+    let missing = dir.path().join("rdtrace-copyinstr-missing");
+    let o = trace(
+        r#"syscall::openat:entry /pid == $target/ { self->path = arg1; }
+           syscall::openat:return /self->path/ { printf("%s %d\n", copyinstr(self->path), errno); self->path = 0; }"#,
+        &format!("cat {} {}", file.display(), missing.display()),
+    );
+    // dtrace's status is its own, not the command's (cat fails here).
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    let at = |want: String| {
+        lines
+            .iter()
+            .position(|l| *l == want)
+            .unwrap_or_else(|| panic!("no line {want:?} in {out}"))
+    };
+    // The file opened, then the missing one failed with ENOENT.
+    assert!(at(format!("{} 0", file.display())) < at(format!("{} 2", missing.display())));
+}
+
+#[test]
+fn copyin_of_written_bytes() {
+    if !live_tests_possible() {
+        return;
+    }
+    let o = trace(
+        r#"syscall::write:entry /pid == $target/ { printf("[%s]", stringof(copyin(arg1, arg2))); }"#,
+        "/bin/echo -n rdtrace-copyin-bytes",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        // dtrace ends its output with a newline.
+        "rdtrace-copyin-bytes[rdtrace-copyin-bytes]\n"
+    );
+}
+
+#[test]
+fn a_bad_user_address_is_an_error_and_tracing_goes_on() {
+    if !live_tests_possible() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = own_file(&dir, "rdtrace-bad-address");
+    let o = trace(
+        r#"syscall::openat:entry /pid == $target/ { printf("%s\n", copyinstr(0)); }
+           syscall::openat:entry /pid == $target/ { printf("still tracing\n"); }
+           dtrace:::ERROR { printf("ERROR fault %d addr %d\n", arg4, arg5); }"#,
+        &format!("cat {}", file.display()),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (out, err) = (stdout(&o), stderr(&o));
+    let first = err.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("dtrace: error on enabled probe ID 1 (ID ")
+            && first
+                .ends_with(": syscall:vmlinux:openat:entry): invalid address (0x0) in action #1"),
+        "{err}"
+    );
+    // DTRACEFLT_BADADDR is 1; each firing goes on with the next clause.
+    assert!(
+        out.contains("ERROR fault 1 addr 0\nstill tracing\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn addresses_computed_after_the_event_are_refused_at_compile_time() {
+    let o = rdtrace()
+        .args([
+            "-e",
+            "-n",
+            "syscall::openat:entry { this->p = arg1 + 1; trace(copyinstr(this->p)); }",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("copyinstr( ) address must be known when the probe fires"),
+        "{e}"
+    );
+    let o = rdtrace()
+        .args(["-e", "-n", "tcp:::send { trace(copyinstr(arg0)); }"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("copyinstr( ) cannot be used in probe tcp::net_dev_queue:send"),
+        "{e}"
+    );
+    let o = rdtrace()
+        .args([
+            "-e",
+            "-n",
+            "syscall::read:entry { self->p = arg1; } syscall::openat:return { trace(copyinstr(self->p)); }",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("is set at syscall:vmlinux:read:entry"), "{e}");
+}
+
+#[test]
+fn replay_says_once_that_syscall_probes_never_fire() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("empty.pcap");
+    let conv = common::capture::Conversation {
+        client: ("192.0.2.8".parse().unwrap(), 40000),
+        server: ("192.0.2.40".parse().unwrap(), 80),
+        start: std::time::Duration::from_secs(1_700_000_000),
+        step: std::time::Duration::from_millis(1),
+        segments: vec![common::capture::seg(common::capture::From::Client, "S", 0)],
+    };
+    common::capture::write_pcap(&conv, &pcap);
+    let o = rdtrace()
+        .args([
+            "-n",
+            "syscall:::entry { @ = count(); } syscall::read:return { trace(1); }",
+            "--replay",
+            pcap.to_str().unwrap(),
+            "--local",
+            "192.0.2.8",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert_eq!(
+        e.matches("dtrace: syscall probes never fire in a replay")
+            .count(),
+        1,
+        "{e}"
+    );
+}

@@ -94,6 +94,7 @@ fn main() {
                         int: IntType::INT,
                     },
                 )],
+                captures: None,
             },
             Layout {
                 id: 1,
@@ -162,6 +163,7 @@ fn main() {
                         int: IntType::INT,
                     },
                 )],
+                captures: None,
             },
         ],
         constants: [

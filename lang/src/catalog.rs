@@ -97,6 +97,18 @@ pub struct Layout {
     /// Built-in variables backed by the record: `cpu`, `pid`, `tid`, `ppid`,
     /// `uid`, `gid`, `execname`, `timestamp` …
     pub builtins: Vec<(String, FieldSource)>,
+    /// Where records of this layout carry user memory copied when the
+    /// probe fired (`copyin`, `copyinstr`); None: they cannot.
+    pub captures: Option<CaptureArea>,
+}
+
+/// Where a record keeps its captured user memory: a u32 byte count at
+/// `count_at`, the captures from `data_at` on (each a capture header of
+/// the record ABI, then its bytes padded to 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CaptureArea {
+    pub count_at: u32,
+    pub data_at: u32,
 }
 
 /// A named integer constant such as `TH_SYN` or `TCP_STATE_ESTABLISHED`.
@@ -172,6 +184,10 @@ impl Catalog {
             })
             .map(|(_, _, src)| src.clone())
             .unwrap_or(FieldSource::Unavailable)
+    }
+    /// Where records of `layout` carry captured user memory.
+    pub fn capture_area(&self, layout: u32) -> Option<CaptureArea> {
+        self.layout(layout).and_then(|l| l.captures)
     }
     /// Source of a record-backed built-in variable in records of `layout`.
     pub fn builtin_source(&self, layout: u32, name: &str) -> Option<FieldSource> {

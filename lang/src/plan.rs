@@ -3,21 +3,25 @@
 //! and interpreter) pad short records the same way. Computed once from the
 //! checked program by [`capture_plan`] with the [`crate::visit`] walker.
 //!
-//! Today a probe's plan is the record bytes its clauses read. The next
-//! providers extend [`ProbePlan`] here, one field per kind of capture, each
-//! filled by the same walk in [`Reads`]: user memory to copy in
-//! (`copyin`/`copyinstr`, syscall issue), stack captures, task fields.
+//! A probe's plan is the record bytes its clauses read and the user memory
+//! they copy in (`copyin`/`copyinstr`: address and length as values the
+//! kernel knows when the probe fires). Stacks and task fields will be more
+//! fields of [`ProbePlan`], filled by the same walk in [`Reads`].
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::catalog::FieldSource;
-use crate::typed::{Expr, ExprKind, ProbeIndex, Program};
+use crate::span::Span;
+use crate::typed::{CopyKind, Expr, ExprKind, Place, ProbeIndex, Program, VarId};
 use crate::visit::{self, Visitor};
 
 /// What each enabled probe's clauses read, indexed by [`ProbeIndex`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CapturePlan {
     probes: Vec<ProbePlan>,
+    /// copyin/copyinstr calls whose memory cannot be captured: where and why.
+    pub problems: Vec<(Span, String)>,
 }
 
 /// What the clauses enabled on one probe read.
@@ -26,6 +30,34 @@ pub struct ProbePlan {
     /// Record byte ranges read by field accesses (`args[i]->member` and the
     /// record-backed built-in variables), sorted and merged.
     pub record: Vec<Range<usize>>,
+    /// User memory to copy when the probe fires, one per copyin/copyinstr
+    /// call of its clauses.
+    pub user: Vec<UserCapture>,
+}
+
+/// One copyin/copyinstr the kernel side performs for a probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCapture {
+    pub site: u16,
+    pub kind: CopyKind,
+    pub addr: PlanValue,
+    /// None: copyinstr without a bound (`strsize`).
+    pub len: Option<PlanValue>,
+}
+
+/// A value the kernel side knows when the probe fires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanValue {
+    /// The u64 at this record offset (a probe argument).
+    Record(u32),
+    Const(i64),
+    /// A `self->` variable, set from the record offset given at each of
+    /// these probes (the provider decides whether it can keep it, e.g. a
+    /// syscall's entry arguments for its return).
+    SelfVar {
+        var: VarId,
+        set_at: Vec<(ProbeIndex, u32)>,
+    },
 }
 
 impl ProbePlan {
@@ -47,7 +79,10 @@ impl ProbePlan {
 impl CapturePlan {
     /// The plan of probe `i` (an empty plan for an index out of range).
     pub fn probe(&self, i: ProbeIndex) -> &ProbePlan {
-        static EMPTY: ProbePlan = ProbePlan { record: Vec::new() };
+        static EMPTY: ProbePlan = ProbePlan {
+            record: Vec::new(),
+            user: Vec::new(),
+        };
         self.probes.get(i).unwrap_or(&EMPTY)
     }
 
@@ -63,32 +98,143 @@ impl CapturePlan {
 
 /// Computes the plan of every probe in `program.probes`.
 pub fn capture_plan(program: &Program) -> CapturePlan {
+    let sets = self_sets(program);
     let mut probes = vec![ProbePlan::default(); program.probes.len()];
+    let mut problems = Vec::new();
     for clause in &program.clauses {
-        let mut reads = Reads::default();
+        let mut reads = Reads {
+            sets: &sets,
+            record: Vec::new(),
+            user: Vec::new(),
+            problems: &mut problems,
+        };
         visit::walk_clause(&mut reads, clause);
+        let (record, user) = (reads.record, reads.user);
         for &p in &clause.probes {
             if let Some(plan) = probes.get_mut(p) {
-                plan.record.extend(reads.record.iter().cloned());
+                plan.record.extend(record.iter().cloned());
+                plan.user.extend(user.iter().cloned());
             }
         }
     }
     for plan in &mut probes {
         plan.record = merge(std::mem::take(&mut plan.record));
     }
-    CapturePlan { probes }
+    CapturePlan { probes, problems }
+}
+
+/// How each `self->` variable is set: from which record offset at which
+/// probes; None when some assignment is not a probe argument (clearing it
+/// with 0 does not count).
+type SelfSets = HashMap<VarId, Option<Vec<(ProbeIndex, u32)>>>;
+
+fn self_sets(program: &Program) -> SelfSets {
+    struct Sets<'a> {
+        probes: &'a [ProbeIndex],
+        sets: SelfSets,
+    }
+    impl Visitor for Sets<'_> {
+        fn visit_expr(&mut self, e: &Expr) {
+            if let ExprKind::Assign {
+                place: Place::SelfVar(var),
+                op,
+                value,
+            } = &e.kind
+            {
+                let entry = self.sets.entry(*var).or_insert_with(|| Some(Vec::new()));
+                match (op, record_offset(value)) {
+                    _ if matches!(value.kind, ExprKind::Int(0)) && op.is_none() => {}
+                    (None, Some(off)) => {
+                        if let Some(list) = entry {
+                            list.extend(self.probes.iter().map(|&p| (p, off)));
+                        }
+                    }
+                    _ => *entry = None,
+                }
+            }
+            visit::walk_expr(self, e)
+        }
+    }
+    let mut s = Sets {
+        probes: &[],
+        sets: HashMap::new(),
+    };
+    for clause in &program.clauses {
+        s.probes = &clause.probes;
+        visit::walk_clause(&mut s, clause);
+    }
+    s.sets
+}
+
+/// The record offset of a 64-bit probe argument (through casts).
+fn record_offset(e: &Expr) -> Option<u32> {
+    match &e.kind {
+        ExprKind::Field(FieldSource::Load { offset, int }) if int.size == 8 => Some(*offset),
+        ExprKind::Cast(_, inner) => record_offset(inner),
+        _ => None,
+    }
 }
 
 /// What one clause reads.
-#[derive(Default)]
-struct Reads {
+struct Reads<'a> {
+    sets: &'a SelfSets,
     record: Vec<Range<usize>>,
+    user: Vec<UserCapture>,
+    problems: &'a mut Vec<(Span, String)>,
 }
 
-impl Visitor for Reads {
+impl Reads<'_> {
+    fn value(&mut self, e: &Expr) -> Option<PlanValue> {
+        if let Some(off) = record_offset(e) {
+            return Some(PlanValue::Record(off));
+        }
+        match &e.kind {
+            ExprKind::Int(v) => Some(PlanValue::Const(*v)),
+            ExprKind::Cast(_, inner) => self.value(inner),
+            ExprKind::Load(Place::SelfVar(var)) => match self.sets.get(var) {
+                Some(Some(set_at)) if !set_at.is_empty() => Some(PlanValue::SelfVar {
+                    var: *var,
+                    set_at: set_at.clone(),
+                }),
+                _ => {
+                    self.problems.push((
+                        e.span,
+                        "this self-> variable must be set from an argument of a probe \
+                         (e.g. self->p = arg1 at the system call's entry): rdtrace copies \
+                         user memory in the kernel when the probe fires"
+                            .into(),
+                    ));
+                    None
+                }
+            },
+            _ => None,
+        }
+    }
+}
+
+impl Visitor for Reads<'_> {
     fn visit_expr(&mut self, e: &Expr) {
-        if let ExprKind::Field(src) = &e.kind {
-            self.record.extend(field_ranges(src));
+        match &e.kind {
+            ExprKind::Field(src) => self.record.extend(field_ranges(src)),
+            ExprKind::CopyIn(c) => {
+                // The byte count of the captures is read from the record.
+                let at = c.area.count_at as usize;
+                self.record.push(at..at + 4);
+                let addr = self.value(&c.addr);
+                let len = match &c.len {
+                    Some(l) => self.value(l).map(Some),
+                    None => Some(None),
+                };
+                if let (Some(addr), Some(len)) = (addr, len) {
+                    self.user.push(UserCapture {
+                        site: c.site,
+                        kind: c.kind,
+                        addr,
+                        len,
+                    });
+                }
+            }
+            _ => {}
         }
         visit::walk_expr(self, e)
     }
@@ -153,6 +299,7 @@ mod tests {
                 ),
                 ("execname".into(), FieldSource::Chars { offset: 64, len: 8 }),
             ],
+            captures: None,
         }];
         c
     }

@@ -256,6 +256,32 @@ pub enum ExprKind {
     },
     /// A D subroutine returning a value.
     Call(Func, Vec<Expr>),
+    /// `copyinstr(addr[, len])` or `copyin(addr, len)`: user memory the
+    /// probe's record carries, copied when the probe fired (see
+    /// [`crate::plan`]).
+    CopyIn(CopyIn),
+}
+
+/// One `copyin`/`copyinstr` call: its capture site and where in the record
+/// captured memory is.
+#[derive(Debug, Clone)]
+pub struct CopyIn {
+    /// The capture site (unique in the program, from 1): the record's
+    /// captures are tagged with it.
+    pub site: u16,
+    pub kind: CopyKind,
+    pub addr: Box<Expr>,
+    /// copyinstr's optional bound, copyin's length.
+    pub len: Option<Box<Expr>>,
+    pub area: crate::catalog::CaptureArea,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyKind {
+    /// copyinstr: a string, up to its NUL (at most `strsize` or `len`).
+    Str,
+    /// copyin: `len` bytes.
+    Bytes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -49,6 +49,12 @@ pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
         }
         ExprKind::StringTable { index, .. } => v.visit_expr(index),
         ExprKind::Call(_, args) => args.iter().for_each(|a| v.visit_expr(a)),
+        ExprKind::CopyIn(c) => {
+            v.visit_expr(&c.addr);
+            if let Some(len) = &c.len {
+                v.visit_expr(len);
+            }
+        }
     }
 }
 

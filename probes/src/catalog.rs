@@ -6,7 +6,8 @@
 use crate::event::EventHeader;
 use crate::providers::PROVIDERS;
 use rdtrace_lang::catalog::{
-    ArgDef, Catalog, ConstDef, FieldSource, Layout, MemberDef, ProbeDef, ProbeKind, StructDef,
+    ArgDef, CaptureArea, Catalog, ConstDef, FieldSource, Layout, MemberDef, ProbeDef, ProbeKind,
+    StructDef,
 };
 use rdtrace_lang::types::{IntType, Type};
 use std::mem::offset_of;
@@ -35,6 +36,7 @@ pub fn catalog() -> Catalog {
             id: LAYOUT_HEADER,
             members: Vec::new(),
             builtins: header_builtins(),
+            captures: None,
         }],
         ..Catalog::default()
     };
@@ -129,6 +131,8 @@ pub struct TypedLayout {
     pub id: u32,
     pub members: Members,
     pub builtins: Vec<(String, FieldSource)>,
+    /// Where its records carry captured user memory, if they can.
+    pub captures: Option<CaptureArea>,
 }
 
 impl TypedLayout {
@@ -141,6 +145,7 @@ impl TypedLayout {
                 .map(|r| (r.st.to_string(), r.name.to_string(), r.src))
                 .collect(),
             builtins: self.builtins,
+            captures: self.captures,
         }
     }
 }
@@ -158,6 +163,7 @@ pub(crate) fn record_layout(
         id,
         members,
         builtins: all,
+        captures: None,
     }
 }
 
@@ -167,6 +173,7 @@ pub(crate) fn packet_layout(id: u32, members: Members) -> TypedLayout {
         id,
         members,
         builtins: header_builtins(),
+        captures: None,
     }
 }
 

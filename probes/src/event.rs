@@ -176,24 +176,7 @@ pub struct SyscallEvent {
     pub captures: u32,
 }
 
-/// `CaptureHeader::status` of memory that was read.
-pub const CAPTURE_OK: u16 = 0;
-/// `CaptureHeader::status` of an address that could not be read.
-pub const CAPTURE_FAULT: u16 = 1;
-
-/// One piece of user memory in a [`SyscallEvent`]'s captures.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CaptureHeader {
-    /// The capture plan's site: which `copyin`/`copyinstr` call it is for.
-    pub site: u16,
-    /// [`CAPTURE_OK`] or [`CAPTURE_FAULT`].
-    pub status: u16,
-    /// Bytes that follow (for a string, with its NUL).
-    pub len: u32,
-    /// The user address read.
-    pub addr: u64,
-}
+pub use rdtrace_record::{CaptureHeader, CAPTURE_FAULT, CAPTURE_OK};
 
 /// `TpProbe::flags`: keep the entry's arguments for its return probe's
 /// captures.
@@ -268,8 +251,7 @@ unsafe impl Record for TcpEvent {}
 // SAFETY: repr(C), integers only, no implicit padding (56 + 48 + 8 bytes;
 // checked by tests/event_layout.rs).
 unsafe impl Record for SyscallEvent {}
-// SAFETY: repr(C), integers only, no implicit padding (2 + 2 + 4 + 8).
-unsafe impl Record for CaptureHeader {}
+
 // SAFETY: repr(C), every field an integer or byte array, explicit pad
 // fields and no implicit padding (checked by tests/event_layout.rs).
 unsafe impl Record for IpEvent {}

@@ -122,6 +122,7 @@ pub use catalog::{
     UDP_SEND,
 };
 pub use live::{current_netns, LiveOptions, LiveSource};
+pub use providers::syscall::{capture_maps, CaptureMaps};
 pub use rdtrace_record::{Clock, Poll, ProbeError, ProbeErrorKind, Source};
 pub use replay::ReplaySource;
 pub use usage::needs_socket_state;

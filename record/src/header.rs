@@ -79,6 +79,50 @@ pub struct ErrorRecord {
 // no implicit padding.
 unsafe impl Record for ErrorRecord {}
 
+/// `CaptureHeader::status` of memory that was read.
+pub const CAPTURE_OK: u16 = 0;
+/// `CaptureHeader::status` of an address that could not be read.
+pub const CAPTURE_FAULT: u16 = 1;
+
+/// One piece of user memory a record carries after its fixed part, copied
+/// when the probe fired: this header, then `len` bytes padded to 8.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaptureHeader {
+    /// The capture site: which `copyin`/`copyinstr` call it is for.
+    pub site: u16,
+    /// [`CAPTURE_OK`] or [`CAPTURE_FAULT`].
+    pub status: u16,
+    /// Bytes that follow (for a string, with its NUL).
+    pub len: u32,
+    /// The user address read.
+    pub addr: u64,
+}
+
+// SAFETY: repr(C), integers only, no implicit padding (2 + 2 + 4 + 8).
+unsafe impl Record for CaptureHeader {}
+
+/// The captures in `area` (the record's bytes from `data_at`, `count`
+/// long): (header, its bytes) each, stopping at anything malformed.
+pub fn captures(record: &[u8], data_at: usize, count: usize) -> Vec<(CaptureHeader, &[u8])> {
+    let end = data_at.saturating_add(count).min(record.len());
+    let mut out = Vec::new();
+    let mut at = data_at;
+    let head = std::mem::size_of::<CaptureHeader>();
+    while at + head <= end {
+        let Some(h) = CaptureHeader::read_from(&record[at..end]) else {
+            break;
+        };
+        let body = at + head;
+        let Some(stop) = body.checked_add(h.len as usize).filter(|&s| s <= end) else {
+            break;
+        };
+        out.push((h, &record[body..stop]));
+        at = body + (h.len as usize).div_ceil(8) * 8;
+    }
+    out
+}
+
 /// Byte offset of `arg0` in an [`ErrorRecord`].
 pub const ERROR_ARGS_OFFSET: usize = std::mem::offset_of!(ErrorRecord, args);
 
@@ -92,6 +136,34 @@ mod tests {
         assert_eq!(size_of::<EventHeader>(), 8 + 8 * 4 + 16);
         assert_eq!(ERROR_ARGS_OFFSET, size_of::<EventHeader>());
         assert_eq!(size_of::<ErrorRecord>(), size_of::<EventHeader>() + 48);
+    }
+
+    #[test]
+    fn captures_are_walked_and_malformed_ones_dropped() {
+        let mut rec = vec![0u8; 8];
+        let a = CaptureHeader {
+            site: 1,
+            status: CAPTURE_OK,
+            len: 3,
+            addr: 0x1000,
+        };
+        rec.extend_from_slice(a.as_bytes());
+        rec.extend_from_slice(b"ab\0\0\0\0\0\0");
+        let b = CaptureHeader {
+            site: 2,
+            status: CAPTURE_FAULT,
+            len: 0,
+            addr: 0,
+        };
+        rec.extend_from_slice(b.as_bytes());
+        let all = captures(&rec, 8, rec.len() - 8);
+        assert_eq!(all.len(), 2);
+        assert_eq!((all[0].0, all[0].1), (a, &b"ab\0"[..]));
+        assert_eq!(all[1].0.status, CAPTURE_FAULT);
+        // A length past the end stops the walk.
+        let mut bad = rec.clone();
+        bad[8 + 4] = 200;
+        assert!(captures(&bad, 8, bad.len() - 8).is_empty());
     }
 
     #[test]

@@ -8,5 +8,8 @@
 mod header;
 mod source;
 
-pub use header::{header_of, ErrorRecord, EventHeader, ProbeId, Record, ERROR_ARGS_OFFSET};
+pub use header::{
+    captures, header_of, CaptureHeader, ErrorRecord, EventHeader, ProbeId, Record, CAPTURE_FAULT,
+    CAPTURE_OK, ERROR_ARGS_OFFSET,
+};
 pub use source::{Clock, Poll, ProbeError, ProbeErrorKind, Source};

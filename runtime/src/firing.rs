@@ -55,6 +55,8 @@ pub struct Fault {
     pub kind: FaultKind,
     /// 0 for the predicate, else the 1-based action (statement) index.
     pub action: u32,
+    /// The faulting address (invalid address), else 0.
+    pub addr: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,12 +65,18 @@ pub enum FaultKind {
     DivZero = 1,
     /// The printf engine refused its arguments.
     BadPrintf = 2,
+    /// copyin/copyinstr of memory that could not be read.
+    BadAddr = 3,
+    /// copyin of more than the kernel copies for one call.
+    NoScratch = 4,
 }
 
 impl FaultKind {
     pub(crate) fn from_code(code: u32) -> FaultKind {
         match code {
             1 => FaultKind::DivZero,
+            3 => FaultKind::BadAddr,
+            4 => FaultKind::NoScratch,
             _ => FaultKind::BadPrintf,
         }
     }
@@ -77,12 +85,17 @@ impl FaultKind {
         match self {
             FaultKind::DivZero => 4,   // DTRACEFLT_DIVZERO
             FaultKind::BadPrintf => 3, // DTRACEFLT_ILLOP
+            FaultKind::BadAddr => 1,   // DTRACEFLT_BADADDR
+            FaultKind::NoScratch => 5, // DTRACEFLT_NOSCRATCH
         }
     }
-    fn text(self) -> &'static str {
+    /// dtrace's words for the fault (dt_fault.c).
+    fn text(self, addr: u64) -> String {
         match self {
-            FaultKind::DivZero => "divide-by-zero",
-            FaultKind::BadPrintf => "illegal operation",
+            FaultKind::DivZero => "divide-by-zero".into(),
+            FaultKind::BadPrintf => "illegal operation".into(),
+            FaultKind::BadAddr => format!("invalid address (0x{addr:x})"),
+            FaultKind::NoScratch => "out of scratch space".into(),
         }
     }
 }
@@ -299,7 +312,7 @@ pub(crate) fn report_fault(
             p.module,
             p.function,
             p.name,
-            fault.kind.text(),
+            fault.kind.text(fault.addr),
             place
         )
         .as_bytes(),
@@ -331,7 +344,7 @@ fn fire_error<R: ClauseRunner>(
             fault.action as u64,
             0,
             fault.kind.dtrace_code(),
-            0,
+            fault.addr,
         ],
     };
     // Padded like any record, so clauses reading past arg5 read zeros.

@@ -22,6 +22,7 @@ use crate::options::Options;
 use crate::printf::{format_printf, PrintfArg};
 use crate::state::{next_rand, DynValue, DynVars, KeyRef, ValueRef, RAND_SEED};
 use crate::trace::{trace_int, trace_str};
+use crate::usermem::Trap;
 use crate::{inet, strfuncs};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +83,7 @@ struct InterpState {
     deferred: Vec<Deferred>,
 }
 
-type Eval<T> = Result<T, FaultKind>;
+type Eval<T> = Result<T, Trap>;
 
 impl Interpreter {
     /// Accepts the same programs as the JIT (and refuses the same ones).
@@ -216,14 +217,21 @@ impl ClauseRunner for Runner<'_> {
             match ev.expr(p) {
                 Ok(v) if v.int() == 0 => return ClauseOutcome::Skipped,
                 Ok(_) => {}
-                Err(kind) => return ClauseOutcome::Faulted(Fault { kind, action: 0 }),
+                Err(t) => {
+                    return ClauseOutcome::Faulted(Fault {
+                        kind: t.kind,
+                        action: 0,
+                        addr: t.addr,
+                    })
+                }
             }
         }
         match ev.stmts(&c.body) {
             Ok(()) => ClauseOutcome::Done { exit: ev.st.exit },
-            Err(kind) => ClauseOutcome::Faulted(Fault {
-                kind,
+            Err(t) => ClauseOutcome::Faulted(Fault {
+                kind: t.kind,
                 action: ev.st.action,
+                addr: t.addr,
             }),
         }
     }
@@ -261,7 +269,7 @@ impl Evaluator<'_, '_> {
             Some(buf) => buf,
             None => &mut *self.out,
         };
-        format_printf(out, format, &pargs).map_err(|_| FaultKind::BadPrintf)
+        format_printf(out, format, &pargs).map_err(|_| FaultKind::BadPrintf.into())
     }
 
     fn stmts(&mut self, stmts: &[Stmt]) -> Eval<()> {
@@ -448,6 +456,25 @@ impl Evaluator<'_, '_> {
                 )
             }
             ExprKind::Call(f, args) => self.call(*f, args)?,
+            ExprKind::CopyIn(c) => {
+                let addr = self.expr(&c.addr)?.int() as u64;
+                let len = match &c.len {
+                    Some(l) => Some(self.expr(l)?.int()),
+                    None => None,
+                };
+                let bytes = crate::usermem::copied(
+                    self.record,
+                    c.area,
+                    c.site,
+                    c.kind,
+                    addr,
+                    len,
+                    self.st.strsize,
+                )?;
+                let mut s = bytes.to_vec();
+                s.truncate(self.st.strsize);
+                Value::Str(s)
+            }
         })
     }
 

@@ -15,6 +15,7 @@ pub mod printf;
 pub(crate) mod state;
 pub mod strfuncs;
 pub(crate) mod trace;
+pub mod usermem;
 
 pub use compile::CompiledProgram;
 pub use error::RuntimeError;

@@ -14,6 +14,9 @@ use crate::Failure;
 pub struct Compiled {
     pub program: Program,
     pub options: Options,
+    /// The user memory each probe copies when it fires, as the BPF maps
+    /// take it, and the entry probes keeping their arguments for it.
+    pub captures: rdtrace_probes::CaptureMaps,
     /// The program JIT-compiled, once (`$target` is set when the target starts).
     pub jit: CompiledProgram,
 }
@@ -67,11 +70,31 @@ pub fn compile(
     options.quiet |= args.quiet;
     options.destructive |= args.destructive;
 
+    // What the kernel must copy when probes fire: refused now (-e too)
+    // when it cannot be done.
+    let plan = rdtrace_lang::plan::capture_plan(&program);
+    if !plan.problems.is_empty() {
+        let items = plan
+            .problems
+            .iter()
+            .map(|(span, why)| {
+                rdtrace_lang::diag::Diagnostic::new("user memory cannot be copied here", *span)
+                    .with_label("not known when the probe fires")
+                    .with_help(why.clone())
+            })
+            .collect();
+        let d = rdtrace_lang::diag::Diagnostics { items }.with_sources(&refs, 0);
+        return Err(Failure::rendered(d.render()));
+    }
+    let captures =
+        rdtrace_probes::capture_maps(&program, &plan, options.strsize).map_err(Failure::new)?;
+
     // JIT now so that -e also reports what the runtime refuses.
     let jit = CompiledProgram::new(&program, &options).map_err(Failure::new)?;
     Ok(Compiled {
         program,
         options,
+        captures,
         jit,
     })
 }

@@ -32,6 +32,23 @@ fn notices(sources: &[LoadedSource], program: &Program) -> Vec<String> {
         .collect()
 }
 
+/// The providers of enabled probes that a capture cannot show, each once.
+fn not_replayed(program: &Program) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in &program.probes {
+        let replayed = match p.kind {
+            ProbeKind::Event { .. } => {
+                rdtrace_probes::providers::provider_of(p.id).is_none_or(|prov| prov.replays())
+            }
+            _ => true,
+        };
+        if !replayed && !out.contains(&p.provider) {
+            out.push(p.provider.clone());
+        }
+    }
+    out
+}
+
 fn netns_inode(f: NetnsFilter) -> Result<u32, Failure> {
     match f {
         NetnsFilter::Inode(i) => Ok(i),
@@ -89,6 +106,11 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
                 &event_probes,
             )
             .map_err(Failure::new)?;
+            for provider in not_replayed(&c.program) {
+                eprintln!(
+                    "dtrace: {provider} probes never fire in a replay: a capture holds packets only"
+                );
+            }
             Box::new(src)
         }
         None => {
@@ -109,8 +131,8 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
                 netns,
                 socket_state,
                 profile,
-                captures: Vec::new(),
-                save_entry_args: Vec::new(),
+                captures: c.captures.plans.clone(),
+                save_entry_args: c.captures.save_entry_args.clone(),
             };
             Box::new(rdtrace_probes::LiveSource::open(&opts).map_err(Failure::new)?)
         }

@@ -1096,6 +1096,7 @@ impl Checker<'_> {
         };
         match funcs::classify(name) {
             Some(Callee::Sub(f)) => self.subroutine(cx, name, f, args, span),
+            Some(Callee::CopyIn) => self.copyin(cx, name, args, span),
             Some(Callee::Action) | Some(Callee::Destructive) => {
                 self.err(
                     format!("{name}( ) is an action and cannot be used as a value"),

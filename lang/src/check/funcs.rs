@@ -7,6 +7,8 @@ use crate::types::{IntType, Type};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Callee {
     Sub(Func),
+    /// copyin, copyinstr: user memory captured when the probe fires.
+    CopyIn,
     /// Statements only: printf, trace, exit …
     Action,
     /// Destructive actions (need `-w`).
@@ -47,9 +49,8 @@ pub(crate) fn classify(name: &str) -> Option<Callee> {
         "system" | "raise" | "stop" => Destructive,
         "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize"
         | "llquantize" => Aggregating,
-        "copyin"
-        | "copyinstr"
-        | "copyinto"
+        "copyin" | "copyinstr" => CopyIn,
+        "copyinto"
         | "copyout"
         | "copyoutstr"
         | "tracemem"

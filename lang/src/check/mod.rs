@@ -9,6 +9,7 @@
 
 mod builtins;
 mod consts;
+mod copyin;
 mod expr;
 mod funcs;
 mod printf;
@@ -117,6 +118,8 @@ pub(crate) struct Checker<'a> {
     /// Variables whose first assignment failed to check: their later uses
     /// are not reported again (one error, not a cascade).
     pub poisoned: std::collections::HashSet<String>,
+    /// copyin/copyinstr capture sites numbered so far.
+    pub copy_sites: u16,
 }
 
 impl<'a> Checker<'a> {
@@ -145,6 +148,7 @@ impl<'a> Checker<'a> {
             expanding: Vec::new(),
             default_args: opts.default_args,
             poisoned: Default::default(),
+            copy_sites: 0,
         }
     }
 

@@ -273,16 +273,19 @@ pub fn catalog() -> Catalog {
                 id: 0,
                 members: vec![],
                 builtins: builtins(),
+                captures: None,
             },
             Layout {
                 id: 1,
                 members: members(64, true),
                 builtins: builtins(),
+                captures: None,
             },
             Layout {
                 id: 2,
                 members: members(128, false),
                 builtins: builtins(),
+                captures: None,
             },
         ],
         constants: [

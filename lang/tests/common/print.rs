@@ -182,6 +182,13 @@ pub fn expr(e: &Expr) -> String {
             format!("(strtab[{}] {}):{t}", entries.len(), expr(index))
         }
         ExprKind::Call(f, args) => format!("({f:?} {}):{t}", exprs(args)),
+        ExprKind::CopyIn(c) => format!(
+            "(copyin#{} {:?} {} {}):{t}",
+            c.site,
+            c.kind,
+            expr(&c.addr),
+            c.len.as_deref().map_or("-".to_string(), expr)
+        ),
     }
 }
 

@@ -81,6 +81,11 @@ pub trait Provider: Sync {
     fn hooks(&self, _probe: u32, _socket_state: bool) -> Vec<Hook> {
         Vec::new()
     }
+    /// Whether probe `id` is one of its fixed probes (a provider with many
+    /// probes answers without building them).
+    fn owns(&self, id: u32) -> bool {
+        self.probes().iter().any(|d| d.id == id)
+    }
     /// Whether the pcap replay source decodes its probes (`replay.rs`,
     /// `replay_tcp.rs`).
     fn replays(&self) -> bool {
@@ -90,10 +95,7 @@ pub trait Provider: Sync {
 
 /// The provider owning probe `id` (fixed probes only).
 pub fn provider_of(id: u32) -> Option<&'static dyn Provider> {
-    PROVIDERS
-        .iter()
-        .copied()
-        .find(|p| p.probes().iter().any(|d| d.id == id))
+    PROVIDERS.iter().copied().find(|p| p.owns(id))
 }
 
 /// The kernel hooks probe `id` needs (empty for a probe without any).

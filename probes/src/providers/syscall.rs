@@ -18,8 +18,13 @@ use std::sync::OnceLock;
 
 use super::{Hook, Provider};
 use crate::catalog::{load, record_layout, TypedLayout};
-use crate::event::SyscallEvent;
-use rdtrace_lang::catalog::{ArgDef, FieldSource, ProbeDef, ProbeKind};
+use crate::event::{
+    from, CapturePlanMap, CaptureSite, SyscallEvent, CAPTURE_MAX, COPY_BYTES, COPY_STR,
+    MAX_CAPTURES,
+};
+use rdtrace_lang::catalog::{ArgDef, CaptureArea, FieldSource, ProbeDef, ProbeKind};
+use rdtrace_lang::plan::{CapturePlan, PlanValue};
+use rdtrace_lang::typed::{CopyKind, Program};
 use rdtrace_lang::types::{IntType, Type};
 
 /// Layout of [`SyscallEvent`] records.
@@ -150,6 +155,151 @@ pub fn probe_of(id: u32) -> Option<(&'static SyscallDef, bool)> {
     syscalls().get(i / 2).map(|d| (d, i.is_multiple_of(2)))
 }
 
+/// The BPF maps' view of the program's capture plan: each syscall probe's
+/// captures (`capture_plans`) and the entry probes that must keep their
+/// arguments for their return (`RDT_SAVE_ENTRY_ARGS`). A `self->`
+/// address must have been set from an argument at this probe or at this
+/// call's entry; anything else is refused, naming the probes.
+pub fn capture_maps(
+    program: &Program,
+    plan: &CapturePlan,
+    strsize: usize,
+) -> Result<CaptureMaps, String> {
+    let mut maps = Vec::new();
+    let mut save = Vec::new();
+    for (i, p) in program.probes.iter().enumerate() {
+        let user = &plan.probe(i).user;
+        if user.is_empty() {
+            continue;
+        }
+        if user.len() > MAX_CAPTURES {
+            return Err(format!(
+                "{}:{}:{}:{}: rdtrace copies at most {MAX_CAPTURES} pieces of user memory per probe, \
+                 this one's clauses read {}",
+                p.provider, p.module, p.function, p.name,
+                user.len()
+            ));
+        }
+        let entry_of_this = probe_of(p.id).filter(|(_, entry)| !entry).map(|_| p.id - 1);
+        let mut m = CapturePlanMap::default();
+        let mut value = |v: &PlanValue, what: &str| -> Result<(u8, u16, u32), String> {
+            Ok(match v {
+                PlanValue::Record(off) => (from::RECORD, *off as u16, 0),
+                PlanValue::Const(c) => {
+                    (from::CONST, 0, (*c).clamp(0, i64::from(CAPTURE_MAX)) as u32)
+                }
+                PlanValue::SelfVar { var, set_at } => {
+                    let name = &program.self_vars[*var].name;
+                    let mut from_kind = None;
+                    for &(at, off) in set_at {
+                        let at_id = program.probes[at].id;
+                        let k = if at == i {
+                            from::RECORD
+                        } else if Some(at_id) == entry_of_this {
+                            from::ENTRY
+                        } else {
+                            let q = &program.probes[at];
+                            return Err(format!(
+                                "the {what} self->{name} read at {}:{}:{}:{} is set at {}:{}:{}:{}: \
+                                 rdtrace can copy user memory at an address saved at the same probe \
+                                 or at the system call's own entry only",
+                                p.provider, p.module, p.function, p.name,
+                                q.provider, q.module, q.function, q.name
+                            ));
+                        };
+                        if from_kind.is_some_and(|f: (u8, u16)| f != (k, off as u16)) {
+                            return Err(format!(
+                                "self->{name} is set from different arguments: rdtrace cannot tell \
+                                 which one to copy user memory at for {}:{}:{}:{}",
+                                p.provider, p.module, p.function, p.name
+                            ));
+                        }
+                        from_kind = Some((k, off as u16));
+                        if k == from::ENTRY && !save.contains(&at_id) {
+                            save.push(at_id);
+                        }
+                    }
+                    let (k, off) = from_kind.ok_or_else(|| format!("self->{name} is never set"))?;
+                    (k, off, 0)
+                }
+            })
+        };
+        let mut sites = Vec::new();
+        for u in user {
+            // NULL is never readable: nothing to copy, and the clause gets
+            // dtrace's "invalid address (0x0)" when it runs.
+            if u.addr == PlanValue::Const(0) {
+                continue;
+            }
+            let (addr_from, addr_off, _) = value(&u.addr, "address")?;
+            if addr_from == from::CONST {
+                return Err(format!(
+                    "{}:{}:{}:{}: rdtrace copies user memory at a probe argument, not at a constant address",
+                    p.provider, p.module, p.function, p.name
+                ));
+            }
+            let (len_from, len_off, len_max) = match (&u.len, u.kind) {
+                (None, _) => (
+                    from::CONST,
+                    0,
+                    strsize.min(CAPTURE_MAX as usize - 1) as u32 + 1,
+                ),
+                (Some(v), CopyKind::Str) => {
+                    let (f, o, c) = value(v, "length")?;
+                    let bound = strsize.min(CAPTURE_MAX as usize - 1) as u32 + 1;
+                    (
+                        f,
+                        o,
+                        if f == from::CONST {
+                            (c + 1).min(bound)
+                        } else {
+                            bound
+                        },
+                    )
+                }
+                // One byte more than the kernel copies tells user space the
+                // length was too long (out of scratch space) rather than
+                // shortening the value.
+                (Some(v), CopyKind::Bytes) => {
+                    let (f, o, c) = value(v, "length")?;
+                    (f, o, if f == from::CONST { c } else { CAPTURE_MAX })
+                }
+            };
+            sites.push(CaptureSite {
+                site: u.site,
+                kind: match u.kind {
+                    CopyKind::Str => COPY_STR,
+                    CopyKind::Bytes => COPY_BYTES,
+                },
+                addr_from,
+                addr_off,
+                len_from,
+                len_off,
+                len_max,
+                ..CaptureSite::default()
+            });
+        }
+        m.n = sites.len() as u32;
+        for (slot, site) in m.sites.iter_mut().zip(sites) {
+            *slot = site;
+        }
+        maps.push((p.id, m));
+    }
+    Ok(CaptureMaps {
+        plans: maps,
+        save_entry_args: save,
+    })
+}
+
+/// What [`capture_maps`] gives the live loader.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureMaps {
+    /// Each probe's captures (the `capture_plans` map).
+    pub plans: Vec<(u32, CapturePlanMap)>,
+    /// Entry probes whose arguments their return's captures read.
+    pub save_entry_args: Vec<u32>,
+}
+
 pub struct Syscall;
 
 impl Provider for Syscall {
@@ -182,6 +332,9 @@ impl Provider for Syscall {
             })
             .collect()
     }
+    fn owns(&self, id: u32) -> bool {
+        probe_of(id).is_some()
+    }
     fn layouts(&self) -> Vec<TypedLayout> {
         let mut builtins: Vec<(String, FieldSource)> = (0..6)
             .map(|i| (format!("arg{i}"), load(arg_offset(i), IntType::INT64)))
@@ -190,7 +343,12 @@ impl Provider for Syscall {
             "errno".into(),
             load(offset_of!(SyscallEvent, err), IntType::INT),
         ));
-        vec![record_layout(LAYOUT_SYSCALL, Vec::new(), builtins)]
+        let mut layout = record_layout(LAYOUT_SYSCALL, Vec::new(), builtins);
+        layout.captures = Some(CaptureArea {
+            count_at: offset_of!(SyscallEvent, captures) as u32,
+            data_at: std::mem::size_of::<SyscallEvent>() as u32,
+        });
+        vec![layout]
     }
     fn hooks(&self, probe: u32, _socket_state: bool) -> Vec<Hook> {
         let Some((def, entry)) = probe_of(probe) else {

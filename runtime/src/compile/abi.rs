@@ -78,6 +78,13 @@ impl Slots {
 pub(crate) struct RecordPtr(*const u8);
 
 impl RecordPtr {
+    /// The whole record: `len` is the length `run_clause` was given (it
+    /// keeps it in `Runtime::record_len` for the clause's duration).
+    pub fn whole<'a>(self, len: usize) -> &'a [u8] {
+        // SAFETY: run_clause passes the record slice's pointer and length
+        // together; the slice outlives the clause.
+        unsafe { std::slice::from_raw_parts(self.0, len) }
+    }
     /// `len` bytes at `offset`; within the plan's record length.
     pub fn bytes<'a>(self, offset: usize, len: usize) -> &'a [u8] {
         // SAFETY: the driver pads the record past every field a clause
@@ -239,6 +246,10 @@ helper_table! {
     AggUpdate => rt_agg_update = agg_update(agg: i64, keys: Slots, value: i64, incr: i64);
     Printa => rt_printa = printa(site: i64) -> i64;
     AggOp => rt_agg_op = agg_op(agg: i64, op: i64, n: i64, has_n: i64);
+    /// copyin/copyinstr: the captured bytes as a scratch string, or 0 with
+    /// the fault left in `Runtime::trap`. `area` is count_at << 32 |
+    /// data_at; `mode` is 1 for copyinstr, 2 for copyin, +4 with a length.
+    CopyIn => rt_copyin = copyin(record: RecordPtr, site: i64, area: i64, mode: i64, addr: i64, len: i64) -> i64;
 }
 
 #[cfg(test)]

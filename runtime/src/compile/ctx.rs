@@ -79,4 +79,9 @@ pub(crate) struct Runtime {
     pub strtok: (Vec<u8>, usize),
     /// Destructive actions the clause being run asked for.
     pub deferred: Vec<Deferred>,
+    /// Length of the record of the clause being run.
+    pub record_len: usize,
+    /// A fault a helper found (kind and address), read when the clause
+    /// returns its fault status.
+    pub trap: Option<crate::usermem::Trap>,
 }

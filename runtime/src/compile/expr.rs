@@ -113,6 +113,24 @@ impl FnGen<'_, '_, '_> {
                     .load(types::I64, MemFlagsData::trusted(), addr, 0)
             }
             ExprKind::Call(f, args) => self.call_func(*f, args)?,
+            ExprKind::CopyIn(c) => {
+                let addr = self.expr(&c.addr)?;
+                let (len, has_len) = match &c.len {
+                    Some(l) => (self.expr(l)?, 4),
+                    None => (self.iconst(0), 0),
+                };
+                let kind = match c.kind {
+                    rdtrace_lang::typed::CopyKind::Str => 1,
+                    rdtrace_lang::typed::CopyKind::Bytes => 2,
+                };
+                let site = self.iconst(i64::from(c.site));
+                let area =
+                    self.iconst((i64::from(c.area.count_at) << 32) | i64::from(c.area.data_at));
+                let mode = self.iconst(kind | has_len);
+                let v = self.call(Helper::CopyIn, &[self.rec, site, area, mode, addr, len]);
+                self.fault_if_zero(v, FaultKind::BadAddr);
+                v
+            }
         })
     }
 

@@ -344,3 +344,45 @@ pub(crate) fn agg_op(rt: &mut Runtime, agg: i64, op: i64, n: i64, has_n: i64) {
         _ => rt.aggs.normalize(agg as usize, n),
     }
 }
+
+/// copyin/copyinstr (see `usermem`): the bytes as a scratch string, or 0
+/// after recording the fault in `rt.trap`.
+pub(crate) fn copyin(
+    rt: &mut Runtime,
+    record: RecordPtr,
+    site: i64,
+    area: i64,
+    mode: i64,
+    addr: i64,
+    len: i64,
+) -> i64 {
+    let area = rdtrace_lang::catalog::CaptureArea {
+        count_at: (area >> 32) as u32,
+        data_at: area as u32,
+    };
+    let kind = if mode & 3 == 1 {
+        rdtrace_lang::typed::CopyKind::Str
+    } else {
+        rdtrace_lang::typed::CopyKind::Bytes
+    };
+    let len = (mode & 4 != 0).then_some(len);
+    let record = record.whole(rt.record_len);
+    match crate::usermem::copied(
+        record,
+        area,
+        site as u16,
+        kind,
+        addr as u64,
+        len,
+        rt.strsize,
+    ) {
+        Ok(bytes) => {
+            let n = bytes.len().min(rt.strsize);
+            rt.scratch.push_str(&bytes[..n]) as i64
+        }
+        Err(trap) => {
+            rt.trap = Some(trap);
+            0
+        }
+    }
+}

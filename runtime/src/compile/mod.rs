@@ -183,6 +183,8 @@ impl CompiledProgram {
                 .collect(),
             printa_sites: std::mem::take(&mut env.printa_sites),
             deferred: Vec::new(),
+            record_len: 0,
+            trap: None,
         };
         let mut ctx = Box::new(FiringCtx {
             this_slots: std::ptr::null_mut(),
@@ -335,6 +337,8 @@ impl ClauseRunner for JitRunner<'_> {
         let c = &mut *self.ctx;
         c.rt.out = buf;
         c.rt.exit = None;
+        c.rt.record_len = record.len();
+        c.rt.trap = None;
         // SAFETY: the function was generated for this context layout; the
         // driver made `record` at least as long as any load in it.
         let status = unsafe { (self.fns[clause])(c, record.as_ptr()) } as i64;
@@ -342,10 +346,15 @@ impl ClauseRunner for JitRunner<'_> {
         match status {
             STATUS_DONE => ClauseOutcome::Done { exit: c.rt.exit },
             STATUS_SKIPPED => ClauseOutcome::Skipped,
-            _ => ClauseOutcome::Faulted(Fault {
-                kind: FaultKind::from_code(c.fault_kind),
-                action: c.fault_action,
-            }),
+            _ => {
+                // A helper's fault (copyin) says what and where itself.
+                let trap = c.rt.trap.take();
+                ClauseOutcome::Faulted(Fault {
+                    kind: trap.map_or(FaultKind::from_code(c.fault_kind), |t| t.kind),
+                    action: c.fault_action,
+                    addr: trap.map_or(0, |t| t.addr),
+                })
+            }
         }
     }
 

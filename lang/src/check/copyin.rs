@@ -1,0 +1,153 @@
+//! `copyinstr(addr[, len])` and `copyin(addr, len)`. rdtrace runs clauses
+//! after the event, so the memory must be copied while the probe fires:
+//! each call becomes a capture site of the probe's capture plan
+//! ([`crate::plan`]), and its address and length must be values the kernel
+//! side knows then — an argument of the probe, a constant, or a `self->`
+//! variable set from an argument (at a syscall's entry, for its return).
+
+use super::expr::Cx;
+use super::Checker;
+use crate::ast;
+use crate::catalog::{CaptureArea, FieldSource, ProbeKind};
+use crate::diag::Diagnostic;
+use crate::span::Span;
+use crate::typed::{CopyIn, CopyKind, Expr, ExprKind, Place};
+use crate::types::Type;
+
+/// Whether the kernel side can know `e` when the probe fires: a probe
+/// argument (a 64-bit record field), a `self->` variable (resolved by the
+/// plan from its assignments) or a constant.
+fn known_at_probe_time(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Field(FieldSource::Load { int, .. }) => int.size == 8,
+        ExprKind::Load(Place::SelfVar(_)) | ExprKind::Int(_) => true,
+        ExprKind::Cast(_, inner) => known_at_probe_time(inner),
+        _ => false,
+    }
+}
+
+impl Checker<'_> {
+    pub(crate) fn copyin(
+        &mut self,
+        cx: &mut Cx,
+        name: &str,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Option<Expr> {
+        let kind = if name == "copyinstr" {
+            CopyKind::Str
+        } else {
+            CopyKind::Bytes
+        };
+        let (min, max) = match kind {
+            CopyKind::Str => (1, 2),
+            CopyKind::Bytes => (2, 2),
+        };
+        if args.len() < min || args.len() > max {
+            let expected = if min == max {
+                min.to_string()
+            } else {
+                format!("{min} to {max}")
+            };
+            self.err(
+                format!(
+                    "{name}( ) prototype mismatch: {} args passed, {expected} expected",
+                    args.len()
+                ),
+                span,
+            );
+            return None;
+        }
+        let area = self.capture_area(cx, name, span)?;
+        let mut typed = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            let v = self.expr(cx, a)?;
+            if !v.ty.is_int() {
+                self.err(
+                    format!(
+                        "{name}( ) argument #{} is incompatible with prototype:\n\tprototype: {}\n\t argument: {}",
+                        i + 1,
+                        if i == 0 { "uintptr_t" } else { "size_t" },
+                        v.ty.name()
+                    ),
+                    v.span,
+                );
+                return None;
+            }
+            if !known_at_probe_time(&v) {
+                self.error(
+                    Diagnostic::new(
+                        format!(
+                            "{name}( ) {} must be known when the probe fires",
+                            if i == 0 { "address" } else { "length" }
+                        ),
+                        v.span,
+                    )
+                    .with_label("computed after the event")
+                    .with_help(
+                        "rdtrace copies user memory in the kernel as the probe fires, before the clause runs: \
+                         use an argument of the probe (argN, args[N]), a constant, or a self-> variable set \
+                         from an argument at the system call's entry",
+                    ),
+                );
+                return None;
+            }
+            typed.push(v);
+        }
+        let Some(site) = self.copy_sites.checked_add(1) else {
+            self.err(format!("too many {name}( ) calls in one program"), span);
+            return None;
+        };
+        self.copy_sites = site;
+        let mut typed = typed.into_iter();
+        let addr = Box::new(typed.next()?);
+        let len = typed.next().map(Box::new);
+        Some(Expr {
+            kind: ExprKind::CopyIn(CopyIn {
+                site,
+                kind,
+                addr,
+                len,
+                area,
+            }),
+            ty: Type::String,
+            span,
+        })
+    }
+
+    /// The one capture area every probe of the clause has; an error when
+    /// one of them cannot capture user memory.
+    fn capture_area(&mut self, cx: &Cx, name: &str, span: Span) -> Option<CaptureArea> {
+        let mut area = None;
+        for p in &cx.probes {
+            let here = match p.kind {
+                ProbeKind::Event { layout } => self.catalog.capture_area(layout),
+                _ => None,
+            };
+            match (here, area) {
+                (Some(h), None) => area = Some(h),
+                (Some(h), Some(a)) if h == a => {}
+                _ => {
+                    self.error(
+                        Diagnostic::new(
+                            format!(
+                                "{name}( ) cannot be used in probe {}:{}:{}:{}",
+                                p.provider, p.module, p.function, p.name
+                            ),
+                            span,
+                        )
+                        .with_label("no user memory is copied when this probe fires")
+                        .with_help("rdtrace copies user memory for syscall probes"),
+                    );
+                    return None;
+                }
+            }
+        }
+        // An inline definition (or a clause matching nothing under -Z) is
+        // checked again where it is used.
+        Some(area.unwrap_or(CaptureArea {
+            count_at: 0,
+            data_at: 0,
+        }))
+    }
+}
