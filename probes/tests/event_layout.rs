@@ -351,3 +351,17 @@ fn c_and_rust_capture_constants_agree() {
         Some(i64::from(rdtrace_probes::event::CAPTURE_FAULT))
     );
 }
+
+#[test]
+fn c_ip_protocol_numbers_are_the_rust_ones() {
+    let table = rdtrace_probes::providers::sysconsts::IP_PROTOCOLS;
+    let c: Vec<(String, i64)> = numeric_defines("protocols.h")
+        .into_iter()
+        .filter(|(n, _)| n.starts_with("IPPROTO_"))
+        .collect();
+    assert!(!c.is_empty());
+    for (name, value) in &c {
+        let rust = table.iter().find(|(n, _)| n == name).map(|t| t.1);
+        assert_eq!(rust, Some(*value), "{name}");
+    }
+}

@@ -46,6 +46,7 @@ impl Provider for Ip {
     fn constants(&self) -> Vec<ConstDef> {
         IPH_FLAGS
             .iter()
+            .chain(super::sysconsts::IP_PROTOCOLS)
             .copied()
             .map(crate::catalog::int_const)
             .collect()

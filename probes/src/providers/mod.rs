@@ -13,6 +13,7 @@ pub mod ip;
 pub mod net;
 pub mod profile;
 pub mod syscall;
+pub mod sysconsts;
 pub mod tcp;
 pub mod udp;
 

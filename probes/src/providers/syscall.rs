@@ -22,7 +22,7 @@ use crate::event::{
     from, CapturePlanMap, CaptureSite, SyscallEvent, CAPTURE_MAX, COPY_BYTES, COPY_STR,
     MAX_CAPTURES,
 };
-use rdtrace_lang::catalog::{ArgDef, CaptureArea, FieldSource, ProbeDef, ProbeKind};
+use rdtrace_lang::catalog::{ArgDef, CaptureArea, ConstDef, FieldSource, ProbeDef, ProbeKind};
 use rdtrace_lang::plan::{CapturePlan, PlanValue};
 use rdtrace_lang::typed::{CopyKind, Program};
 use rdtrace_lang::types::{IntType, Type};
@@ -334,6 +334,17 @@ impl Provider for Syscall {
     }
     fn owns(&self, id: u32) -> bool {
         probe_of(id).is_some()
+    }
+    /// errno values, open flags, socket families and types, as
+    /// dtrace's errno.d and socket.d.
+    fn constants(&self) -> Vec<ConstDef> {
+        use super::sysconsts::*;
+        [ERRNO, OPEN_FLAGS, ADDRESS_FAMILIES, SOCKET_TYPES]
+            .into_iter()
+            .flatten()
+            .copied()
+            .map(crate::catalog::int_const)
+            .collect()
     }
     fn layouts(&self) -> Vec<TypedLayout> {
         let mut builtins: Vec<(String, FieldSource)> = (0..6)
