@@ -297,7 +297,9 @@ impl Builder {
                 Rule::int_words => {
                     base = BaseType::Named(c.into_inner().map(|w| w.as_str().to_string()).collect())
                 }
-                Rule::type_word => base = BaseType::Named(vec![c.as_str().to_string()]),
+                Rule::type_word | Rule::unknown_ptr_type => {
+                    base = BaseType::Named(vec![c.as_str().to_string()])
+                }
                 Rule::pointer => pointers = pointers.saturating_add(1),
                 r => unreachable!("type_name child {r:?}"),
             }

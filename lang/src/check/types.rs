@@ -9,6 +9,17 @@ use crate::types::{IntType, Type};
 /// The integer type a C/D type name denotes, or why it is not one.
 pub(crate) fn resolve(t: &TypeName) -> Result<Type, String> {
     if t.pointers > 0 {
+        // Name an unknown type before saying pointers are not supported.
+        if let BaseType::Named(w) = &t.base {
+            if let [one] = w.as_slice() {
+                let known = named(one).is_some()
+                    || c_words(w).is_ok()
+                    || matches!(one.as_str(), "void" | "in6_addr_t" | "float" | "double");
+                if !known {
+                    return Err(format!("unknown type {one}"));
+                }
+            }
+        }
         return Err("pointer types are not supported by rdtrace".into());
     }
     let words = match &t.base {
@@ -24,6 +35,7 @@ pub(crate) fn resolve(t: &TypeName) -> Result<Type, String> {
                 return Err("floating-point types are not supported by rdtrace".into())
             }
             "void" => return Err("void is not a value type".into()),
+            "in6_addr_t" => return Err("in6_addr_t types are not supported yet".into()),
             "string" | "char" | "short" | "int" | "long" | "signed" | "unsigned" => {}
             other => return Err(format!("unknown type {other}")),
         }
@@ -38,13 +50,16 @@ fn named(n: &str) -> Option<Type> {
         "int8_t" => i(1, true),
         "int16_t" => i(2, true),
         "int32_t" | "pid_t" | "id_t" | "zoneid_t" | "processorid_t" | "boolean_t" => i(4, true),
-        "int64_t" | "intptr_t" | "ssize_t" | "off_t" | "hrtime_t" | "time_t" | "longlong_t" => {
-            i(8, true)
-        }
+        "int64_t" | "intptr_t" | "ssize_t" | "off_t" | "loff_t" | "hrtime_t" | "time_t"
+        | "longlong_t" => i(8, true),
         "uint8_t" | "uchar_t" => i(1, false),
-        "uint16_t" | "ushort_t" | "in_port_t" => i(2, false),
-        "uint32_t" | "uint_t" | "uid_t" | "gid_t" | "ipaddr_t" => i(4, false),
-        "uint64_t" | "uintptr_t" | "size_t" | "ulong_t" | "u_longlong_t" | "caddr_t" => i(8, false),
+        // Linux's widths (umode_t is the kernel's mode, sa_family_t the
+        // socket address family).
+        "uint16_t" | "ushort_t" | "in_port_t" | "umode_t" | "sa_family_t" => i(2, false),
+        "uint32_t" | "uint_t" | "uid_t" | "gid_t" | "ipaddr_t" | "in_addr_t" | "socklen_t"
+        | "mode_t" => i(4, false),
+        "uint64_t" | "uintptr_t" | "size_t" | "ulong_t" | "u_longlong_t" | "caddr_t" | "dev_t"
+        | "ino_t" | "nlink_t" => i(8, false),
         _ => None,
     }
 }

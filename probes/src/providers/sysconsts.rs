@@ -269,7 +269,10 @@ mod tests {
         assert_eq!(v("EWOULDBLOCK"), v("EAGAIN"));
         assert_eq!((v("O_CREAT"), v("O_CLOEXEC")), (0o100, 0o2000000));
         assert_eq!((v("AF_UNIX"), v("SOCK_STREAM"), v("SOCK_DGRAM")), (1, 1, 2));
-        assert_eq!((v("IPPROTO_TCP"), v("IPPROTO_UDP"), v("IPPROTO_ICMPV6")), (6, 17, 58));
+        assert_eq!(
+            (v("IPPROTO_TCP"), v("IPPROTO_UDP"), v("IPPROTO_ICMPV6")),
+            (6, 17, 58)
+        );
         let mut names: Vec<&str> = c.constants.iter().map(|k| k.name.as_str()).collect();
         names.sort_unstable();
         let n = names.len();

@@ -1,0 +1,1 @@
+BEGIN { x = (in6_addr_t *)0; }
