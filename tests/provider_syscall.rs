@@ -276,3 +276,48 @@ fn replay_says_once_that_syscall_probes_never_fire() {
         "{e}"
     );
 }
+
+/// A shell script that connects to `port` on 127.0.0.1 and `port + 1` on
+/// ::1 (both refused: nothing listens there; bash's /dev/tcp).
+fn connecting_script(dir: &tempfile::TempDir, port: u16) -> String {
+    let path = dir.path().join("connect.sh");
+    std::fs::write(
+        &path,
+        format!(
+            "exec 3<>/dev/tcp/127.0.0.1/{port} 2>/dev/null\nexec 3<>/dev/tcp/::1/{} 2>/dev/null\ntrue\n",
+            port + 1
+        ),
+    )
+    .unwrap();
+    format!("bash {}", path.display())
+}
+
+#[test]
+fn connect_addresses_through_sockaddr_in_and_in6() {
+    if !live_tests_possible() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = 47311;
+    let o = trace(
+        r#"syscall::connect:entry /pid == $target && arg2 == sizeof (struct sockaddr_in)/
+        {
+            this->s = (struct sockaddr_in *)copyin(arg1, sizeof (struct sockaddr_in));
+            printf("%s:%d\n", inet_ntoa((ipaddr_t *)&this->s->sin_addr), ntohs(this->s->sin_port));
+        }
+        syscall::connect:entry /pid == $target && arg2 == sizeof (struct sockaddr_in6)/
+        {
+            this->s6 = (struct sockaddr_in6 *)copyin(arg1, sizeof (struct sockaddr_in6));
+            printf("[%s]:%d %s family=%d\n", inet_ntoa6(&this->s6->sin6_addr),
+                ntohs(this->s6->sin6_port),
+                inet_ntop(AF_INET6, (in6_addr_t *)&this->s6->sin6_addr),
+                this->s6->sin6_family);
+        }"#,
+        &connecting_script(&dir, port),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("127.0.0.1:{port}\n[::1]:{} ::1 family=10\n\n", port + 1)
+    );
+}

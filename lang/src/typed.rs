@@ -260,6 +260,26 @@ pub enum ExprKind {
     /// probe's record carries, copied when the probe fired (see
     /// [`crate::plan`]).
     CopyIn(CopyIn),
+    /// An integer in copied-in memory (`this->s->sin_port`, `*(int *)p`):
+    /// `int` at `offset` of the buffer `buf`.
+    BufLoad {
+        buf: Box<Expr>,
+        offset: u32,
+        int: IntType,
+    },
+    /// `&buf->member`: the member's bytes as a buffer of their own.
+    BufSlice {
+        buf: Box<Expr>,
+        offset: u32,
+        len: u32,
+    },
+    /// `stringof(buf)`: the bytes up to the first NUL.
+    BufString(Box<Expr>),
+    /// `inet_ntoa(buf)` (4 address bytes) or `inet_ntoa6(buf)` (16).
+    BufInet {
+        buf: Box<Expr>,
+        v6: bool,
+    },
 }
 
 /// One `copyin`/`copyinstr` call: its capture site and where in the record

@@ -14,6 +14,10 @@ pub enum Type {
     Struct(String),
     /// Result of actions like `printf` used in expression position.
     Void,
+    /// User memory copied in when the probe fired (`copyin`), seen as a
+    /// pointer to the C type named here (`void`, `struct sockaddr_in`,
+    /// `ipaddr_t` …). Lives for the firing: only `this->` may hold it.
+    Buf(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -110,6 +114,7 @@ impl Type {
             Type::StructPtr(s) => format!("{s} *"),
             Type::Struct(s) => s.clone(),
             Type::Void => "void".into(),
+            Type::Buf(t) => format!("{t} *"),
         }
     }
 }

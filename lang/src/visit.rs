@@ -49,6 +49,10 @@ pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
         }
         ExprKind::StringTable { index, .. } => v.visit_expr(index),
         ExprKind::Call(_, args) => args.iter().for_each(|a| v.visit_expr(a)),
+        ExprKind::BufLoad { buf, .. }
+        | ExprKind::BufSlice { buf, .. }
+        | ExprKind::BufString(buf)
+        | ExprKind::BufInet { buf, .. } => v.visit_expr(buf),
         ExprKind::CopyIn(c) => {
             v.visit_expr(&c.addr);
             if let Some(len) = &c.len {

@@ -29,27 +29,29 @@ use crate::{inet, strfuncs};
 enum Value {
     Int(i64),
     Str(Vec<u8>),
+    /// Copied-in user memory (`Type::Buf`).
+    Bytes(Vec<u8>),
 }
 
 impl Value {
     fn int(&self) -> i64 {
         match self {
             Value::Int(v) => *v,
-            // A string is a non-null pointer: true in a condition.
-            Value::Str(_) => 1,
+            // A string or a buffer is a non-null pointer: true in a condition.
+            Value::Str(_) | Value::Bytes(_) => 1,
         }
     }
     fn bytes(&self) -> &[u8] {
         match self {
-            Value::Str(s) => s,
+            Value::Str(s) | Value::Bytes(s) => s,
             Value::Int(_) => &[],
         }
     }
     fn zero(ty: &Type) -> Value {
-        if ty.is_string() {
-            Value::Str(Vec::new())
-        } else {
-            Value::Int(0)
+        match ty {
+            Type::String => Value::Str(Vec::new()),
+            Type::Buf(_) => Value::Bytes(Vec::new()),
+            _ => Value::Int(0),
         }
     }
 }
@@ -261,7 +263,8 @@ impl Evaluator<'_, '_> {
             .iter()
             .zip(&vals)
             .map(|(a, v)| match v {
-                Value::Str(s) => PrintfArg::Str(s),
+                // The checker gives printf no buffers; as bytes if it did.
+                Value::Str(s) | Value::Bytes(s) => PrintfArg::Str(s),
                 Value::Int(i) => PrintfArg::Int(*i, a.ty.as_int().unwrap_or(IntType::INT64)),
             })
             .collect();
@@ -296,7 +299,7 @@ impl Evaluator<'_, '_> {
                     self.format(format, args, None)?;
                 }
                 Stmt::Trace { arg, .. } => match self.expr(arg)? {
-                    Value::Str(s) => trace_str(self.out, &s, self.st.quiet),
+                    Value::Str(s) | Value::Bytes(s) => trace_str(self.out, &s, self.st.quiet),
                     Value::Int(v) => trace_int(
                         self.out,
                         v,
@@ -471,9 +474,28 @@ impl Evaluator<'_, '_> {
                     len,
                     self.st.strsize,
                 )?;
-                let mut s = bytes.to_vec();
-                s.truncate(self.st.strsize);
-                Value::Str(s)
+                match c.kind {
+                    rdtrace_lang::typed::CopyKind::Str => Value::Str(bytes.to_vec()),
+                    rdtrace_lang::typed::CopyKind::Bytes => Value::Bytes(bytes.to_vec()),
+                }
+            }
+            ExprKind::BufLoad { buf, offset, int } => {
+                let b = self.expr(buf)?;
+                Value::Int(crate::usermem::buf::load(b.bytes(), *offset, *int)?)
+            }
+            ExprKind::BufSlice { buf, offset, len } => {
+                let b = self.expr(buf)?;
+                Value::Bytes(crate::usermem::buf::slice(b.bytes(), *offset, *len)?.to_vec())
+            }
+            ExprKind::BufString(buf) => {
+                let b = self.expr(buf)?;
+                Value::Str(crate::usermem::buf::string(b.bytes(), self.st.strsize).to_vec())
+            }
+            ExprKind::BufInet { buf, v6 } => {
+                let b = self.expr(buf)?;
+                let mut out = Vec::new();
+                crate::usermem::buf::inet(b.bytes(), *v6, &mut out)?;
+                Value::Str(out)
             }
         })
     }
@@ -553,7 +575,7 @@ impl Evaluator<'_, '_> {
         keys.iter()
             .map(|k| match k {
                 Value::Int(v) => KeyRef::Int(*v),
-                Value::Str(s) => KeyRef::Str(&s[..s.len().min(self.st.strsize)]),
+                Value::Str(s) | Value::Bytes(s) => KeyRef::Str(&s[..s.len().min(self.st.strsize)]),
             })
             .collect()
     }
@@ -590,7 +612,8 @@ impl Evaluator<'_, '_> {
         };
         let vref = match &v {
             Value::Int(i) => ValueRef::Int(*i),
-            Value::Str(s) => ValueRef::Str(s),
+            // Buffers are kept in this-> only (the checker's rule).
+            Value::Str(s) | Value::Bytes(s) => ValueRef::Str(s),
         };
         match place {
             Place::Global(i) => self.st.globals[*i] = v.clone(),

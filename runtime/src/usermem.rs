@@ -69,3 +69,52 @@ pub fn copied(
         }
     }
 }
+
+/// Reading copied-in memory through C types (`Type::Buf` values): every
+/// read is bounds-checked; past the copied bytes is DTrace's invalid
+/// address (the offset past the end stands for the address).
+pub mod buf {
+    use super::Trap;
+    use crate::firing::FaultKind;
+    use rdtrace_lang::types::IntType;
+
+    fn past_end(offset: usize) -> Trap {
+        Trap {
+            kind: FaultKind::BadAddr,
+            addr: offset as u64,
+        }
+    }
+
+    /// The integer `int` at `offset`, native-endian as in memory.
+    pub fn load(bytes: &[u8], offset: u32, int: IntType) -> Result<i64, Trap> {
+        let (at, size) = (offset as usize, int.size as usize);
+        let b = bytes.get(at..at + size).ok_or(past_end(at + size))?;
+        let mut raw = [0u8; 8];
+        raw[..size].copy_from_slice(b);
+        Ok(int.normalize(i64::from_ne_bytes(raw)))
+    }
+
+    /// `len` bytes at `offset` (`&p->member`).
+    pub fn slice(bytes: &[u8], offset: u32, len: u32) -> Result<&[u8], Trap> {
+        let (at, n) = (offset as usize, len as usize);
+        bytes.get(at..at + n).ok_or(past_end(at + n))
+    }
+
+    /// `stringof`: the bytes up to the first NUL, at most `strsize`.
+    pub fn string(bytes: &[u8], strsize: usize) -> &[u8] {
+        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        &bytes[..end.min(strsize)]
+    }
+
+    /// inet_ntoa (4 bytes) or inet_ntoa6 (16 bytes) of the address bytes.
+    pub fn inet(bytes: &[u8], v6: bool, out: &mut Vec<u8>) -> Result<(), Trap> {
+        if v6 {
+            let a: [u8; 16] = slice(bytes, 0, 16)?.try_into().unwrap_or([0; 16]);
+            crate::inet::format_ipv6(a, out);
+        } else {
+            let a: [u8; 4] = slice(bytes, 0, 4)?.try_into().unwrap_or([0; 4]);
+            crate::inet::format_ipv4(a, out);
+        }
+        Ok(())
+    }
+}

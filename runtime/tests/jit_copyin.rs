@@ -128,3 +128,69 @@ fn copyin_longer_than_was_copied_is_out_of_scratch_space() {
         f.err
     );
 }
+
+fn connect_entry_id() -> u32 {
+    let c = rdtrace_probes::catalog();
+    c.probes
+        .iter()
+        .find(|p| p.provider == "syscall" && p.function == "connect" && p.name == "entry")
+        .unwrap()
+        .id
+}
+
+/// A sockaddr_in as connect(2) gets it: family, port and address in
+/// network order.
+fn sockaddr_in(port: u16, addr: [u8; 4]) -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(&2u16.to_ne_bytes());
+    b.extend_from_slice(&port.to_be_bytes());
+    b.extend_from_slice(&addr);
+    b.extend_from_slice(&[0; 8]);
+    b
+}
+
+#[test]
+fn a_copied_in_sockaddr_in_through_its_members() {
+    let p = compile(
+        r#"syscall::connect:entry
+        {
+            this->s = (struct sockaddr_in *)copyin(arg1, sizeof (struct sockaddr_in));
+            printf("%s:%d family %d\n", inet_ntoa((ipaddr_t *)&this->s->sin_addr),
+                ntohs(this->s->sin_port), this->s->sin_family);
+            printf("%d\n", this->s->sin_addr.s_addr == *(uint32_t *)&this->s->sin_addr);
+        }"#,
+    );
+    let (mut jit, mut interp) = both(&p, &quiet());
+    let sa = sockaddr_in(8080, [192, 0, 2, 40]);
+    let rec = syscall_record(
+        connect_entry_id(),
+        [3, 0x5000, 16, 0, 0, 0],
+        &[(1, CAPTURE_OK, 0x5000, &sa)],
+    );
+    let f = fire_both(&mut jit, &mut interp, 0, &rec);
+    assert_eq!(f.err, "");
+    assert_eq!(f.out, "192.0.2.40:8080 family 2\n1\n");
+}
+
+#[test]
+fn reading_past_the_copied_bytes_is_an_invalid_address() {
+    let p = compile(
+        r#"syscall::connect:entry
+        {
+            this->s = (struct sockaddr_in6 *)copyin(arg1, 8);
+            trace(this->s->sin6_scope_id);
+        }"#,
+    );
+    let (mut jit, mut interp) = both(&p, &quiet());
+    let rec = syscall_record(
+        connect_entry_id(),
+        [3, 0x5000, 8, 0, 0, 0],
+        &[(1, CAPTURE_OK, 0x5000, &[0u8; 8])],
+    );
+    let f = fire_both(&mut jit, &mut interp, 0, &rec);
+    assert!(
+        f.err.ends_with("invalid address (0x1c) in action #2\n"),
+        "{}",
+        f.err
+    );
+}

@@ -102,6 +102,12 @@ impl Checker<'_> {
         let mut typed = typed.into_iter();
         let addr = Box::new(typed.next()?);
         let len = typed.next().map(Box::new);
+        // copyinstr gives a string; copyin the bytes, as a `void *` to
+        // cast to what they are.
+        let ty = match kind {
+            CopyKind::Str => Type::String,
+            CopyKind::Bytes => Type::Buf("void".into()),
+        };
         Some(Expr {
             kind: ExprKind::CopyIn(CopyIn {
                 site,
@@ -110,7 +116,7 @@ impl Checker<'_> {
                 len,
                 area,
             }),
-            ty: Type::String,
+            ty,
             span,
         })
     }

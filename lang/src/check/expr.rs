@@ -122,6 +122,23 @@ fn is_comparison(op: BinOp) -> bool {
 }
 
 /// `args[N]` with a constant N, as written in the AST.
+/// `args[N]->m` or `(*args[N]).m` (chains included).
+fn is_args_member(e: &ast::Expr) -> bool {
+    match &e.kind {
+        A::Member { base, arrow, .. } => {
+            if *arrow {
+                args_index(base).is_some()
+            } else {
+                match &base.kind {
+                    A::Unary(UnaryOp::Deref, inner) => args_index(inner).is_some(),
+                    _ => is_args_member(base),
+                }
+            }
+        }
+        _ => false,
+    }
+}
+
 fn args_index(e: &ast::Expr) -> Option<&ast::Expr> {
     match &e.kind {
         A::Index { base, index } if index.len() == 1 => match &base.kind {
@@ -223,6 +240,9 @@ impl Checker<'_> {
             A::Ternary { cond, then, els } => self.ternary(cx, cond, then, els, span),
             A::Cast(t, inner) => {
                 let v = self.expr(cx, inner)?;
+                if matches!(v.ty, Type::Buf(_)) {
+                    return self.buf_cast(t, v, span);
+                }
                 let target = match resolve(t) {
                     Ok(ty) => ty,
                     Err(msg) => {
@@ -250,6 +270,9 @@ impl Checker<'_> {
                 }
             }
             A::SizeofType(t) => {
+                if let Some(size) = self.c_struct_size(t) {
+                    return Some(int(i64::from(size), IntType::UINT64, span));
+                }
                 let ty = match resolve(t) {
                     Ok(ty) => ty,
                     Err(msg) => {
@@ -520,6 +543,13 @@ impl Checker<'_> {
             }
             UnaryOp::Stringof => {
                 let v = self.expr(cx, inner)?;
+                if matches!(v.ty, Type::Buf(_)) {
+                    return Some(Expr {
+                        kind: T::BufString(Box::new(v)),
+                        ty: Type::String,
+                        span,
+                    });
+                }
                 if v.ty.is_string() {
                     Some(Expr { span, ..v })
                 } else {
@@ -530,6 +560,18 @@ impl Checker<'_> {
                     None
                 }
             }
+            UnaryOp::Deref if !matches!(inner.kind, A::Index { .. }) => {
+                let v = self.expr(cx, inner)?;
+                if matches!(v.ty, Type::Buf(_)) {
+                    return self.buf_deref(v, span);
+                }
+                self.error(
+                    Diagnostic::new("pointer dereference is not supported by rdtrace", span)
+                        .with_label("reads kernel memory")
+                        .with_help("members of args[N] are read with args[N]->member"),
+                );
+                None
+            }
             UnaryOp::Deref => {
                 self.error(
                     Diagnostic::new("pointer dereference is not supported by rdtrace", span)
@@ -539,6 +581,10 @@ impl Checker<'_> {
                 None
             }
             UnaryOp::AddrOf => {
+                // Only members of copied-in memory have an address here.
+                if matches!(inner.kind, A::Member { .. }) && !is_args_member(inner) {
+                    return self.buf_addr_of(cx, inner, span);
+                }
                 self.err(
                     "the address-of operator & is not supported by rdtrace",
                     span,
@@ -760,16 +806,16 @@ impl Checker<'_> {
             }
         };
         let Some(nexpr) = target else {
-            let op = if arrow { "->" } else { "." };
-            let b = self.expr(cx, base)?;
-            self.err(
-                format!(
-                    "operator {op} cannot be applied to a value of type {}",
-                    b.ty.name()
-                ),
+            // Not args[N]: a member of copied-in memory, or an error.
+            let whole = ast::Expr {
+                kind: A::Member {
+                    base: Box::new(base.clone()),
+                    member: member.clone(),
+                    arrow,
+                },
                 span,
-            );
-            return None;
+            };
+            return self.buf_member(cx, &whole);
         };
         let n = self.arg_number(cx, nexpr)?;
         let ty = self.arg_type(cx, n, base.span)?;
@@ -1095,6 +1141,9 @@ impl Checker<'_> {
             return None;
         };
         match funcs::classify(name) {
+            Some(Callee::Sub(Func::InetNtoa | Func::InetNtoa6 | Func::InetNtop)) => {
+                self.inet_call(cx, name, args, span)
+            }
             Some(Callee::Sub(f)) => self.subroutine(cx, name, f, args, span),
             Some(Callee::CopyIn) => self.copyin(cx, name, args, span),
             Some(Callee::Action) | Some(Callee::Destructive) => {
@@ -1183,48 +1232,11 @@ impl Checker<'_> {
             }
             out.push(v);
         }
-        if f == Func::InetNtop {
-            return self.inet_ntop(out, span);
-        }
         Some(Expr {
             kind: T::Call(f, out),
             ty: ret,
             span,
         })
-    }
-
-    /// `inet_ntop(AF_INET, addr)` is `inet_ntoa(addr)` (the IPv4 address
-    /// as an integer, as rdtrace's inet_ntoa takes it); the IPv6 form needs
-    /// an in6_addr in memory, which rdtrace cannot read.
-    fn inet_ntop(&mut self, mut args: Vec<Expr>, span: Span) -> Option<Expr> {
-        let addr = args.pop()?;
-        let af = args.pop()?;
-        match const_int(&af) {
-            Some(2) => Some(Expr {
-                kind: T::Call(Func::InetNtoa, vec![addr]),
-                ty: Type::String,
-                span,
-            }),
-            Some(10) => {
-                self.error(
-                    Diagnostic::new("inet_ntop(AF_INET6, …) is not supported by rdtrace", span)
-                        .with_label(
-                            "takes a pointer to an in6_addr, which rdtrace cannot dereference",
-                        )
-                        .with_help(
-                            "ip_saddr, ip_daddr, tcps_laddr and tcps_raddr are already strings",
-                        ),
-                );
-                None
-            }
-            _ => {
-                self.err(
-                    "inet_ntop( ) address family must be the constant AF_INET or AF_INET6",
-                    af.span,
-                );
-                None
-            }
-        }
     }
 
     /// Resolves an assignable location; creates the variable on first
@@ -1363,7 +1375,21 @@ impl Checker<'_> {
             }
             return None;
         };
-        if !(value.ty.is_int() || value.ty.is_string()) {
+        if matches!(value.ty, Type::Buf(_)) && !matches!(&lhs.kind, A::This(_)) {
+            self.error(
+                Diagnostic::new(
+                    format!(
+                        "a value of type {} can only be kept in a this-> variable",
+                        value.ty.name()
+                    ),
+                    value.span,
+                )
+                .with_label("copied-in memory lives for this firing")
+                .with_help("keep a member, or stringof( ) of it, in other variables"),
+            );
+            return None;
+        }
+        if !(value.ty.is_int() || value.ty.is_string() || matches!(value.ty, Type::Buf(_))) {
             self.err(
                 format!("a value of type {} cannot be stored", value.ty.name()),
                 value.span,

@@ -36,9 +36,7 @@ pub(crate) fn classify(name: &str) -> Option<Callee> {
         "tolower" => Sub(Func::Tolower),
         "inet_ntoa" => Sub(Func::InetNtoa),
         "inet_ntop" => Sub(Func::InetNtop),
-        "inet_ntoa6" => {
-            Unsupported("takes a pointer to an in6_addr, which rdtrace cannot dereference")
-        }
+        "inet_ntoa6" => Sub(Func::InetNtoa6),
         "ntohs" => Sub(Func::Ntohs),
         "ntohl" => Sub(Func::Ntohl),
         "htons" => Sub(Func::Htons),

@@ -10,12 +10,14 @@
 mod builtins;
 mod consts;
 mod copyin;
+mod ctypes;
 mod expr;
 mod funcs;
 mod printf;
 mod probes;
 mod stmt;
 mod types;
+mod userbuf;
 mod vars;
 
 use std::collections::HashMap;

@@ -124,7 +124,7 @@ pub(crate) fn usual(a: IntType, b: IntType) -> IntType {
 pub(crate) fn assignable(to: &Type, from: &Type) -> bool {
     matches!(
         (to, from),
-        (Type::Int(_), Type::Int(_)) | (Type::String, Type::String)
+        (Type::Int(_), Type::Int(_)) | (Type::String, Type::String) | (Type::Buf(_), Type::Buf(_))
     )
 }
 

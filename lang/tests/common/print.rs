@@ -182,6 +182,16 @@ pub fn expr(e: &Expr) -> String {
             format!("(strtab[{}] {}):{t}", entries.len(), expr(index))
         }
         ExprKind::Call(f, args) => format!("({f:?} {}):{t}", exprs(args)),
+        ExprKind::BufLoad { buf, offset, int } => {
+            format!("(buf-load {} @{offset} {}):{t}", expr(buf), int.name())
+        }
+        ExprKind::BufSlice { buf, offset, len } => {
+            format!("(buf-slice {} @{offset}+{len}):{t}", expr(buf))
+        }
+        ExprKind::BufString(buf) => format!("(buf-string {}):{t}", expr(buf)),
+        ExprKind::BufInet { buf, v6 } => {
+            format!("(buf-inet{} {}):{t}", if *v6 { "6" } else { "" }, expr(buf))
+        }
         ExprKind::CopyIn(c) => format!(
             "(copyin#{} {:?} {} {}):{t}",
             c.site,

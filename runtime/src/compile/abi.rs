@@ -250,6 +250,16 @@ helper_table! {
     /// the fault left in `Runtime::trap`. `area` is count_at << 32 |
     /// data_at; `mode` is 1 for copyinstr, 2 for copyin, +4 with a length.
     CopyIn => rt_copyin = copyin(record: RecordPtr, site: i64, area: i64, mode: i64, addr: i64, len: i64) -> i64;
+    /// Copied-in buffers (handles from copyin/buf_slice; see `Runtime::bufs`):
+    /// an integer member (`size`, 8 more when signed); a member's bytes as
+    /// a new buffer; stringof; inet_ntoa/inet_ntoa6 of address bytes.
+    BufLoad => rt_buf_load = buf_load(buf: i64, offset: i64, int: i64) -> i64;
+    BufSlice => rt_buf_slice = buf_slice(buf: i64, offset: i64, len: i64) -> i64;
+    BufString => rt_buf_string = buf_string(buf: i64) -> i64;
+    BufInet => rt_buf_inet = buf_inet(buf: i64, v6: i64) -> i64;
+    /// Whether a helper left a fault in `Runtime::trap` (after buf_load,
+    /// whose every result is a valid value).
+    TrapPending => rt_trap_pending = trap_pending() -> i64;
 }
 
 #[cfg(test)]

@@ -81,6 +81,9 @@ pub(crate) struct Runtime {
     pub deferred: Vec<Deferred>,
     /// Length of the record of the clause being run.
     pub record_len: usize,
+    /// Copied-in buffers of the firing (`Type::Buf` values are handles:
+    /// index + 1, 0 for none); cleared with the scratch space.
+    pub bufs: Vec<Vec<u8>>,
     /// A fault a helper found (kind and address), read when the clause
     /// returns its fault status.
     pub trap: Option<crate::usermem::Trap>,

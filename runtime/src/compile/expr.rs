@@ -113,6 +113,39 @@ impl FnGen<'_, '_, '_> {
                     .load(types::I64, MemFlagsData::trusted(), addr, 0)
             }
             ExprKind::Call(f, args) => self.call_func(*f, args)?,
+            ExprKind::BufLoad { buf, offset, int } => {
+                let b = self.expr(buf)?;
+                let o = self.iconst(i64::from(*offset));
+                // Size in the low 3 bits (0 for 8), 8 when signed.
+                let code = i64::from(int.size & 7) | if int.signed { 8 } else { 0 };
+                let k = self.iconst(code);
+                let v = self.call(Helper::BufLoad, &[b, o, k]);
+                let pending = self.call(Helper::TrapPending, &[]);
+                let c = self.b.ins().icmp_imm_s(IntCC::NotEqual, pending, 0);
+                self.fault_if(c, FaultKind::BadAddr);
+                v
+            }
+            ExprKind::BufSlice { buf, offset, len } => {
+                let b = self.expr(buf)?;
+                let (o, n) = (
+                    self.iconst(i64::from(*offset)),
+                    self.iconst(i64::from(*len)),
+                );
+                let v = self.call(Helper::BufSlice, &[b, o, n]);
+                self.fault_if_zero(v, FaultKind::BadAddr);
+                v
+            }
+            ExprKind::BufString(buf) => {
+                let b = self.expr(buf)?;
+                self.call(Helper::BufString, &[b])
+            }
+            ExprKind::BufInet { buf, v6 } => {
+                let b = self.expr(buf)?;
+                let v = self.iconst(i64::from(*v6));
+                let r = self.call(Helper::BufInet, &[b, v]);
+                self.fault_if_zero(r, FaultKind::BadAddr);
+                r
+            }
             ExprKind::CopyIn(c) => {
                 let addr = self.expr(&c.addr)?;
                 let (len, has_len) = match &c.len {

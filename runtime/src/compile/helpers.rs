@@ -376,6 +376,10 @@ pub(crate) fn copyin(
         len,
         rt.strsize,
     ) {
+        Ok(bytes) if kind == rdtrace_lang::typed::CopyKind::Bytes => {
+            let bytes = bytes.to_vec();
+            new_buf(rt, bytes)
+        }
         Ok(bytes) => {
             let n = bytes.len().min(rt.strsize);
             rt.scratch.push_str(&bytes[..n]) as i64
@@ -385,4 +389,63 @@ pub(crate) fn copyin(
             0
         }
     }
+}
+
+/// Keeps a copied-in buffer for the firing; its handle (index + 1).
+fn new_buf(rt: &mut Runtime, bytes: Vec<u8>) -> i64 {
+    rt.bufs.push(bytes);
+    rt.bufs.len() as i64
+}
+
+/// The bytes of buffer handle `h` (none for 0 or a stale handle).
+fn buf_bytes(rt: &Runtime, h: i64) -> &[u8] {
+    usize::try_from(h - 1)
+        .ok()
+        .and_then(|i| rt.bufs.get(i))
+        .map_or(&[], |b| b.as_slice())
+}
+
+/// Records a fault for the clause; the helper's result is then unused.
+fn trap(rt: &mut Runtime, t: crate::usermem::Trap) -> i64 {
+    rt.trap = Some(t);
+    0
+}
+
+/// `int` is the member's size, plus 8 when signed.
+pub(crate) fn buf_load(rt: &mut Runtime, buf: i64, offset: i64, int: i64) -> i64 {
+    let it = rdtrace_lang::types::IntType {
+        size: (int & 7) as u8 + if int & 7 == 0 { 8 } else { 0 },
+        signed: int & 8 != 0,
+    };
+    match crate::usermem::buf::load(buf_bytes(rt, buf), offset as u32, it) {
+        Ok(v) => v,
+        Err(t) => trap(rt, t),
+    }
+}
+
+pub(crate) fn buf_slice(rt: &mut Runtime, buf: i64, offset: i64, len: i64) -> i64 {
+    match crate::usermem::buf::slice(buf_bytes(rt, buf), offset as u32, len as u32) {
+        Ok(b) => {
+            let b = b.to_vec();
+            new_buf(rt, b)
+        }
+        Err(t) => trap(rt, t),
+    }
+}
+
+pub(crate) fn buf_string(rt: &mut Runtime, buf: i64) -> i64 {
+    let s = crate::usermem::buf::string(buf_bytes(rt, buf), rt.strsize).to_vec();
+    rt.scratch.push_str(&s) as i64
+}
+
+pub(crate) fn buf_inet(rt: &mut Runtime, buf: i64, v6: i64) -> i64 {
+    let mut out = Vec::new();
+    match crate::usermem::buf::inet(buf_bytes(rt, buf), v6 != 0, &mut out) {
+        Ok(()) => rt.scratch.push_str(&out) as i64,
+        Err(t) => trap(rt, t),
+    }
+}
+
+pub(crate) fn trap_pending(rt: &mut Runtime) -> i64 {
+    rt.trap.is_some() as i64
 }

@@ -184,6 +184,7 @@ impl CompiledProgram {
             printa_sites: std::mem::take(&mut env.printa_sites),
             deferred: Vec::new(),
             record_len: 0,
+            bufs: Vec::new(),
             trap: None,
         };
         let mut ctx = Box::new(FiringCtx {
@@ -309,6 +310,7 @@ impl ClauseRunner for JitRunner<'_> {
             c.this_slots = c.rt.this_error.slots.as_mut_ptr();
         } else {
             c.rt.scratch.reset();
+            c.rt.bufs.clear();
             c.rt.strtok.1 = usize::MAX;
             c.rt.this_outer.reset();
             c.this_slots = c.rt.this_outer.slots.as_mut_ptr();
