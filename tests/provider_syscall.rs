@@ -277,6 +277,13 @@ fn replay_says_once_that_syscall_probes_never_fire() {
     );
 }
 
+/// `bash FILE` for a script of `text` in `dir` (-c takes words only).
+fn script(dir: &tempfile::TempDir, text: &str) -> String {
+    let path = dir.path().join("run.sh");
+    std::fs::write(&path, text).unwrap();
+    format!("bash {}", path.display())
+}
+
 /// A shell script that connects to `port` on 127.0.0.1 and `port + 1` on
 /// ::1 (both refused: nothing listens there; bash's /dev/tcp).
 fn connecting_script(dir: &tempfile::TempDir, port: u16) -> String {
@@ -320,4 +327,38 @@ fn connect_addresses_through_sockaddr_in_and_in6() {
         stdout(&o),
         format!("127.0.0.1:{port}\n[::1]:{} ::1 family=10\n\n", port + 1)
     );
+}
+
+#[test]
+fn tracemem_and_copyinto_of_user_memory() {
+    if !live_tests_possible() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let o = trace(
+        r#"syscall::write:entry /pid == $target/ { tracemem(copyin(arg1, arg2), 32, arg2); }
+           syscall::connect:entry /pid == $target && arg2 == sizeof (struct sockaddr_in)/
+           {
+               this->sa = (struct sockaddr_in *)alloca(sizeof (struct sockaddr_in));
+               copyinto(arg1, sizeof (struct sockaddr_in), this->sa);
+               printf("connect port %d\n", ntohs(this->sa->sin_port));
+           }"#,
+        &script(
+            &dir,
+            "exec 3<>/dev/tcp/127.0.0.1/47313 2>/dev/null\nexec /bin/echo -n tm-0123456789abcdefghij\n",
+        ),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("connect port 47313\n"), "{out}");
+    let digits: String = "0123456789abcdef"
+        .chars()
+        .map(|c| format!("  {c}"))
+        .collect();
+    let dump = format!(
+        "\n{}{digits}  0123456789abcdef\n         0: 74 6d 2d 30 31 32 33 34 35 36 37 38 39 61 62 63  tm-0123456789abc\n        10: 64 65 66 67 68 69 6a{}  defghij\n",
+        " ".repeat(11),
+        " ".repeat(9 * 3)
+    );
+    assert!(out.contains(&dump), "{out:?}");
 }

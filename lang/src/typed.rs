@@ -133,6 +133,14 @@ pub enum Stmt {
         arg: Expr,
         span: Span,
     },
+    /// `tracemem(buf, size[, dsize])` of copied-in memory: `size` bytes
+    /// (a constant) at most, `dsize` when given and smaller.
+    Tracemem {
+        buf: Expr,
+        size: u32,
+        dsize: Option<Expr>,
+        span: Span,
+    },
     /// `printa([fmt,] @a, @b…)`.
     Printa {
         format: Option<Format>,
@@ -273,6 +281,8 @@ pub enum ExprKind {
         offset: u32,
         len: u32,
     },
+    /// `alloca(n)`: `n` zero bytes, a buffer for `copyinto`.
+    BufAlloc(u32),
     /// `stringof(buf)`: the bytes up to the first NUL.
     BufString(Box<Expr>),
     /// `inet_ntoa(buf)` (4 address bytes) or `inet_ntoa6(buf)` (16).

@@ -31,7 +31,11 @@ pub fn walk_clause<V: Visitor + ?Sized>(v: &mut V, c: &Clause) {
 
 pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
     match &e.kind {
-        ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Field(_) | ExprKind::Builtin(_) => {}
+        ExprKind::Int(_)
+        | ExprKind::Str(_)
+        | ExprKind::Field(_)
+        | ExprKind::Builtin(_)
+        | ExprKind::BufAlloc(_) => {}
         ExprKind::Load(p) | ExprKind::IncDec { place: p, .. } => v.visit_place(p),
         ExprKind::Assign { place, value, .. } => {
             v.visit_place(place);
@@ -76,6 +80,12 @@ pub fn walk_stmt<V: Visitor + ?Sized>(v: &mut V, s: &Stmt) {
         }
         Stmt::Printf { args, .. } | Stmt::System { args, .. } => {
             args.iter().for_each(|a| v.visit_expr(a))
+        }
+        Stmt::Tracemem { buf, dsize, .. } => {
+            v.visit_expr(buf);
+            if let Some(d) = dsize {
+                v.visit_expr(d);
+            }
         }
         Stmt::AggUpdate { keys, args, .. } => keys.iter().chain(args).for_each(|a| v.visit_expr(a)),
         Stmt::Trunc { keep: e, .. } | Stmt::Normalize { factor: e, .. } => {

@@ -307,6 +307,18 @@ impl Evaluator<'_, '_> {
                         self.st.quiet,
                     ),
                 },
+                Stmt::Tracemem {
+                    buf, size, dsize, ..
+                } => {
+                    let b = self.expr(buf)?;
+                    let d = match dsize {
+                        Some(d) => Some(self.expr(d)?.int()),
+                        None => None,
+                    };
+                    let n = crate::usermem::buf::tracemem_len(i64::from(*size), d);
+                    let bytes = crate::usermem::buf::slice(b.bytes(), 0, n as u32)?;
+                    crate::trace::tracemem(self.out, bytes);
+                }
                 Stmt::Exit { status, .. } => {
                     let v = self.expr(status)?.int();
                     self.st.exit = Some(v as i32);
@@ -487,6 +499,7 @@ impl Evaluator<'_, '_> {
                 let b = self.expr(buf)?;
                 Value::Bytes(crate::usermem::buf::slice(b.bytes(), *offset, *len)?.to_vec())
             }
+            ExprKind::BufAlloc(n) => Value::Bytes(vec![0; *n as usize]),
             ExprKind::BufString(buf) => {
                 let b = self.expr(buf)?;
                 Value::Str(crate::usermem::buf::string(b.bytes(), self.st.strsize).to_vec())

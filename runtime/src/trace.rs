@@ -55,3 +55,55 @@ mod tests {
         assert!(o.starts_with(b"  abc "));
     }
 }
+
+/// `tracemem()`: the bytes as dtrace's raw dump prints them — a header
+/// of column digits, then per 16 bytes the offset, the bytes in hex and
+/// as characters ('.' for unprintable ones).
+pub(crate) fn tracemem(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
+    const MARGIN: usize = 5;
+    let _ = write!(out, "\n{:MARGIN$}      ", "");
+    for d in "0123456789abcdef".chars() {
+        let _ = write!(out, "  {d}");
+    }
+    out.extend_from_slice(b"  0123456789abcdef\n");
+    for (row, chunk) in bytes.chunks(16).enumerate() {
+        let _ = write!(out, "{:MARGIN$}{:5x}:", "", row * 16);
+        for b in chunk {
+            let _ = write!(out, " {b:02x}");
+        }
+        for _ in chunk.len()..16 {
+            out.extend_from_slice(b"   ");
+        }
+        out.extend_from_slice(b"  ");
+        out.extend(
+            chunk
+                .iter()
+                .map(|&c| if (b' '..=b'~').contains(&c) { c } else { b'.' }),
+        );
+        out.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+mod tracemem_tests {
+    #[test]
+    fn rows_of_sixteen_with_dtraces_margins() {
+        let mut out = Vec::new();
+        super::tracemem(&mut out, b"hello, world\n\x00\x01\x02\x7fabc");
+        let header = format!(
+            "\n{}{}  0123456789abcdef\n",
+            " ".repeat(11),
+            "0123456789abcdef"
+                .chars()
+                .map(|c| format!("  {c}"))
+                .collect::<String>()
+        );
+        let want = header
+            + "         0: 68 65 6c 6c 6f 2c 20 77 6f 72 6c 64 0a 00 01 02  hello, world....\n"
+            + "        10: 7f 61 62 63                                      .abc\n";
+        assert_eq!(String::from_utf8(out).unwrap(), want);
+    }
+}

@@ -100,6 +100,16 @@ pub mod buf {
         bytes.get(at..at + n).ok_or(past_end(at + n))
     }
 
+    /// How many of tracemem's `size` bytes are printed: `dsize` when it is
+    /// given, not negative and smaller (as dtrace's dt_print_tracemem).
+    pub fn tracemem_len(size: i64, dsize: Option<i64>) -> usize {
+        let size = size.max(0) as usize;
+        match dsize {
+            Some(d) if d >= 0 && (d as usize) < size => d as usize,
+            _ => size,
+        }
+    }
+
     /// `stringof`: the bytes up to the first NUL, at most `strsize`.
     pub fn string(bytes: &[u8], strsize: usize) -> &[u8] {
         let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());

@@ -194,3 +194,54 @@ fn reading_past_the_copied_bytes_is_an_invalid_address() {
         f.err
     );
 }
+
+#[test]
+fn tracemem_prints_dtraces_raw_dump() {
+    let p = compile(r#"syscall::openat:entry { tracemem(copyin(arg1, arg2), 32, arg2); }"#);
+    let (mut jit, mut interp) = both(&p, &quiet());
+    let rec = syscall_record(
+        openat_entry_id(),
+        [0, 0x9000, 18, 0, 0, 0],
+        &[(1, CAPTURE_OK, 0x9000, b"GET / HTTP/1.1\r\n\0\x01")],
+    );
+    let f = fire_both(&mut jit, &mut interp, 0, &rec);
+    let digits: String = "0123456789abcdef"
+        .chars()
+        .map(|c| format!("  {c}"))
+        .collect();
+    assert_eq!(
+        f.out,
+        format!(
+            "\n{}{digits}  0123456789abcdef\n\
+             {:>10}: 47 45 54 20 2f 20 48 54 54 50 2f 31 2e 31 0d 0a  GET / HTTP/1.1..\n\
+             {:>10}: 00 01{}  ..\n",
+            " ".repeat(11),
+            "0",
+            "10",
+            " ".repeat(14 * 3)
+        )
+    );
+}
+
+#[test]
+fn copyinto_fills_alloca_space_of_its_type() {
+    let p = compile(
+        r#"syscall::connect:entry
+        {
+            this->sa = (struct sockaddr_in *)alloca(sizeof (struct sockaddr_in));
+            copyinto(arg1, sizeof (struct sockaddr_in), this->sa);
+            printf("%d %s\n", ntohs(this->sa->sin_port), inet_ntoa(&this->sa->sin_addr));
+        }"#,
+    );
+    let (mut jit, mut interp) = both(&p, &quiet());
+    let sa = sockaddr_in(443, [198, 51, 100, 7]);
+    let rec = syscall_record(
+        connect_entry_id(),
+        [3, 0x5000, 16, 0, 0, 0],
+        &[(1, CAPTURE_OK, 0x5000, &sa)],
+    );
+    assert_eq!(
+        fire_both(&mut jit, &mut interp, 0, &rec).out,
+        "443 198.51.100.7\n"
+    );
+}

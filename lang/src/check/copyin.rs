@@ -34,6 +34,9 @@ impl Checker<'_> {
         args: &[ast::Expr],
         span: Span,
     ) -> Option<Expr> {
+        if name == "alloca" {
+            return self.alloca(cx, args, span);
+        }
         let kind = if name == "copyinstr" {
             CopyKind::Str
         } else {
@@ -119,6 +122,69 @@ impl Checker<'_> {
             ty,
             span,
         })
+    }
+
+    /// `alloca(n)`: scratch bytes for `copyinto` (a constant size).
+    fn alloca(&mut self, cx: &mut Cx, args: &[ast::Expr], span: Span) -> Option<Expr> {
+        if args.len() != 1 {
+            self.err(
+                format!(
+                    "alloca( ) prototype mismatch: {} args passed, 1 expected",
+                    args.len()
+                ),
+                span,
+            );
+            return None;
+        }
+        let n = self.expr(cx, &args[0])?;
+        let Some(n) = super::expr::const_int(&n).filter(|n| (0..=1 << 20).contains(n)) else {
+            self.err("alloca( ) size must be an integer constant", n.span);
+            return None;
+        };
+        Some(Expr {
+            kind: ExprKind::BufAlloc(n as u32),
+            ty: Type::Buf("void".into()),
+            span,
+        })
+    }
+
+    /// `copyinto(addr, size, this->buf)`: copies like copyin into the
+    /// this-> buffer (which keeps its type), as an assignment.
+    pub(crate) fn copyinto(
+        &mut self,
+        cx: &mut Cx,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Option<crate::typed::Stmt> {
+        if args.len() != 3 {
+            self.err(
+                format!(
+                    "copyinto( ) prototype mismatch: {} args passed, 3 expected",
+                    args.len()
+                ),
+                span,
+            );
+            return None;
+        }
+        let dest = self.expr(cx, &args[2])?;
+        let (ExprKind::Load(place @ Place::This(_)), Type::Buf(_)) = (&dest.kind, &dest.ty) else {
+            self.err(
+                "copyinto( ) copies into a this-> variable holding alloca( ) space",
+                dest.span,
+            );
+            return None;
+        };
+        let mut value = self.copyin(cx, "copyin", &args[..2], span)?;
+        value.ty = dest.ty.clone();
+        Some(crate::typed::Stmt::Expr(Expr {
+            kind: ExprKind::Assign {
+                place: place.clone(),
+                op: None,
+                value: Box::new(value),
+            },
+            ty: dest.ty,
+            span,
+        }))
     }
 
     /// The one capture area every probe of the clause has; an error when

@@ -42,18 +42,15 @@ pub(crate) fn classify(name: &str) -> Option<Callee> {
         "htons" => Sub(Func::Htons),
         "htonl" => Sub(Func::Htonl),
         "rand" => Sub(Func::Rand),
-        "printf" | "printa" | "trace" | "exit" | "clear" | "trunc" | "normalize"
-        | "denormalize" => Action,
+        "printf" | "printa" | "trace" | "tracemem" | "copyinto" | "exit" | "clear" | "trunc"
+        | "normalize" | "denormalize" => Action,
         "system" | "raise" | "stop" => Destructive,
         "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize"
         | "llquantize" => Aggregating,
-        "copyin" | "copyinstr" => CopyIn,
-        "copyinto"
-        | "copyout"
+        "copyin" | "copyinstr" | "alloca" => CopyIn,
+        "copyout"
         | "copyoutstr"
-        | "tracemem"
         | "bcopy"
-        | "alloca"
         | "msgsize"
         | "msgdsize"
         | "mutex_owned"

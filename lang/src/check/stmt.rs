@@ -219,6 +219,43 @@ impl Checker<'_> {
                 self.traceable(&v, "trace( )")
                     .then_some(Stmt::Trace { arg: v, span })
             }
+            "copyinto" => self.copyinto(cx, args, span),
+            "tracemem" => {
+                if !self.arity(name, args, 2, 3, span) {
+                    return None;
+                }
+                let buf = self.expr(cx, &args[0])?;
+                if !matches!(buf.ty, Type::Buf(_)) {
+                    self.error(
+                        Diagnostic::new(
+                            format!("tracemem( ) of {} is not supported by rdtrace", buf.ty.name()),
+                            buf.span,
+                        )
+                        .with_help("rdtrace traces user memory copied in when the probe fired: tracemem(copyin(addr, n), n)"),
+                    );
+                    return None;
+                }
+                let size = self.expr(cx, &args[1])?;
+                let Some(size) =
+                    super::expr::const_int(&size).filter(|n| (1..=1 << 20).contains(n))
+                else {
+                    self.err(
+                        "tracemem( ) size must be a positive integer constant",
+                        size.span,
+                    );
+                    return None;
+                };
+                let dsize = match args.get(2) {
+                    Some(a) => Some(self.int_arg(cx, name, 3, a)?),
+                    None => None,
+                };
+                Some(Stmt::Tracemem {
+                    buf,
+                    size: size as u32,
+                    dsize,
+                    span,
+                })
+            }
             "exit" => {
                 if !self.arity(name, args, 1, 1, span) {
                     return None;

@@ -58,6 +58,13 @@ fn stmt(o: &mut String, s: &Stmt, depth: usize) {
     let ind = "  ".repeat(depth);
     let line = match s {
         Stmt::Expr(e) => expr(e),
+        Stmt::Tracemem {
+            buf, size, dsize, ..
+        } => format!(
+            "tracemem {} {size} {}",
+            expr(buf),
+            dsize.as_ref().map_or("-".to_string(), expr)
+        ),
         Stmt::If {
             cond, then, els, ..
         } => {
@@ -188,6 +195,7 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::BufSlice { buf, offset, len } => {
             format!("(buf-slice {} @{offset}+{len}):{t}", expr(buf))
         }
+        ExprKind::BufAlloc(n) => format!("(alloca {n}):{t}"),
         ExprKind::BufString(buf) => format!("(buf-string {}):{t}", expr(buf)),
         ExprKind::BufInet { buf, v6 } => {
             format!("(buf-inet{} {}):{t}", if *v6 { "6" } else { "" }, expr(buf))

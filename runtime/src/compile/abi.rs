@@ -256,10 +256,14 @@ helper_table! {
     BufLoad => rt_buf_load = buf_load(buf: i64, offset: i64, int: i64) -> i64;
     BufSlice => rt_buf_slice = buf_slice(buf: i64, offset: i64, len: i64) -> i64;
     BufString => rt_buf_string = buf_string(buf: i64) -> i64;
+    /// alloca(n): a buffer of n zero bytes.
+    BufAlloc => rt_buf_alloc = buf_alloc(len: i64) -> i64;
     BufInet => rt_buf_inet = buf_inet(buf: i64, v6: i64) -> i64;
     /// Whether a helper left a fault in `Runtime::trap` (after buf_load,
     /// whose every result is a valid value).
     TrapPending => rt_trap_pending = trap_pending() -> i64;
+    /// tracemem(buf, size[, dsize]): 0, or nonzero (the fault in `trap`).
+    Tracemem => rt_tracemem = tracemem(buf: i64, size: i64, dsize: i64, has_dsize: i64) -> i64;
 }
 
 #[cfg(test)]

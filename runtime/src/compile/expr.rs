@@ -135,6 +135,10 @@ impl FnGen<'_, '_, '_> {
                 self.fault_if_zero(v, FaultKind::BadAddr);
                 v
             }
+            ExprKind::BufAlloc(n) => {
+                let n = self.iconst(i64::from(*n));
+                self.call(Helper::BufAlloc, &[n])
+            }
             ExprKind::BufString(buf) => {
                 let b = self.expr(buf)?;
                 self.call(Helper::BufString, &[b])

@@ -433,6 +433,10 @@ pub(crate) fn buf_slice(rt: &mut Runtime, buf: i64, offset: i64, len: i64) -> i6
     }
 }
 
+pub(crate) fn buf_alloc(rt: &mut Runtime, len: i64) -> i64 {
+    new_buf(rt, vec![0; len.clamp(0, 1 << 20) as usize])
+}
+
 pub(crate) fn buf_string(rt: &mut Runtime, buf: i64) -> i64 {
     let s = crate::usermem::buf::string(buf_bytes(rt, buf), rt.strsize).to_vec();
     rt.scratch.push_str(&s) as i64
@@ -448,4 +452,20 @@ pub(crate) fn buf_inet(rt: &mut Runtime, buf: i64, v6: i64) -> i64 {
 
 pub(crate) fn trap_pending(rt: &mut Runtime) -> i64 {
     rt.trap.is_some() as i64
+}
+
+pub(crate) fn tracemem(rt: &mut Runtime, buf: i64, size: i64, dsize: i64, has_dsize: i64) -> i64 {
+    let n = crate::usermem::buf::tracemem_len(size, (has_dsize != 0).then_some(dsize));
+    // The bytes printed must have been copied (the rest of `size` need not).
+    match crate::usermem::buf::slice(buf_bytes(rt, buf), 0, n as u32) {
+        Ok(bytes) => {
+            let bytes = bytes.to_vec();
+            crate::trace::tracemem(out(rt), &bytes);
+            0
+        }
+        Err(t) => {
+            trap(rt, t);
+            1
+        }
+    }
 }

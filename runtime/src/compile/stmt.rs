@@ -107,6 +107,19 @@ impl FnGen<'_, '_, '_> {
                 let v = self.expr(status)?;
                 self.call_void(Helper::Exit, &[v]);
             }
+            Stmt::Tracemem {
+                buf, size, dsize, ..
+            } => {
+                let b = self.expr(buf)?;
+                let n = self.iconst(i64::from(*size));
+                let (d, has) = match dsize {
+                    Some(d) => (self.expr(d)?, self.iconst(1)),
+                    None => (self.iconst(0), self.iconst(0)),
+                };
+                let failed = self.call(Helper::Tracemem, &[b, n, d, has]);
+                let c = self.b.ins().icmp_imm_s(IntCC::NotEqual, failed, 0);
+                self.fault_if(c, FaultKind::BadAddr);
+            }
             Stmt::AggUpdate {
                 agg, keys, args, ..
             } => {
