@@ -1,6 +1,7 @@
 //! rdtrace-probes: the provider catalog, the event records, the BPF programs
-//! (C, CO-RE, one object `bpf/net.bpf.o`) and their aya loader, and the pcap
-//! replay source.
+//! (C, CO-RE, one object `bpf/net.bpf.o`: the network hooks and, in
+//! `bpf/syscall.h`, the syscall provider's) and their aya loader, and the
+//! pcap replay source.
 //!
 //! # Probes and kernel hooks
 //!
@@ -11,6 +12,7 @@
 //! | `tcp:::state-change`, `connect-established`, `accept-established` | 6, 8, 10 | `tp_btf/inet_sock_set_state` | [`event::TcpEvent`] |
 //! | `ip:::send`, `ip:::receive` | 12, 13 | `net_dev_queue`, `netif_receive_skb` | [`event::IpEvent`] |
 //! | `udp:::send`, `udp:::receive` | 14, 15 | `net_dev_queue`, `netif_receive_skb` | [`event::UdpEvent`] |
+//! | `syscall::NAME:entry`, `:return` | 1000 + 2i, + 1 | `tracepoint/syscalls/sys_enter_NAME`, `sys_exit_NAME` | [`event::SyscallEvent`] + captured user memory |
 //!
 //! Only the programs the enabled probes need are attached; a read-only
 //! global tells them which probes are on, so the verifier drops the rest.
