@@ -208,6 +208,13 @@ impl LiveSource {
             .override_global("enabled", &enabled, true)
             .override_global("jiffies_hz", &hz, true)
             .override_global("want_sockstate", &want_sockstate, true);
+        // The tracepoint providers' maps are sized for use only when one of
+        // their probes is enabled: a network-only script pays nothing.
+        if !hooks.iter().any(|h| matches!(h, Hook::Tracepoint { .. })) {
+            for map in ["tp_probes", "capture_plans", "entry_args"] {
+                loader.map_max_entries(map, 1);
+            }
+        }
         let mut ebpf = loader
             .load(NET_OBJECT)
             .map_err(|e| load_error("loading the BPF object", &e))?;
@@ -356,8 +363,27 @@ impl Source for LiveSource {
     /// Unloads the programs (detaching them); what is already in the ring
     /// buffer can still be drained.
     fn stop(&mut self) {
+        self.silence_tracepoints();
         self.tp_links.clear();
         self.ebpf = None;
+    }
+}
+
+impl LiveSource {
+    /// Makes the tracepoint programs return at once (their probes leave
+    /// `tp_probes`), so that nothing fires while they are detached, which
+    /// takes a while.
+    fn silence_tracepoints(&mut self) {
+        let Some(map) = self.ebpf.as_mut().and_then(|e| e.map_mut("tp_probes")) else {
+            return;
+        };
+        let Ok(mut tp) = BpfHashMap::<&mut MapData, u32, TpProbe>::try_from(map) else {
+            return;
+        };
+        let keys: Vec<u32> = tp.keys().filter_map(Result::ok).collect();
+        for k in keys {
+            let _ = tp.remove(&k);
+        }
     }
 }
 
