@@ -224,6 +224,16 @@ struct capture_plan {
 	struct capture_site sites[RDT_MAX_CAPTURES];
 };
 
+/* nr_probes value (raw_syscalls mode): the probes of one call number. */
+struct nr_probe {
+	__u32 entry;       /* entry probe id, 0: not traced */
+	__u32 ret;         /* return probe id, 0: not traced */
+	__u32 entry_flags; /* RDT_SAVE_ENTRY_ARGS */
+	__u32 pad;
+};
+
+#define RDT_MAX_SYSCALL_NR 1024
+
 #define RDT_CAPTURE_OK 0
 #define RDT_CAPTURE_FAULT 1 /* the address could not be read */
 
@@ -231,6 +241,7 @@ _Static_assert(sizeof(struct event_header) == 56, "event_header size");
 _Static_assert(sizeof(struct syscall_event) == 112, "syscall_event size");
 _Static_assert(sizeof(struct capture_header) == 16, "capture_header size");
 _Static_assert(sizeof(struct capture_site) == 16, "capture_site size");
+_Static_assert(sizeof(struct nr_probe) == 16, "nr_probe size");
 _Static_assert(sizeof(struct capture_plan) == 8 + 16 * RDT_MAX_CAPTURES, "capture_plan size");
 _Static_assert(sizeof(struct tcp_sockstate) == 88, "tcp_sockstate size");
 _Static_assert(sizeof(struct tcp_event) == 256, "tcp_event size");

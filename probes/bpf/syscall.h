@@ -159,15 +159,11 @@ static __always_inline __u32 capture_user_memory(struct syscall_buf *b, __u32 pr
 	return off;
 }
 
-static __always_inline int syscall_event(void *ctx, int is_return)
+/* Writes the record of syscall probe `probe`: entry `args` (at a return,
+ * `ret` instead), the user memory its plan copies; submits it. */
+static __always_inline int emit_syscall(__u32 probe, __u32 flags, const __u64 *args, __s64 ret,
+					int is_return)
 {
-	/* The loader attached this tracepoint with its probe id as cookie
-	 * (a syscall tracepoint's context starts with a pt_regs pointer, so
-	 * it cannot tell its event id). */
-	__u32 probe = bpf_get_attach_cookie(ctx);
-	struct tp_probe *tp = bpf_map_lookup_elem(&tp_probes, &probe);
-	if (!tp)
-		return 0;
 	__u32 zero = 0;
 	struct syscall_buf *b = bpf_map_lookup_elem(&syscall_scratch, &zero);
 	if (!b)
@@ -177,20 +173,14 @@ static __always_inline int syscall_event(void *ctx, int is_return)
 	struct task_fields t = {};
 	t.ppid = BPF_CORE_READ(task, real_parent, tgid);
 	bpf_get_current_comm(t.comm, sizeof(t.comm));
-	fill_header(&e->hdr, tp->probe, BPF_CORE_READ(task, nsproxy, net_ns, ns.inum), t.ppid,
-		    t.comm);
+	fill_header(&e->hdr, probe, BPF_CORE_READ(task, nsproxy, net_ns, ns.inum), t.ppid, t.comm);
 	e->err = 0;
 	e->captures = 0;
 	__u32 tid = e->hdr.tid;
 	/* The entry's arguments, copied (a map value may go away). */
 	struct syscall_entry_args saved = {};
 	int have_saved = 0;
-	/* Fields are copied, not read as context: a program reading past an
-	 * event's own fields may not attach to it (EACCES), and the calls
-	 * have different numbers of arguments. */
 	if (is_return) {
-		__s64 ret = 0;
-		bpf_probe_read_kernel(&ret, sizeof(ret), ctx + __builtin_offsetof(struct syscall_exit_ctx, ret));
 		__builtin_memset(e->args, 0, sizeof(e->args));
 		e->args[0] = ret;
 		e->args[1] = ret;
@@ -203,24 +193,108 @@ static __always_inline int syscall_event(void *ctx, int is_return)
 			bpf_map_delete_elem(&entry_args, &tid);
 		}
 	} else {
-		__builtin_memset(e->args, 0, sizeof(e->args));
-		__u32 nargs = tp->flags >> RDT_NARGS_SHIFT;
-		if (nargs > 6)
-			nargs = 6;
-		if (nargs > 0)
-			bpf_probe_read_kernel(e->args, nargs * 8,
-					      ctx + __builtin_offsetof(struct syscall_enter_ctx, args));
-		if (tp->flags & RDT_SAVE_ENTRY_ARGS)
+		for (int i = 0; i < 6; i++)
+			e->args[i] = args[i];
+		if (flags & RDT_SAVE_ENTRY_ARGS)
 			bpf_map_update_elem(&entry_args, &tid, (struct syscall_entry_args *)e->args,
 					    BPF_ANY);
 	}
-	__u32 size = capture_user_memory(b, tp->probe, &saved, have_saved);
+	__u32 size = capture_user_memory(b, probe, &saved, have_saved);
 	size &= RDT_SYSCALL_BUF - 1;
 	if (size < sizeof(*e))
 		return 0;
 	if (bpf_ringbuf_output(&events, b->data, size, wakeup_flags()))
 		count_drop();
 	return 0;
+}
+
+/* A per-call tracepoint (syscalls:sys_enter_NAME / sys_exit_NAME). */
+static __always_inline int syscall_event(void *ctx, int is_return)
+{
+	/* The loader attached this tracepoint with its probe id as cookie
+	 * (a syscall tracepoint's context starts with a pt_regs pointer, so
+	 * it cannot tell its event id). */
+	__u32 probe = bpf_get_attach_cookie(ctx);
+	struct tp_probe *tp = bpf_map_lookup_elem(&tp_probes, &probe);
+	if (!tp)
+		return 0;
+	/* Fields are copied, not read as context: a program reading past an
+	 * event's own fields may not attach to it (EACCES), and the calls
+	 * have different numbers of arguments. */
+	__u64 args[6] = {};
+	__s64 ret = 0;
+	if (is_return) {
+		bpf_probe_read_kernel(&ret, sizeof(ret),
+				      ctx + __builtin_offsetof(struct syscall_exit_ctx, ret));
+	} else {
+		__u32 nargs = tp->flags >> RDT_NARGS_SHIFT;
+		if (nargs > 6)
+			nargs = 6;
+		if (nargs > 0)
+			bpf_probe_read_kernel(args, nargs * 8,
+					      ctx + __builtin_offsetof(struct syscall_enter_ctx, args));
+	}
+	return emit_syscall(tp->probe, tp->flags, args, ret, is_return);
+}
+
+/* Many calls at once: raw_syscalls:sys_enter/sys_exit, which fire for
+ * every call, with `nr_probes` telling which calls are traced (one array
+ * lookup for the others). Attaching and detaching two hooks is quick
+ * where hundreds of per-call tracepoints take seconds to detach. */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RDT_MAX_SYSCALL_NR);
+	__type(key, __u32);
+	__type(value, struct nr_probe);
+} nr_probes SEC(".maps");
+
+static __always_inline int raw_syscall(__u64 nr, struct pt_regs *regs, __s64 ret, int is_return)
+{
+	if (nr >= RDT_MAX_SYSCALL_NR)
+		return 0;
+	__u32 k = nr;
+	struct nr_probe *np = bpf_map_lookup_elem(&nr_probes, &k);
+	if (!np)
+		return 0;
+	__u32 probe = is_return ? np->ret : np->entry;
+	if (!probe)
+		return 0;
+	__u64 args[6] = {};
+	if (!is_return) {
+		args[0] = BPF_CORE_READ(regs, di);
+		args[1] = BPF_CORE_READ(regs, si);
+		args[2] = BPF_CORE_READ(regs, dx);
+		args[3] = BPF_CORE_READ(regs, r10);
+		args[4] = BPF_CORE_READ(regs, r8);
+		args[5] = BPF_CORE_READ(regs, r9);
+	}
+	return emit_syscall(probe, np->entry_flags, args, ret, is_return);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long id)
+{
+	return raw_syscall(id, regs, 0, 0);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
+{
+	return raw_syscall(BPF_CORE_READ(regs, orig_ax), regs, ret, 1);
+}
+
+SEC("raw_tp/sys_enter")
+int raw_sys_enter_raw(__u64 *ctx)
+{
+	return raw_syscall(ctx[1], (struct pt_regs *)ctx[0], 0, 0);
+}
+
+SEC("raw_tp/sys_exit")
+int raw_sys_exit_raw(__u64 *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx[0];
+	return raw_syscall(BPF_CORE_READ(regs, orig_ax), regs, (__s64)ctx[1], 1);
 }
 
 SEC("tracepoint")

@@ -154,6 +154,18 @@ struct task_struct {
 	struct nsproxy *nsproxy; /* NULL once the task is exiting */
 } __attribute__((preserve_access_index));
 
+/* x86_64 registers at a system call: the arguments (di, si, dx, r10, r8,
+ * r9) and the call's number (orig_ax). */
+struct pt_regs {
+	unsigned long r10;
+	unsigned long r9;
+	unsigned long r8;
+	unsigned long dx;
+	unsigned long si;
+	unsigned long di;
+	unsigned long orig_ax;
+} __attribute__((preserve_access_index));
+
 /* The context of perf_event programs (uapi). Its regs member comes first
  * and its size depends on the architecture; CO-RE finds sample_period in
  * the kernel's BTF, so one object serves every architecture. */

@@ -237,6 +237,29 @@ pub struct CapturePlanMap {
     pub sites: [CaptureSite; MAX_CAPTURES],
 }
 
+/// The probes of one syscall number in raw_syscalls mode (`nr_probes`
+/// map of `bpf/syscall.h`, indexed by the number; 0: not traced).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NrProbe {
+    pub entry: u32,
+    pub ret: u32,
+    /// [`SAVE_ENTRY_ARGS`] when the return's captures read the entry's
+    /// arguments.
+    pub entry_flags: u32,
+    pub pad: u32,
+}
+
+impl NrProbe {
+    /// The value as the loader writes a table row.
+    pub fn words(self) -> [u32; 4] {
+        [self.entry, self.ret, self.entry_flags, self.pad]
+    }
+}
+
+/// Syscall numbers the `nr_probes` table has room for.
+pub const MAX_SYSCALL_NR: u32 = 1024;
+
 // SAFETY: repr(C) integers without implicit padding (checked by
 // tests/event_layout.rs): every bit pattern is valid.
 unsafe impl aya::Pod for TpProbe {}

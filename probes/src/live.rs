@@ -19,7 +19,7 @@
 use crate::event::{CapturePlanMap, TpProbe, SAVE_ENTRY_ARGS};
 use crate::providers::{hooks_for, Hook};
 use aya::maps::HashMap as BpfHashMap;
-use aya::maps::{MapData, PerCpuArray, RingBuf};
+use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
 use aya::programs::perf_event::{PerfEventConfig, PerfEventScope, SamplePolicy, SoftwareEvent};
 use aya::programs::{BtfTracePoint, PerfEvent, ProgramError, RawTracePoint, TracePoint};
 use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
@@ -82,14 +82,36 @@ pub fn current_netns() -> Result<u32, ProbeError> {
 }
 
 /// The hooks `probes` need, in the order the probes ask for them, each once.
-fn needed_hooks(probes: &[u32], socket_state: bool) -> Vec<Hook> {
+/// A provider may serve all its enabled probes with other hooks than each
+/// probe's own (`Provider::hooks_of_set`: syscall's raw mode).
+fn needed_hooks(probes: &[u32], socket_state: bool, save_entry_args: &[u32]) -> Vec<Hook> {
     let mut hooks: Vec<Hook> = Vec::new();
-    for &p in probes {
-        for h in hooks_for(p, socket_state) {
-            if !hooks.contains(&h) {
-                hooks.push(h);
-            }
+    let mut add = |h: Hook| {
+        if !hooks.contains(&h) {
+            hooks.push(h);
         }
+    };
+    let mut done: Vec<&str> = Vec::new();
+    for &p in probes {
+        let Some(provider) = crate::providers::provider_of(p) else {
+            continue;
+        };
+        if done.contains(&provider.name()) {
+            continue;
+        }
+        let mine: Vec<u32> = probes
+            .iter()
+            .copied()
+            .filter(|&q| provider.owns(q))
+            .collect();
+        match provider.hooks_of_set(&mine, save_entry_args) {
+            Some(set) => set.into_iter().for_each(&mut add),
+            None => mine
+                .iter()
+                .flat_map(|&q| provider.hooks(q, socket_state))
+                .for_each(&mut add),
+        }
+        done.push(provider.name());
     }
     hooks
 }
@@ -121,6 +143,8 @@ pub struct LiveSource {
     ebpf: Option<Ebpf>,
     /// Tracepoints attached with a cookie (dropped with `ebpf` on stop).
     tp_links: Vec<crate::tp_attach::TracepointLink>,
+    /// Table maps of `Hook::RawTable`s and the keys filled in them.
+    tables: Vec<(&'static str, Vec<u32>)>,
     ring: Option<RingBuf<MapData>>,
     drops: Option<PerCpuArray<MapData, u64>>,
     /// "tp_btf/net_dev_queue", … for each attached program.
@@ -147,7 +171,7 @@ impl LiveSource {
 
     fn open_with(opts: &LiveOptions, prefer_btf: bool) -> Result<LiveSource, ProbeError> {
         let wall_offset_ns = wall_offset_ns();
-        let hooks = needed_hooks(&opts.probes, opts.socket_state);
+        let hooks = needed_hooks(&opts.probes, opts.socket_state, &opts.save_entry_args);
         if let Some(&bad) = opts
             .probes
             .iter()
@@ -161,6 +185,7 @@ impl LiveSource {
         let mut live = LiveSource {
             ebpf: None,
             tp_links: Vec::new(),
+            tables: Vec::new(),
             ring: None,
             drops: None,
             hooks: Vec::new(),
@@ -210,8 +235,11 @@ impl LiveSource {
             .override_global("want_sockstate", &want_sockstate, true);
         // The tracepoint providers' maps are sized for use only when one of
         // their probes is enabled: a network-only script pays nothing.
-        if !hooks.iter().any(|h| matches!(h, Hook::Tracepoint { .. })) {
-            for map in ["tp_probes", "capture_plans", "entry_args"] {
+        if !hooks
+            .iter()
+            .any(|h| matches!(h, Hook::Tracepoint { .. } | Hook::RawTable { .. }))
+        {
+            for map in ["tp_probes", "capture_plans", "entry_args", "nr_probes"] {
                 loader.map_max_entries(map, 1);
             }
         }
@@ -230,6 +258,22 @@ impl LiveSource {
                     btf_prog,
                     raw_prog,
                 } => {
+                    if btf.is_none() {
+                        btf = Some(read_btf()?);
+                    }
+                    let btf = btf.as_ref().expect("just read");
+                    attach_raw(&mut ebpf, btf, (tracepoint, btf_prog, raw_prog), prefer_btf)?
+                }
+                Hook::RawTable {
+                    tracepoint,
+                    btf_prog,
+                    raw_prog,
+                    map,
+                    entries,
+                } => {
+                    fill_table(&mut ebpf, map, entries)?;
+                    live.tables
+                        .push((map, entries.iter().map(|e| e.0).collect()));
                     if btf.is_none() {
                         btf = Some(read_btf()?);
                     }
@@ -374,15 +418,26 @@ impl LiveSource {
     /// `tp_probes`), so that nothing fires while they are detached, which
     /// takes a while.
     fn silence_tracepoints(&mut self) {
-        let Some(map) = self.ebpf.as_mut().and_then(|e| e.map_mut("tp_probes")) else {
+        if let Some(map) = self.ebpf.as_mut().and_then(|e| e.map_mut("tp_probes")) {
+            if let Ok(mut tp) = BpfHashMap::<&mut MapData, u32, TpProbe>::try_from(map) {
+                let keys: Vec<u32> = tp.keys().filter_map(Result::ok).collect();
+                for k in keys {
+                    let _ = tp.remove(&k);
+                }
+            }
+        }
+        // And the raw hooks' tables.
+        let Some(ebpf) = self.ebpf.as_mut() else {
             return;
         };
-        let Ok(mut tp) = BpfHashMap::<&mut MapData, u32, TpProbe>::try_from(map) else {
-            return;
-        };
-        let keys: Vec<u32> = tp.keys().filter_map(Result::ok).collect();
-        for k in keys {
-            let _ = tp.remove(&k);
+        for (map, keys) in &self.tables {
+            let Some(m) = ebpf.map_mut(map) else { continue };
+            let Ok(mut a) = Array::<&mut MapData, [u32; 4]>::try_from(m) else {
+                continue;
+            };
+            for &k in keys {
+                let _ = a.set(k, [0u32; 4], 0);
+            }
         }
     }
 }
@@ -471,6 +526,21 @@ fn attach_tracepoint(
     })?;
     links.push(link);
     Ok(hook)
+}
+
+/// Fills a `Hook::RawTable`'s array map.
+fn fill_table(ebpf: &mut Ebpf, map: &str, entries: &[(u32, [u32; 4])]) -> Result<(), ProbeError> {
+    let m = ebpf.map_mut(map).ok_or_else(|| {
+        ProbeError::new(
+            ProbeErrorKind::Unsupported,
+            format!("BPF object has no map {map}"),
+        )
+    })?;
+    let mut a: Array<&mut MapData, [u32; 4]> = Array::try_from(m).map_err(|e| io_err(map, e))?;
+    for (key, value) in entries {
+        a.set(*key, *value, 0).map_err(|e| io_err(map, e))?;
+    }
+    Ok(())
 }
 
 /// Hands every probe's capture plan to the programs (`capture_plans`).
@@ -757,18 +827,18 @@ mod tests {
     fn each_hook_is_attached_once_and_only_when_asked_for() {
         use crate::catalog::*;
         assert_eq!(
-            needed_hooks(&[IP_RECEIVE, UDP_RECEIVE], true),
+            needed_hooks(&[IP_RECEIVE, UDP_RECEIVE], true, &[]),
             [net::RECEIVE]
         );
         assert_eq!(
-            needed_hooks(&[UDP_SEND, TCP_SEND, TCP_RECEIVE], false),
+            needed_hooks(&[UDP_SEND, TCP_SEND, TCP_RECEIVE], false, &[]),
             [net::SEND, net::RECEIVE]
         );
         assert_eq!(
-            needed_hooks(&[DTRACE_BEGIN, TCP_STATE_CHANGE], false),
+            needed_hooks(&[DTRACE_BEGIN, TCP_STATE_CHANGE], false, &[]),
             [net::SEND, net::RECEIVE, tcp::STATE_CHANGE]
         );
-        assert!(needed_hooks(&[DTRACE_BEGIN, DTRACE_END], true).is_empty());
+        assert!(needed_hooks(&[DTRACE_BEGIN, DTRACE_END], true, &[]).is_empty());
     }
 
     #[test]

@@ -275,6 +275,11 @@ fn c_and_rust_layouts_agree() {
     ));
     all.extend(fields!(TpProbe, "struct tp_probe", [probe, flags]));
     all.extend(fields!(
+        rdtrace_probes::event::NrProbe,
+        "struct nr_probe",
+        [entry, ret, entry_flags, pad]
+    ));
+    all.extend(fields!(
         CaptureSite,
         "struct capture_site",
         [site, kind, addr_from, addr_off, len_from, pad, len_off, pad2, len_max]
@@ -339,6 +344,7 @@ fn c_and_rust_capture_constants_agree() {
         ("RDT_COPY_BYTES", i64::from(COPY_BYTES)),
         ("RDT_MAX_CAPTURES", MAX_CAPTURES as i64),
         ("RDT_CAPTURE_MAX", i64::from(CAPTURE_MAX)),
+        ("RDT_MAX_SYSCALL_NR", i64::from(MAX_SYSCALL_NR)),
     ] {
         assert_eq!(get(c), Some(rust), "{c}");
     }

@@ -40,6 +40,16 @@ pub enum Hook {
         btf_prog: &'static str,
         raw_prog: &'static str,
     },
+    /// A raw tracepoint serving many probes of a provider through the
+    /// table `map` the loader fills with `entries` (key, value words), e.g.
+    /// raw_syscalls:sys_enter with the traced syscall numbers.
+    RawTable {
+        tracepoint: &'static str,
+        btf_prog: &'static str,
+        raw_prog: &'static str,
+        map: &'static str,
+        entries: Vec<(u32, [u32; 4])>,
+    },
     /// The tracefs tracepoint `category:name` run by the program `prog`
     /// for probe `probe`: the loader tells the program which probe each
     /// tracepoint's events fire (by its event id), with `flags` (what the
@@ -81,6 +91,12 @@ pub trait Provider: Sync {
     /// clause reads the socket state. Empty: not a kernel probe.
     fn hooks(&self, _probe: u32, _socket_state: bool) -> Vec<Hook> {
         Vec::new()
+    }
+    /// The hooks for all of its enabled `probes` at once, when that is
+    /// better than each probe's own (`hooks`); `save_entry_args` are the
+    /// entry probes whose arguments a return's captures read.
+    fn hooks_of_set(&self, _probes: &[u32], _save_entry_args: &[u32]) -> Option<Vec<Hook>> {
+        None
     }
     /// Whether probe `id` is one of its fixed probes (a provider with many
     /// probes answers without building them).

@@ -19,8 +19,8 @@ use std::sync::OnceLock;
 use super::{Hook, Provider};
 use crate::catalog::{load, record_layout, TypedLayout};
 use crate::event::{
-    from, CapturePlanMap, CaptureSite, SyscallEvent, CAPTURE_MAX, COPY_BYTES, COPY_STR,
-    MAX_CAPTURES,
+    from, CapturePlanMap, CaptureSite, NrProbe, SyscallEvent, CAPTURE_MAX, COPY_BYTES, COPY_STR,
+    MAX_CAPTURES, MAX_SYSCALL_NR,
 };
 use rdtrace_lang::catalog::{ArgDef, CaptureArea, ConstDef, FieldSource, ProbeDef, ProbeKind};
 use rdtrace_lang::plan::{CapturePlan, PlanValue};
@@ -38,12 +38,23 @@ pub const FIRST_ID: u32 = 1000;
 const ENTRY_PROG: &str = "syscall_entry";
 const RETURN_PROG: &str = "syscall_return";
 
-/// One system call: its name and entry arguments (C type, name).
+/// One system call: its name, its x86_64 number when known, and its entry
+/// arguments (C type, name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyscallDef {
     pub name: String,
+    pub nr: Option<u32>,
     pub args: Vec<(String, String)>,
 }
+
+/// More enabled syscall probes than this are served by the two
+/// raw_syscalls hooks: detaching hundreds of per-call tracepoints takes the
+/// kernel seconds (a grace period each), and past a few calls per-call
+/// tracepoints save little.
+pub const RAW_MODE_ABOVE: usize = 16;
+
+const RAW_ENTER: (&str, &str, &str) = ("sys_enter", "raw_sys_enter", "raw_sys_enter_raw");
+const RAW_EXIT: (&str, &str, &str) = ("sys_exit", "raw_sys_exit", "raw_sys_exit_raw");
 
 const TABLE: &str = include_str!("syscall_table.txt");
 
@@ -55,11 +66,12 @@ pub fn committed_table() -> Vec<SyscallDef> {
         .map(|l| {
             let mut cols = l.split('\t');
             let name = cols.next().unwrap_or_default().to_string();
+            let nr = cols.next().and_then(|n| n.parse().ok());
             let args = cols
                 .filter_map(|a| a.rsplit_once(' '))
                 .map(|(t, n)| (t.trim().to_string(), n.to_string()))
                 .collect();
-            SyscallDef { name, args }
+            SyscallDef { name, nr, args }
         })
         .collect()
 }
@@ -79,16 +91,16 @@ fn running_kernel() -> Option<Vec<SyscallDef>> {
         .filter_map(|e| {
             let file = e.ok()?.file_name();
             let name = file.to_str()?.strip_prefix("sys_enter_")?.to_string();
-            let args = match table.iter().find(|d| d.name == name) {
-                Some(d) => d.args.clone(),
+            let (nr, args) = match table.iter().find(|d| d.name == name) {
+                Some(d) => (d.nr, d.args.clone()),
                 None => {
                     let format =
                         std::fs::read_to_string(dir.join(format!("sys_enter_{name}/format")))
                             .ok()?;
-                    crate::tracefs::format_fields(&format, "__syscall_nr")
+                    (None, crate::tracefs::format_fields(&format, "__syscall_nr"))
                 }
             };
-            Some(SyscallDef { name, args })
+            Some(SyscallDef { name, nr, args })
         })
         .collect();
     if list.is_empty() {
@@ -335,6 +347,55 @@ impl Provider for Syscall {
     fn owns(&self, id: u32) -> bool {
         probe_of(id).is_some()
     }
+    /// Many probes: raw_syscalls' sys_enter/sys_exit and a table of the
+    /// traced call numbers (when every traced call has a number).
+    fn hooks_of_set(&self, probes: &[u32], save_entry_args: &[u32]) -> Option<Vec<Hook>> {
+        if probes.len() <= RAW_MODE_ABOVE {
+            return None;
+        }
+        let mut rows: Vec<(u32, NrProbe)> = Vec::new();
+        let (mut entries, mut returns) = (false, false);
+        for &id in probes {
+            let (def, entry) = probe_of(id)?;
+            let nr = def.nr.filter(|&n| n < MAX_SYSCALL_NR)?;
+            let row = match rows.iter().position(|(n, _)| *n == nr) {
+                Some(i) => &mut rows[i].1,
+                None => {
+                    rows.push((nr, NrProbe::default()));
+                    &mut rows.last_mut().expect("just pushed").1
+                }
+            };
+            if entry {
+                row.entry = id;
+                if save_entry_args.contains(&id) {
+                    row.entry_flags = crate::event::SAVE_ENTRY_ARGS;
+                }
+                entries = true;
+            } else {
+                row.ret = id;
+                returns = true;
+            }
+        }
+        let table: Vec<(u32, [u32; 4])> = rows.iter().map(|(n, r)| (*n, r.words())).collect();
+        let hook =
+            |(tracepoint, btf_prog, raw_prog): (&'static str, &'static str, &'static str)| {
+                Hook::RawTable {
+                    tracepoint,
+                    btf_prog,
+                    raw_prog,
+                    map: "nr_probes",
+                    entries: table.clone(),
+                }
+            };
+        let mut hooks = Vec::new();
+        if entries {
+            hooks.push(hook(RAW_ENTER));
+        }
+        if returns {
+            hooks.push(hook(RAW_EXIT));
+        }
+        Some(hooks)
+    }
     /// errno values, open flags, socket families and types, as
     /// dtrace's errno.d and socket.d.
     fn constants(&self) -> Vec<ConstDef> {
@@ -397,6 +458,35 @@ mod tests {
         assert_eq!(types, ["int", "const char *", "int", "umode_t"]);
         assert!(t.len() > 300);
         assert!(t.iter().any(|d| d.name == "getpid" && d.args.is_empty()));
+    }
+
+    #[test]
+    fn many_probes_share_the_raw_syscalls_hooks() {
+        let id = |name: &str, entry: bool| {
+            let i = syscalls().iter().position(|d| d.name == name).unwrap() as u32;
+            FIRST_ID + 2 * i + u32::from(!entry)
+        };
+        let few = [id("openat", true), id("openat", false)];
+        assert!(Syscall.hooks_of_set(&few, &[]).is_none());
+        let all: Vec<u32> = (0..syscalls().len() as u32)
+            .map(|i| FIRST_ID + 2 * i)
+            .collect();
+        let hooks = Syscall.hooks_of_set(&all, &[id("openat", true)]).unwrap();
+        let [Hook::RawTable {
+            tracepoint: "sys_enter",
+            map: "nr_probes",
+            entries,
+            ..
+        }] = hooks.as_slice()
+        else {
+            panic!("{hooks:?}")
+        };
+        let openat = entries.iter().find(|(nr, _)| *nr == 257).unwrap();
+        assert_eq!(
+            openat.1,
+            [id("openat", true), 0, crate::event::SAVE_ENTRY_ARGS, 0]
+        );
+        assert_eq!(entries.len(), syscalls().len());
     }
 
     #[test]
