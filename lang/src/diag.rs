@@ -153,6 +153,12 @@ impl Diagnostics {
             if i > 0 {
                 out.push('\n');
             }
+            // miette cannot lay out a line of more than 65,535 columns
+            // (it panics): such a line is named, not shown.
+            if let Some(plain) = d.render_long_line() {
+                out.push_str(&plain);
+                continue;
+            }
             // A span that does not fit the attached text (it cannot happen
             // for diagnostics made by this crate) makes miette fail: fall
             // back to the bare message rather than lose the error.
@@ -167,6 +173,40 @@ impl Diagnostics {
             }
         }
         out
+    }
+}
+
+/// Lines longer than this are not shown under a diagnostic.
+const MAX_SHOWN_LINE: usize = 4096;
+
+impl Diagnostic {
+    /// The diagnostic without its source line when that line is too long
+    /// to show: message, place, label, help.
+    fn render_long_line(&self) -> Option<String> {
+        let (src, span) = (self.source.as_ref()?, self.span?);
+        let text: &str = src.inner();
+        let at = (span.start as usize).min(text.len());
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        if line_end - line_start <= MAX_SHOWN_LINE {
+            return None;
+        }
+        let line = text[..at].matches('\n').count() + 1;
+        let col = text[line_start..at].chars().count() + 1;
+        let mut out = format!(
+            "  × {}\n   ╭─[{}:{line}:{col}]\n   · (line {line} is {} characters long: not shown)\n",
+            self.message,
+            src.name(),
+            line_end - line_start
+        );
+        if let Some(l) = &self.label {
+            out += &format!("   · {l}\n");
+        }
+        out += "   ╰────\n";
+        if let Some(h) = &self.help {
+            out += &format!("  help: {h}\n");
+        }
+        Some(out)
     }
 }
 
@@ -193,6 +233,22 @@ impl std::error::Error for Diagnostics {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_far_into_a_long_line_names_its_place() {
+        let text = format!("BEGIN {{ {}nope(); }}", " ".repeat(70_000));
+        let at = text.find("nope").unwrap();
+        let d = Diagnostics::one(
+            Diagnostic::new("failed to resolve nope", Span::new(at, at + 4)).with_label("here"),
+        )
+        .with_source("long.d", &text);
+        let out = d.render();
+        assert!(
+            out.starts_with("  × failed to resolve nope\n   ╭─[long.d:1:70009]\n"),
+            "{out}"
+        );
+        assert!(out.contains("here"), "{out}");
+    }
 
     #[test]
     fn a_span_outside_the_text_still_renders_the_message() {

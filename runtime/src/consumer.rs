@@ -13,6 +13,9 @@ use rdtrace_record::{header_of, Clock, EventHeader, Poll, Record, Source};
 use crate::options::Options;
 use crate::{CompiledProgram, FireContext};
 
+/// In a replay, more missed ticks than this (a clock that jumps) fire once.
+const MAX_CATCH_UP: u64 = 100_000;
+
 /// Counts SIGINT/SIGTERM deliveries. The first asks for an orderly stop;
 /// a second SIGINT makes the consumer quit without printing aggregations.
 #[derive(Clone, Default)]
@@ -72,6 +75,8 @@ pub struct Consumer<'a> {
     program: &'a mut CompiledProgram,
     opts: &'a Options,
     clock: Clock,
+    /// The capture's clock jumped past MAX_CATCH_UP ticks (said once).
+    warned_clock_jump: bool,
     interrupts: Interrupts,
     /// catalog probe ID → index into `Program::probes`
     by_id: hashbrown::HashMap<u32, usize>,
@@ -111,6 +116,7 @@ impl<'a> Consumer<'a> {
             interrupts,
             by_id,
             ticks: Vec::new(),
+            warned_clock_jump: false,
             out: Vec::with_capacity(1 << 16),
             err: Vec::new(),
             drops_seen: hashbrown::HashMap::new(),
@@ -211,12 +217,26 @@ impl<'a> Consumer<'a> {
             };
             let (probe, due, cpu) = (self.ticks[i].probe, self.ticks[i].next, self.ticks[i].cpu);
             let interval = self.ticks[i].interval;
+            // Live, a consumer that fell behind fires a late tick once (as
+            // a timer would) instead of replaying the backlog; so does a
+            // replay whose clock jumps by more than MAX_CATCH_UP ticks.
+            let missed = (t - due) / interval;
+            let skip = |due: u64| due.saturating_add(interval.saturating_mul(missed + 1));
             self.ticks[i].next = match self.clock {
                 // A replay fires every tick the capture's time passes.
-                Clock::Capture => due + interval,
-                // Live, a consumer that fell behind fires a late tick once
-                // (as a timer would) instead of replaying the backlog.
-                Clock::Monotonic => due + interval * ((t - due) / interval + 1),
+                Clock::Capture if missed < MAX_CATCH_UP => due.saturating_add(interval),
+                Clock::Capture => {
+                    if !self.warned_clock_jump {
+                        self.warned_clock_jump = true;
+                        let _ = writeln!(
+                            self.err,
+                            "dtrace: the capture's clock jumps by {} s: ticks fire once for the gap",
+                            (t - due) / 1_000_000_000
+                        );
+                    }
+                    skip(due)
+                }
+                Clock::Monotonic => skip(due),
             };
             self.fire_synthetic_on(probe, due, cpu.unwrap_or_else(current_cpu), ctx);
         }
@@ -338,7 +358,7 @@ impl<'a> Consumer<'a> {
             self.ticks.push(Tick {
                 probe: i,
                 interval,
-                next: start + interval,
+                next: start.saturating_add(interval),
                 cpu,
             });
         }

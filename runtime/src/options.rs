@@ -170,10 +170,12 @@ impl Options {
                     .ok_or_else(|| bad("a size of at least 4k such as 4m"))?
             }
             "strsize" => {
+                // Every string variable and value takes strsize bytes: a
+                // bound keeps an option from asking for gigabytes.
                 self.strsize = value
                     .and_then(parse_size)
-                    .filter(|s| *s > 0)
-                    .ok_or_else(|| bad("a size"))?
+                    .filter(|s| (1..=MAX_STRSIZE).contains(s))
+                    .ok_or_else(|| bad("a size from 1 to 16m"))?
             }
             "dynvarsize" => {
                 self.dynvarsize = value.and_then(parse_size).ok_or_else(|| bad("a size"))?
@@ -219,6 +221,9 @@ fn parse_flag(value: Option<&str>) -> Option<bool> {
 }
 
 /// A size with dtrace's optional k/m/g/t suffix (either case).
+/// The largest `strsize` rdtrace accepts.
+pub const MAX_STRSIZE: usize = 16 << 20;
+
 pub fn parse_size(s: &str) -> Option<usize> {
     let s = s.trim();
     let (digits, mult) = match s.char_indices().last()? {

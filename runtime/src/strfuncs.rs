@@ -12,10 +12,11 @@ pub fn strjoin(a: &[u8], b: &[u8], strsize: usize, out: &mut Vec<u8>) {
 /// `substr(s, index [, length])`, following DTrace (negative `index` counts
 /// from the end; negative `length` leaves that many characters off the end).
 pub fn substr(s: &[u8], index: i64, length: Option<i64>, strsize: usize, out: &mut Vec<u8>) {
-    let len = s.len() as i64;
-    let size = strsize as i64;
-    let mut index = index;
-    let mut remaining = length.unwrap_or(size);
+    // In 128 bits, so that no index or length a script gives can overflow.
+    let len = s.len() as i128;
+    let size = strsize as i128;
+    let mut index = i128::from(index);
+    let mut remaining = length.map_or(size, i128::from);
     if index < 0 {
         index += len;
         if index < 0 && index + remaining > 0 {
@@ -167,6 +168,17 @@ mod tests {
         let mut o = Vec::new();
         substr(s.as_bytes(), i, l, 256, &mut o);
         String::from_utf8(o).unwrap()
+    }
+
+    #[test]
+    fn substr_never_overflows() {
+        for i in [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX] {
+            for l in [None, Some(i64::MIN), Some(-1), Some(0), Some(1), Some(i64::MAX)] {
+                let _ = sub("abc", i, l);
+            }
+        }
+        assert_eq!(sub("abc", 1, Some(i64::MAX)), "bc");
+        assert_eq!(sub("abc", i64::MAX, Some(i64::MAX)), "");
     }
 
     #[test]

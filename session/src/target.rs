@@ -1,6 +1,7 @@
 //! `-c CMD` and `-p PID`: the process whose lifetime bounds the trace and
 //! whose pid is `$target`.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 
 use crate::Failure;
@@ -23,15 +24,29 @@ impl Target {
                 if words.is_empty() {
                     return Err(Failure::new("-c needs a command"));
                 }
-                if !executable(words[0]) {
+                if let Err(why) = executable(words[0]) {
                     return Err(Failure::new(format!(
-                        "failed to execute {}: No such file or directory",
+                        "failed to execute {}: {why}",
                         words[0]
                     )));
                 }
                 // The shell stops itself, then execs the command in its own
                 // place: the pid we see is the command's.
-                let child = Command::new("/bin/sh")
+                let mut command = Command::new("/bin/sh");
+                // The command dies with rdtrace even when rdtrace is killed
+                // (SIGKILL leaves no chance to clean up): the kernel sends
+                // it SIGKILL when its parent goes.
+                // SAFETY: prctl is async-signal-safe; nothing else runs
+                // between fork and exec.
+                unsafe {
+                    command.pre_exec(|| {
+                        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                        Ok(())
+                    });
+                }
+                let child = command
                     .arg("-c")
                     .arg("kill -STOP $$; exec \"$@\"")
                     .arg("sh")
@@ -100,17 +115,28 @@ impl Drop for Target {
     }
 }
 
-/// Whether `name` names an executable file, directly (with a `/`) or on PATH.
-fn executable(name: &str) -> bool {
+/// Whether `name` names an executable file, directly (with a `/`) or on
+/// PATH; else why not, as execve would say.
+fn executable(name: &str) -> Result<(), &'static str> {
     use std::os::unix::fs::PermissionsExt;
-    let is_exec = |p: &std::path::Path| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    let check = |p: &std::path::Path| match std::fs::metadata(p) {
+        Err(_) => Err("No such file or directory"),
+        Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => Ok(()),
+        Ok(_) => Err("Permission denied"),
     };
     if name.contains('/') {
-        return is_exec(std::path::Path::new(name));
+        return check(std::path::Path::new(name));
     }
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| is_exec(&dir.join(name))))
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut why = "No such file or directory";
+    for dir in std::env::split_paths(&path) {
+        match check(&dir.join(name)) {
+            Ok(()) => return Ok(()),
+            Err(e @ "Permission denied") => why = e,
+            Err(_) => {}
+        }
+    }
+    Err(why)
 }
 
 /// A process exists and is not a zombie.

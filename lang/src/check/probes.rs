@@ -211,6 +211,10 @@ pub(crate) fn param_interval<'c>(
         n.checked_mul(per)
             .ok_or_else(|| format!("interval in {name} is too large"))?
     };
+    // dtrace keeps intervals in an hrtime_t (signed 64-bit ns).
+    if ns > i64::MAX as u64 {
+        return Err(format!("interval in {name} is too large"));
+    }
     // The profile provider's floor (illumos: profile_interval_min); faster
     // timers would only keep the consumer busy firing them.
     if ns < MIN_INTERVAL_NS {

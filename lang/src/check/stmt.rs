@@ -553,9 +553,41 @@ impl Checker<'_> {
                 self.err("lquantize( ) step must be greater than zero", span);
                 return None;
             }
+            // dtrace's bounds (dt_cc.c): 32-bit base and limit, a 16-bit
+            // number of levels, so the buckets always fit in memory.
+            let int32 = i64::from(i32::MIN)..=i64::from(i32::MAX);
+            if !int32.contains(&low) {
+                self.err(
+                    "lquantize( ) base (argument #2) must be a 32-bit quantity",
+                    span,
+                );
+                return None;
+            }
+            if !int32.contains(&high) {
+                self.err(
+                    "lquantize( ) limit (argument #3) must be a 32-bit quantity",
+                    span,
+                );
+                return None;
+            }
             if high <= low {
                 self.err(
                     "lquantize( ) upper bound must be greater than lower bound",
+                    span,
+                );
+                return None;
+            }
+            let levels = (high - low) / step;
+            if levels == 0 {
+                self.err(
+                    "lquantize( ) step (argument #4) too large: must have at least one quantization level",
+                    span,
+                );
+                return None;
+            }
+            if levels > i64::from(u16::MAX) {
+                self.err(
+                    "lquantize( ) step (argument #4) too small: number of quantization levels must be a 16-bit quantity",
                     span,
                 );
                 return None;

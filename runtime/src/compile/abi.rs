@@ -194,7 +194,21 @@ macro_rules! helper_table {
                 // SAFETY: only generated code calls the shim, with the
                 // context run_clause gave the clause (see `runtime`).
                 let rt = unsafe { runtime(ctx) };
-                body::$body(rt, $($arg),*)
+                // A panic cannot unwind through JIT frames: it becomes a D
+                // runtime error of the clause (helpers are meant never to
+                // panic; this is the second line of defence).
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    body::$body(&mut *rt, $($arg),*)
+                })) {
+                    Ok(v) => v,
+                    Err(_) => {
+                        body::trap(rt, crate::usermem::Trap {
+                            kind: crate::firing::FaultKind::BadPrintf,
+                            addr: 0,
+                        });
+                        Default::default()
+                    }
+                }
             }
         )*
 
@@ -259,9 +273,6 @@ helper_table! {
     /// alloca(n): a buffer of n zero bytes.
     BufAlloc => rt_buf_alloc = buf_alloc(len: i64) -> i64;
     BufInet => rt_buf_inet = buf_inet(buf: i64, v6: i64) -> i64;
-    /// Whether a helper left a fault in `Runtime::trap` (after buf_load,
-    /// whose every result is a valid value).
-    TrapPending => rt_trap_pending = trap_pending() -> i64;
     /// tracemem(buf, size[, dsize]): 0, or nonzero (the fault in `trap`).
     Tracemem => rt_tracemem = tracemem(buf: i64, size: i64, dsize: i64, has_dsize: i64) -> i64;
 }

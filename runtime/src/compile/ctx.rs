@@ -85,6 +85,8 @@ pub(crate) struct Runtime {
     /// index + 1, 0 for none); cleared with the scratch space.
     pub bufs: Vec<Vec<u8>>,
     /// A fault a helper found (kind and address), read when the clause
-    /// returns its fault status.
+    /// returns its fault status; `trapped` is 1 then, which generated code
+    /// checks after every helper call.
     pub trap: Option<crate::usermem::Trap>,
+    pub trapped: u8,
 }

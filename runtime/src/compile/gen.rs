@@ -123,7 +123,16 @@ impl<'f, 'e, 'p> FnGen<'f, 'e, 'p> {
             }
         };
         let inst = self.b.ins().call(callee, &all);
-        self.b.inst_results(inst).first().copied()
+        let result = self.b.inst_results(inst).first().copied();
+        // A helper that found a fault (or panicked) left it in the
+        // runtime: the clause is abandoned with it.
+        let at = std::mem::offset_of!(super::ctx::FiringCtx, rt.trapped) as i32;
+        let trapped = self
+            .b
+            .ins()
+            .load(types::I8, MemFlagsData::trusted(), self.ctx, at);
+        self.fault_if(trapped, FaultKind::BadPrintf);
+        result
     }
 
     /// Calls a helper that returns a value.

@@ -384,10 +384,7 @@ pub(crate) fn copyin(
             let n = bytes.len().min(rt.strsize);
             rt.scratch.push_str(&bytes[..n]) as i64
         }
-        Err(trap) => {
-            rt.trap = Some(trap);
-            0
-        }
+        Err(t) => trap(rt, t),
     }
 }
 
@@ -405,9 +402,11 @@ fn buf_bytes(rt: &Runtime, h: i64) -> &[u8] {
         .map_or(&[], |b| b.as_slice())
 }
 
-/// Records a fault for the clause; the helper's result is then unused.
-fn trap(rt: &mut Runtime, t: crate::usermem::Trap) -> i64 {
+/// Records a fault for the clause (generated code checks `trapped` after
+/// every helper call); the helper's result is then unused.
+pub(crate) fn trap(rt: &mut Runtime, t: crate::usermem::Trap) -> i64 {
     rt.trap = Some(t);
+    rt.trapped = 1;
     0
 }
 
@@ -450,10 +449,6 @@ pub(crate) fn buf_inet(rt: &mut Runtime, buf: i64, v6: i64) -> i64 {
     }
 }
 
-pub(crate) fn trap_pending(rt: &mut Runtime) -> i64 {
-    rt.trap.is_some() as i64
-}
-
 pub(crate) fn tracemem(rt: &mut Runtime, buf: i64, size: i64, dsize: i64, has_dsize: i64) -> i64 {
     let n = crate::usermem::buf::tracemem_len(size, (has_dsize != 0).then_some(dsize));
     // The bytes printed must have been copied (the rest of `size` need not).
@@ -463,9 +458,6 @@ pub(crate) fn tracemem(rt: &mut Runtime, buf: i64, size: i64, dsize: i64, has_ds
             crate::trace::tracemem(out(rt), &bytes);
             0
         }
-        Err(t) => {
-            trap(rt, t);
-            1
-        }
+        Err(t) => trap(rt, t),
     }
 }

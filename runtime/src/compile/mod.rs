@@ -186,6 +186,7 @@ impl CompiledProgram {
             record_len: 0,
             bufs: Vec::new(),
             trap: None,
+            trapped: 0,
         };
         let mut ctx = Box::new(FiringCtx {
             this_slots: std::ptr::null_mut(),
@@ -341,6 +342,7 @@ impl ClauseRunner for JitRunner<'_> {
         c.rt.exit = None;
         c.rt.record_len = record.len();
         c.rt.trap = None;
+        c.rt.trapped = 0;
         // SAFETY: the function was generated for this context layout; the
         // driver made `record` at least as long as any load in it.
         let status = unsafe { (self.fns[clause])(c, record.as_ptr()) } as i64;

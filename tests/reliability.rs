@@ -1,0 +1,216 @@
+//! What a hostile script, capture or signal does must end in a clear error
+//! or the right result: never a crash, a hang or a lost END (issue:
+//! reliability). Each test here failed before its fix.
+
+mod common;
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{rdtrace, stderr, stdout};
+
+/// Runs `cmd`, killing it (and failing) if it has not ended by `limit`:
+/// a hang is a failure, not a stuck CI.
+fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let watchdog = std::thread::spawn(move || {
+        let end = Instant::now() + limit;
+        while Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(50));
+            // SAFETY: probing our own child with signal 0.
+            if unsafe { libc::kill(pid as i32, 0) } != 0 {
+                return false;
+            }
+        }
+        // SAFETY: killing our own child.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        true
+    });
+    let out = child.wait_with_output().unwrap();
+    assert!(!watchdog.join().unwrap(), "still running after {limit:?}");
+    out
+}
+
+fn no_crash(o: &Output) {
+    let e = stderr(o);
+    assert!(
+        !e.contains("panicked") && !e.contains("internal error"),
+        "{e}"
+    );
+    assert!(!e.contains("backtrace"), "{e}");
+}
+
+#[test]
+fn substr_with_the_largest_length_is_the_rest_of_the_string() {
+    let o = rdtrace()
+        .args([
+            "-q",
+            "-n",
+            r#"BEGIN { n = 9223372036854775807; printf("[%s]\n", substr("abc", 1, n)); exit(0); }"#,
+        ])
+        .output()
+        .unwrap();
+    no_crash(&o);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "[bc]\n\n");
+}
+
+#[test]
+fn an_error_past_column_65535_is_a_normal_diagnostic() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("long.d");
+    std::fs::write(
+        &script,
+        format!("BEGIN {{ {}nope(); }}\n", " ".repeat(70_000)),
+    )
+    .unwrap();
+    let o = rdtrace().arg("-e").arg("-s").arg(&script).output().unwrap();
+    no_crash(&o);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("unknown function nope( )"), "{e}");
+    assert!(e.contains("long.d:1:70009]"), "{e}");
+}
+
+#[test]
+fn lquantize_and_strsize_beyond_dtraces_bounds_are_refused() {
+    for (args, want) in [
+        (
+            vec![
+                "-e",
+                "-n",
+                "BEGIN { @ = lquantize(1, -2147483648, 2147483647, 1); }",
+            ],
+            "number of quantization levels must be a 16-bit",
+        ),
+        (
+            vec!["-e", "-n", "BEGIN { @ = lquantize(1, 0, 1000000, 10); }"],
+            "number of quantization levels must be a 16-bit",
+        ),
+        (
+            vec![
+                "-e",
+                "-n",
+                "BEGIN { @ = lquantize(1, 0, 4294967296, 100000); }",
+            ],
+            "limit (argument #3) must be a 32-bit quantity",
+        ),
+        (
+            vec!["-x", "strsize=100g", "-n", "BEGIN { exit(0); }"],
+            "failed to set option 'strsize' to '100g'",
+        ),
+    ] {
+        let o = rdtrace().args(&args).output().unwrap();
+        no_crash(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_tick_interval_past_64_bits_is_refused() {
+    let o = rdtrace()
+        .args(["-e", "-n", "tick-18446744073709551615ns { exit(0); }"])
+        .output()
+        .unwrap();
+    no_crash(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("interval in tick-18446744073709551615ns is too large"));
+}
+
+#[test]
+fn a_capture_clock_that_jumps_a_century_fires_the_gap_once() {
+    use common::capture::{seg, write_pcap, Conversation, From::*};
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("jump.pcap");
+    // 1970, then 2106: 4.3e9 seconds of capture time between two packets.
+    let conv = Conversation {
+        client: ("192.0.2.40".parse().unwrap(), 40000),
+        server: ("192.0.2.8".parse().unwrap(), 22),
+        start: Duration::from_secs(1),
+        step: Duration::from_secs(4_294_967_000),
+        segments: vec![seg(Client, "S", 0), seg(Server, "SA", 0)],
+    };
+    write_pcap(&conv, &pcap);
+    let o = run_bounded(
+        rdtrace()
+            .args(["-q", "-n", "tick-1s { @ = count(); }", "--replay"])
+            .arg(&pcap)
+            .args(["--local", "192.0.2.8"]),
+        Duration::from_secs(30),
+    );
+    no_crash(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert_eq!(e.matches("the capture's clock jumps by").count(), 1, "{e}");
+    let n: u64 = stdout(&o).trim().parse().unwrap();
+    assert!(n <= 2, "the gap fires once, not per second: {n}");
+}
+
+#[test]
+fn a_command_that_is_not_executable_is_named_so() {
+    let o = rdtrace()
+        .args(["-n", "BEGIN { exit(0); }", "-c", "/etc/passwd"])
+        .output()
+        .unwrap();
+    no_crash(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "rdtrace: failed to execute /etc/passwd: Permission denied\n"
+    );
+}
+
+/// Waits (bounded) until `pid` is gone or a zombie.
+fn gone(pid: u32) -> bool {
+    let end = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < end {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return true,
+            Ok(s)
+                if s.rsplit_once(')')
+                    .is_some_and(|(_, r)| r.trim_start().starts_with('Z')) =>
+            {
+                return true
+            }
+            Ok(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    false
+}
+
+#[test]
+fn the_dash_c_command_dies_when_rdtrace_is_killed() {
+    let mut child: Child = rdtrace()
+        .args([
+            "-q",
+            "-n",
+            r#"BEGIN { printf("%d\n", $target); }"#,
+            "-c",
+            "sleep 60",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut buf = Vec::new();
+    common::read_until(&mut child, &mut buf, |s| s.contains('\n'));
+    let target: u32 = String::from_utf8_lossy(&buf)
+        .trim()
+        .parse()
+        .expect("target pid");
+    // SAFETY: killing our own child (rdtrace) with SIGKILL.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    let dead = gone(target);
+    if !dead {
+        // SAFETY: clean up the stray process before failing.
+        unsafe { libc::kill(target as i32, libc::SIGKILL) };
+    }
+    assert!(dead, "sleep {target} outlived rdtrace");
+}
