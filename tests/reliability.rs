@@ -214,3 +214,61 @@ fn the_dash_c_command_dies_when_rdtrace_is_killed() {
     }
     assert!(dead, "sleep {target} outlived rdtrace");
 }
+
+/// Compiles `text` as a script file; the output.
+fn compile_file(text: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("deep.d");
+    std::fs::write(&script, text).unwrap();
+    run_bounded(
+        rdtrace().arg("-e").arg("-s").arg(&script),
+        Duration::from_secs(60),
+    )
+}
+
+#[test]
+fn long_and_deep_constructs_are_one_clear_error() {
+    let comma = format!("BEGIN {{ {}; }}", vec!["1"; 11_000].join(", "));
+    let mut elif = String::from("BEGIN { x = 1; if (x == 0) { y = 0; }");
+    for i in 1..25_000 {
+        elif += &format!(" else if (x == {i}) {{ y = {i}; }}");
+    }
+    elif += " }";
+    let nested_ifs = format!("BEGIN {{ x = 1; {}y = 1; }}", "if (x) ".repeat(20_000));
+    for (text, want) in [
+        (comma, "expression is too deeply nested or too long"),
+        (
+            elif,
+            "an if statement with more than 1000 else if arms is too long",
+        ),
+        (
+            nested_ifs,
+            "if statements nested deeper than 100 levels are not supported",
+        ),
+    ] {
+        let o = compile_file(&text);
+        no_crash(&o);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains(want), "{}", stderr(&o));
+        assert!(!stderr(&o).contains("syntax error"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_thousand_else_if_arms_still_run() {
+    let mut s = String::from("BEGIN { x = 999; if (x == 0) { y = 0; }");
+    for i in 1..1000 {
+        s += &format!(" else if (x == {i}) {{ y = {i}; }}");
+    }
+    s += " else { y = -1; } printf(\"%d\\n\", y); exit(0); }";
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("arms.d");
+    std::fs::write(&script, s).unwrap();
+    let o = run_bounded(
+        rdtrace().arg("-q").arg("-s").arg(&script),
+        Duration::from_secs(60),
+    );
+    no_crash(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "999\n\n");
+}

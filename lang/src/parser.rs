@@ -149,6 +149,9 @@ fn rule_name(r: Rule) -> Option<&'static str> {
 /// Deepest bracket nesting accepted; beyond it pest's recursion (and ours)
 /// could exhaust the stack. Real scripts nest a handful of levels.
 const MAX_BRACKETS: usize = 100;
+/// Most `else if` arms of one `if` statement (each nests one level deeper
+/// for the checker and the code generator).
+const MAX_ELSE_IF: usize = 1000;
 /// Bound on the depth of an expression tree (operators along one path), so
 /// that checking and dropping it cannot exhaust the stack.
 const MAX_EXPR_DEPTH: usize = 400;
@@ -158,6 +161,10 @@ const MAX_EXPR_DEPTH: usize = 400;
 fn check_nesting(src: &str) -> Result<(), Diagnostics> {
     let b = src.as_bytes();
     let (mut i, mut depth) = (0, 0usize);
+    // `if` statements nested without braces (`if (a) if (b) …`) since the
+    // last statement boundary: pest recurses on each.
+    let mut open_ifs = 0usize;
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     while i < b.len() {
         match b[i] {
             b'/' if b.get(i + 1) == Some(&b'*') => {
@@ -182,7 +189,25 @@ fn check_nesting(src: &str) -> Result<(), Diagnostics> {
                 }
             }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'i' if b.get(i + 1) == Some(&b'f')
+                && (i == 0 || !ident(b[i - 1]))
+                && !b.get(i + 2).is_some_and(|&c| ident(c)) =>
+            {
+                open_ifs += 1;
+                if open_ifs > MAX_BRACKETS {
+                    let d = Diagnostic::new(
+                        format!("if statements nested deeper than {MAX_BRACKETS} levels are not supported"),
+                        Span::new(i, i + 2),
+                    )
+                    .with_label("too deep")
+                    .with_help("use braces and && in the conditions");
+                    return Err(Diagnostics::one(d));
+                }
+            }
             _ => {}
+        }
+        if matches!(b.get(i), Some(b';' | b'{' | b'}')) {
+            open_ifs = 0;
         }
         i += 1;
     }
@@ -351,18 +376,56 @@ impl Builder {
             Rule::block => Stmt::Block(self.stmts(p.into_inner()), span),
             Rule::expr_stmt => Stmt::Expr(self.expr(p.into_inner().next().unwrap())),
             Rule::if_stmt => {
+                // (condition, branch) of the `if` and of each `else if`,
+                // then the final `else`.
+                let mut arms: Vec<(Expr, Vec<Stmt>, Span)> = Vec::new();
+                let mut els = None;
                 let mut it = p
                     .into_inner()
-                    .filter(|c| !matches!(c.as_rule(), Rule::kw_if | Rule::kw_else));
+                    .filter(|c| !matches!(c.as_rule(), Rule::kw_if | Rule::kw_else))
+                    .peekable();
                 let cond = self.expr(it.next().unwrap());
                 let then = self.branch(it.next().unwrap());
-                let els = it.next().map(|b| self.branch(b));
-                Stmt::If {
-                    cond,
-                    then,
-                    els,
-                    span,
+                arms.push((cond, then, span));
+                for c in it {
+                    if c.as_rule() == Rule::else_if {
+                        let arm_span = self.span(&c);
+                        let mut inner = c
+                            .into_inner()
+                            .filter(|c| !matches!(c.as_rule(), Rule::kw_if | Rule::kw_else));
+                        let cond = self.expr(inner.next().unwrap());
+                        let then = self.branch(inner.next().unwrap());
+                        arms.push((cond, then, arm_span));
+                    } else {
+                        els = Some(self.branch(c));
+                    }
                 }
+                if arms.len() > MAX_ELSE_IF {
+                    self.err(
+                        Diagnostic::new(
+                            format!("an if statement with more than {MAX_ELSE_IF} else if arms is too long"),
+                            arms[MAX_ELSE_IF].2,
+                        )
+                        .with_label("arm beyond the limit")
+                        .with_help("use an associative array or a lookup table"),
+                    );
+                    return Stmt::Empty(span);
+                }
+                // Nest from the last arm: `else if` is `else { if … }`.
+                let mut stmt = None;
+                for (cond, then, arm_span) in arms.into_iter().rev() {
+                    let els = match stmt.take() {
+                        Some(inner) => Some(vec![inner]),
+                        None => els.take(),
+                    };
+                    stmt = Some(Stmt::If {
+                        cond,
+                        then,
+                        els,
+                        span: arm_span.to(span),
+                    });
+                }
+                stmt.expect("an if statement has an arm")
             }
             Rule::branch => self.stmt(p.into_inner().next().unwrap()),
             r => unreachable!("statement rule {r:?}"),
@@ -381,7 +444,26 @@ impl Builder {
 
     /// `expr`: assignment expressions joined by the comma operator.
     fn expr(&mut self, p: Pair<Rule>) -> Expr {
+        let span = self.span(&p);
         let mut it = p.into_inner();
+        // Each comma nests the tree one level deeper.
+        if self.depth + it.len() > MAX_EXPR_DEPTH {
+            self.err(
+                Diagnostic::new("expression is too deeply nested or too long", span)
+                    .with_help("split it into statements"),
+            );
+            return Expr {
+                kind: ExprKind::Int {
+                    value: 0,
+                    suffix: IntSuffix {
+                        unsigned: false,
+                        long: 0,
+                    },
+                    text: "0".into(),
+                },
+                span,
+            };
+        }
         let mut acc = self.assign_expr(it.next().unwrap());
         for next in it {
             let rhs = self.assign_expr(next);

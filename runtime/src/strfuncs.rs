@@ -173,7 +173,14 @@ mod tests {
     #[test]
     fn substr_never_overflows() {
         for i in [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX] {
-            for l in [None, Some(i64::MIN), Some(-1), Some(0), Some(1), Some(i64::MAX)] {
+            for l in [
+                None,
+                Some(i64::MIN),
+                Some(-1),
+                Some(0),
+                Some(1),
+                Some(i64::MAX),
+            ] {
                 let _ = sub("abc", i, l);
             }
         }
