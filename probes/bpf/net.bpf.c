@@ -432,6 +432,11 @@ static __always_inline void tcp_received(const struct skb_fields *f, const struc
 	struct tcp_sockstate st = {};
 	__u64 sk = 0;
 
+	if (c && c->st.state == TCP_TIME_WAIT && (flags & (TH_SYN | TH_ACK)) == TH_SYN) {
+		/* a new connection on the 4-tuple of one in time-wait */
+		bpf_map_delete_elem(&conns, k);
+		c = NULL;
+	}
 	if (c) {
 		__builtin_memcpy(&st, &c->st, sizeof(st));
 		sk = c->sk;
@@ -489,7 +494,11 @@ static __always_inline void tcp_received(const struct skb_fields *f, const struc
 			st.state = TCP_TIME_WAIT;
 			if (ENABLED(RDT_PROBE_TCP_STATE_CHANGE))
 				emit_tcp_conn(RDT_PROBE_TCP_STATE_CHANGE, k, p->ipver, &t, NULL, &st, sk);
-			bpf_map_delete_elem(&conns, k);
+			/* Kept in time-wait (the LRU map ages it out): the
+			 * timewait socket's ACK of this FIN is sent next. */
+			c->st.prev_state = 0;
+			c->st.state = TCP_TIME_WAIT;
+			c->flags &= ~CONN_TW_PENDING;
 			return;
 		}
 		c->flags |= CONN_FIN_IN;

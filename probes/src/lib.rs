@@ -93,7 +93,9 @@
 //!   `fin-wait-2 → closed` and `closing → closed` are reported as
 //!   `… → time-wait`, when the peer's FIN has been (or, for an orphan,
 //!   once it is) received; `time-wait → closed` is never reported (the
-//!   timewait socket dies without a tracepoint).
+//!   timewait socket dies without a tracepoint). The connection stays in
+//!   the map in time-wait, so the timewait socket's last ACK reports
+//!   `state-time-wait`; a new SYN on the same 4-tuple starts afresh.
 //! - On kernels ≥ 6.14 an accepted connection shows `listen →
 //!   syn-received` when the child socket is created (at the final ACK).
 //! - `connect-established` and `accept-established` fire right after the
