@@ -272,3 +272,63 @@ fn a_thousand_else_if_arms_still_run() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "999\n\n");
 }
+
+#[test]
+fn a_capture_streamed_on_stdin_is_read_once() {
+    use common::capture::{seg, write_pcap, Conversation, From::*};
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("s.pcap");
+    let conv = Conversation {
+        client: ("192.0.2.40".parse().unwrap(), 40000),
+        server: ("192.0.2.8".parse().unwrap(), 22),
+        start: Duration::from_secs(1_764_380_000),
+        step: Duration::from_millis(1),
+        segments: vec![
+            seg(Client, "S", 0),
+            seg(Server, "SA", 0),
+            seg(Client, "A", 0),
+        ],
+    };
+    write_pcap(&conv, &pcap);
+    for path in ["-", "/dev/stdin"] {
+        let o = run_bounded(
+            rdtrace()
+                .args([
+                    "-q",
+                    "-n",
+                    "tcp:::receive { @ = count(); }",
+                    "--replay",
+                    path,
+                ])
+                .args(["--local", "192.0.2.8"])
+                .stdin(std::fs::File::open(&pcap).unwrap()),
+            Duration::from_secs(30),
+        );
+        no_crash(&o);
+        assert_eq!(o.status.code(), Some(0), "{path}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "\n                2\n", "{path}");
+    }
+    // Through a pipe too (what `tcpdump -w - | rdtrace --replay -` does).
+    let mut child = rdtrace()
+        .args([
+            "-q",
+            "-n",
+            "tcp:::receive { @ = count(); }",
+            "--replay",
+            "-",
+        ])
+        .args(["--local", "192.0.2.8"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&std::fs::read(&pcap).unwrap()).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "\n                2\n");
+}

@@ -88,12 +88,12 @@ impl Interface {
 
 enum Reader {
     Pcap {
-        reader: PcapReader<BufReader<File>>,
+        reader: PcapReader<BufReader<Box<dyn Read>>>,
         link: Link,
         nanos: bool,
     },
     PcapNg {
-        reader: PcapNgReader<BufReader<File>>,
+        reader: PcapNgReader<BufReader<Box<dyn Read>>>,
         interfaces: Vec<Interface>,
     },
 }
@@ -140,18 +140,23 @@ impl ReplaySource {
         let io_err = |e: std::io::Error| {
             ProbeError::new(ProbeErrorKind::Capture, format!("{}: {e}", path.display()))
         };
+        // Read once (a pipe, `-` for stdin, /dev/stdin or <(…) cannot be
+        // opened twice): the magic, then the rest after it.
+        let mut input: Box<dyn Read> = if path.as_os_str() == "-" {
+            Box::new(std::io::stdin())
+        } else {
+            Box::new(File::open(&path).map_err(io_err)?)
+        };
         let mut magic = [0u8; 4];
-        File::open(&path)
-            .map_err(io_err)?
-            .read_exact(&mut magic)
-            .map_err(|e| {
-                if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                    capture_err(&path, "file is too short to be a pcap or pcapng capture")
-                } else {
-                    io_err(e)
-                }
-            })?;
-        let file = BufReader::new(File::open(&path).map_err(io_err)?);
+        input.read_exact(&mut magic).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                capture_err(&path, "file is too short to be a pcap or pcapng capture")
+            } else {
+                io_err(e)
+            }
+        })?;
+        let rest: Box<dyn Read> = Box::new(std::io::Cursor::new(magic).chain(input));
+        let file = BufReader::new(rest);
         let reader = match u32::from_le_bytes(magic) {
             0x0A0D_0D0A => {
                 let reader = PcapNgReader::new(file).map_err(|e| pcap_err(&path, 0, e))?;
