@@ -401,3 +401,37 @@ fn every_call_at_once_sees_what_one_call_sees() {
     assert_eq!(mine(&a).0, 2, "{a}");
     assert_eq!(mine(&a), mine(&b), "{a}\n---\n{b}");
 }
+
+#[test]
+fn drops_are_reported_once_per_status_interval_not_per_poll() {
+    if !live_tests_possible() {
+        return;
+    }
+    // A 4 KB buffer drained 100 times a second cannot keep up with a
+    // record per byte dd copies: drops, reported per CPU per second.
+    let start = std::time::Instant::now();
+    let o = rdtrace()
+        .args([
+            "-q",
+            "-b",
+            "4k",
+            "-x",
+            "switchrate=100hz",
+            "-n",
+            r#"syscall::read:entry,syscall::write:entry /pid == $target/ { printf("%d %s\n", arg0, execname); }"#,
+            "-c",
+            "dd if=/dev/zero of=/dev/null bs=1 count=100000",
+        ])
+        .output()
+        .unwrap();
+    let secs = start.elapsed().as_secs() + 1;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    let lines = e.lines().filter(|l| l.contains(" on CPU ")).count() as u64;
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    assert!(lines >= 1, "no drops reported: {e}");
+    assert!(
+        lines <= (secs + 1) * cpus,
+        "{lines} drop lines in {secs} s: {e}"
+    );
+}

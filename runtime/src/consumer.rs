@@ -375,6 +375,7 @@ impl<'a> Consumer<'a> {
         self.flush(sink, errsink)?;
 
         let mut interrupted_at = 0;
+        let mut last_status = std::time::Instant::now();
         while self.exit.is_none() && !ended {
             let signals = self.interrupts.count();
             if signals > 0 {
@@ -407,7 +408,12 @@ impl<'a> Consumer<'a> {
                 Clock::Monotonic => self.fire_ticks(monotonic_ns(), &ctx),
                 Clock::Capture => self.advance_capture_clock(source, &ctx),
             }
-            self.report_drops(source);
+            // As dtrace: drops are summed per CPU over a status interval,
+            // not reported per poll.
+            if last_status.elapsed() >= self.opts.statusrate {
+                self.report_drops(source);
+                last_status = std::time::Instant::now();
+            }
             self.flush(sink, errsink)?;
             if let Some(notice) = self.watch.as_mut().and_then(|w| w()) {
                 if !self.opts.quiet {

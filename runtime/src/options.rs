@@ -9,6 +9,8 @@ pub struct Options {
     pub quiet: bool,
     /// How often buffers are drained and output is flushed.
     pub switchrate: Duration,
+    /// How often drops are reported (dtrace's status interval).
+    pub statusrate: Duration,
     /// Ring buffer size in bytes.
     pub bufsize: usize,
     pub strsize: usize,
@@ -35,6 +37,7 @@ impl Default for Options {
         Options {
             quiet: false,
             switchrate: Duration::from_secs(1),
+            statusrate: Duration::from_secs(1),
             bufsize: 4 << 20,
             strsize: 256,
             dynvarsize: 1 << 20,
@@ -83,7 +86,6 @@ impl std::error::Error for OptionError {}
 const ACCEPTED_NOOP: &[&str] = &[
     "aggrate",
     "cleanrate",
-    "statusrate",
     "nspec",
     "specsize",
     "bufresize",
@@ -160,6 +162,11 @@ impl Options {
             "zdefs" => self.zdefs = parse_flag(value).ok_or_else(|| bad("no value"))?,
             "switchrate" => {
                 self.switchrate = value
+                    .and_then(parse_rate)
+                    .ok_or_else(|| bad("a rate such as 10hz, 100ms or nanoseconds"))?
+            }
+            "statusrate" => {
+                self.statusrate = value
                     .and_then(parse_rate)
                     .ok_or_else(|| bad("a rate such as 10hz, 100ms or nanoseconds"))?
             }
