@@ -332,3 +332,38 @@ fn a_capture_streamed_on_stdin_is_read_once() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "\n                2\n");
 }
+
+#[test]
+fn a_second_interrupt_ends_rdtrace_even_blocked_on_a_full_pipe() {
+    // Nobody reads rdtrace's output: the pipe fills and writes block.
+    let mut child = rdtrace()
+        .args([
+            "-q",
+            "-n",
+            r#"tick-1ms { printf("%s\n", "a line of output that fills the pipe quickly enough"); }"#,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    for _ in 0..2 {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut ended = false;
+    while Instant::now() < end {
+        if child.try_wait().unwrap().is_some() {
+            ended = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if !ended {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+    assert!(ended, "two SIGINTs did not end rdtrace");
+}

@@ -22,15 +22,22 @@ const MAX_CATCH_UP: u64 = 100_000;
 pub struct Interrupts(Arc<AtomicUsize>);
 
 impl Interrupts {
-    /// Installs handlers for SIGINT and SIGTERM.
+    /// Installs handlers for SIGINT and SIGTERM. The first asks for an
+    /// orderly end; the second ends the process at once, whatever it is
+    /// doing (blocked writing to a full pipe, draining, replaying): the
+    /// kernel detaches the BPF programs with the process's descriptors and
+    /// a `-c` child dies with it (PR_SET_PDEATHSIG).
     pub fn install() -> std::io::Result<Interrupts> {
         let count = Arc::new(AtomicUsize::new(0));
         for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
             let c = Arc::clone(&count);
-            // SAFETY: the handler only touches an atomic.
+            // SAFETY: the handler touches an atomic and calls _exit, both
+            // async-signal-safe.
             unsafe {
                 signal_hook::low_level::register(sig, move || {
-                    c.fetch_add(1, Ordering::SeqCst);
+                    if c.fetch_add(1, Ordering::SeqCst) >= 1 {
+                        libc::_exit(1);
+                    }
                 })?;
             }
         }
