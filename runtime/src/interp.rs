@@ -255,10 +255,7 @@ impl Evaluator<'_, '_> {
     /// printf and system: renders `format` with `args` into `into`, or into
     /// the clause's output when None.
     fn format(&mut self, format: &Format, args: &[Expr], into: Option<&mut Vec<u8>>) -> Eval<()> {
-        let vals = args
-            .iter()
-            .map(|a| self.expr(a))
-            .collect::<Eval<Vec<_>>>()?;
+        let vals = self.operands(args)?;
         let pargs: Vec<PrintfArg> = args
             .iter()
             .zip(&vals)
@@ -649,14 +646,35 @@ impl Evaluator<'_, '_> {
         v
     }
 
+    /// Evaluates operands left to right. In DTrace a string variable is a
+    /// reference to its storage, so an operand that assigns a global or
+    /// `this->` string has the variable's value once all operands are
+    /// evaluated (`strjoin(g = "", g = probename)` joins probename twice),
+    /// as the JIT passes the variable's buffer.
+    fn operands(&mut self, args: &[Expr]) -> Eval<Vec<Value>> {
+        let mut vals = args
+            .iter()
+            .map(|a| self.expr(a))
+            .collect::<Eval<Vec<_>>>()?;
+        for (a, v) in args.iter().zip(vals.iter_mut()) {
+            if let ExprKind::Assign {
+                place: place @ (Place::Global(_) | Place::This(_)),
+                ..
+            } = &a.kind
+            {
+                if a.ty.is_string() {
+                    *v = self.load(place, &[]);
+                }
+            }
+        }
+        Ok(vals)
+    }
+
     fn call(&mut self, f: Func, args: &[Expr]) -> Eval<Value> {
         if f == Func::Rand {
             return Ok(Value::Int(next_rand(&mut self.st.rand)));
         }
-        let vals = args
-            .iter()
-            .map(|a| self.expr(a))
-            .collect::<Eval<Vec<_>>>()?;
+        let vals = self.operands(args)?;
         let s = |i: usize| vals[i].bytes();
         let n = |i: usize| vals[i].int();
         let opt = |i: usize| vals.get(i).map(Value::int);
