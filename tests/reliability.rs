@@ -367,3 +367,20 @@ fn a_second_interrupt_ends_rdtrace_even_blocked_on_a_full_pipe() {
     let _ = child.wait();
     assert!(ended, "two SIGINTs did not end rdtrace");
 }
+
+#[test]
+fn a_script_that_is_not_utf8_is_refused_at_the_bad_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("latin1.d");
+    std::fs::write(&script, b"BEGIN {\n  trace(\"caf\xe9\");\n}\n").unwrap();
+    let o = rdtrace().arg("-e").arg("-s").arg(&script).output().unwrap();
+    no_crash(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "rdtrace: {}:2:13: the script is not UTF-8 text (byte 0xe9)\n",
+            script.display()
+        )
+    );
+}

@@ -29,8 +29,8 @@ pub fn load(sources: &[ProgramSource]) -> Result<Vec<LoadedSource>, Failure> {
         .iter()
         .map(|s| match s {
             ProgramSource::Script(path) => {
-                let text = match std::fs::read_to_string(path) {
-                    Ok(t) => t,
+                let text = match std::fs::read(path) {
+                    Ok(bytes) => utf8(path, bytes)?,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                         bundled::find(path).map(str::to_string).ok_or_else(|| {
                             Failure::new(format!(
@@ -53,4 +53,18 @@ pub fn load(sources: &[ProgramSource]) -> Result<Vec<LoadedSource>, Failure> {
             }),
         })
         .collect()
+}
+
+/// The script's text; a byte that is not UTF-8 is an error at its place.
+fn utf8(path: &str, bytes: Vec<u8>) -> Result<String, Failure> {
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let col = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
+        Failure::new(format!(
+            "{path}:{line}:{col}: the script is not UTF-8 text (byte 0x{:02x})",
+            e.as_bytes()[good.len()]
+        ))
+    })
 }
