@@ -442,27 +442,31 @@ impl Builder {
         }
     }
 
+    /// Reports an expression past MAX_EXPR_DEPTH; a 0 stands in for it.
+    fn too_deep(&mut self, span: Span, help: &str) -> Expr {
+        self.err(
+            Diagnostic::new("expression is too deeply nested or too long", span).with_help(help),
+        );
+        Expr {
+            kind: ExprKind::Int {
+                value: 0,
+                suffix: IntSuffix {
+                    unsigned: false,
+                    long: 0,
+                },
+                text: "0".into(),
+            },
+            span,
+        }
+    }
+
     /// `expr`: assignment expressions joined by the comma operator.
     fn expr(&mut self, p: Pair<Rule>) -> Expr {
         let span = self.span(&p);
         let mut it = p.into_inner();
         // Each comma nests the tree one level deeper.
         if self.depth + it.len() > MAX_EXPR_DEPTH {
-            self.err(
-                Diagnostic::new("expression is too deeply nested or too long", span)
-                    .with_help("split it into statements"),
-            );
-            return Expr {
-                kind: ExprKind::Int {
-                    value: 0,
-                    suffix: IntSuffix {
-                        unsigned: false,
-                        long: 0,
-                    },
-                    text: "0".into(),
-                },
-                span,
-            };
+            return self.too_deep(span, "split it into statements");
         }
         let mut acc = self.assign_expr(it.next().unwrap());
         for next in it {
@@ -483,21 +487,7 @@ impl Builder {
         // their prefix/postfix counts (measured in `unary`).
         let cost = inner.len();
         if self.depth + cost > MAX_EXPR_DEPTH {
-            self.err(
-                Diagnostic::new("expression is too deeply nested or too long", span)
-                    .with_help("split it with temporary variables (this->x)"),
-            );
-            return Expr {
-                kind: ExprKind::Int {
-                    value: 0,
-                    suffix: IntSuffix {
-                        unsigned: false,
-                        long: 0,
-                    },
-                    text: "0".into(),
-                },
-                span,
-            };
+            return self.too_deep(span, "split it with temporary variables (this->x)");
         }
         self.depth += cost;
         // Operands and operators alternate; fold them by precedence

@@ -46,19 +46,7 @@ impl Checker<'_> {
             CopyKind::Str => (1, 2),
             CopyKind::Bytes => (2, 2),
         };
-        if args.len() < min || args.len() > max {
-            let expected = if min == max {
-                min.to_string()
-            } else {
-                format!("{min} to {max}")
-            };
-            self.err(
-                format!(
-                    "{name}( ) prototype mismatch: {} args passed, {expected} expected",
-                    args.len()
-                ),
-                span,
-            );
+        if !self.subr_arity(name, args, min, max, span) {
             return None;
         }
         let area = self.capture_area(cx, name, span)?;
@@ -126,14 +114,7 @@ impl Checker<'_> {
 
     /// `alloca(n)`: scratch bytes for `copyinto` (a constant size).
     fn alloca(&mut self, cx: &mut Cx, args: &[ast::Expr], span: Span) -> Option<Expr> {
-        if args.len() != 1 {
-            self.err(
-                format!(
-                    "alloca( ) prototype mismatch: {} args passed, 1 expected",
-                    args.len()
-                ),
-                span,
-            );
+        if !self.subr_arity("alloca", args, 1, 1, span) {
             return None;
         }
         let n = self.expr(cx, &args[0])?;
@@ -156,14 +137,7 @@ impl Checker<'_> {
         args: &[ast::Expr],
         span: Span,
     ) -> Option<crate::typed::Stmt> {
-        if args.len() != 3 {
-            self.err(
-                format!(
-                    "copyinto( ) prototype mismatch: {} args passed, 3 expected",
-                    args.len()
-                ),
-                span,
-            );
+        if !self.subr_arity("copyinto", args, 3, 3, span) {
             return None;
         }
         let dest = self.expr(cx, &args[2])?;

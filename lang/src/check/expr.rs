@@ -1184,6 +1184,47 @@ impl Checker<'_> {
         }
     }
 
+    /// Whether a subroutine got `min..=max` arguments; else dtrace's
+    /// prototype mismatch error ("N to M" expected).
+    pub(crate) fn subr_arity(
+        &mut self,
+        name: &str,
+        args: &[ast::Expr],
+        min: usize,
+        max: usize,
+        span: Span,
+    ) -> bool {
+        self.count_args(name, args, min..=max, format!("{min} to {max}"), span)
+    }
+
+    /// Whether `args` has a count in `range`; else the prototype mismatch
+    /// error with `range_words` (the count itself when the range is one).
+    pub(crate) fn count_args(
+        &mut self,
+        name: &str,
+        args: &[ast::Expr],
+        range: std::ops::RangeInclusive<usize>,
+        range_words: String,
+        span: Span,
+    ) -> bool {
+        if range.contains(&args.len()) {
+            return true;
+        }
+        let expected = if range.start() == range.end() {
+            range.start().to_string()
+        } else {
+            range_words
+        };
+        self.err(
+            format!(
+                "{name}( ) prototype mismatch: {} args passed, {expected} expected",
+                args.len()
+            ),
+            span,
+        );
+        false
+    }
+
     fn subroutine(
         &mut self,
         cx: &mut Cx,
@@ -1193,19 +1234,7 @@ impl Checker<'_> {
         span: Span,
     ) -> Option<Expr> {
         let (req, opt, ret) = funcs::signature(f);
-        if args.len() < req.len() || args.len() > req.len() + opt.len() {
-            let expected = if opt.is_empty() {
-                req.len().to_string()
-            } else {
-                format!("{} to {}", req.len(), req.len() + opt.len())
-            };
-            self.err(
-                format!(
-                    "{name}( ) prototype mismatch: {} args passed, {expected} expected",
-                    args.len()
-                ),
-                span,
-            );
+        if !self.subr_arity(name, args, req.len(), req.len() + opt.len(), span) {
             return None;
         }
         let mut out = Vec::new();

@@ -126,6 +126,8 @@ impl Checker<'_> {
         false
     }
 
+    /// Whether an action got `min..=max` arguments (dtrace words its
+    /// range as "at least"/"no more than").
     fn arity(
         &mut self,
         name: &str,
@@ -134,24 +136,12 @@ impl Checker<'_> {
         max: usize,
         span: Span,
     ) -> bool {
-        if (min..=max).contains(&args.len()) {
-            return true;
-        }
-        let expected = if min == max {
-            min.to_string()
-        } else if args.len() < min {
+        let expected = if args.len() < min {
             format!("at least {min}")
         } else {
             format!("no more than {max}")
         };
-        self.err(
-            format!(
-                "{name}( ) prototype mismatch: {} args passed, {expected} expected",
-                args.len()
-            ),
-            span,
-        );
-        false
+        self.count_args(name, args, min..=max, expected, span)
     }
 
     /// An argument that must name an aggregation: `@a`.

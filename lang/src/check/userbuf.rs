@@ -248,14 +248,7 @@ impl Checker<'_> {
         span: Span,
     ) -> Option<Expr> {
         let want = if name == "inet_ntop" { 2 } else { 1 };
-        if args.len() != want {
-            self.err(
-                format!(
-                    "{name}( ) prototype mismatch: {} args passed, {want} expected",
-                    args.len()
-                ),
-                span,
-            );
+        if !self.subr_arity(name, args, want, want, span) {
             return None;
         }
         let mut vals = Vec::new();
