@@ -11,23 +11,22 @@
 /* The records of syscalls:sys_enter_* / sys_exit_* (their format files):
  * common fields, the syscall number, then each argument (or the return
  * value) as 8 bytes. */
-struct syscall_enter_ctx {
+struct syscall_tp_common {
 	__u16 common_type;
 	__u8 common_flags;
 	__u8 common_preempt_count;
 	__s32 common_pid;
 	__s32 nr;
 	__u32 pad;
+};
+
+struct syscall_enter_ctx {
+	struct syscall_tp_common common;
 	__u64 args[6];
 };
 
 struct syscall_exit_ctx {
-	__u16 common_type;
-	__u8 common_flags;
-	__u8 common_preempt_count;
-	__s32 common_pid;
-	__s32 nr;
-	__u32 pad;
+	struct syscall_tp_common common;
 	__s64 ret;
 };
 
