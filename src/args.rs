@@ -25,12 +25,16 @@ pub fn command() -> Command {
     };
     Command::new("rdtrace")
         .about("DTrace's D language on Linux, on eBPF")
-        .override_usage("rdtrace [-eqlvwZV] [-s script] [-n probe-clause] [-x opt[=val]] [-o file] [-b bufsize] [--replay capture --local addr[,addr...]] [args ...]")
+        .override_usage("rdtrace [-eqlvwZV] [-s script] [-n probe-clause] [-P provider] [-m module] [-f function] [-i id] [-x opt[=val]] [-o file] [-b bufsize] [--replay capture --local addr[,addr...]] [args ...]")
         .disable_help_flag(true)
         .disable_version_flag(true)
         .arg(Arg::new("help").long("help").action(ArgAction::Help).help("Print help"))
         .arg(Arg::new("script").short('s').value_name("FILE").action(ArgAction::Append).help("compile the D program in FILE (or the bundled script of that name)"))
         .arg(Arg::new("clause").short('n').value_name("PROBE-CLAUSE").action(ArgAction::Append).help("compile a probe clause given on the command line"))
+        .arg(Arg::new("provider").short('P').value_name("PROVIDER").action(ArgAction::Append).help("enable (or with -l list) the probes of PROVIDER"))
+        .arg(Arg::new("module").short('m').value_name("[PROVIDER:]MODULE").action(ArgAction::Append).help("enable (or list) the probes of MODULE"))
+        .arg(Arg::new("function").short('f').value_name("[[PROVIDER:]MODULE:]FUNCTION").action(ArgAction::Append).help("enable (or list) the probes of FUNCTION"))
+        .arg(Arg::new("id").short('i').value_name("ID").action(ArgAction::Append).help("enable (or list) the probe with this id"))
         .arg(flag("compile", 'e', "exit after compiling the program"))
         .arg(flag("list", 'l', "list probes matching the program (or all) instead of tracing"))
         .arg(flag("verbose", 'v', "with -l: also list argument types"))
@@ -42,7 +46,7 @@ pub fn command() -> Command {
         .arg(Arg::new("bufsize").short('b').value_name("SIZE").help("ring buffer size (bufsize option)"))
         .arg(Arg::new("cmd").short('c').value_name("CMD").help("run CMD and trace until it exits"))
         .arg(Arg::new("pid").short('p').value_name("PID").help("trace until process PID exits"))
-        .arg(flag("version", 'V', "print the D version and exit"))
+        .arg(flag("version", 'V', "print the D version and exit").long("version"))
         .arg(flag("header", 'h', "generate a header file (not supported by rdtrace)"))
         .arg(Arg::new("replay").long("replay").value_name("CAPTURE").help("run over a pcap/pcapng capture instead of live events"))
         .arg(Arg::new("local").long("local").value_name("ADDR[,ADDR...]").value_delimiter(',').action(ArgAction::Append).help("with --replay: the addresses of the traced host"))
@@ -62,6 +66,10 @@ pub fn from_matches(m: &ArgMatches) -> Args {
             ProgramSource::Script as fn(String) -> ProgramSource,
         ),
         ("clause", ProgramSource::Clause),
+        ("provider", |a: String| ProgramSource::from_flag('P', &a)),
+        ("module", |a: String| ProgramSource::from_flag('m', &a)),
+        ("function", |a: String| ProgramSource::from_flag('f', &a)),
+        ("id", ProgramSource::ProbeId),
     ] {
         if let (Some(vals), Some(idx)) = (m.get_many::<String>(id), m.indices_of(id)) {
             sources.extend(idx.zip(vals).map(|(i, v)| (i, make(v.clone()))));

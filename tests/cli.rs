@@ -407,3 +407,49 @@ fn an_error_in_an_inline_points_into_the_script_that_defines_it() {
     assert!(!e.contains("[b.d:"), "{e}");
     assert_eq!(e.matches("[a.d:1:16]").count(), 2, "{e}");
 }
+
+#[test]
+fn probe_flags_name_probes_as_dtrace_does() {
+    let listed = |args: &[&str]| -> Vec<String> {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        stdout(&o).lines().skip(1).map(str::to_string).collect()
+    };
+    let tcp = listed(&["-l", "-P", "tcp"]);
+    assert_eq!(tcp.len(), 8, "{tcp:?}");
+    assert!(tcp
+        .iter()
+        .all(|l| l.split_whitespace().nth(1) == Some("tcp")));
+    // -f fills the provider and module from the left, -m the provider.
+    let openat = listed(&["-l", "-f", "openat"]);
+    assert_eq!(openat.len(), 2, "{openat:?}");
+    assert_eq!(listed(&["-l", "-f", "syscall:vmlinux:openat"]), openat);
+    let id: &str = openat[0].split_whitespace().next().unwrap();
+    assert_eq!(listed(&["-l", "-i", id]), openat[..1]);
+    let vmlinux = listed(&["-l", "-m", "vmlinux"]);
+    assert_eq!(vmlinux.len(), listed(&["-l", "-P", "syscall"]).len());
+    // Enabling: dtrace's notice names the argument.
+    let o = run(&["-P", "dtrace", "-n", "BEGIN { exit(0); }"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("dtrace: description 'dtrace' matched 3 probes\n"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["-l", "-i", "99999"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o), "rdtrace: invalid probe identifier 99999\n");
+}
+
+#[test]
+fn version_long_and_short() {
+    for flag in ["-V", "--version"] {
+        let o = run(&[flag]);
+        assert_eq!(o.status.code(), Some(0));
+        assert!(
+            stdout(&o).starts_with("rdtrace: D 1.13 (rdtrace "),
+            "{}",
+            stdout(&o)
+        );
+    }
+}

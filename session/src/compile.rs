@@ -24,7 +24,7 @@ pub struct Compiled {
 fn check_options(args: &Request) -> CheckOptions {
     let script = args.sources.first().map(|s| match s {
         ProgramSource::Script(p) => p.clone(),
-        ProgramSource::Clause(_) => "rdtrace".to_string(),
+        _ => "rdtrace".to_string(),
     });
     let mut macro_args = vec![script.unwrap_or_else(|| "rdtrace".into())];
     macro_args.extend(args.macro_args.iter().cloned());

@@ -8,6 +8,35 @@ pub enum ProgramSource {
     Script(String),
     /// `-n 'probe-description [/pred/] [{ actions }]'`
     Clause(String),
+    /// `-P provider`, `-m [provider:]module`, `-f [[provider:]module:]function`:
+    /// the probe description those name (`shown` is the argument, as
+    /// dtrace's notice names it).
+    Described { shown: String, description: String },
+    /// `-i id`: the probe with that id.
+    ProbeId(String),
+}
+
+impl ProgramSource {
+    /// The description `-P`, `-m` or `-f` (`flag`) names with `arg`:
+    /// the missing fields on the left are empty, those on the right match
+    /// everything.
+    pub fn from_flag(flag: char, arg: &str) -> ProgramSource {
+        let given = match flag {
+            'P' => 1,
+            'm' => 2,
+            _ => 3,
+        };
+        let parts: Vec<&str> = arg.splitn(given, ':').collect();
+        let mut fields = vec![""; 4];
+        let start = given - parts.len();
+        for (i, p) in parts.iter().enumerate() {
+            fields[start + i] = p;
+        }
+        ProgramSource::Described {
+            shown: arg.to_string(),
+            description: fields.join(":"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]

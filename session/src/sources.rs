@@ -51,6 +51,24 @@ pub fn load(sources: &[ProgramSource]) -> Result<Vec<LoadedSource>, Failure> {
                 text: text.clone(),
                 is_script: false,
             }),
+            ProgramSource::Described { shown, description } => Ok(LoadedSource {
+                name: shown.clone(),
+                text: description.clone(),
+                is_script: false,
+            }),
+            ProgramSource::ProbeId(id) => {
+                let catalog = rdtrace_probes::catalog();
+                let p = id
+                    .parse::<u32>()
+                    .ok()
+                    .and_then(|n| catalog.probe(n))
+                    .ok_or_else(|| Failure::new(format!("invalid probe identifier {id}")))?;
+                Ok(LoadedSource {
+                    name: id.clone(),
+                    text: format!("{}:{}:{}:{}", p.provider, p.module, p.function, p.name),
+                    is_script: false,
+                })
+            }
         })
         .collect()
 }
