@@ -27,7 +27,7 @@ impl ProgramSource {
             _ => 3,
         };
         let parts: Vec<&str> = arg.splitn(given, ':').collect();
-        let mut fields = vec![""; 4];
+        let mut fields = [""; 4];
         let start = given - parts.len();
         for (i, p) in parts.iter().enumerate() {
             fields[start + i] = p;
