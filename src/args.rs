@@ -14,6 +14,8 @@ pub struct Args {
     pub verbose: bool,
     pub version: bool,
     pub header_gen: bool,
+    /// `-A`, `-a`, `-G`: dtrace modes rdtrace does not have.
+    pub refused: Option<&'static str>,
 }
 
 pub fn command() -> Command {
@@ -48,6 +50,10 @@ pub fn command() -> Command {
         .arg(Arg::new("pid").short('p').value_name("PID").help("trace until process PID exits"))
         .arg(flag("version", 'V', "print the D version and exit").long("version"))
         .arg(flag("header", 'h', "generate a header file (not supported by rdtrace)"))
+        .arg(flag("anon", 'A', "anonymous tracing (not supported by rdtrace)"))
+        .arg(flag("claim", 'a', "claim anonymous state (not supported by rdtrace)"))
+        .arg(flag("elf", 'G', "generate an ELF file (not supported by rdtrace)"))
+        .arg(Arg::new("xpg").short('X').value_name("a|c|s|t").value_parser(["a", "c", "s", "t"]).help("ISO C conformance of the preprocessor (accepted; rdtrace has no preprocessor step yet)"))
         .arg(Arg::new("replay").long("replay").value_name("CAPTURE").help("run over a pcap/pcapng capture instead of live events"))
         .arg(Arg::new("local").long("local").value_name("ADDR[,ADDR...]").value_delimiter(',').action(ArgAction::Append).help("with --replay: the addresses of the traced host"))
         .arg(Arg::new("args").value_name("ARGS").num_args(0..).trailing_var_arg(true).help("macro arguments $1, $2, ..."))
@@ -55,7 +61,24 @@ pub fn command() -> Command {
 
 /// Parses the command line (exits with status 2 on a usage error).
 pub fn parse() -> Args {
-    from_matches(&command().get_matches())
+    from_matches(&command().get_matches_from(without_data_model(std::env::args_os())))
+}
+
+/// `-32` and `-64` (the data model, as macOS dtrace takes them) mean
+/// nothing on a 64-bit kernel: accepted and dropped before clap sees them.
+pub fn without_data_model(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::new();
+    let mut rest = false;
+    for a in args {
+        if !rest && (a == "-32" || a == "-64") {
+            continue;
+        }
+        rest |= a == "--";
+        out.push(a);
+    }
+    out
 }
 
 pub fn from_matches(m: &ArgMatches) -> Args {
@@ -107,6 +130,15 @@ pub fn from_matches(m: &ArgMatches) -> Args {
         verbose: m.get_flag("verbose"),
         version: m.get_flag("version"),
         header_gen: m.get_flag("header"),
+        refused: if m.get_flag("anon") {
+            Some("-A (anonymous tracing, enabled at boot) is not supported by rdtrace")
+        } else if m.get_flag("claim") {
+            Some("-a (claiming anonymous tracing state) is not supported by rdtrace")
+        } else if m.get_flag("elf") {
+            Some("-G (generating an ELF file with the program) is not supported by rdtrace")
+        } else {
+            None
+        },
     }
 }
 
@@ -177,5 +209,14 @@ mod tests {
             .try_get_matches_from(["rdtrace", "--no-such-flag"])
             .unwrap_err();
         assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn data_model_flags_are_dropped_before_the_macro_arguments_only() {
+        let os = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            without_data_model(os(&["rdtrace", "-64", "-n", "BEGIN", "--", "-32"])),
+            os(&["rdtrace", "-n", "BEGIN", "--", "-32"])
+        );
     }
 }

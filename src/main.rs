@@ -10,6 +10,9 @@ use args::Args;
 use rdtrace_session::{Failure, Session};
 
 fn run(args: Args) -> Result<u8, Failure> {
+    if let Some(why) = args.refused {
+        return Err(Failure::new(why));
+    }
     if args.header_gen {
         return Err(Failure::new(
             "-h (generating a header file for a provider) is not supported by rdtrace",

@@ -453,3 +453,25 @@ fn version_long_and_short() {
         );
     }
 }
+
+#[test]
+fn dtrace_flags_without_meaning_here_are_accepted_or_refused_by_name() {
+    for flag in ["-32", "-64"] {
+        let o = run(&[flag, "-q", "-n", "BEGIN { trace(1); exit(0); }"]);
+        assert_eq!(o.status.code(), Some(0), "{flag}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "1\n", "{flag}");
+    }
+    let o = run(&["-X", "a", "-e", "-n", "BEGIN { }"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for (flag, what) in [
+        ("-A", "-A (anonymous tracing"),
+        ("-a", "-a (claiming anonymous"),
+        ("-G", "-G (generating an ELF file"),
+    ] {
+        let o = run(&[flag, "-n", "BEGIN { }"]);
+        assert_eq!(o.status.code(), Some(1), "{flag}");
+        let e = stderr(&o);
+        assert!(e.starts_with(&format!("rdtrace: {what}")), "{flag}: {e}");
+        assert!(e.contains("not supported by rdtrace"), "{flag}: {e}");
+    }
+}
