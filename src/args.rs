@@ -37,6 +37,11 @@ pub fn command() -> Command {
         .arg(Arg::new("module").short('m').value_name("[PROVIDER:]MODULE").action(ArgAction::Append).help("enable (or list) the probes of MODULE"))
         .arg(Arg::new("function").short('f').value_name("[[PROVIDER:]MODULE:]FUNCTION").action(ArgAction::Append).help("enable (or list) the probes of FUNCTION"))
         .arg(Arg::new("id").short('i').value_name("ID").action(ArgAction::Append).help("enable (or list) the probe with this id"))
+        .arg(flag("cpp", 'C', "run the C preprocessor (cpp) on the program first"))
+        .arg(Arg::new("define").short('D').value_name("NAME[=VALUE]").action(ArgAction::Append).help("with -C: define NAME"))
+        .arg(Arg::new("undef").short('U').value_name("NAME").action(ArgAction::Append).help("with -C: undefine NAME"))
+        .arg(Arg::new("include").short('I').value_name("DIR").action(ArgAction::Append).help("with -C: search DIR for #include files"))
+        .arg(flag("show_includes", 'H', "with -C: print the name of each included file"))
         .arg(flag("compile", 'e', "exit after compiling the program"))
         .arg(flag("list", 'l', "list probes matching the program (or all) instead of tracing"))
         .arg(flag("verbose", 'v', "with -l: also list argument types"))
@@ -124,6 +129,12 @@ pub fn from_matches(m: &ArgMatches) -> Args {
             replay: m.get_one::<String>("replay").cloned(),
             local: strings("local"),
             macro_args: strings("args"),
+            cpp: m.get_flag("cpp").then(|| rdtrace_session::CppOptions {
+                defines: strings("define"),
+                undefines: strings("undef"),
+                include_dirs: strings("include"),
+                show_includes: m.get_flag("show_includes"),
+            }),
         },
         compile_only: m.get_flag("compile"),
         list: m.get_flag("list"),

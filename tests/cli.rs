@@ -475,3 +475,75 @@ fn dtrace_flags_without_meaning_here_are_accepted_or_refused_by_name() {
         assert!(e.contains("not supported by rdtrace"), "{flag}: {e}");
     }
 }
+
+#[test]
+fn dash_cap_c_runs_the_c_preprocessor_first() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("inc")).unwrap();
+    std::fs::write(
+        dir.path().join("inc/greet.h"),
+        "#define GREETING \"hello from an include\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("cpp.d"),
+        "#!/usr/sbin/dtrace -Cs\n#include \"greet.h\"\n#define TWICE(x) ((x) * 2)\n\
+         #pragma D option quiet\n\nBEGIN\n{\n#if defined(EXTRA)\n\tprintf(\"extra %d\\n\", EXTRA);\n\
+         #endif\n\tprintf(\"%s %d\\n\", GREETING, TWICE(21));\n\texit(0);\n}\n",
+    )
+    .unwrap();
+    let o = rdtrace()
+        .current_dir(dir.path())
+        .args(["-C", "-I", "inc", "-D", "EXTRA=7", "-s", "cpp.d"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "extra 7\nhello from an include 42\n\n");
+    // -U takes a definition back; errors point at the script's own lines.
+    std::fs::write(
+        dir.path().join("err.d"),
+        "#define N 1\nBEGIN\n{\n\n  trace(nope);\n}\n",
+    )
+    .unwrap();
+    let o = rdtrace()
+        .current_dir(dir.path())
+        .args(["-C", "-e", "-s", "err.d"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("[err.d:5:9]"), "{}", stderr(&o));
+    let o = rdtrace()
+        .current_dir(dir.path())
+        .args([
+            "-C", "-I", "inc", "-U", "EXTRA", "-D", "EXTRA=7", "-s", "cpp.d",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Without -C a directive says that -C exists.
+    let o = rdtrace()
+        .current_dir(dir.path())
+        .args(["-e", "-s", "err.d"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("run with -C"), "{}", stderr(&o));
+    // A missing include is cpp's error, named.
+    std::fs::write(
+        dir.path().join("miss.d"),
+        "#include \"nonexistent.h\"\nBEGIN { }\n",
+    )
+    .unwrap();
+    let o = rdtrace()
+        .current_dir(dir.path())
+        .args(["-C", "-e", "-s", "miss.d"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("rdtrace: failed to preprocess miss.d: ")
+            && stderr(&o).contains("nonexistent.h: No such file or directory"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -7,6 +7,7 @@
 
 mod bundled;
 mod compile;
+mod cpp;
 mod failure;
 mod list;
 mod request;
@@ -14,6 +15,7 @@ mod run;
 mod sources;
 mod target;
 
+pub use cpp::CppOptions;
 pub use failure::Failure;
 pub use request::{ProgramSource, Request};
 
@@ -31,7 +33,7 @@ impl Session {
     /// Loads the sources and compiles them as one program.
     pub fn compile(request: Request) -> Result<Session, Failure> {
         let catalog = rdtrace_probes::catalog();
-        let sources = sources::load(&request.sources)?;
+        let sources = sources::load(&request.sources, request.cpp.as_ref())?;
         let compiled = compile::compile(&request, &sources, &catalog)?;
         Ok(Session {
             request,

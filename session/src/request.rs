@@ -64,4 +64,6 @@ pub struct Request {
     pub local: Vec<String>,
     /// Trailing arguments: `$1`, `$2`, …
     pub macro_args: Vec<String>,
+    /// `-C` (with `-D`, `-U`, `-I`, `-H`): run cpp on the program first.
+    pub cpp: Option<crate::cpp::CppOptions>,
 }

@@ -24,7 +24,20 @@ impl LoadedSource {
     }
 }
 
-pub fn load(sources: &[ProgramSource]) -> Result<Vec<LoadedSource>, Failure> {
+pub fn load(
+    sources: &[ProgramSource],
+    cpp: Option<&crate::cpp::CppOptions>,
+) -> Result<Vec<LoadedSource>, Failure> {
+    let mut loaded = read(sources)?;
+    if let Some(opts) = cpp {
+        for s in &mut loaded {
+            s.text = crate::cpp::preprocess(&s.name, &s.text, opts)?;
+        }
+    }
+    Ok(loaded)
+}
+
+fn read(sources: &[ProgramSource]) -> Result<Vec<LoadedSource>, Failure> {
     sources
         .iter()
         .map(|s| match s {

@@ -234,7 +234,9 @@ impl<'a> Checker<'a> {
                             p.span,
                         )
                         .with_label("needs the C preprocessor")
-                        .with_help("rdtrace does not run cpp (dtrace -C); remove the directive"),
+                        .with_help(
+                            "run with -C to preprocess the program with cpp, as dtrace -C does",
+                        ),
                     ),
                 }
             }
