@@ -547,3 +547,24 @@ fn dash_cap_c_runs_the_c_preprocessor_first() {
         stderr(&o)
     );
 }
+
+#[test]
+fn scripts_with_a_dtrace_shebang_run_through_a_link() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let dtrace = dir.path().join("dtrace");
+    symlink(env!("CARGO_BIN_EXE_rdtrace"), &dtrace).unwrap();
+    let script = dir.path().join("hello.d");
+    std::fs::write(
+        &script,
+        format!(
+            "#!{} -Cqs\n#define TIMES 2\nBEGIN {{ printf(\"hello %s x%d\\n\", $$1, TIMES); exit(0); }}\n",
+            dtrace.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = std::process::Command::new(&script).arg("world").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "hello world x2\n\n");
+}
