@@ -564,7 +564,10 @@ fn scripts_with_a_dtrace_shebang_run_through_a_link() {
     )
     .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let o = std::process::Command::new(&script).arg("world").output().unwrap();
+    let o = std::process::Command::new(&script)
+        .arg("world")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "hello world x2\n\n");
 }
