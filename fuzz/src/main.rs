@@ -160,7 +160,11 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
 
 /// Compiles `text`; when it compiles, fires BEGIN on both engines and
 /// returns a description of any disagreement.
-fn program_case(catalog: &rdtrace_lang::catalog::Catalog, text: &str) -> Option<String> {
+fn program_case(
+    catalog: &rdtrace_lang::catalog::Catalog,
+    text: &str,
+    fired: &mut u64,
+) -> Option<String> {
     let program = rdtrace_lang::compile("fuzz.d", text, catalog, &CheckOptions::default()).ok()?;
     let opts = Options {
         quiet: true,
@@ -182,6 +186,7 @@ fn program_case(catalog: &rdtrace_lang::catalog::Catalog, text: &str) -> Option<
     };
     let rec = hdr.as_bytes().to_vec();
     let ctx = FireContext { wall_offset_ns: 0 };
+    *fired += 1;
     let (mut a, mut ae, mut b, mut be) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let ra = jit.fire(begin, &rec, &ctx, &mut a, &mut ae);
     let rb = interp.fire(begin, &rec, &ctx, &mut b, &mut be);
@@ -269,7 +274,7 @@ fn main() {
     let corpus = corpus(&root);
     let pcap = capture();
     let mut rng = Rng(seed);
-    let (mut inputs, mut failures) = (0u64, 0u64);
+    let (mut inputs, mut failures, mut fired) = (0u64, 0u64, 0u64);
     let end = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < end {
         inputs += 1;
@@ -284,7 +289,9 @@ fn main() {
         } else {
             let base = &corpus[rng.below(corpus.len())];
             let text = mutate(&mut rng, base);
-            let r = catch_unwind(AssertUnwindSafe(|| program_case(&catalog, &text)));
+            let r = catch_unwind(AssertUnwindSafe(|| {
+                program_case(&catalog, &text, &mut fired)
+            }));
             let outcome = match r {
                 Ok(d) => d,
                 Err(_) => Some("panic".to_string()),
@@ -301,6 +308,6 @@ fn main() {
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
-    println!("fuzz: seed {seed}");
+    println!("fuzz: seed {seed}; {fired} programs compiled and fired on both engines");
     println!("fuzz: {inputs} inputs, {failures} failures");
 }
