@@ -50,6 +50,7 @@ fn main() {
         "sockstate.h",
         "protocols.h",
         "syscall.h",
+        "task.h",
     ] {
         println!("cargo:rerun-if-changed=bpf/{file}");
     }

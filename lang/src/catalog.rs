@@ -19,6 +19,10 @@ pub enum FieldSource {
     InetAddr { addr: u32, version: u32 },
     /// A NUL-padded fixed char array (task comm, interface name) as a string.
     Chars { offset: u32, len: u32 },
+    /// A tracepoint's `__data_loc char[]` string: the u32 at `loc` holds
+    /// its offset (low 16 bits, from `base`) and length (high 16 bits);
+    /// the bytes lie within `max` bytes from `base`.
+    DataLoc { loc: u32, base: u32, max: u32 },
     /// A value fixed for the probe (e.g. `ip_ver` on an IPv4-only probe).
     Const(i64),
     /// The probe does not provide this member (e.g. `args[4]` on
@@ -91,8 +95,11 @@ pub struct MemberDef {
 #[derive(Debug, Clone)]
 pub struct Layout {
     pub id: u32,
-    /// (struct name, member name) → source. A member missing here but declared
-    /// in the struct is [`FieldSource::Unavailable`] for this layout.
+    /// (view, member name) → source. The view is the struct's name for a
+    /// probe argument (`psinfo_t` of `args[0]`), or the built-in pointer
+    /// (`curpsinfo`) when the record holds that struct a second time. A
+    /// member missing here but declared in the struct is
+    /// [`FieldSource::Unavailable`] for this layout.
     pub members: Vec<(String, String, FieldSource)>,
     /// Built-in variables backed by the record: `cpu`, `pid`, `tid`, `ppid`,
     /// `uid`, `gid`, `execname`, `timestamp` …
@@ -174,14 +181,11 @@ impl Catalog {
     pub fn string_table(&self, name: &str) -> Option<&StringTable> {
         self.string_tables.iter().find(|t| t.name == name)
     }
-    /// Source of `struct_name.member` in records of `layout`.
-    pub fn member_source(&self, layout: u32, struct_name: &str, member: &str) -> FieldSource {
+    /// Source of `member` of the struct seen through `view` (a struct name,
+    /// or a built-in pointer such as `curpsinfo`) in records of `layout`.
+    pub fn member_source(&self, layout: u32, view: &str, member: &str) -> FieldSource {
         self.layout(layout)
-            .and_then(|l| {
-                l.members
-                    .iter()
-                    .find(|(s, m, _)| s == struct_name && m == member)
-            })
+            .and_then(|l| l.members.iter().find(|(s, m, _)| s == view && m == member))
             .map(|(_, _, src)| src.clone())
             .unwrap_or(FieldSource::Unavailable)
     }

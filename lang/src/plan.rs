@@ -247,6 +247,7 @@ fn field_ranges(src: &FieldSource) -> Vec<Range<usize>> {
         FieldSource::Load { offset, int } => vec![at(*offset, int.size as usize)],
         FieldSource::InetAddr { addr, version } => vec![at(*addr, 16), at(*version, 1)],
         FieldSource::Chars { offset, len } => vec![at(*offset, *len as usize)],
+        FieldSource::DataLoc { loc, base, max } => vec![at(*loc, 4), at(*base, *max as usize)],
         FieldSource::Const(_) | FieldSource::Unavailable => Vec::new(),
     }
 }

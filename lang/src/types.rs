@@ -52,6 +52,10 @@ impl IntType {
         size: 1,
         signed: false,
     };
+    pub const INT16: IntType = IntType {
+        size: 2,
+        signed: true,
+    };
     pub const UINT16: IntType = IntType {
         size: 2,
         signed: false,

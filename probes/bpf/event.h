@@ -25,6 +25,28 @@
 #define RDT_PROBE_UDP_SEND 14
 #define RDT_PROBE_UDP_RECEIVE 15
 
+/* proc, sched and io (layout 5, struct task_event). */
+#define RDT_PROBE_PROC_EXEC 16
+#define RDT_PROBE_PROC_EXEC_SUCCESS 17
+#define RDT_PROBE_PROC_EXEC_FAILURE 18
+#define RDT_PROBE_PROC_EXIT 19
+#define RDT_PROBE_PROC_CREATE 20
+#define RDT_PROBE_PROC_START 21
+#define RDT_PROBE_PROC_LWP_CREATE 22
+#define RDT_PROBE_PROC_LWP_START 23
+#define RDT_PROBE_PROC_LWP_EXIT 24
+#define RDT_PROBE_PROC_SIGNAL_SEND 25
+#define RDT_PROBE_PROC_SIGNAL_HANDLE 26
+#define RDT_PROBE_PROC_SIGNAL_DISCARD 27
+#define RDT_PROBE_SCHED_ON_CPU 28
+#define RDT_PROBE_SCHED_OFF_CPU 29
+#define RDT_PROBE_SCHED_SLEEP 30
+#define RDT_PROBE_SCHED_PREEMPT 31
+#define RDT_PROBE_SCHED_WAKEUP 32
+#define RDT_PROBE_SCHED_CHANGE_PRI 33
+#define RDT_PROBE_IO_START 40
+#define RDT_PROBE_IO_DONE 41
+
 /* Probe sets the BPF program tests in `enabled` (compared with the Rust
  * providers' ids by probes/tests/event_layout.rs). */
 #define TCP_PROBES (0xffULL << RDT_PROBE_TCP_SEND) /* ids 4..11 */
@@ -234,6 +256,85 @@ struct nr_probe {
 
 #define RDT_MAX_SYSCALL_NR 1024
 
+/* psinfo_t and lwpsinfo_t of one thread, read when the probe fires. */
+#define RDT_PSARGS 80
+struct task_info {
+	__u64 addr;     /* the task_struct: pr_addr */
+	__u64 start_ns; /* start_time, ns since boot */
+	__u64 vtime_ns; /* se.sum_exec_runtime: on-CPU ns (vtimestamp) */
+	__s32 pid;      /* tgid */
+	__s32 ppid;
+	__s32 pgid;
+	__s32 sid;
+	__u32 uid;
+	__u32 euid;
+	__u32 gid;
+	__u32 egid;
+	__s32 lwpid;    /* the thread (task->pid) */
+	__s32 pri;      /* task->prio */
+	__s32 nlwp;     /* signal->nr_threads */
+	__s32 onpro;    /* CPU it runs or last ran on */
+	__s32 flag;     /* PR_STOPPED when stopped */
+	__u8 state;     /* SSLEEP 1, SRUN 2, SZOMB 3, SSTOP 4, SONPROC 6, SWAIT 7 */
+	__u8 sname;     /* 'S', 'R', 'Z', 'T', 'O', 'W' */
+	__u8 dmodel;    /* PR_MODEL_LP64 */
+	__u8 pad;
+	char fname[16]; /* comm */
+	char psargs[RDT_PSARGS]; /* the command line, NULs as spaces */
+	char clname[8]; /* scheduling class: TS, RT, DL, IA */
+};
+
+/* The tracepoint's own record (sdt), the exec path (proc:::exec) or the
+ * block request (io, struct io_info). */
+#define RDT_RAW_MAX 512
+
+/* proc, sched, io and sdt probes (layout 5). `hdr` and `cur` describe the
+ * thread the probe fires for (for sched:::on-cpu and proc:::start the one
+ * switched in), `other` the thread an argument points to (the child of
+ * proc:::create, the target of signal-send, the next thread of off-cpu,
+ * the woken one of wakeup). */
+struct task_event {
+	struct event_header hdr;
+	__s64 args[6];    /* the probe's integer arguments, also arg0 … arg5 */
+	__s32 chip;       /* curcpu->cpu_chip: the CPU's package */
+	__s32 lgrp;       /* curcpu->cpu_lgrp: its NUMA node */
+	__u32 raw_len;    /* bytes of `raw` filled */
+	__u32 pad;
+	struct task_info cur;
+	struct task_info other;
+	__u8 raw[RDT_RAW_MAX];
+};
+
+/* io:::start / io:::done: the request, at the start of task_event.raw. */
+struct io_info {
+	__u64 blkno;      /* first sector */
+	__u64 bcount;     /* bytes */
+	__u64 resid;      /* bytes not transferred (done) */
+	__s32 flags;      /* B_READ | B_WRITE | B_ASYNC | B_DONE | B_ERROR */
+	__s32 error;      /* errno of the completion */
+	__u32 dev;        /* dev_t of the partition (major << 20 | minor) */
+	__s32 major;
+	__s32 minor;
+	__s32 pad;
+	char name[32];     /* devinfo_t.dev_name: the driver, or "<none>" */
+	char statname[40]; /* disk name and partition number */
+	char pathname[48]; /* /dev/ and the statname */
+	char unknown[16];  /* "<unknown>": fileinfo_t's strings */
+};
+
+/* tp_probes flags of sdt and proc:::exec probes. */
+#define RDT_TP_PARAM_MASK 0xffff /* exec: the filename's argument */
+#define RDT_SDT_SIZE_MASK 0x7fff /* sdt: the record's fixed size */
+#define RDT_SDT_DYNAMIC 0x8000   /* sdt: the record has __data_loc fields */
+#define RDT_TASK_PSARGS 0x10000 /* read curpsinfo->pr_psargs */
+
+/* illumos's bufinfo_t flags (io.d). */
+#define RDT_B_DONE 0x2
+#define RDT_B_ERROR 0x4
+#define RDT_B_READ 0x40
+#define RDT_B_WRITE 0x100
+#define RDT_B_ASYNC 0x400
+
 #define RDT_CAPTURE_OK 0
 #define RDT_CAPTURE_FAULT 1 /* the address could not be read */
 
@@ -243,6 +344,9 @@ _Static_assert(sizeof(struct capture_header) == 16, "capture_header size");
 _Static_assert(sizeof(struct capture_site) == 16, "capture_site size");
 _Static_assert(sizeof(struct nr_probe) == 16, "nr_probe size");
 _Static_assert(sizeof(struct capture_plan) == 8 + 16 * RDT_MAX_CAPTURES, "capture_plan size");
+_Static_assert(sizeof(struct task_info) == 184, "task_info size");
+_Static_assert(sizeof(struct task_event) == 56 + 48 + 16 + 2 * 184 + RDT_RAW_MAX, "task_event size");
+_Static_assert(sizeof(struct io_info) == 184, "io_info size");
 _Static_assert(sizeof(struct tcp_sockstate) == 88, "tcp_sockstate size");
 _Static_assert(sizeof(struct tcp_event) == 256, "tcp_event size");
 _Static_assert(sizeof(struct ip_event) == 192, "ip_event size");

@@ -845,5 +845,6 @@ int profile(struct bpf_perf_event_data *ctx)
 }
 
 #include "syscall.h"
+#include "task.h"
 
 char LICENSE[] SEC("license") = "GPL";

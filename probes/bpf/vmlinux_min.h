@@ -147,11 +147,121 @@ struct nsproxy {
 	struct net *net_ns;
 } __attribute__((preserve_access_index));
 
+typedef struct {
+	unsigned int val;
+} kuid_t;
+
+typedef struct {
+	unsigned int val;
+} kgid_t;
+
+struct cred {
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t euid;
+	kgid_t egid;
+} __attribute__((preserve_access_index));
+
+struct upid {
+	int nr;
+} __attribute__((preserve_access_index));
+
+struct pid {
+	struct upid numbers[1];
+} __attribute__((preserve_access_index));
+
+enum pid_type {
+	PIDTYPE_PID,
+	PIDTYPE_TGID,
+	PIDTYPE_PGID,
+	PIDTYPE_SID,
+	PIDTYPE_MAX,
+};
+
+struct signal_struct {
+	int nr_threads;
+	struct pid *pids[PIDTYPE_MAX];
+} __attribute__((preserve_access_index));
+
+struct mm_struct {
+	unsigned long arg_start;
+	unsigned long arg_end;
+} __attribute__((preserve_access_index));
+
+struct sched_entity {
+	__u64 sum_exec_runtime;
+} __attribute__((preserve_access_index));
+
+struct thread_info {
+	__u32 cpu;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
+	struct thread_info thread_info;
+	unsigned int __state;
+	int prio;
+	int normal_prio;
+	unsigned int policy;
+	struct sched_entity se;
+	struct mm_struct *mm;
+	int exit_state;
+	int exit_code;
+	int pid;
 	int tgid;
 	struct task_struct *real_parent;
+	__u64 start_time;
+	const struct cred *cred;
 	char comm[16];
 	struct nsproxy *nsproxy; /* NULL once the task is exiting */
+	struct signal_struct *signal;
+} __attribute__((preserve_access_index));
+
+struct kernel_siginfo;
+
+struct sigaction {
+	void *sa_handler;
+} __attribute__((preserve_access_index));
+
+struct k_sigaction {
+	struct sigaction sa;
+} __attribute__((preserve_access_index));
+
+struct linux_binprm;
+
+struct device_driver {
+	const char *name;
+} __attribute__((preserve_access_index));
+
+struct device {
+	struct device *parent;
+	struct device_driver *driver;
+} __attribute__((preserve_access_index));
+
+struct gendisk;
+
+struct block_device {
+	__u32 bd_dev;
+	struct gendisk *bd_disk;
+	struct device bd_device;
+} __attribute__((preserve_access_index));
+
+struct gendisk {
+	int major;
+	int first_minor;
+	char disk_name[32];
+	struct block_device *part0;
+} __attribute__((preserve_access_index));
+
+struct request_queue {
+	struct gendisk *disk;
+} __attribute__((preserve_access_index));
+
+struct request {
+	struct request_queue *q;
+	unsigned int cmd_flags;
+	unsigned int __data_len;
+	__u64 __sector;
+	struct block_device *part;
 } __attribute__((preserve_access_index));
 
 /* x86_64 registers at a system call: the arguments (di, si, dx, r10, r8,

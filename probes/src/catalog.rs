@@ -142,7 +142,7 @@ impl TypedLayout {
             members: self
                 .members
                 .into_iter()
-                .map(|r| (r.st.to_string(), r.name.to_string(), r.src))
+                .map(|r| (r.view.to_string(), r.name.to_string(), r.src))
                 .collect(),
             builtins: self.builtins,
             captures: self.captures,
@@ -217,6 +217,9 @@ pub(crate) fn inet(addr: usize, version: usize) -> FieldSource {
 #[derive(Debug, Clone)]
 pub struct MemberRow {
     pub st: &'static str,
+    /// What the checker looks the member up through: the struct's name
+    /// for probe arguments, a built-in pointer (`curpsinfo`) otherwise.
+    pub view: &'static str,
     pub name: &'static str,
     pub ty: Type,
     pub src: FieldSource,
@@ -229,12 +232,25 @@ pub type Members = Vec<MemberRow>;
 pub(crate) fn member(st: &'static str, name: &'static str, src: FieldSource) -> MemberRow {
     let ty = match &src {
         FieldSource::Load { int, .. } => Type::Int(*int),
-        FieldSource::InetAddr { .. } | FieldSource::Chars { .. } => Type::String,
+        FieldSource::InetAddr { .. } | FieldSource::Chars { .. } | FieldSource::DataLoc { .. } => {
+            Type::String
+        }
         FieldSource::Const(_) | FieldSource::Unavailable => {
             panic!("{st}.{name}: a constant or missing member needs its type (member_as)")
         }
     };
-    MemberRow { st, name, ty, src }
+    MemberRow {
+        st,
+        view: st,
+        name,
+        ty,
+        src,
+    }
+}
+
+/// The same rows seen through the built-in pointer `view` (`curpsinfo`).
+pub(crate) fn through(view: &'static str, rows: Members) -> Members {
+    rows.into_iter().map(|r| MemberRow { view, ..r }).collect()
 }
 
 /// A member declared as `ty` (a constant, or a narrower unsigned load
@@ -247,6 +263,7 @@ pub(crate) fn member_as(
 ) -> MemberRow {
     MemberRow {
         st,
+        view: st,
         name,
         ty: Type::Int(ty),
         src,
@@ -259,6 +276,7 @@ pub(crate) fn member_as(
 pub(crate) fn kernel_pointer(st: &'static str, name: &'static str) -> MemberRow {
     MemberRow {
         st,
+        view: st,
         name,
         ty: Type::Int(UINTPTR),
         src: FieldSource::Unavailable,
@@ -326,13 +344,17 @@ mod tests {
     use crate::event::{IpEvent, TcpEvent, TcpSockState, UdpEvent};
 
     #[test]
-    fn ids_are_unique_and_every_probe_is_available() {
+    fn ids_are_unique_and_only_probes_linux_lacks_are_unavailable() {
         let c = catalog();
         let mut ids: Vec<u32> = c.probes.iter().map(|p| p.id).collect();
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), c.probes.len());
-        assert!(c.probes.iter().all(|p| p.unavailable.is_none()));
+        assert!(c
+            .probes
+            .iter()
+            .filter(|p| p.unavailable.is_some())
+            .all(|p| p.provider == "sched" || p.provider == "io"));
         let send = c.probe(TCP_SEND).unwrap();
         assert_eq!(
             (send.provider.as_str(), send.name.as_str()),
@@ -521,10 +543,18 @@ mod tests {
             LAYOUT_TCP => std::mem::size_of::<TcpEvent>(),
             LAYOUT_IP => std::mem::size_of::<IpEvent>(),
             LAYOUT_UDP => std::mem::size_of::<UdpEvent>(),
+            crate::providers::task::LAYOUT_TASK => std::mem::size_of::<crate::event::TaskEvent>(),
             _ => std::mem::size_of::<EventHeader>(),
         };
         for layout in &c.layouts {
-            for (st, member, src) in &layout.members {
+            for (view, member, src) in &layout.members {
+                // A built-in pointer's rows are its struct's.
+                let st = match view.as_str() {
+                    "curpsinfo" => "psinfo_t",
+                    "curlwpsinfo" => "lwpsinfo_t",
+                    "curcpu" => "cpuinfo_t",
+                    st => st,
+                };
                 let def = c
                     .struct_def(st)
                     .unwrap_or_else(|| panic!("{st} not declared"));
@@ -553,6 +583,9 @@ mod tests {
                     FieldSource::Chars { offset, len } => {
                         assert_eq!(m.ty, Type::String, "{st}.{member}");
                         assert!((*offset + *len) as usize <= size(layout.id));
+                    }
+                    FieldSource::DataLoc { .. } => {
+                        panic!("{st}.{member}: no member is a __data_loc")
                     }
                     FieldSource::Const(_) => assert!(matches!(m.ty, Type::Int(_))),
                     FieldSource::Unavailable => assert!(

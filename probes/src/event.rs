@@ -178,6 +178,98 @@ pub struct SyscallEvent {
 
 pub use rdtrace_record::{CaptureHeader, CAPTURE_FAULT, CAPTURE_OK};
 
+/// `psinfo_t` and `lwpsinfo_t` of one thread, read in the kernel when the
+/// probe fired (`bpf/task.h`'s `read_task_info`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskInfo {
+    /// The task_struct's address (`pr_addr`).
+    pub addr: u64,
+    /// Start time, ns since boot.
+    pub start_ns: u64,
+    /// On-CPU time, ns (`vtimestamp`).
+    pub vtime_ns: u64,
+    pub pid: i32,
+    pub ppid: i32,
+    pub pgid: i32,
+    pub sid: i32,
+    pub uid: u32,
+    pub euid: u32,
+    pub gid: u32,
+    pub egid: u32,
+    pub lwpid: i32,
+    pub pri: i32,
+    pub nlwp: i32,
+    pub onpro: i32,
+    pub flag: i32,
+    /// illumos's SSLEEP 1, SRUN 2, SZOMB 3, SSTOP 4, SONPROC 6, SWAIT 7.
+    pub state: u8,
+    /// The state's letter.
+    pub sname: u8,
+    pub dmodel: u8,
+    pub pad: u8,
+    pub fname: [u8; 16],
+    /// The command line, arguments separated by spaces.
+    pub psargs: [u8; PSARGS],
+    /// Scheduling class: `TS`, `RT`, `DL` or `IA`.
+    pub clname: [u8; 8],
+}
+
+/// `pr_psargs`' size, as illumos's PRARGSZ.
+pub const PSARGS: usize = 80;
+/// Bytes of [`TaskEvent::raw`].
+pub const RAW_MAX: usize = 512;
+
+/// A proc, sched, io or sdt probe (layout 5): the thread it fires for
+/// (`hdr`, `cur`), the one an argument points to (`other`), integer
+/// arguments, and the tracepoint's record (sdt), the exec path
+/// (proc:::exec) or an [`IoInfo`] (io) in `raw`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskEvent {
+    pub hdr: EventHeader,
+    pub args: [i64; 6],
+    /// The CPU's package (`cpu_chip`) and NUMA node (`cpu_lgrp`).
+    pub chip: i32,
+    pub lgrp: i32,
+    /// Bytes of `raw` filled.
+    pub raw_len: u32,
+    pub pad: u32,
+    pub cur: TaskInfo,
+    pub other: TaskInfo,
+    pub raw: [u8; RAW_MAX],
+}
+
+/// An io probe's request (`bufinfo_t`, `devinfo_t`), at the start of
+/// [`TaskEvent::raw`].
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IoInfo {
+    pub blkno: u64,
+    pub bcount: u64,
+    pub resid: u64,
+    /// illumos's B_READ, B_WRITE, B_ASYNC, B_DONE, B_ERROR.
+    pub flags: i32,
+    pub error: i32,
+    /// dev_t of the partition, major << 20 | minor.
+    pub dev: u32,
+    pub major: i32,
+    pub minor: i32,
+    pub pad: i32,
+    pub name: [u8; 32],
+    pub statname: [u8; 40],
+    pub pathname: [u8; 48],
+    /// "<unknown>", for fileinfo_t's strings.
+    pub unknown: [u8; 16],
+}
+
+/// `TpProbe::flags` of sdt and proc:::exec probes: read the command line
+/// (curpsinfo->pr_psargs); the low 16 bits are the program's parameter.
+pub const TASK_PSARGS: u32 = 1 << 16;
+/// `TpProbe::flags` of an sdt probe whose record has `__data_loc` strings
+/// (after its fixed fields, whose size is the low bits).
+pub const SDT_DYNAMIC: u32 = 0x8000;
+
 /// `TpProbe::flags`: keep the entry's arguments for its return probe's
 /// captures.
 pub const SAVE_ENTRY_ARGS: u32 = 1;
@@ -278,6 +370,9 @@ unsafe impl Record for SyscallEvent {}
 // SAFETY: repr(C), every field an integer or byte array, explicit pad
 // fields and no implicit padding (checked by tests/event_layout.rs).
 unsafe impl Record for IpEvent {}
+// SAFETY: repr(C), every field an integer, byte array or TaskInfo (the
+// same), explicit pad fields, no implicit padding (tests/event_layout.rs).
+unsafe impl Record for TaskEvent {}
 // SAFETY: repr(C), every field an integer or byte array, explicit pad
 // fields and no implicit padding (checked by tests/event_layout.rs).
 unsafe impl Record for UdpEvent {}

@@ -57,6 +57,9 @@ pub struct LiveOptions {
     pub captures: Vec<(u32, CapturePlanMap)>,
     /// Entry probes whose arguments their return probe's captures read.
     pub save_entry_args: Vec<u32>,
+    /// Task probes (proc, sched, io, sdt) whose clauses read the command
+    /// line (`curpsinfo->pr_psargs`): [`crate::needs_psargs`].
+    pub psargs: Vec<u32>,
 }
 
 impl Default for LiveOptions {
@@ -69,6 +72,7 @@ impl Default for LiveOptions {
             profile: Vec::new(),
             captures: Vec::new(),
             save_entry_args: Vec::new(),
+            psargs: Vec::new(),
         }
     }
 }
@@ -220,6 +224,11 @@ impl LiveSource {
             // are found through the tp_probes map.
             .filter(|&&p| p < 64 && is_kernel_probe(p))
             .fold(0, |m, &p| m | 1 << p);
+        let want_psargs: u64 = opts
+            .psargs
+            .iter()
+            .filter(|&&p| p < 64)
+            .fold(0, |m, &p| m | 1 << p);
         let hz = jiffies_hz();
         let want_sockstate = opts.socket_state as u8;
         // The parsed kernel BTF is most of rdtrace's memory (~20 MB: the 5.5 MB
@@ -231,6 +240,7 @@ impl LiveSource {
             .map_max_entries("events", ring_size)
             .override_global("target_netns", &netns, true)
             .override_global("enabled", &enabled, true)
+            .override_global("want_psargs", &want_psargs, true)
             .override_global("jiffies_hz", &hz, true)
             .override_global("want_sockstate", &want_sockstate, true);
         // The tracepoint providers' maps are sized for use only when one of
@@ -243,12 +253,24 @@ impl LiveSource {
                 loader.map_max_entries(map, 1);
             }
         }
+        let task_hooks = hooks.iter().any(|h| {
+            matches!(h, Hook::Btf { .. })
+                || matches!(h, Hook::Tracepoint { prog, .. } if prog.starts_with("sdt") || prog.starts_with("proc"))
+        });
+        if !task_hooks {
+            for map in ["new_tasks", "cpu_chips"] {
+                loader.map_max_entries(map, 1);
+            }
+        }
         let mut ebpf = loader
             .load(NET_OBJECT)
             .map_err(|e| load_error("loading the BPF object", &e))?;
         drop(loader);
         // Plans first: a tracepoint fires as soon as it is attached.
         set_capture_plans(&mut ebpf, &opts.captures)?;
+        if task_hooks {
+            set_cpu_chips(&mut ebpf)?;
+        }
         let mut btf = None;
         let mut loaded = Vec::new();
         for hook in &hooks {
@@ -280,6 +302,13 @@ impl LiveSource {
                     let btf = btf.as_ref().expect("just read");
                     attach_raw(&mut ebpf, btf, (tracepoint, btf_prog, raw_prog), prefer_btf)?
                 }
+                Hook::Btf { tracepoint, prog } => {
+                    if btf.is_none() {
+                        btf = Some(read_btf()?);
+                    }
+                    let btf = btf.as_ref().expect("just read");
+                    attach_btf(&mut ebpf, btf, tracepoint, prog)?
+                }
                 Hook::Tracepoint {
                     category,
                     name,
@@ -287,11 +316,13 @@ impl LiveSource {
                     probe,
                     flags,
                 } => {
-                    let flags = if opts.save_entry_args.contains(probe) {
-                        flags | SAVE_ENTRY_ARGS
-                    } else {
-                        *flags
-                    };
+                    let mut flags = *flags;
+                    if opts.save_entry_args.contains(probe) {
+                        flags |= SAVE_ENTRY_ARGS;
+                    }
+                    if opts.psargs.contains(probe) {
+                        flags |= crate::event::TASK_PSARGS;
+                    }
                     attach_tracepoint(
                         &mut ebpf,
                         &mut loaded,
@@ -481,6 +512,47 @@ fn attach_raw(
             _ => program_error(&name, &e),
         }),
     }
+}
+
+/// Loads and attaches the `tp_btf` program `prog` (no raw_tp twin: the
+/// task providers read typed kernel structs). Returns the hook's name.
+fn attach_btf(
+    ebpf: &mut Ebpf,
+    btf: &Btf,
+    tracepoint: &str,
+    prog: &str,
+) -> Result<String, ProbeError> {
+    let name = format!("tp_btf/{tracepoint}");
+    let p: &mut BtfTracePoint = program(ebpf, prog)?;
+    p.load(tracepoint, btf)
+        .and_then(|()| p.attach().map(|_| ()))
+        .map_err(|e| program_error(&name, &e))?;
+    Ok(name)
+}
+
+/// `curcpu->cpu_chip` of every CPU: its physical package, from sysfs.
+fn set_cpu_chips(ebpf: &mut Ebpf) -> Result<(), ProbeError> {
+    let Some(map) = ebpf.map_mut("cpu_chips") else {
+        return Err(ProbeError::new(
+            ProbeErrorKind::Unsupported,
+            "BPF object has no map cpu_chips",
+        ));
+    };
+    let mut chips: aya::maps::Array<&mut MapData, i32> =
+        aya::maps::Array::try_from(map).map_err(|e| io_err("cpu_chips", e))?;
+    for cpu in 0..chips.len().min(1024) {
+        let path = format!("/sys/devices/system/cpu/cpu{cpu}/topology/physical_package_id");
+        let Some(chip) = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| t.trim().parse::<i32>().ok())
+        else {
+            continue;
+        };
+        chips
+            .set(cpu, chip, 0)
+            .map_err(|e| io_err("cpu_chips", e))?;
+    }
+    Ok(())
 }
 
 /// Attaches program `prog` (loaded on first use) to the tracefs tracepoint

@@ -33,10 +33,55 @@ pub fn needs_socket_state(program: &Program) -> bool {
         })
 }
 
+/// The task probes (proc, sched, io, sdt) whose clauses read the command
+/// line of the thread they fire for (`curpsinfo->pr_psargs`): reading it
+/// is a read of user memory, done only for these.
+pub fn needs_psargs(program: &Program) -> Vec<u32> {
+    use crate::event::{TaskEvent, TaskInfo, PSARGS};
+    use crate::providers::task::LAYOUT_TASK;
+    let task = ProbeKind::Event {
+        layout: LAYOUT_TASK,
+    };
+    let at = offset_of!(TaskEvent, cur) + offset_of!(TaskInfo, psargs);
+    let plan = capture_plan(program);
+    program
+        .probes
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| p.kind == task && plan.probe(*i).reads(at..at + PSARGS))
+        .map(|(_, p)| p.id)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rdtrace_lang::CheckOptions;
+
+    fn psargs(src: &str) -> Vec<u32> {
+        let program =
+            rdtrace_lang::compile("t.d", src, &crate::catalog(), &CheckOptions::default())
+                .unwrap_or_else(|e| panic!("{src}: {}", e.render()));
+        needs_psargs(&program)
+    }
+
+    #[test]
+    fn only_probes_reading_the_command_line_read_it() {
+        use crate::providers::proc::{PROC_EXEC_SUCCESS, PROC_EXIT};
+        assert_eq!(
+            psargs(
+                "proc:::exec-success { trace(curpsinfo->pr_psargs); } proc:::exit { trace(pid); }"
+            ),
+            [PROC_EXEC_SUCCESS]
+        );
+        assert!(psargs("proc:::exit { trace(curpsinfo->pr_fname); }").is_empty());
+        assert_eq!(
+            psargs("proc:::exit { trace(curpsinfo->pr_psargs); }"),
+            [PROC_EXIT]
+        );
+        // Another thread's command line is its name: nothing to read.
+        assert!(psargs("proc:::create { trace(args[0]->pr_psargs); }").is_empty());
+    }
 
     fn needs(src: &str) -> bool {
         let program =

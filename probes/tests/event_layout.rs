@@ -5,8 +5,8 @@
 //! compared the same way.
 
 use rdtrace_probes::event::{
-    CaptureHeader, CapturePlanMap, CaptureSite, EventHeader, IpEvent, SyscallEvent, TcpEvent,
-    TcpSockState, TpProbe, UdpEvent,
+    CaptureHeader, CapturePlanMap, CaptureSite, EventHeader, IoInfo, IpEvent, SyscallEvent,
+    TaskEvent, TaskInfo, TcpEvent, TcpSockState, TpProbe, UdpEvent,
 };
 use std::mem::{offset_of, size_of};
 use std::path::Path;
@@ -80,6 +80,7 @@ fn numeric_defines(file: &str) -> Vec<(String, i64)> {
 const C_PRELUDE: &str = "#include <stdio.h>\n#include <stddef.h>\n#include <stdint.h>\n\
      typedef uint8_t __u8; typedef uint16_t __u16; typedef uint32_t __u32;\n\
      typedef uint64_t __u64; typedef int32_t __s32; typedef int8_t __s8;\n\
+     typedef int64_t __s64;\n\
      #define __always_inline inline\n";
 
 /// Every probe id the BPF program writes (`RDT_PROBE_<PROVIDER>_<NAME>` in
@@ -98,7 +99,7 @@ fn c_probe_ids_and_sets_are_the_providers() {
         .iter()
         // Syscall probes are numbered when the catalog is built; the BPF
         // side learns theirs from a map, not from event.h.
-        .filter(|p| p.provider != "syscall")
+        .filter(|p| p.provider != "syscall" && p.provider != "sdt")
         .filter(|p| !rdtrace_probes::providers::hooks_for(p.id, false).is_empty())
         .collect();
     assert_eq!(c_ids.len(), kernel_probes.len(), "{c_ids:?}");
@@ -269,6 +270,27 @@ fn c_and_rust_layouts_agree() {
         [hdr, args, err, captures]
     ));
     all.extend(fields!(
+        TaskInfo,
+        "struct task_info",
+        [
+            addr, start_ns, vtime_ns, pid, ppid, pgid, sid, uid, euid, gid, egid, lwpid, pri, nlwp,
+            onpro, flag, state, sname, dmodel, pad, fname, psargs, clname
+        ]
+    ));
+    all.extend(fields!(
+        TaskEvent,
+        "struct task_event",
+        [hdr, args, chip, lgrp, raw_len, pad, cur, other, raw]
+    ));
+    all.extend(fields!(
+        IoInfo,
+        "struct io_info",
+        [
+            blkno, bcount, resid, flags, error, dev, major, minor, pad, name, statname, pathname,
+            unknown
+        ]
+    ));
+    all.extend(fields!(
         CaptureHeader,
         "struct capture_header",
         [site, status, len, addr]
@@ -294,6 +316,9 @@ fn c_and_rust_layouts_agree() {
         ("struct capture_site", size_of::<CaptureSite>()),
         ("struct capture_plan", size_of::<CapturePlanMap>()),
         ("struct syscall_event", size_of::<SyscallEvent>()),
+        ("struct task_info", size_of::<TaskInfo>()),
+        ("struct task_event", size_of::<TaskEvent>()),
+        ("struct io_info", size_of::<IoInfo>()),
         ("struct capture_header", size_of::<CaptureHeader>()),
         ("struct event_header", size_of::<EventHeader>()),
         ("struct tcp_sockstate", size_of::<TcpSockState>()),
@@ -345,6 +370,10 @@ fn c_and_rust_capture_constants_agree() {
         ("RDT_MAX_CAPTURES", MAX_CAPTURES as i64),
         ("RDT_CAPTURE_MAX", i64::from(CAPTURE_MAX)),
         ("RDT_MAX_SYSCALL_NR", i64::from(MAX_SYSCALL_NR)),
+        ("RDT_TASK_PSARGS", i64::from(TASK_PSARGS)),
+        ("RDT_SDT_DYNAMIC", i64::from(SDT_DYNAMIC)),
+        ("RDT_PSARGS", PSARGS as i64),
+        ("RDT_RAW_MAX", RAW_MAX as i64),
     ] {
         assert_eq!(get(c), Some(rust), "{c}");
     }

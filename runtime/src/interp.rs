@@ -534,6 +534,11 @@ impl Evaluator<'_, '_> {
                 let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
                 Value::Str(self.bound(bytes[..end].to_vec()))
             }
+            FieldSource::DataLoc { loc, base, max } => {
+                let bytes = data_loc(r, *loc, *base, *max);
+                let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+                Value::Str(self.bound(bytes[..end].to_vec()))
+            }
             FieldSource::Const(v) => Value::Int(*v),
             FieldSource::Unavailable => Value::Int(0),
         }
@@ -741,4 +746,16 @@ fn count(stmts: &[Stmt]) -> u32 {
             _ => 1,
         })
         .sum()
+}
+
+/// The bytes of a `__data_loc` string of record `r` (see
+/// [`FieldSource::DataLoc`]), kept within `max` bytes of `base`.
+pub(crate) fn data_loc(r: &[u8], loc: u32, base: u32, max: u32) -> &[u8] {
+    let word = r
+        .get(loc as usize..loc as usize + 4)
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let (off, len) = ((word & 0xffff) as usize, (word >> 16) as usize);
+    let start = (base as usize + off).min(base as usize + max as usize);
+    let end = (start + len).min(base as usize + max as usize).min(r.len());
+    r.get(start.min(end)..end).unwrap_or(&[])
 }

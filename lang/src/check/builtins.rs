@@ -17,8 +17,8 @@ fn record_type(name: &str) -> Option<Type> {
     Some(match name {
         "cpu" | "pid" | "tid" | "ppid" | "errno" | "projid" | "taskid" => Type::Int(IntType::INT),
         "uid" | "gid" => Type::Int(IntType::UINT32),
-        "execname" | "cwd" | "zonename" => Type::String,
-        "timestamp" => Type::Int(IntType::UINT64),
+        "execname" | "cwd" => Type::String,
+        "timestamp" | "vtimestamp" => Type::Int(IntType::UINT64),
         "walltimestamp" => Type::Int(IntType::INT64),
         n if arg_index(n).is_some() => Type::Int(IntType::INT64),
         _ => return None,
@@ -54,21 +54,29 @@ fn runtime_builtin(name: &str) -> Option<(Builtin, Type)> {
 fn out_of_scope(name: &str) -> bool {
     matches!(
         name,
-        "curthread"
-            | "curpsinfo"
-            | "curlwpsinfo"
-            | "curcpu"
-            | "stackdepth"
+        "stackdepth"
             | "ustackdepth"
             | "caller"
             | "ucaller"
             | "regs"
             | "uregs"
             | "ipl"
-            | "vtimestamp"
             | "root"
             | "uthread"
     )
+}
+
+/// The built-in pointers to structs the kernel part fills at probe time,
+/// and the struct each points to. Their members are read through the
+/// layouts' rows of the pointer's own name (`curpsinfo`), as the record
+/// may hold the same struct for an argument too.
+pub(crate) fn builtin_pointer(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "curpsinfo" => "psinfo_t",
+        "curlwpsinfo" => "lwpsinfo_t",
+        "curcpu" => "cpuinfo_t",
+        _ => return None,
+    })
 }
 
 /// Integer constants D programs get from dtrace's own headers and
@@ -98,6 +106,8 @@ pub(crate) fn is_reserved(name: &str) -> bool {
         || record_type(name).is_some()
         || runtime_builtin(name).is_some()
         || out_of_scope(name)
+        || builtin_pointer(name).is_some()
+        || matches!(name, "curthread" | "zonename")
 }
 
 pub(crate) fn is_builtin(name: &str) -> bool {
@@ -116,6 +126,37 @@ impl Checker<'_> {
     /// Resolves a built-in variable; `None` (with an error reported) when it
     /// cannot be used here.
     pub(crate) fn builtin(&mut self, cx: &Cx, name: &str, span: Span) -> Option<Expr> {
+        if let Some(st) = builtin_pointer(name) {
+            self.error(
+                Diagnostic::new(
+                    format!("{name} is a pointer to {st} and cannot be used as a value"),
+                    span,
+                )
+                .with_help(format!("read its members with {name}->member")),
+            );
+            return None;
+        }
+        if name == "curthread" {
+            self.error(
+                Diagnostic::new("curthread is not supported by rdtrace", span)
+                    .with_label("a struct task_struct * rdtrace does not let D programs follow")
+                    .with_help(
+                        "curpsinfo (psinfo_t) and curlwpsinfo (lwpsinfo_t) give the process and \
+                         thread, read in the kernel when the probe fires; pid, tid, ppid, uid, \
+                         gid and execname too",
+                    ),
+            );
+            return None;
+        }
+        if name == "zonename" {
+            // Linux has no zones: every process is in the global one, as
+            // dtrace-utils reports.
+            return Some(Expr {
+                kind: ExprKind::Str(b"global".to_vec()),
+                ty: Type::String,
+                span,
+            });
+        }
         if out_of_scope(name) {
             self.error(
                 Diagnostic::new(format!("{name} is not supported by rdtrace"), span)

@@ -788,7 +788,8 @@ impl Checker<'_> {
         })
     }
 
-    /// `args[N]->member` and `(*args[N]).member`.
+    /// `args[N]->member`, `(*args[N]).member` and the built-in pointers'
+    /// members (`curpsinfo->pr_psargs`).
     fn member(
         &mut self,
         cx: &mut Cx,
@@ -797,15 +798,20 @@ impl Checker<'_> {
         arrow: bool,
         span: Span,
     ) -> Option<Expr> {
-        let target = if arrow {
-            args_index(base)
+        let pointee = if arrow {
+            Some(base)
         } else {
             match &base.kind {
-                A::Unary(UnaryOp::Deref, inner) => args_index(inner),
+                A::Unary(UnaryOp::Deref, inner) => Some(&**inner),
                 _ => None,
             }
         };
-        let Some(nexpr) = target else {
+        if let Some(A::Ident(name)) = pointee.map(|p| &p.kind) {
+            if let Some(st) = super::builtins::builtin_pointer(name) {
+                return self.struct_member(cx, name, st, name, member, span);
+            }
+        }
+        let Some(nexpr) = pointee.and_then(args_index) else {
             // Not args[N]: a member of copied-in memory, or an error.
             let whole = ast::Expr {
                 kind: A::Member {
@@ -819,21 +825,32 @@ impl Checker<'_> {
         };
         let n = self.arg_number(cx, nexpr)?;
         let ty = self.arg_type(cx, n, base.span)?;
-        let sname = match &ty {
-            Type::StructPtr(s) if arrow => s.clone(),
-            Type::StructPtr(s) => s.clone(),
-            other => {
-                self.err(
-                    format!("args[{n}] is of type {}: it has no members", other.name()),
-                    base.span,
-                );
-                return None;
-            }
+        let Type::StructPtr(sname) = &ty else {
+            self.err(
+                format!("args[{n}] is of type {}: it has no members", ty.name()),
+                base.span,
+            );
+            return None;
         };
-        let Some(sdef) = self.catalog.struct_def(&sname) else {
+        self.struct_member(cx, &format!("args[{n}]"), sname, sname, member, span)
+    }
+
+    /// `member` of the struct `sname` that `what` (`args[1]`, `curpsinfo`)
+    /// points to, read through the layouts' rows of `view` in every probe
+    /// of the clause (they must agree).
+    fn struct_member(
+        &mut self,
+        cx: &Cx,
+        what: &str,
+        sname: &str,
+        view: &str,
+        member: &ast::Ident,
+        span: Span,
+    ) -> Option<Expr> {
+        let Some(sdef) = self.catalog.struct_def(sname) else {
             self.err(
                 format!("struct type {sname} is not described by the probe catalog"),
-                base.span,
+                span,
             );
             return None;
         };
@@ -851,20 +868,24 @@ impl Checker<'_> {
         };
         let mty = m.ty.clone();
         let mut found: Option<FieldSource> = None;
+        if cx.probes.is_empty() && view != sname {
+            self.err(
+                format!("{what} cannot be used in a clause that matches no probes"),
+                span,
+            );
+            return None;
+        }
         for p in &cx.probes {
             let layout = match p.kind {
                 ProbeKind::Event { layout } => layout,
                 _ => 0,
             };
-            let src = self.catalog.member_source(layout, &sname, &member.name);
+            let src = self.catalog.member_source(layout, view, &member.name);
             let pname = format!("{}:{}:{}:{}", p.provider, p.module, p.function, p.name);
             if src == FieldSource::Unavailable {
                 self.error(
                     Diagnostic::new(
-                        format!(
-                            "args[{n}]->{} is not available in probe {pname}",
-                            member.name
-                        ),
+                        format!("{what}->{} is not available in probe {pname}", member.name),
                         span,
                     )
                     .with_label("not provided by this probe"),
@@ -878,7 +899,7 @@ impl Checker<'_> {
                     self.error(
                         Diagnostic::new(
                             format!(
-                                "args[{n}]->{} differs between the probes of this clause",
+                                "{what}->{} differs between the probes of this clause",
                                 member.name
                             ),
                             span,

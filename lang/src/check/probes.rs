@@ -149,14 +149,40 @@ fn class(p: &[u8], c: u8) -> Option<(bool, usize)> {
 
 /// Providers whose probes need kernel or process instrumentation rdtrace
 /// does not do.
-/// Providers rdtrace will have (they need tracepoints it does not attach
-/// yet), as opposed to those it cannot have.
-fn provider_not_yet(provider: &str) -> Option<&'static str> {
-    match provider {
-        "proc" => Some("the proc provider"),
-        "sched" => Some("the sched provider"),
-        _ => None,
-    }
+/// illumos providers whose probes Linux has no tracepoints for: why, and
+/// the nearest rdtrace probes, for probe `name` (empty: the provider).
+fn counter_provider(provider: &str, name: &str) -> Option<(&'static str, &'static str)> {
+    let nearest = match (provider, name) {
+        ("mib", "tcpActiveOpens") => "tcp:::connect-request",
+        ("mib", "tcpPassiveOpens") => "tcp:::accept-established",
+        ("mib", "tcpAttemptFails") => "tcp:::connect-refused",
+        ("mib", "tcpOutRsts") => "tcp:::send with args[4]->tcp_flags & TH_RST",
+        ("mib", n) if n.starts_with("tcpIn") => "tcp:::receive",
+        ("mib", n) if n.starts_with("tcpOut") || n.starts_with("tcpRetrans") => "tcp:::send",
+        ("mib", n) if n.starts_with("udpIn") => "udp:::receive",
+        ("mib", n) if n.starts_with("udpOut") => "udp:::send",
+        ("mib", n) if n.starts_with("ipIn") || n.starts_with("ipv6In") => "ip:::receive",
+        ("mib", n) if n.starts_with("ipOut") || n.starts_with("ipv6Out") => "ip:::send",
+        ("mib", _) => "the tcp, udp and ip providers",
+        ("sysinfo", "readch" | "sysread") => "syscall::read:return",
+        ("sysinfo", "writech" | "syswrite") => "syscall::write:return",
+        ("sysinfo", "pswitch") => "sched:::off-cpu",
+        ("sysinfo", "sysfork" | "sysvfork") => "proc:::create",
+        ("sysinfo", "sysexec") => "proc:::exec-success",
+        ("sysinfo", "syscall") => "syscall:::entry",
+        ("sysinfo", _) => "the syscall, sched and proc providers",
+        ("vminfo", "pgfault" | "as_fault" | "maj_fault") => "sdt:exceptions::page_fault_user",
+        ("vminfo", _) => "the sdt provider's kmem, vmscan and exceptions tracepoints",
+        ("lockstat", _) => "sched:::off-cpu and sched:::sleep (threads that block); sdt:lock:: where the kernel has lock tracepoints",
+        _ => return None,
+    };
+    let why = match provider {
+        "mib" => "Linux keeps its SNMP counters without hooks rdtrace can attach to",
+        "sysinfo" => "Linux has no hooks for illumos's per-CPU statistics",
+        "vminfo" => "Linux has no hooks for illumos's virtual memory statistics",
+        _ => "Linux's lock hooks need kprobes",
+    };
+    Some((why, nearest))
 }
 
 fn unsupported_provider(provider: &str) -> Option<&'static str> {
@@ -170,7 +196,6 @@ fn unsupported_provider(provider: &str) -> Option<&'static str> {
         "fbt" => Some("the fbt provider"),
         "kinst" => Some("the kinst provider"),
         "fasttrap" => Some("the fasttrap provider"),
-        "lockstat" => Some("the lockstat provider"),
         "plockstat" => Some("the plockstat provider"),
         "cpc" => Some("the cpc provider"),
         _ => None,
@@ -305,11 +330,14 @@ impl Checker<'_> {
             );
             return vec![];
         }
-        if let Some(what) = provider_not_yet(&f.provider) {
+        if let Some((why, nearest)) = counter_provider(&f.provider, &f.name) {
             self.error(
-                Diagnostic::new(format!("{what} is not available yet in rdtrace"), d.span)
-                    .with_label("this provider comes in a later release")
-                    .with_help("`rdtrace -l` lists the probes available now"),
+                Diagnostic::new(
+                    format!("the {} provider is not available in rdtrace", f.provider),
+                    d.span,
+                )
+                .with_label(why)
+                .with_help(format!("the nearest rdtrace probe: {nearest}")),
             );
             return vec![];
         }
@@ -347,13 +375,21 @@ impl Checker<'_> {
             }
             return vec![];
         }
-        if let Some(p) = matched.iter().find(|p| p.unavailable.is_some()) {
+        // A probe Linux cannot give (sched:::remain-cpu) is refused when a
+        // description names only such probes; a wider one (sched:::)
+        // matches the others.
+        if matched.iter().all(|p| p.unavailable.is_some()) {
+            let p = matched[0];
             let msg = p.unavailable.clone().unwrap_or_default();
             let label = format!("{}:{}:{}:{}", p.provider, p.module, p.function, p.name);
             self.error(Diagnostic::new(msg, d.span).with_label(label));
             return vec![];
         }
-        matched.iter().map(|p| p.id).collect()
+        matched
+            .iter()
+            .filter(|p| p.unavailable.is_none())
+            .map(|p| p.id)
+            .collect()
     }
 
     /// The probe `name` of parametrised family `family`, made on first use.

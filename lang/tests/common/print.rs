@@ -136,6 +136,7 @@ fn source(s: &FieldSource) -> String {
         FieldSource::Load { offset, int } => format!("load@{offset}:{}", int.name()),
         FieldSource::InetAddr { addr, version } => format!("inet@{addr}/v@{version}"),
         FieldSource::Chars { offset, len } => format!("chars@{offset}+{len}"),
+        FieldSource::DataLoc { loc, base, max } => format!("dataloc@{loc}/{base}+{max}"),
         FieldSource::Const(v) => format!("const{v}"),
         FieldSource::Unavailable => "unavailable".into(),
     }

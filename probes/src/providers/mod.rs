@@ -9,11 +9,16 @@ use crate::catalog::TypedLayout;
 use rdtrace_lang::catalog::{ConstDef, ParamProbe, ProbeDef, StringTable};
 
 pub mod dtrace;
+pub mod io;
 pub mod ip;
 pub mod net;
+pub mod proc;
 pub mod profile;
+pub mod sched;
+pub mod sdt;
 pub mod syscall;
 pub mod sysconsts;
+pub mod task;
 pub mod tcp;
 pub mod udp;
 
@@ -25,6 +30,10 @@ pub const PROVIDERS: &[&dyn Provider] = &[
     &udp::Udp,
     &profile::Profile,
     &syscall::Syscall,
+    &proc::Proc,
+    &sched::Sched,
+    &io::Io,
+    &sdt::Sdt,
 ];
 
 /// A kernel program a probe may need. Each provider defines the hooks of
@@ -49,6 +58,13 @@ pub enum Hook {
         raw_prog: &'static str,
         map: &'static str,
         entries: Vec<(u32, [u32; 4])>,
+    },
+    /// A BTF-typed tracepoint (`tp_btf`) program serving the enabled
+    /// probes of the task providers (which ones, from the `enabled`
+    /// global).
+    Btf {
+        tracepoint: &'static str,
+        prog: &'static str,
     },
     /// The tracefs tracepoint `category:name` run by the program `prog`
     /// for probe `probe`: the loader tells the program which probe each

@@ -239,6 +239,7 @@ helper_table! {
     Exit => rt_exit = exit(status: i64);
     Inet => rt_inet = inet(record: RecordPtr, addr: i64, version: i64) -> i64;
     Chars => rt_chars = chars(record: RecordPtr, offset: i64, len: i64) -> i64;
+    DataLoc => rt_data_loc = data_loc(record: RecordPtr, loc: i64, base: i64, max: i64) -> i64;
     Strcmp => rt_strcmp = strcmp(a: DStr, b: DStr) -> i64;
     StrcpyVar => rt_strcpy_var = strcpy_var(dst: VarBuf, src: DStr) -> i64;
     SelfLoad => rt_self_load = self_load(var: i64) -> i64;

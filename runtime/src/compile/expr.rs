@@ -190,6 +190,14 @@ impl FnGen<'_, '_, '_> {
                 let (o, n) = (self.iconst(*offset as i64), self.iconst(*len as i64));
                 self.call(Helper::Chars, &[self.rec, o, n])
             }
+            FieldSource::DataLoc { loc, base, max } => {
+                let (l, b, m) = (
+                    self.iconst(*loc as i64),
+                    self.iconst(*base as i64),
+                    self.iconst(*max as i64),
+                );
+                self.call(Helper::DataLoc, &[self.rec, l, b, m])
+            }
             FieldSource::Const(v) => self.iconst(*v),
             FieldSource::Unavailable => {
                 return Err(RuntimeError::Invalid("use of an unavailable field".into()))

@@ -121,6 +121,15 @@ pub(crate) fn chars(rt: &mut Runtime, record: RecordPtr, offset: i64, len: i64) 
     derived(rt, |out, _| out.extend_from_slice(&bytes[..end]))
 }
 
+/// A tracepoint's `__data_loc` string (`FieldSource::DataLoc`); the plan
+/// pads the record over `base .. base + max`.
+pub(crate) fn data_loc(rt: &mut Runtime, record: RecordPtr, loc: i64, base: i64, max: i64) -> i64 {
+    let all = record.bytes(0, (base + max) as usize);
+    let bytes = crate::interp::data_loc(all, loc as u32, base as u32, max as u32);
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    derived(rt, |out, _| out.extend_from_slice(&bytes[..end]))
+}
+
 pub(crate) fn strcmp(_rt: &mut Runtime, a: DStr, b: DStr) -> i64 {
     match a.bytes().cmp(b.bytes()) {
         std::cmp::Ordering::Less => -1,

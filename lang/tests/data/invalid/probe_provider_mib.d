@@ -1,0 +1,1 @@
+mib:::tcpActiveOpens { trace(1); }

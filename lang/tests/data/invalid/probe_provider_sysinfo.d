@@ -1,0 +1,1 @@
+sysinfo:::readch { trace(1); }

@@ -1,1 +1,0 @@
-proc:::exec-success { trace(1); }

@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/* The proc, sched, io and sdt providers' kernel part (included by
+ * net.bpf.c after syscall.h): BTF-typed tracepoints for proc, sched and
+ * io, each writing a task_event for the enabled probes it serves; one
+ * tracefs program for every sdt probe (the tracepoint's record copied);
+ * the execve tracepoints for proc:::exec and exec-failure.
+ *
+ * Every record describes the thread the probe fires for in `hdr` and
+ * `cur` (curpsinfo, curlwpsinfo, vtimestamp) and, where an argument points
+ * to another thread, that one in `other`. The command line (pr_psargs) is
+ * user memory: it is read only for the probes whose clauses use it
+ * (want_psargs, or RDT_TASK_PSARGS in an sdt probe's flags) and only for
+ * the task running on this CPU; another task's is its pr_fname. */
+#ifndef RDTRACE_TASK_H
+#define RDTRACE_TASK_H
+
+/* Bit (1 << probe id) of the proc/sched/io probes whose clauses read
+ * curpsinfo->pr_psargs (or an argument's). */
+const volatile __u64 want_psargs = 0;
+
+#define RDT_CLONE_THREAD 0x00010000
+#define RDT_TASK_INTERRUPTIBLE 0x1
+#define RDT_TASK_UNINTERRUPTIBLE 0x2
+#define RDT_TASK_STOPPED 0x4
+#define RDT_TASK_TRACED 0x8
+#define RDT_TASK_DEAD 0x80
+#define RDT_TASK_WAKEKILL 0x100
+#define RDT_TASK_WAKING 0x200
+
+/* cpuinfo_t.cpu_chip of each CPU, filled by the loader from sysfs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __s32);
+} cpu_chips SEC(".maps");
+
+/* Threads created while proc:::start or lwp-start is enabled and not yet
+ * run: value 1 for a thread of an existing process (lwp-start). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u32);
+} new_tasks SEC(".maps");
+
+/* The command line of the running task: its argument area with the NULs
+ * between arguments as spaces (as illumos's pr_psargs), cut at 79 bytes. */
+static __always_inline void read_psargs(char *out, struct task_struct *t)
+{
+	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	if (!mm)
+		return;
+	unsigned long start = BPF_CORE_READ(mm, arg_start);
+	unsigned long end = BPF_CORE_READ(mm, arg_end);
+	if (end <= start)
+		return;
+	__u32 len = end - start;
+	if (len > RDT_PSARGS - 1)
+		len = RDT_PSARGS - 1;
+	if (bpf_probe_read_user(out, len & 127, (const void *)start)) {
+		__builtin_memset(out, 0, RDT_PSARGS);
+		return;
+	}
+	/* The area ends with its last argument's NUL. */
+	for (int i = 0; i < RDT_PSARGS - 1; i++) {
+		if (i + 1 >= len)
+			break;
+		if (out[i] == 0)
+			out[i] = ' ';
+	}
+	out[len & 127] = 0;
+}
+
+static __always_inline __s32 pid_nr(struct signal_struct *sig, int type)
+{
+	struct pid *p = BPF_CORE_READ(sig, pids[type]);
+	return p ? BPF_CORE_READ(p, numbers[0].nr) : 0;
+}
+
+/* psinfo_t and lwpsinfo_t of `t` (as dtrace-utils' procfs.d translators,
+ * with the thread on a CPU as illumos's SONPROC). */
+static __always_inline void read_task_info(struct task_info *ti, struct task_struct *t,
+					   int on_cpu, int psargs)
+{
+	if (!t)
+		return;
+	ti->addr = (__u64)t;
+	ti->start_ns = BPF_CORE_READ(t, start_time);
+	ti->vtime_ns = BPF_CORE_READ(t, se.sum_exec_runtime);
+	ti->pid = BPF_CORE_READ(t, tgid);
+	ti->lwpid = BPF_CORE_READ(t, pid);
+	ti->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	struct signal_struct *sig = BPF_CORE_READ(t, signal);
+	if (sig) {
+		ti->pgid = pid_nr(sig, PIDTYPE_PGID);
+		ti->sid = pid_nr(sig, PIDTYPE_SID);
+		ti->nlwp = BPF_CORE_READ(sig, nr_threads);
+	}
+	const struct cred *c = BPF_CORE_READ(t, cred);
+	if (c) {
+		ti->uid = BPF_CORE_READ(c, uid.val);
+		ti->euid = BPF_CORE_READ(c, euid.val);
+		ti->gid = BPF_CORE_READ(c, gid.val);
+		ti->egid = BPF_CORE_READ(c, egid.val);
+	}
+	ti->pri = BPF_CORE_READ(t, prio);
+	ti->onpro = BPF_CORE_READ(t, thread_info.cpu);
+	unsigned int st = BPF_CORE_READ(t, __state);
+	int exiting = BPF_CORE_READ(t, exit_state);
+	ti->flag = (st & RDT_TASK_STOPPED) ? 1 : 0;
+	if (on_cpu) {
+		ti->state = 6;
+		ti->sname = 'O';
+	} else if (st & (RDT_TASK_INTERRUPTIBLE | RDT_TASK_UNINTERRUPTIBLE)) {
+		ti->state = 1;
+		ti->sname = 'S';
+	} else if (st & (RDT_TASK_STOPPED | RDT_TASK_TRACED)) {
+		ti->state = 4;
+		ti->sname = 'T';
+	} else if (exiting || (st & RDT_TASK_DEAD)) {
+		ti->state = 3;
+		ti->sname = 'Z';
+	} else if (st & (RDT_TASK_WAKEKILL | RDT_TASK_WAKING)) {
+		ti->state = 7;
+		ti->sname = 'W';
+	} else {
+		ti->state = 2;
+		ti->sname = 'R';
+	}
+	ti->dmodel = 2; /* PR_MODEL_LP64 */
+	/* SCHED_NORMAL, SCHED_BATCH: time sharing; FIFO, RR: real time;
+	 * DEADLINE; IDLE: the idle class. */
+	unsigned int policy = BPF_CORE_READ(t, policy);
+	if (policy == 1 || policy == 2)
+		__builtin_memcpy(ti->clname, "RT", 3);
+	else if (policy == 6)
+		__builtin_memcpy(ti->clname, "DL", 3);
+	else if (policy == 5)
+		__builtin_memcpy(ti->clname, "IA", 3);
+	else
+		__builtin_memcpy(ti->clname, "TS", 3);
+	BPF_CORE_READ_STR_INTO(&ti->fname, t, comm);
+	if (psargs && (void *)t == (void *)bpf_get_current_task())
+		read_psargs(ti->psargs, t);
+	if (!ti->psargs[0])
+		__builtin_memcpy(ti->psargs, ti->fname, sizeof(ti->fname));
+}
+
+/* A zeroed task_event for probe `probe` firing for thread `t` (`on_cpu`:
+ * the thread runs on this CPU), or NULL when the ring buffer is full. */
+static __always_inline struct task_event *task_record(__u32 probe, struct task_struct *t, int on_cpu,
+						      int psargs)
+{
+	struct task_event *e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	struct event_header *h = &e->hdr;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->probe = probe;
+	h->cpu = bpf_get_smp_processor_id();
+	h->pid = BPF_CORE_READ(t, tgid);
+	h->tid = BPF_CORE_READ(t, pid);
+	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	h->uid = BPF_CORE_READ(t, cred, uid.val);
+	h->gid = BPF_CORE_READ(t, cred, gid.val);
+	h->netns = BPF_CORE_READ(t, nsproxy, net_ns, ns.inum);
+	BPF_CORE_READ_STR_INTO(&h->comm, t, comm);
+	read_task_info(&e->cur, t, on_cpu, psargs);
+	__u32 cpu = h->cpu;
+	__s32 *chip = bpf_map_lookup_elem(&cpu_chips, &cpu);
+	e->chip = chip ? *chip : 0;
+	e->lgrp = bpf_get_numa_node_id();
+	return e;
+}
+
+#define WANT_PSARGS(id) (want_psargs & (1ULL << (id)))
+
+static __always_inline struct task_struct *current_task(void)
+{
+	return (struct task_struct *)bpf_get_current_task();
+}
+
+/* A record of the current thread with `other` (may be NULL) in args. */
+static __always_inline void emit_task(__u32 probe, struct task_struct *other, __s64 arg0, __s64 arg1,
+				      __s64 arg2)
+{
+	struct task_event *e = task_record(probe, current_task(), 1, WANT_PSARGS(probe));
+	if (!e)
+		return;
+	e->args[0] = arg0;
+	e->args[1] = arg1;
+	e->args[2] = arg2;
+	read_task_info(&e->other, other, 0, 0);
+	bpf_ringbuf_submit(e, wakeup_flags());
+}
+
+/* --------------------------------------------------------------- sched */
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(task_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	if (ENABLED(RDT_PROBE_SCHED_SLEEP) && !preempt &&
+	    (prev_state & (RDT_TASK_INTERRUPTIBLE | RDT_TASK_UNINTERRUPTIBLE)))
+		emit_task(RDT_PROBE_SCHED_SLEEP, 0, 0, 0, 0);
+	if (ENABLED(RDT_PROBE_SCHED_PREEMPT) && preempt)
+		emit_task(RDT_PROBE_SCHED_PREEMPT, 0, 0, 0, 0);
+	if (ENABLED(RDT_PROBE_SCHED_OFF_CPU))
+		emit_task(RDT_PROBE_SCHED_OFF_CPU, next, (__s64)next, (__s64)next, 0);
+	if (ENABLED(RDT_PROBE_SCHED_ON_CPU)) {
+		struct task_event *e = task_record(RDT_PROBE_SCHED_ON_CPU, next, 1, 0);
+		if (e)
+			bpf_ringbuf_submit(e, wakeup_flags());
+	}
+	if (ENABLED(RDT_PROBE_PROC_START) || ENABLED(RDT_PROBE_PROC_LWP_START)) {
+		__u32 tid = BPF_CORE_READ(next, pid);
+		__u32 *thread = bpf_map_lookup_elem(&new_tasks, &tid);
+		if (thread) {
+			__u32 probe = *thread ? RDT_PROBE_PROC_LWP_START : RDT_PROBE_PROC_START;
+			bpf_map_delete_elem(&new_tasks, &tid);
+			struct task_event *e = task_record(probe, next, 1, 0);
+			if (e)
+				bpf_ringbuf_submit(e, wakeup_flags());
+		}
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(task_sched_waking, struct task_struct *p)
+{
+	if (ENABLED(RDT_PROBE_SCHED_WAKEUP))
+		emit_task(RDT_PROBE_SCHED_WAKEUP, p, (__s64)p, (__s64)p, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_pi_setprio")
+int BPF_PROG(task_sched_pi_setprio, struct task_struct *tsk, struct task_struct *pi_task)
+{
+	/* The priority the tracepoint reports as newprio. */
+	int pri = BPF_CORE_READ(tsk, normal_prio);
+	if (pi_task) {
+		int boost = BPF_CORE_READ(pi_task, prio);
+		if (boost < pri)
+			pri = boost;
+	}
+	if (ENABLED(RDT_PROBE_SCHED_CHANGE_PRI))
+		emit_task(RDT_PROBE_SCHED_CHANGE_PRI, tsk, (__s64)tsk, (__s64)tsk, pri);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- proc */
+
+SEC("tp_btf/task_newtask")
+int BPF_PROG(task_newtask, struct task_struct *task, __u64 clone_flags)
+{
+	__u32 thread = (clone_flags & RDT_CLONE_THREAD) ? 1 : 0;
+	if (thread && ENABLED(RDT_PROBE_PROC_LWP_CREATE))
+		emit_task(RDT_PROBE_PROC_LWP_CREATE, task, (__s64)task, (__s64)task, 0);
+	if (!thread && ENABLED(RDT_PROBE_PROC_CREATE))
+		emit_task(RDT_PROBE_PROC_CREATE, task, (__s64)task, 0, 0);
+	if ((thread && ENABLED(RDT_PROBE_PROC_LWP_START)) ||
+	    (!thread && ENABLED(RDT_PROBE_PROC_START))) {
+		__u32 tid = BPF_CORE_READ(task, pid);
+		bpf_map_update_elem(&new_tasks, &tid, &thread, BPF_ANY);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(task_process_exec, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
+{
+	if (ENABLED(RDT_PROBE_PROC_EXEC_SUCCESS))
+		emit_task(RDT_PROBE_PROC_EXEC_SUCCESS, 0, 0, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(task_process_exit, struct task_struct *p, bool group_dead)
+{
+	if (!group_dead) {
+		if (ENABLED(RDT_PROBE_PROC_LWP_EXIT))
+			emit_task(RDT_PROBE_PROC_LWP_EXIT, 0, 0, 0, 0);
+		return 0;
+	}
+	if (!ENABLED(RDT_PROBE_PROC_EXIT))
+		return 0;
+	/* As illumos: CLD_EXITED 1, CLD_KILLED 2, CLD_DUMPED 3. */
+	int code = BPF_CORE_READ(p, exit_code);
+	__s64 why = (code & 0x7f) == 0 ? 1 : (code & 0x80) ? 3 : 2;
+	emit_task(RDT_PROBE_PROC_EXIT, 0, why, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(task_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	/* TRACE_SIGNAL_IGNORED: the target ignores it and it is dropped. */
+	__u32 probe = result == 1 ? RDT_PROBE_PROC_SIGNAL_DISCARD : RDT_PROBE_PROC_SIGNAL_SEND;
+	if (ENABLED(probe))
+		emit_task(probe, task, (__s64)task, (__s64)task, sig);
+	return 0;
+}
+
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(task_signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	if (ENABLED(RDT_PROBE_PROC_SIGNAL_HANDLE))
+		emit_task(RDT_PROBE_PROC_SIGNAL_HANDLE, 0, sig, (__s64)info,
+			  (__s64)BPF_CORE_READ(ka, sa.sa_handler));
+	return 0;
+}
+
+/* proc:::exec (the path, at execve's entry) and exec-failure (execve's
+ * return with an error), on the syscalls tracepoints; the cookie is the
+ * probe, its flags the filename's argument. */
+SEC("tracepoint")
+int proc_exec_entry(void *ctx)
+{
+	__u32 probe = bpf_get_attach_cookie(ctx);
+	struct tp_probe *tp = bpf_map_lookup_elem(&tp_probes, &probe);
+	if (!tp)
+		return 0;
+	__u32 i = tp->flags & 7;
+	__u64 name = 0;
+	if (i > 5)
+		return 0;
+	bpf_probe_read_kernel(&name, sizeof(name),
+			      ctx + __builtin_offsetof(struct syscall_enter_ctx, args) + i * 8);
+	struct task_event *e = task_record(tp->probe, current_task(), 1, tp->flags & RDT_TASK_PSARGS);
+	if (!e)
+		return 0;
+	long n = bpf_probe_read_user_str(e->raw, 256, (const void *)name);
+	e->raw_len = n > 0 ? n : 0;
+	e->args[0] = name;
+	bpf_ringbuf_submit(e, wakeup_flags());
+	return 0;
+}
+
+SEC("tracepoint")
+int proc_exec_return(void *ctx)
+{
+	__u32 probe = bpf_get_attach_cookie(ctx);
+	struct tp_probe *tp = bpf_map_lookup_elem(&tp_probes, &probe);
+	if (!tp)
+		return 0;
+	__s64 ret = 0;
+	bpf_probe_read_kernel(&ret, sizeof(ret),
+			      ctx + __builtin_offsetof(struct syscall_exit_ctx, ret));
+	if (ret >= 0)
+		return 0;
+	struct task_event *e = task_record(tp->probe, current_task(), 1, tp->flags & RDT_TASK_PSARGS);
+	if (!e)
+		return 0;
+	e->args[0] = -ret;
+	bpf_ringbuf_submit(e, wakeup_flags());
+	return 0;
+}
+
+/* ------------------------------------------------------------------ io */
+
+/* blk_status_t as errno (blk_status_to_errno). */
+static __always_inline __s32 blk_errno(__u8 status)
+{
+	switch (status) {
+	case 0: return 0;
+	case 1: return 95;  /* EOPNOTSUPP */
+	case 2: return 110; /* ETIMEDOUT */
+	case 3: return 28;  /* ENOSPC */
+	case 4: return 67;  /* ENOLINK */
+	case 5: return 121; /* EREMOTEIO */
+	case 6: return 52;  /* EBADE */
+	case 7: return 61;  /* ENODATA */
+	case 8: return 84;  /* EILSEQ */
+	case 9: return 12;  /* ENOMEM */
+	case 11: return 78; /* EREMCHG */
+	case 12: return 11; /* EAGAIN */
+	}
+	return 5; /* EIO */
+}
+
+/* Appends the decimal `n` (< 1000) at s[at]. Returns the new end. */
+static __always_inline __u32 put_small(char *s, __u32 at, __u32 n)
+{
+	if (n >= 100 && at < 38)
+		s[at++] = '0' + n / 100;
+	if (n >= 10 && at < 38)
+		s[at++] = '0' + n / 10 % 10;
+	if (at < 38)
+		s[at++] = '0' + n % 10;
+	return at;
+}
+
+static __always_inline void emit_io(__u32 probe, struct request *rq, int done, __u8 status,
+				    __u32 nr_bytes)
+{
+	struct task_event *e = task_record(probe, current_task(), 1, WANT_PSARGS(probe));
+	if (!e)
+		return;
+	struct io_info *io = (struct io_info *)e->raw;
+	e->raw_len = sizeof(*io);
+	io->blkno = BPF_CORE_READ(rq, __sector);
+	io->bcount = BPF_CORE_READ(rq, __data_len);
+	unsigned int op = BPF_CORE_READ(rq, cmd_flags);
+	/* REQ_OP_WRITE and the other odd operations write; REQ_SYNC (bit 11)
+	 * is what is not B_ASYNC (dtrace-utils' bio translator). */
+	io->flags = ((op & 1) ? RDT_B_WRITE : RDT_B_READ) | ((op & (1 << 11)) ? 0 : RDT_B_ASYNC);
+	if (done) {
+		io->error = blk_errno(status);
+		io->resid = nr_bytes < io->bcount ? io->bcount - nr_bytes : 0;
+		io->flags |= RDT_B_DONE | (io->error ? RDT_B_ERROR : 0);
+	}
+	struct gendisk *disk = BPF_CORE_READ(rq, q, disk);
+	struct block_device *part = BPF_CORE_READ(rq, part);
+	__u32 dev = part ? BPF_CORE_READ(part, bd_dev) : 0;
+	io->dev = dev;
+	io->major = dev >> 20;
+	io->minor = dev & 0xfffff;
+	BPF_CORE_READ_STR_INTO(&io->statname, disk, disk_name);
+	__u32 partno = io->minor - BPF_CORE_READ(disk, first_minor);
+	__u32 end = 0;
+	for (int i = 0; i < 32; i++) {
+		if (!io->statname[i])
+			break;
+		end = i + 1;
+	}
+	if (partno > 0 && partno < 1000)
+		put_small(io->statname, end & 31, partno);
+	__builtin_memcpy(io->pathname, "/dev/", 5);
+	bpf_probe_read_kernel_str(io->pathname + 5, 40, io->statname);
+	/* The driver, as dtrace-utils: of the disk's parent device, else of
+	 * the disk itself. */
+	struct device *d = &BPF_CORE_READ(disk, part0)->bd_device;
+	struct device *parent = BPF_CORE_READ(d, parent);
+	struct device_driver *drv = parent ? BPF_CORE_READ(parent, driver) : BPF_CORE_READ(d, driver);
+	const char *name = drv ? BPF_CORE_READ(drv, name) : 0;
+	if (!name || bpf_probe_read_kernel_str(io->name, sizeof(io->name), name) <= 0)
+		__builtin_memcpy(io->name, "<none>", 7);
+	__builtin_memcpy(io->unknown, "<unknown>", 10);
+	e->args[0] = (__s64)rq;
+	bpf_ringbuf_submit(e, wakeup_flags());
+}
+
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(task_block_rq_issue, struct request *rq)
+{
+	if (ENABLED(RDT_PROBE_IO_START))
+		emit_io(RDT_PROBE_IO_START, rq, 0, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(task_block_rq_complete, struct request *rq, __u8 error, unsigned int nr_bytes)
+{
+	if (ENABLED(RDT_PROBE_IO_DONE))
+		emit_io(RDT_PROBE_IO_DONE, rq, 1, error, nr_bytes);
+	return 0;
+}
+
+/* ----------------------------------------------------------------- sdt */
+
+/* Every sdt probe: the tracepoint's record (its size in the flags) after
+ * the task fields. The record is the tracepoint's own memory, copied with
+ * a helper: a program may not read a context past its event's fields. */
+SEC("tracepoint")
+int sdt_event(void *ctx)
+{
+	__u32 probe = bpf_get_attach_cookie(ctx);
+	struct tp_probe *tp = bpf_map_lookup_elem(&tp_probes, &probe);
+	if (!tp)
+		return 0;
+	struct task_event *e = task_record(tp->probe, current_task(), 1, tp->flags & RDT_TASK_PSARGS);
+	if (!e)
+		return 0;
+	__u32 len = tp->flags & RDT_SDT_SIZE_MASK;
+	if (len > RDT_RAW_MAX)
+		len = RDT_RAW_MAX;
+	/* __data_loc strings follow the fixed fields: take all the room
+	 * there is when the record has some (the perf buffer the record is
+	 * built in is larger), its fixed part if that cannot be read. */
+	if ((tp->flags & RDT_SDT_DYNAMIC) && bpf_probe_read_kernel(e->raw, RDT_RAW_MAX, ctx) == 0)
+		e->raw_len = RDT_RAW_MAX;
+	else if (len > 0 && bpf_probe_read_kernel(e->raw, len, ctx) == 0)
+		e->raw_len = len;
+	bpf_ringbuf_submit(e, wakeup_flags());
+	return 0;
+}
+
+#endif
