@@ -137,3 +137,124 @@ fn connection_probes_compile_with_every_member() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// The proc, sched and io probes are illumos's names, with illumos's
+/// argument types; those Linux has no tracepoint for are not listed.
+#[test]
+fn proc_sched_and_io_probes_are_illumos_ones() {
+    let names = |provider: &str| -> Vec<String> {
+        let out = common::rdtrace()
+            .args(["-l", "-P", provider])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        common::stdout(&out)
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                assert_eq!((w[1], w[2]), (provider, "vmlinux"), "{l}");
+                w[3].to_string()
+            })
+            .collect()
+    };
+    assert_eq!(
+        names("proc"),
+        [
+            "exec",
+            "exec-success",
+            "exec-failure",
+            "exit",
+            "create",
+            "start",
+            "lwp-create",
+            "lwp-start",
+            "lwp-exit",
+            "signal-send",
+            "signal-handle",
+            "signal-discard"
+        ]
+    );
+    assert_eq!(
+        names("sched"),
+        [
+            "on-cpu",
+            "off-cpu",
+            "sleep",
+            "preempt",
+            "wakeup",
+            "change-pri"
+        ]
+    );
+    assert_eq!(names("io"), ["start", "done"]);
+    let out = common::rdtrace()
+        .args(["-lv", "-P", "proc", "-P", "sched", "-P", "io"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let listing = common::stdout(&out);
+    let shown = |p: &str, n: &str| args_of(&listing, p, n).join("; ");
+    assert_eq!(
+        shown("proc", "signal-send"),
+        "args[0]: lwpsinfo_t *; args[1]: psinfo_t *; args[2]: int"
+    );
+    assert_eq!(shown("proc", "exec"), "args[0]: string");
+    assert_eq!(shown("proc", "exit"), "args[0]: int");
+    assert_eq!(shown("proc", "create"), "args[0]: psinfo_t *");
+    assert_eq!(
+        shown("sched", "off-cpu"),
+        "args[0]: lwpsinfo_t *; args[1]: psinfo_t *"
+    );
+    assert_eq!(
+        shown("io", "done"),
+        "args[0]: bufinfo_t *; args[1]: devinfo_t *; args[2]: fileinfo_t *"
+    );
+}
+
+/// Every documented use compiles; what Linux cannot give is refused with
+/// the reason, and a wider description just leaves it out.
+#[test]
+fn task_probe_scripts_compile_and_missing_probes_say_why() {
+    let compiles = |src: &str| {
+        let out = common::rdtrace().args(["-e", "-n", src]).output().unwrap();
+        assert!(out.status.success(), "{src}: {}", common::stderr(&out));
+        common::stderr(&out)
+    };
+    for src in [
+        r#"proc:::exec-success { printf("%d %s\n", pid, curpsinfo->pr_psargs); }"#,
+        r#"proc:::exit { printf("%s %d\n", execname, args[0]); }"#,
+        r#"proc:::signal-send { printf("%d -> %d sig %d\n", pid, args[1]->pr_pid, args[2]); }"#,
+        "sched:::on-cpu { self->ts = timestamp; }",
+        "sched:::off-cpu /self->ts/ { @[execname] = sum(timestamp - self->ts); self->ts = 0; }",
+        r#"io:::start { @[args[1]->dev_statname, args[0]->b_flags & B_READ ? "R" : "W"] = sum(args[0]->b_bcount); }"#,
+        "proc:::exec-success { trace(curpsinfo->pr_psargs); }",
+        "sched:::on-cpu { @[cpu] = count(); }",
+        "io:::start { @[execname] = sum(args[0]->b_bcount); }",
+        "sched:::on-cpu { @[curcpu->cpu_id, curcpu->cpu_chip, curlwpsinfo->pr_clname] = count(); }",
+        "proc:::exit { trace(vtimestamp); trace(zonename); trace(curlwpsinfo->pr_sname == 'O'); }",
+    ] {
+        compiles(src);
+    }
+    compiles("sched::: { @[probename] = count(); }");
+    let out = common::rdtrace()
+        .args(["-l", "-n", "sched:::"])
+        .output()
+        .unwrap();
+    assert_eq!(common::stdout(&out).lines().count(), 1 + 6);
+    let out = common::rdtrace()
+        .args(["-e", "-n", "sched:::remain-cpu { trace(1); }"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("sched:::remain-cpu: the kernel fires no tracepoint"),
+        "{err}"
+    );
+    let out = common::rdtrace()
+        .args(["-e", "-n", "proc:::exit { trace(curthread); }"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(common::stderr(&out).contains("curthread is not supported"));
+}

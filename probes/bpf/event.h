@@ -323,7 +323,6 @@ struct io_info {
 };
 
 /* tp_probes flags of sdt and proc:::exec probes. */
-#define RDT_TP_PARAM_MASK 0xffff /* exec: the filename's argument */
 #define RDT_SDT_SIZE_MASK 0x7fff /* sdt: the record's fixed size */
 #define RDT_SDT_DYNAMIC 0x8000   /* sdt: the record has __data_loc fields */
 #define RDT_TASK_PSARGS 0x10000 /* read curpsinfo->pr_psargs */

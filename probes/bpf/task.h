@@ -308,26 +308,30 @@ int BPF_PROG(task_signal_generate, int sig, struct kernel_siginfo *info, struct 
 SEC("tp_btf/signal_deliver")
 int BPF_PROG(task_signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
 {
-	if (ENABLED(RDT_PROBE_PROC_SIGNAL_HANDLE))
-		emit_task(RDT_PROBE_PROC_SIGNAL_HANDLE, 0, sig, (__s64)info,
-			  (__s64)BPF_CORE_READ(ka, sa.sa_handler));
+	if (!ENABLED(RDT_PROBE_PROC_SIGNAL_HANDLE))
+		return 0;
+	/* A fatal signal makes the kernel kill the group with SIGKILL and
+	 * keep the signal in group_exit_code: report that one. */
+	if (sig == 9) {
+		int code = BPF_CORE_READ(current_task(), signal, group_exit_code) & 0x7f;
+		if (code)
+			sig = code;
+	}
+	emit_task(RDT_PROBE_PROC_SIGNAL_HANDLE, 0, sig, (__s64)info,
+		  (__s64)BPF_CORE_READ(ka, sa.sa_handler));
 	return 0;
 }
 
-/* proc:::exec (the path, at execve's entry) and exec-failure (execve's
- * return with an error), on the syscalls tracepoints; the cookie is the
- * probe, its flags the filename's argument. */
-SEC("tracepoint")
-int proc_exec_entry(void *ctx)
+/* proc:::exec (the path, at execve's or execveat's entry: the filename is
+ * argument `i`) and exec-failure (their return with an error), on the
+ * syscalls tracepoints; the cookie is the probe. */
+static __always_inline int proc_exec(void *ctx, __u32 i)
 {
 	__u32 probe = bpf_get_attach_cookie(ctx);
 	struct tp_probe *tp = bpf_map_lookup_elem(&tp_probes, &probe);
 	if (!tp)
 		return 0;
-	__u32 i = tp->flags & 7;
 	__u64 name = 0;
-	if (i > 5)
-		return 0;
 	bpf_probe_read_kernel(&name, sizeof(name),
 			      ctx + __builtin_offsetof(struct syscall_enter_ctx, args) + i * 8);
 	struct task_event *e = task_record(tp->probe, current_task(), 1, tp->flags & RDT_TASK_PSARGS);
@@ -338,6 +342,18 @@ int proc_exec_entry(void *ctx)
 	e->args[0] = name;
 	bpf_ringbuf_submit(e, wakeup_flags());
 	return 0;
+}
+
+SEC("tracepoint")
+int proc_exec_entry(void *ctx)
+{
+	return proc_exec(ctx, 0);
+}
+
+SEC("tracepoint")
+int proc_execat_entry(void *ctx)
+{
+	return proc_exec(ctx, 1);
 }
 
 SEC("tracepoint")

@@ -180,6 +180,7 @@ enum pid_type {
 
 struct signal_struct {
 	int nr_threads;
+	int group_exit_code;
 	struct pid *pids[PIDTYPE_MAX];
 } __attribute__((preserve_access_index));
 

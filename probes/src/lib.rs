@@ -13,6 +13,10 @@
 //! | `ip:::send`, `ip:::receive` | 12, 13 | `net_dev_queue`, `netif_receive_skb` | [`event::IpEvent`] |
 //! | `udp:::send`, `udp:::receive` | 14, 15 | `net_dev_queue`, `netif_receive_skb` | [`event::UdpEvent`] |
 //! | `syscall::NAME:entry`, `:return` | 1000 + 2i, + 1 | `tracepoint/syscalls/sys_enter_NAME`, `sys_exit_NAME` | [`event::SyscallEvent`] + captured user memory |
+//! | `proc:::*` | 16–27 | `tp_btf/sched_process_exec`, `sched_process_exit`, `task_newtask`, `sched_switch`, `signal_generate`, `signal_deliver`; `tracepoint/syscalls/sys_{enter,exit}_execve(at)` (see `providers/proc.rs`) | [`event::TaskEvent`] |
+//! | `sched:::*` | 28–33 | `tp_btf/sched_switch`, `sched_waking`, `sched_pi_setprio` | [`event::TaskEvent`] |
+//! | `io:::start`, `io:::done` | 40, 41 | `tp_btf/block_rq_issue`, `block_rq_complete` | [`event::TaskEvent`] + [`event::IoInfo`] |
+//! | `sdt:GROUP::NAME` | 100000 + i | `tracepoint/GROUP/NAME` | [`event::TaskEvent`] + the tracepoint's record |
 //!
 //! Only the programs the enabled probes need are attached; a read-only
 //! global tells them which probes are on, so the verifier drops the rest.

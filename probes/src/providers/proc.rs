@@ -76,23 +76,27 @@ fn handle_args() -> Vec<ArgDef> {
     ]
 }
 
-/// The syscall tracepoints of exec and exec-failure: flags are the index
-/// of the filename argument (execve: 0, execveat: 1).
+/// The syscall tracepoints of exec (a program per call: the filename is
+/// execve's first argument, execveat's second) and exec-failure.
 fn exec_hooks(entry: bool) -> Vec<Hook> {
-    let (prefix, prog) = if entry {
-        ("sys_enter_", "proc_exec_entry")
+    let (prefix, progs, probe) = if entry {
+        (
+            "sys_enter_",
+            ["proc_exec_entry", "proc_execat_entry"],
+            PROC_EXEC,
+        )
     } else {
-        ("sys_exit_", "proc_exec_return")
+        ("sys_exit_", ["proc_exec_return"; 2], PROC_EXEC_FAILURE)
     };
-    let probe = if entry { PROC_EXEC } else { PROC_EXEC_FAILURE };
-    [("execve", 0), ("execveat", 1)]
+    ["execve", "execveat"]
         .into_iter()
-        .map(|(call, arg)| Hook::Tracepoint {
+        .zip(progs)
+        .map(|(call, prog)| Hook::Tracepoint {
             category: "syscalls",
             name: format!("{prefix}{call}"),
             prog,
             probe,
-            flags: arg,
+            flags: 0,
         })
         .collect()
 }
