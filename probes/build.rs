@@ -51,6 +51,7 @@ fn main() {
         "protocols.h",
         "syscall.h",
         "task.h",
+        "taskinfo.h",
     ] {
         println!("cargo:rerun-if-changed=bpf/{file}");
     }

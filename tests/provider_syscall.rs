@@ -435,3 +435,27 @@ fn drops_are_reported_once_per_status_interval_not_per_poll() {
         "{lines} drop lines in {secs} s: {e}"
     );
 }
+
+/// curpsinfo and curlwpsinfo on syscall probes: read in the kernel when
+/// the probe fires, alongside the user memory a clause copies.
+#[test]
+fn curpsinfo_on_syscall_probes() {
+    if !live_tests_possible() {
+        return;
+    }
+    let o = trace(
+        r#"syscall::write:entry /pid == $target/ {
+               printf("[%s] [%s] %d %d %d %c\n", curpsinfo->pr_psargs, copyinstr(arg1, 9),
+                   curpsinfo->pr_pid == pid, curpsinfo->pr_ppid == ppid, curlwpsinfo->pr_lwpid == tid,
+                   curlwpsinfo->pr_sname);
+           }
+           syscall::write:return /pid == $target/ { printf("fname %s %d\n", curpsinfo->pr_fname, vtimestamp > 0); }"#,
+        "/bin/echo rdtrace-psargs-test",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("[/bin/echo rdtrace-psargs-test] [rdtrace-p] 1 1 1 O\nfname echo 1\n"),
+        "{out}"
+    );
+}

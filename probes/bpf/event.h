@@ -250,8 +250,8 @@ struct capture_plan {
 struct nr_probe {
 	__u32 entry;       /* entry probe id, 0: not traced */
 	__u32 ret;         /* return probe id, 0: not traced */
-	__u32 entry_flags; /* RDT_SAVE_ENTRY_ARGS */
-	__u32 pad;
+	__u32 entry_flags; /* RDT_SAVE_ENTRY_ARGS, RDT_TASK_INFO, RDT_TASK_PSARGS */
+	__u32 ret_flags;   /* RDT_TASK_INFO, RDT_TASK_PSARGS */
 };
 
 #define RDT_MAX_SYSCALL_NR 1024
@@ -326,6 +326,11 @@ struct io_info {
 #define RDT_SDT_SIZE_MASK 0x7fff /* sdt: the record's fixed size */
 #define RDT_SDT_DYNAMIC 0x8000   /* sdt: the record has __data_loc fields */
 #define RDT_TASK_PSARGS 0x10000 /* read curpsinfo->pr_psargs */
+/* tp_probes / nr_probe flags of a syscall probe whose clauses read
+ * curpsinfo or curlwpsinfo: its record's first capture is a task_info
+ * with site RDT_TASK_SITE. */
+#define RDT_TASK_INFO 0x20000
+#define RDT_TASK_SITE 0xffff
 
 /* illumos's bufinfo_t flags (io.d). */
 #define RDT_B_DONE 0x2

@@ -844,6 +844,7 @@ int profile(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
+#include "taskinfo.h"
 #include "syscall.h"
 #include "task.h"
 

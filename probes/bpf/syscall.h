@@ -102,13 +102,14 @@ static __always_inline __u64 plan_value(const struct syscall_event *e,
  * total size. */
 static __always_inline __u32 capture_user_memory(struct syscall_buf *b, __u32 probe,
 						 const struct syscall_entry_args *saved,
-						 int have_saved)
+						 int have_saved, __u32 off)
 {
 	struct syscall_event *e = (struct syscall_event *)b->data;
 	struct capture_plan *plan = bpf_map_lookup_elem(&capture_plans, &probe);
-	__u32 off = sizeof(*e);
-	if (!plan)
+	if (!plan) {
+		e->captures = off - sizeof(*e);
 		return off;
+	}
 	for (int i = 0; i < RDT_MAX_CAPTURES; i++) {
 		if (i >= plan->n)
 			break;
@@ -198,7 +199,20 @@ static __always_inline int emit_syscall(__u32 probe, __u32 flags, const __u64 *a
 			bpf_map_update_elem(&entry_args, &tid, (struct syscall_entry_args *)e->args,
 					    BPF_ANY);
 	}
-	__u32 size = capture_user_memory(b, probe, &saved, have_saved);
+	/* curpsinfo / curlwpsinfo: the first capture. */
+	__u32 start = sizeof(*e);
+	if (flags & RDT_TASK_INFO) {
+		struct capture_header *h = (struct capture_header *)(b->data + start);
+		h->site = RDT_TASK_SITE;
+		h->status = RDT_CAPTURE_OK;
+		h->len = sizeof(struct task_info);
+		h->addr = 0;
+		struct task_info *ti = (struct task_info *)(b->data + start + sizeof(*h));
+		__builtin_memset(ti, 0, sizeof(*ti));
+		read_task_info(ti, task, 1, flags & RDT_TASK_PSARGS);
+		start += sizeof(*h) + sizeof(*ti);
+	}
+	__u32 size = capture_user_memory(b, probe, &saved, have_saved, start);
 	size &= RDT_SYSCALL_BUF - 1;
 	if (size < sizeof(*e))
 		return 0;
@@ -268,7 +282,7 @@ static __always_inline int raw_syscall(__u64 nr, struct pt_regs *regs, __s64 ret
 		args[4] = BPF_CORE_READ(regs, r8);
 		args[5] = BPF_CORE_READ(regs, r9);
 	}
-	return emit_syscall(probe, np->entry_flags, args, ret, is_return);
+	return emit_syscall(probe, is_return ? np->ret_flags : np->entry_flags, args, ret, is_return);
 }
 
 SEC("tp_btf/sys_enter")

@@ -544,6 +544,12 @@ mod tests {
             LAYOUT_IP => std::mem::size_of::<IpEvent>(),
             LAYOUT_UDP => std::mem::size_of::<UdpEvent>(),
             crate::providers::task::LAYOUT_TASK => std::mem::size_of::<crate::event::TaskEvent>(),
+            // The thread, when read, is the record's first capture.
+            crate::providers::syscall::LAYOUT_SYSCALL => {
+                std::mem::size_of::<crate::event::SyscallEvent>()
+                    + std::mem::size_of::<crate::event::CaptureHeader>()
+                    + std::mem::size_of::<crate::event::TaskInfo>()
+            }
             _ => std::mem::size_of::<EventHeader>(),
         };
         for layout in &c.layouts {

@@ -266,6 +266,11 @@ pub struct IoInfo {
 /// `TpProbe::flags` of sdt and proc:::exec probes: read the command line
 /// (curpsinfo->pr_psargs); the low 16 bits are the program's parameter.
 pub const TASK_PSARGS: u32 = 1 << 16;
+/// `TpProbe::flags` / `NrProbe` flags of a syscall probe whose clauses read
+/// `curpsinfo` or `curlwpsinfo`: its record's first capture is a
+/// [`TaskInfo`] of capture site [`TASK_SITE`].
+pub const TASK_INFO: u32 = 1 << 17;
+pub const TASK_SITE: u16 = 0xffff;
 /// `TpProbe::flags` of an sdt probe whose record has `__data_loc` strings
 /// (after its fixed fields, whose size is the low bits).
 pub const SDT_DYNAMIC: u32 = 0x8000;
@@ -337,15 +342,16 @@ pub struct NrProbe {
     pub entry: u32,
     pub ret: u32,
     /// [`SAVE_ENTRY_ARGS`] when the return's captures read the entry's
-    /// arguments.
+    /// arguments; [`TASK_INFO`], [`TASK_PSARGS`].
     pub entry_flags: u32,
-    pub pad: u32,
+    /// [`TASK_INFO`], [`TASK_PSARGS`] of the return probe.
+    pub ret_flags: u32,
 }
 
 impl NrProbe {
     /// The value as the loader writes a table row.
     pub fn words(self) -> [u32; 4] {
-        [self.entry, self.ret, self.entry_flags, self.pad]
+        [self.entry, self.ret, self.entry_flags, self.ret_flags]
     }
 }
 

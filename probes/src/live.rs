@@ -57,9 +57,27 @@ pub struct LiveOptions {
     pub captures: Vec<(u32, CapturePlanMap)>,
     /// Entry probes whose arguments their return probe's captures read.
     pub save_entry_args: Vec<u32>,
-    /// Task probes (proc, sched, io, sdt) whose clauses read the command
-    /// line (`curpsinfo->pr_psargs`): [`crate::needs_psargs`].
-    pub psargs: Vec<u32>,
+    /// What the kernel reads of the current thread for each probe that
+    /// needs it: (probe, `TASK_INFO` | `TASK_PSARGS`), from
+    /// [`crate::task_flags`].
+    pub task_flags: Vec<(u32, u32)>,
+}
+
+impl LiveOptions {
+    /// The kernel flags of `probe`'s programs.
+    fn kernel_flags(&self, probe: u32) -> u32 {
+        let save = if self.save_entry_args.contains(&probe) {
+            SAVE_ENTRY_ARGS
+        } else {
+            0
+        };
+        let task = self
+            .task_flags
+            .iter()
+            .find(|(p, _)| *p == probe)
+            .map_or(0, |f| f.1);
+        save | task
+    }
 }
 
 impl Default for LiveOptions {
@@ -72,7 +90,7 @@ impl Default for LiveOptions {
             profile: Vec::new(),
             captures: Vec::new(),
             save_entry_args: Vec::new(),
-            psargs: Vec::new(),
+            task_flags: Vec::new(),
         }
     }
 }
@@ -88,7 +106,7 @@ pub fn current_netns() -> Result<u32, ProbeError> {
 /// The hooks `probes` need, in the order the probes ask for them, each once.
 /// A provider may serve all its enabled probes with other hooks than each
 /// probe's own (`Provider::hooks_of_set`: syscall's raw mode).
-fn needed_hooks(probes: &[u32], socket_state: bool, save_entry_args: &[u32]) -> Vec<Hook> {
+fn needed_hooks(probes: &[u32], socket_state: bool, flags: &dyn Fn(u32) -> u32) -> Vec<Hook> {
     let mut hooks: Vec<Hook> = Vec::new();
     let mut add = |h: Hook| {
         if !hooks.contains(&h) {
@@ -108,7 +126,7 @@ fn needed_hooks(probes: &[u32], socket_state: bool, save_entry_args: &[u32]) -> 
             .copied()
             .filter(|&q| provider.owns(q))
             .collect();
-        match provider.hooks_of_set(&mine, save_entry_args) {
+        match provider.hooks_of_set(&mine, flags) {
             Some(set) => set.into_iter().for_each(&mut add),
             None => mine
                 .iter()
@@ -175,7 +193,7 @@ impl LiveSource {
 
     fn open_with(opts: &LiveOptions, prefer_btf: bool) -> Result<LiveSource, ProbeError> {
         let wall_offset_ns = wall_offset_ns();
-        let hooks = needed_hooks(&opts.probes, opts.socket_state, &opts.save_entry_args);
+        let hooks = needed_hooks(&opts.probes, opts.socket_state, &|p| opts.kernel_flags(p));
         if let Some(&bad) = opts
             .probes
             .iter()
@@ -225,10 +243,10 @@ impl LiveSource {
             .filter(|&&p| p < 64 && is_kernel_probe(p))
             .fold(0, |m, &p| m | 1 << p);
         let want_psargs: u64 = opts
-            .psargs
+            .task_flags
             .iter()
-            .filter(|&&p| p < 64)
-            .fold(0, |m, &p| m | 1 << p);
+            .filter(|&&(p, f)| p < 64 && f & crate::event::TASK_PSARGS != 0)
+            .fold(0, |m, &(p, _)| m | 1 << p);
         let hz = jiffies_hz();
         let want_sockstate = opts.socket_state as u8;
         // The parsed kernel BTF is most of rdtrace's memory (~20 MB: the 5.5 MB
@@ -316,13 +334,7 @@ impl LiveSource {
                     probe,
                     flags,
                 } => {
-                    let mut flags = *flags;
-                    if opts.save_entry_args.contains(probe) {
-                        flags |= SAVE_ENTRY_ARGS;
-                    }
-                    if opts.psargs.contains(probe) {
-                        flags |= crate::event::TASK_PSARGS;
-                    }
+                    let flags = flags | opts.kernel_flags(*probe);
                     attach_tracepoint(
                         &mut ebpf,
                         &mut loaded,
@@ -899,18 +911,18 @@ mod tests {
     fn each_hook_is_attached_once_and_only_when_asked_for() {
         use crate::catalog::*;
         assert_eq!(
-            needed_hooks(&[IP_RECEIVE, UDP_RECEIVE], true, &[]),
+            needed_hooks(&[IP_RECEIVE, UDP_RECEIVE], true, &|_| 0),
             [net::RECEIVE]
         );
         assert_eq!(
-            needed_hooks(&[UDP_SEND, TCP_SEND, TCP_RECEIVE], false, &[]),
+            needed_hooks(&[UDP_SEND, TCP_SEND, TCP_RECEIVE], false, &|_| 0),
             [net::SEND, net::RECEIVE]
         );
         assert_eq!(
-            needed_hooks(&[DTRACE_BEGIN, TCP_STATE_CHANGE], false, &[]),
+            needed_hooks(&[DTRACE_BEGIN, TCP_STATE_CHANGE], false, &|_| 0),
             [net::SEND, net::RECEIVE, tcp::STATE_CHANGE]
         );
-        assert!(needed_hooks(&[DTRACE_BEGIN, DTRACE_END], true, &[]).is_empty());
+        assert!(needed_hooks(&[DTRACE_BEGIN, DTRACE_END], true, &|_| 0).is_empty());
     }
 
     #[test]

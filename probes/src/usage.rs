@@ -33,24 +33,56 @@ pub fn needs_socket_state(program: &Program) -> bool {
         })
 }
 
-/// The task probes (proc, sched, io, sdt) whose clauses read the command
-/// line of the thread they fire for (`curpsinfo->pr_psargs`): reading it
-/// is a read of user memory, done only for these.
-pub fn needs_psargs(program: &Program) -> Vec<u32> {
-    use crate::event::{TaskEvent, TaskInfo, PSARGS};
-    use crate::providers::task::LAYOUT_TASK;
-    let task = ProbeKind::Event {
-        layout: LAYOUT_TASK,
+/// What the kernel must read of the current thread for each probe of
+/// `program`: `TASK_PSARGS` when its clauses read the command line
+/// (`curpsinfo->pr_psargs`, user memory), and, for a syscall probe,
+/// `TASK_INFO` when they read `curpsinfo`, `curlwpsinfo` or `vtimestamp`
+/// at all (the task records always carry them). Probes needing neither
+/// are left out.
+pub fn task_flags(program: &Program) -> Vec<(u32, u32)> {
+    use crate::event::{
+        CaptureHeader, SyscallEvent, TaskEvent, TaskInfo, PSARGS, TASK_INFO, TASK_PSARGS,
     };
-    let at = offset_of!(TaskEvent, cur) + offset_of!(TaskInfo, psargs);
+    use crate::providers::{syscall::LAYOUT_SYSCALL, task::LAYOUT_TASK};
     let plan = capture_plan(program);
-    program
-        .probes
-        .iter()
-        .enumerate()
-        .filter(|(i, p)| p.kind == task && plan.probe(*i).reads(at..at + PSARGS))
-        .map(|(_, p)| p.id)
-        .collect()
+    let psargs = offset_of!(TaskInfo, psargs);
+    let in_syscall = size_of::<SyscallEvent>() + size_of::<CaptureHeader>();
+    let mut out = Vec::new();
+    for (i, p) in program.probes.iter().enumerate() {
+        let reads = plan.probe(i);
+        let flags = match p.kind {
+            ProbeKind::Event {
+                layout: LAYOUT_TASK,
+            } => {
+                let at = offset_of!(TaskEvent, cur) + psargs;
+                if reads.reads(at..at + PSARGS) {
+                    TASK_PSARGS
+                } else {
+                    0
+                }
+            }
+            ProbeKind::Event {
+                layout: LAYOUT_SYSCALL,
+            } => {
+                let at = in_syscall + psargs;
+                let info = if reads.reads(in_syscall..in_syscall + size_of::<TaskInfo>()) {
+                    TASK_INFO
+                } else {
+                    0
+                };
+                info | if reads.reads(at..at + PSARGS) {
+                    TASK_PSARGS
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        };
+        if flags != 0 {
+            out.push((p.id, flags));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -58,11 +90,32 @@ mod tests {
     use super::*;
     use rdtrace_lang::CheckOptions;
 
-    fn psargs(src: &str) -> Vec<u32> {
+    fn flags(src: &str) -> Vec<(u32, u32)> {
         let program =
             rdtrace_lang::compile("t.d", src, &crate::catalog(), &CheckOptions::default())
                 .unwrap_or_else(|e| panic!("{src}: {}", e.render()));
-        needs_psargs(&program)
+        task_flags(&program)
+    }
+
+    fn psargs(src: &str) -> Vec<u32> {
+        flags(src)
+            .into_iter()
+            .filter(|f| f.1 & crate::event::TASK_PSARGS != 0)
+            .map(|f| f.0)
+            .collect()
+    }
+
+    #[test]
+    fn syscall_probes_carry_the_thread_only_when_read() {
+        use crate::event::{TASK_INFO, TASK_PSARGS};
+        assert!(flags("syscall::read:entry { trace(pid); }").is_empty());
+        let f = flags("syscall::read:entry { trace(curpsinfo->pr_ppid); }");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].1, TASK_INFO);
+        let f = flags("syscall::execve:return { trace(curpsinfo->pr_psargs); }");
+        assert_eq!(f[0].1, TASK_INFO | TASK_PSARGS);
+        let f = flags("syscall::read:entry { trace(vtimestamp); }");
+        assert_eq!(f[0].1, TASK_INFO);
     }
 
     #[test]

@@ -299,7 +299,7 @@ fn c_and_rust_layouts_agree() {
     all.extend(fields!(
         rdtrace_probes::event::NrProbe,
         "struct nr_probe",
-        [entry, ret, entry_flags, pad]
+        [entry, ret, entry_flags, ret_flags]
     ));
     all.extend(fields!(
         CaptureSite,
@@ -371,6 +371,8 @@ fn c_and_rust_capture_constants_agree() {
         ("RDT_CAPTURE_MAX", i64::from(CAPTURE_MAX)),
         ("RDT_MAX_SYSCALL_NR", i64::from(MAX_SYSCALL_NR)),
         ("RDT_TASK_PSARGS", i64::from(TASK_PSARGS)),
+        ("RDT_TASK_INFO", i64::from(TASK_INFO)),
+        ("RDT_TASK_SITE", i64::from(TASK_SITE)),
         ("RDT_SDT_DYNAMIC", i64::from(SDT_DYNAMIC)),
         ("RDT_PSARGS", PSARGS as i64),
         ("RDT_RAW_MAX", RAW_MAX as i64),

@@ -133,7 +133,7 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
                 profile,
                 captures: c.captures.plans.clone(),
                 save_entry_args: c.captures.save_entry_args.clone(),
-                psargs: rdtrace_probes::needs_psargs(&c.program),
+                task_flags: rdtrace_probes::task_flags(&c.program),
             };
             Box::new(rdtrace_probes::LiveSource::open(&opts).map_err(Failure::new)?)
         }

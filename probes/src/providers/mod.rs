@@ -109,9 +109,9 @@ pub trait Provider: Sync {
         Vec::new()
     }
     /// The hooks for all of its enabled `probes` at once, when that is
-    /// better than each probe's own (`hooks`); `save_entry_args` are the
-    /// entry probes whose arguments a return's captures read.
-    fn hooks_of_set(&self, _probes: &[u32], _save_entry_args: &[u32]) -> Option<Vec<Hook>> {
+    /// better than each probe's own (`hooks`); `flags` gives each probe's
+    /// kernel flags (`SAVE_ENTRY_ARGS`, `TASK_INFO`, `TASK_PSARGS`).
+    fn hooks_of_set(&self, _probes: &[u32], _flags: &dyn Fn(u32) -> u32) -> Option<Vec<Hook>> {
         None
     }
     /// Whether probe `id` is one of its fixed probes (a provider with many

@@ -19,8 +19,8 @@ use std::sync::OnceLock;
 use super::{Hook, Provider};
 use crate::catalog::{load, record_layout, TypedLayout};
 use crate::event::{
-    from, CapturePlanMap, CaptureSite, NrProbe, SyscallEvent, CAPTURE_MAX, COPY_BYTES, COPY_STR,
-    MAX_CAPTURES, MAX_SYSCALL_NR,
+    from, CaptureHeader, CapturePlanMap, CaptureSite, NrProbe, SyscallEvent, CAPTURE_MAX,
+    COPY_BYTES, COPY_STR, MAX_CAPTURES, MAX_SYSCALL_NR,
 };
 use rdtrace_lang::catalog::{ArgDef, CaptureArea, ConstDef, FieldSource, ProbeDef, ProbeKind};
 use rdtrace_lang::plan::{CapturePlan, PlanValue};
@@ -349,7 +349,7 @@ impl Provider for Syscall {
     }
     /// Many probes: raw_syscalls' sys_enter/sys_exit and a table of the
     /// traced call numbers (when every traced call has a number).
-    fn hooks_of_set(&self, probes: &[u32], save_entry_args: &[u32]) -> Option<Vec<Hook>> {
+    fn hooks_of_set(&self, probes: &[u32], flags: &dyn Fn(u32) -> u32) -> Option<Vec<Hook>> {
         if probes.len() <= RAW_MODE_ABOVE {
             return None;
         }
@@ -367,12 +367,11 @@ impl Provider for Syscall {
             };
             if entry {
                 row.entry = id;
-                if save_entry_args.contains(&id) {
-                    row.entry_flags = crate::event::SAVE_ENTRY_ARGS;
-                }
+                row.entry_flags = flags(id);
                 entries = true;
             } else {
                 row.ret = id;
+                row.ret_flags = flags(id);
                 returns = true;
             }
         }
@@ -415,7 +414,15 @@ impl Provider for Syscall {
             "errno".into(),
             load(offset_of!(SyscallEvent, err), IntType::INT),
         ));
-        let mut layout = record_layout(LAYOUT_SYSCALL, Vec::new(), builtins);
+        // curpsinfo / curlwpsinfo: the first capture when a clause reads
+        // them (TASK_INFO), after its capture header.
+        let task_at = std::mem::size_of::<SyscallEvent>() + std::mem::size_of::<CaptureHeader>();
+        builtins.push(super::task::vtimestamp_at(task_at));
+        let mut layout = record_layout(
+            LAYOUT_SYSCALL,
+            super::task::current_thread_rows(task_at),
+            builtins,
+        );
         layout.captures = Some(CaptureArea {
             count_at: offset_of!(SyscallEvent, captures) as u32,
             data_at: std::mem::size_of::<SyscallEvent>() as u32,
@@ -467,11 +474,19 @@ mod tests {
             FIRST_ID + 2 * i + u32::from(!entry)
         };
         let few = [id("openat", true), id("openat", false)];
-        assert!(Syscall.hooks_of_set(&few, &[]).is_none());
+        assert!(Syscall.hooks_of_set(&few, &|_| 0).is_none());
         let all: Vec<u32> = (0..syscalls().len() as u32)
             .map(|i| FIRST_ID + 2 * i)
             .collect();
-        let hooks = Syscall.hooks_of_set(&all, &[id("openat", true)]).unwrap();
+        let openat = id("openat", true);
+        let flags = |p: u32| {
+            if p == openat {
+                crate::event::SAVE_ENTRY_ARGS
+            } else {
+                0
+            }
+        };
+        let hooks = Syscall.hooks_of_set(&all, &flags).unwrap();
         let [Hook::RawTable {
             tracepoint: "sys_enter",
             map: "nr_probes",

@@ -119,7 +119,7 @@ pub(crate) fn no_args() -> Vec<ArgDef> {
 
 /// `psinfo_t` and `lwpsinfo_t` rows of the [`TaskInfo`] at record offset
 /// `at`.
-fn task_rows(at: usize) -> Members {
+pub(crate) fn task_rows(at: usize) -> Members {
     let f = |off: usize| at + off;
     let int = |off: usize| load(f(off), IntType::INT);
     let uint = |off: usize| load(f(off), IntType::UINT32);
@@ -301,25 +301,33 @@ fn cpu_rows() -> Members {
     )
 }
 
+/// `curpsinfo` and `curlwpsinfo` of the [`TaskInfo`] at record offset
+/// `at`.
+pub(crate) fn current_thread_rows(at: usize) -> Members {
+    let (ps, lwp): (Members, Members) = task_rows(at).into_iter().partition(|r| r.st == "psinfo_t");
+    let mut rows = through("curpsinfo", ps);
+    rows.extend(through("curlwpsinfo", lwp));
+    rows
+}
+
+/// `vtimestamp` of the [`TaskInfo`] at record offset `at`.
+pub(crate) fn vtimestamp_at(at: usize) -> (String, FieldSource) {
+    (
+        "vtimestamp".into(),
+        load(at + offset_of!(TaskInfo, vtime_ns), IntType::UINT64),
+    )
+}
+
 /// The layout every task provider's probes share.
 pub fn task_layout() -> TypedLayout {
     let mut rows = task_rows(offset_of!(TaskEvent, other));
-    let cur = task_rows(offset_of!(TaskEvent, cur));
-    let (ps, lwp): (Members, Members) = cur.into_iter().partition(|r| r.st == "psinfo_t");
-    rows.extend(through("curpsinfo", ps));
-    rows.extend(through("curlwpsinfo", lwp));
+    rows.extend(current_thread_rows(offset_of!(TaskEvent, cur)));
     rows.extend(cpu_rows());
     rows.extend(io_rows());
     let mut builtins: Vec<(String, FieldSource)> = (0..6)
         .map(|i| (format!("arg{i}"), load(arg_offset(i), IntType::INT64)))
         .collect();
-    builtins.push((
-        "vtimestamp".into(),
-        load(
-            offset_of!(TaskEvent, cur) + offset_of!(TaskInfo, vtime_ns),
-            IntType::UINT64,
-        ),
-    ));
+    builtins.push(vtimestamp_at(offset_of!(TaskEvent, cur)));
     record_layout(LAYOUT_TASK, rows, builtins)
 }
 
