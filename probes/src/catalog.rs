@@ -34,7 +34,10 @@ pub fn catalog() -> Catalog {
     let mut c = Catalog {
         layouts: vec![Layout {
             id: LAYOUT_HEADER,
-            members: Vec::new(),
+            members: curcpu_rows()
+                .into_iter()
+                .map(|r| (r.view.to_string(), r.name.to_string(), r.src))
+                .collect(),
             builtins: header_builtins(),
             captures: None,
         }],
@@ -159,6 +162,8 @@ pub(crate) fn record_layout(
 ) -> TypedLayout {
     let mut all = header_builtins();
     all.extend(builtins);
+    let mut members = members;
+    members.extend(curcpu_rows());
     TypedLayout {
         id,
         members,
@@ -169,6 +174,8 @@ pub(crate) fn record_layout(
 
 /// A packet record's layout: its members plus the header's built-ins.
 pub(crate) fn packet_layout(id: u32, members: Members) -> TypedLayout {
+    let mut members = members;
+    members.extend(curcpu_rows());
     TypedLayout {
         id,
         members,
@@ -314,6 +321,28 @@ macro_rules! packet_members {
 }
 
 pub(crate) use packet_members;
+
+/// `curcpu->cpu_id` (the header's CPU) and `cpu_pset` (no processor sets
+/// on Linux: illumos's PS_NONE) of every record; the task records add
+/// `cpu_chip` and `cpu_lgrp`.
+fn curcpu_rows() -> Members {
+    through(
+        "curcpu",
+        vec![
+            member(
+                "cpuinfo_t",
+                "cpu_id",
+                load(offset_of!(EventHeader, cpu), IntType::INT),
+            ),
+            member_as(
+                "cpuinfo_t",
+                "cpu_pset",
+                IntType::INT,
+                FieldSource::Const(-1),
+            ),
+        ],
+    )
+}
 
 /// Built-in variables every record provides through its [`EventHeader`].
 /// `timestamp` comes from the runtime (it adjusts `ts_ns`), so it is not here.

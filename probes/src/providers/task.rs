@@ -271,22 +271,13 @@ fn io_rows() -> Members {
     ]
 }
 
-/// `cpuinfo_t` of `curcpu`: the CPU's id, no processor set (illumos's
-/// PS_NONE), its package and NUMA node.
+/// `cpuinfo_t` of `curcpu` beyond what every record has (`cpu_id`,
+/// `cpu_pset`): the CPU's package and NUMA node.
 fn cpu_rows() -> Members {
     let c = "cpuinfo_t";
     through(
         "curcpu",
         vec![
-            member(
-                c,
-                "cpu_id",
-                load(
-                    offset_of!(TaskEvent, hdr) + offset_of!(crate::event::EventHeader, cpu),
-                    IntType::INT,
-                ),
-            ),
-            member_as(c, "cpu_pset", IntType::INT, FieldSource::Const(-1)),
             member(
                 c,
                 "cpu_chip",
