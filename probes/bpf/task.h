@@ -29,15 +29,20 @@ struct {
 	__type(value, __u32);
 } new_tasks SEC(".maps");
 
-/* A zeroed task_event for probe `probe` firing for thread `t` (`on_cpu`:
- * the thread runs on this CPU), or NULL when the ring buffer is full. */
-static __always_inline struct task_event *task_record(__u32 probe, struct task_struct *t, int on_cpu,
-						      int psargs)
+/* The record without its raw area, for the probes that have none: user
+ * space reads the missing bytes as zeros. */
+#define TASK_EVENT_SHORT __builtin_offsetof(struct task_event, raw)
+
+/* A zeroed task_event of `size` bytes (sizeof or TASK_EVENT_SHORT) for
+ * probe `probe` firing for thread `t` (`on_cpu`: the thread runs on this
+ * CPU), or NULL when the ring buffer is full. */
+static __always_inline struct task_event *task_record_of(__u32 size, __u32 probe, struct task_struct *t,
+							 int on_cpu, int psargs)
 {
-	struct task_event *e = reserve(sizeof(*e));
+	struct task_event *e = reserve(size);
 	if (!e)
 		return 0;
-	__builtin_memset(e, 0, sizeof(*e));
+	__builtin_memset(e, 0, size);
 	struct event_header *h = &e->hdr;
 	h->ts_ns = bpf_ktime_get_ns();
 	h->probe = probe;
@@ -57,6 +62,18 @@ static __always_inline struct task_event *task_record(__u32 probe, struct task_s
 	return e;
 }
 
+static __always_inline struct task_event *task_record(__u32 probe, struct task_struct *t, int on_cpu,
+						      int psargs)
+{
+	return task_record_of(sizeof(struct task_event), probe, t, on_cpu, psargs);
+}
+
+static __always_inline struct task_event *short_task_record(__u32 probe, struct task_struct *t,
+							    int on_cpu, int psargs)
+{
+	return task_record_of(TASK_EVENT_SHORT, probe, t, on_cpu, psargs);
+}
+
 #define WANT_PSARGS(id) (want_psargs & (1ULL << (id)))
 
 static __always_inline struct task_struct *current_task(void)
@@ -68,7 +85,7 @@ static __always_inline struct task_struct *current_task(void)
 static __always_inline void emit_task(__u32 probe, struct task_struct *other, __s64 arg0, __s64 arg1,
 				      __s64 arg2)
 {
-	struct task_event *e = task_record(probe, current_task(), 1, WANT_PSARGS(probe));
+	struct task_event *e = short_task_record(probe, current_task(), 1, WANT_PSARGS(probe));
 	if (!e)
 		return;
 	e->args[0] = arg0;
@@ -92,7 +109,7 @@ int BPF_PROG(task_sched_switch, bool preempt, struct task_struct *prev, struct t
 	if (ENABLED(RDT_PROBE_SCHED_OFF_CPU))
 		emit_task(RDT_PROBE_SCHED_OFF_CPU, next, (__s64)next, (__s64)next, 0);
 	if (ENABLED(RDT_PROBE_SCHED_ON_CPU)) {
-		struct task_event *e = task_record(RDT_PROBE_SCHED_ON_CPU, next, 1, 0);
+		struct task_event *e = short_task_record(RDT_PROBE_SCHED_ON_CPU, next, 1, 0);
 		if (e)
 			bpf_ringbuf_submit(e, wakeup_flags());
 	}
@@ -102,7 +119,7 @@ int BPF_PROG(task_sched_switch, bool preempt, struct task_struct *prev, struct t
 		if (thread) {
 			__u32 probe = *thread ? RDT_PROBE_PROC_LWP_START : RDT_PROBE_PROC_START;
 			bpf_map_delete_elem(&new_tasks, &tid);
-			struct task_event *e = task_record(probe, next, 1, 0);
+			struct task_event *e = short_task_record(probe, next, 1, 0);
 			if (e)
 				bpf_ringbuf_submit(e, wakeup_flags());
 		}
@@ -250,7 +267,8 @@ int proc_exec_return(void *ctx)
 			      ctx + __builtin_offsetof(struct syscall_exit_ctx, ret));
 	if (ret >= 0)
 		return 0;
-	struct task_event *e = task_record(tp->probe, current_task(), 1, tp->flags & RDT_TASK_PSARGS);
+	struct task_event *e =
+		short_task_record(tp->probe, current_task(), 1, tp->flags & RDT_TASK_PSARGS);
 	if (!e)
 		return 0;
 	e->args[0] = -ret;
