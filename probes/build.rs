@@ -51,6 +51,7 @@ fn main() {
         "protocols.h",
         "syscall.h",
         "task.h",
+        "stacks.h",
         "taskinfo.h",
     ] {
         println!("cargo:rerun-if-changed=bpf/{file}");

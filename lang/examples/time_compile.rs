@@ -184,6 +184,7 @@ fn main() {
                 provider: "profile".into(),
                 prefix: prefix.into(),
                 kind,
+                layout: 0,
             })
             .collect(),
         string_tables: vec![],

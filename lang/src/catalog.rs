@@ -44,9 +44,10 @@ pub enum ProbeKind {
     Tick {
         interval_ns: u64,
     },
-    /// `profile-N`: once per interval on every CPU.
+    /// `profile-N`: once per interval on every CPU, a record of `layout`.
     Profile {
         interval_ns: u64,
+        layout: u32,
     },
 }
 
@@ -154,6 +155,8 @@ pub struct ParamProbe {
     /// The name up to the parameter, `tick-` or `profile-`.
     pub prefix: String,
     pub kind: ParamKind,
+    /// The layout of its records (the header's, 0, when they are only that).
+    pub layout: u32,
 }
 
 /// What the parameter means and how the probe fires.

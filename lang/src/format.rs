@@ -81,6 +81,10 @@ pub enum ConvKind {
     Pointer,
     /// %Y (nanoseconds since epoch → local time)
     Date,
+    /// %a, %A: a kernel / user symbol (`func()`, `usym()` … keys of printa)
+    Sym(bool),
+    /// %k: a stack (stack(), ustack() keys of printa)
+    Stack,
 }
 
 /// A format that cannot be parsed, with the offset of the bad conversion in
@@ -350,9 +354,12 @@ fn lookup(name: &[u8]) -> Lookup {
         b'e' | b'E' | b'f' | b'g' | b'G' => Float(letter),
         b'p' => Pointer,
         b'Y' => Date,
+        b'a' => Sym(false),
+        b'A' => Sym(true),
+        b'k' => Stack,
         _ => Signed,
     };
-    let known_letter = b"diuoxXcseEfgGpY".contains(&letter);
+    let known_letter = b"diuoxXcseEfgGpYaAk".contains(&letter);
     match (size, letter) {
         (SizePrefix::None, _) if known_letter => Lookup::Conv(size, kind),
         (
@@ -361,9 +368,7 @@ fn lookup(name: &[u8]) -> Lookup {
         ) => Lookup::Conv(size, kind),
         (SizePrefix::BigL, b'e' | b'E' | b'f' | b'g' | b'G') => Lookup::Conv(size, kind),
         _ => match name {
-            b"a" | b"A" | b"C" | b"k" | b"S" | b"T" | b"lc" | b"ls" | b"wc" | b"ws" => {
-                Lookup::Unsupported
-            }
+            b"C" | b"S" | b"T" | b"lc" | b"ls" | b"wc" | b"ws" => Lookup::Unsupported,
             _ => Lookup::Undefined,
         },
     }
@@ -448,6 +453,9 @@ impl Conv {
                 ("G", b'G'),
                 ("p", b'p'),
                 ("Y", b'Y'),
+                ("a", b'a'),
+                ("A", b'A'),
+                ("k", b'k'),
             ],
         };
         names
@@ -470,6 +478,9 @@ impl Conv {
             ConvKind::Float(l) => l,
             ConvKind::Pointer => b'p',
             ConvKind::Date => b'Y',
+            ConvKind::Sym(false) => b'a',
+            ConvKind::Sym(true) => b'A',
+            ConvKind::Stack => b'k',
         }
     }
 
@@ -491,6 +502,10 @@ impl Conv {
             (_, Float(_)) => "float, double, or long double",
             (_, Pointer) => "pointer or integer",
             (_, Date) => "int64_t",
+            (_, Sym(_)) => {
+                "a symbol: func( ), sym( ), mod( ), usym( ), umod( ) or uaddr( ) (printa keys)"
+            }
+            (_, Stack) => "stack( ) or ustack( ) (printa keys)",
         }
     }
 
@@ -501,6 +516,14 @@ impl Conv {
     /// `long` and `long long` are both "8 bytes".
     pub fn accepts(&self, ty: &Type) -> bool {
         use ConvKind::*;
+        if let Type::Symbolic(s) = ty {
+            return self.size == SizePrefix::None
+                && if s.is_stack() {
+                    self.kind == Stack
+                } else {
+                    matches!(self.kind, Str | Sym(_))
+                };
+        }
         let Type::Int(int) = ty else {
             return self.kind == Str && ty.is_string() && self.size == SizePrefix::None;
         };
@@ -511,7 +534,7 @@ impl Conv {
             ) => true,
             (SizePrefix::None | SizePrefix::Question, Char) => int.size <= 4,
             (SizePrefix::None | SizePrefix::Question, Date) => int.size == 8,
-            (_, Str | Float(_)) => false,
+            (_, Str | Float(_) | Sym(_) | Stack) => false,
             (SizePrefix::H, Signed) => int.size == 2 && int.signed,
             (SizePrefix::H, Unsigned | Octal) => int.size == 2 && !int.signed,
             (SizePrefix::H, _) => int.size == 2,

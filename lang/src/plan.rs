@@ -33,6 +33,29 @@ pub struct ProbePlan {
     /// User memory to copy when the probe fires, one per copyin/copyinstr
     /// call of its clauses.
     pub user: Vec<UserCapture>,
+    /// The kernel and user stacks to capture: the most frames a clause
+    /// asks for (`Some(None)`: as many as the stackframes /
+    /// ustackframes option says), None when no clause uses one.
+    pub kstack: Option<Option<u32>>,
+    pub ustack: Option<Option<u32>>,
+}
+
+/// The larger ask of two stack uses (None inside: the option's count).
+fn more_frames(a: Option<Option<u32>>, b: Option<u32>) -> Option<Option<u32>> {
+    Some(match (a, b) {
+        (None, b) => b,
+        (Some(None), _) | (_, None) => None,
+        (Some(Some(x)), Some(y)) => Some(x.max(y)),
+    })
+}
+
+impl ProbePlan {
+    /// The frames of the kernel and the user stack to capture, with the
+    /// options' counts for stacks that name none (0: no stack).
+    pub fn stack_frames(&self, stackframes: u32, ustackframes: u32) -> (u32, u32) {
+        let n = |s: Option<Option<u32>>, opt: u32| s.map_or(0, |f| f.unwrap_or(opt).max(1));
+        (n(self.kstack, stackframes), n(self.ustack, ustackframes))
+    }
 }
 
 /// One copyin/copyinstr the kernel side performs for a probe.
@@ -80,6 +103,8 @@ impl CapturePlan {
     /// The plan of probe `i` (an empty plan for an index out of range).
     pub fn probe(&self, i: ProbeIndex) -> &ProbePlan {
         static EMPTY: ProbePlan = ProbePlan {
+            kstack: None,
+            ustack: None,
             record: Vec::new(),
             user: Vec::new(),
         };
@@ -106,6 +131,8 @@ pub fn capture_plan(program: &Program) -> CapturePlan {
             sets: &sets,
             record: Vec::new(),
             user: Vec::new(),
+            kstack: None,
+            ustack: None,
             problems: &mut problems,
         };
         visit::walk_clause(&mut reads, clause);
@@ -114,6 +141,12 @@ pub fn capture_plan(program: &Program) -> CapturePlan {
             if let Some(plan) = probes.get_mut(p) {
                 plan.record.extend(record.iter().cloned());
                 plan.user.extend(user.iter().cloned());
+                if let Some(k) = reads.kstack {
+                    plan.kstack = more_frames(plan.kstack, k);
+                }
+                if let Some(u) = reads.ustack {
+                    plan.ustack = more_frames(plan.ustack, u);
+                }
             }
         }
     }
@@ -180,6 +213,8 @@ struct Reads<'a> {
     sets: &'a SelfSets,
     record: Vec<Range<usize>>,
     user: Vec<UserCapture>,
+    kstack: Option<Option<u32>>,
+    ustack: Option<Option<u32>>,
     problems: &'a mut Vec<(Span, String)>,
 }
 
@@ -216,6 +251,17 @@ impl Visitor for Reads<'_> {
     fn visit_expr(&mut self, e: &Expr) {
         match &e.kind {
             ExprKind::Field(src) => self.record.extend(field_ranges(src)),
+            ExprKind::Stack { user, frames, area } => {
+                let at = area.count_at as usize;
+                self.record.push(at..at + 4);
+                let s = if *user {
+                    &mut self.ustack
+                } else {
+                    &mut self.kstack
+                };
+                *s = more_frames(*s, *frames);
+            }
+
             ExprKind::CopyIn(c) => {
                 // The byte count of the captures is read from the record.
                 let at = c.area.count_at as usize;

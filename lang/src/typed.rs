@@ -268,6 +268,19 @@ pub enum ExprKind {
     /// probe's record carries, copied when the probe fired (see
     /// [`crate::plan`]).
     CopyIn(CopyIn),
+    /// `stack([n])`, `ustack([n[, strsize]])`: the frames captured when the
+    /// probe fired, at most `frames` (None: the stackframes/ustackframes
+    /// option), found in the record's captures (`area`).
+    Stack {
+        user: bool,
+        frames: Option<u32>,
+        area: crate::catalog::CaptureArea,
+    },
+    /// `func(a)`, `mod(a)`, `usym(a)` …: the address, symbolised when printed.
+    Symbol {
+        kind: crate::types::Symbolic,
+        addr: Box<Expr>,
+    },
     /// An integer in copied-in memory (`this->s->sin_port`, `*(int *)p`):
     /// `int` at `offset` of the buffer `buf`.
     BufLoad {

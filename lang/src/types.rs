@@ -18,6 +18,42 @@ pub enum Type {
     /// pointer to the C type named here (`void`, `struct sockaddr_in`,
     /// `ipaddr_t` …). Lives for the firing: only `this->` may hold it.
     Buf(String),
+    /// A value the consumer prints by symbolising addresses: a stack
+    /// captured when the probe fired, or the symbol or module of an
+    /// address. Only a trace() argument, an aggregation key or an action.
+    Symbolic(Symbolic),
+}
+
+/// What a [`Type::Symbolic`] value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Symbolic {
+    /// `stack()`: kernel frames.
+    Stack,
+    /// `ustack()`: the process's frames.
+    UStack,
+    /// `func()`, `sym()`: the kernel symbol of an address.
+    Sym,
+    /// `mod()`: its kernel module.
+    Mod,
+    /// `ufunc()`, `usym()`: the user symbol.
+    USym,
+    /// `umod()`: the user object.
+    UMod,
+    /// `uaddr()`: the user symbol and offset.
+    UAddr,
+}
+
+impl Symbolic {
+    /// Whether its addresses are the process's.
+    pub fn user(self) -> bool {
+        matches!(
+            self,
+            Symbolic::UStack | Symbolic::USym | Symbolic::UMod | Symbolic::UAddr
+        )
+    }
+    pub fn is_stack(self) -> bool {
+        matches!(self, Symbolic::Stack | Symbolic::UStack)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -118,6 +154,8 @@ impl Type {
             Type::StructPtr(s) => format!("{s} *"),
             Type::Struct(s) => s.clone(),
             Type::Void => "void".into(),
+            Type::Symbolic(Symbolic::Stack | Symbolic::UStack) => "stack".into(),
+            Type::Symbolic(_) => "symbol".into(),
             Type::Buf(t) => format!("{t} *"),
         }
     }

@@ -57,6 +57,8 @@ pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
         | ExprKind::BufSlice { buf, .. }
         | ExprKind::BufString(buf)
         | ExprKind::BufInet { buf, .. } => v.visit_expr(buf),
+        ExprKind::Stack { .. } => {}
+        ExprKind::Symbol { addr, .. } => v.visit_expr(addr),
         ExprKind::CopyIn(c) => {
             v.visit_expr(&c.addr);
             if let Some(len) = &c.len {

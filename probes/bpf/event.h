@@ -195,6 +195,16 @@ struct syscall_entry_args {
 	__u64 args[6];
 };
 
+/* profile-N (layout 6): the interrupted PCs (as DTrace's arg0 and arg1),
+ * then `captures` bytes of stacks. */
+struct profile_event {
+	struct event_header hdr;
+	__u64 kpc;        /* kernel PC, 0 when the CPU was in user mode */
+	__u64 upc;        /* user PC, 0 for a kernel thread */
+	__u32 captures;
+	__u32 pad;
+};
+
 /* One piece of user memory in a syscall_event's captures. */
 struct capture_header {
 	__u16 site;   /* the capture plan's site (the copyin/copyinstr call) */
@@ -299,7 +309,7 @@ struct task_event {
 	__s32 chip;       /* curcpu->cpu_chip: the CPU's package */
 	__s32 lgrp;       /* curcpu->cpu_lgrp: its NUMA node */
 	__u32 raw_len;    /* bytes of `raw` filled */
-	__u32 pad;
+	__u32 captures;   /* bytes of captures (stacks) after the whole record */
 	struct task_info cur;
 	struct task_info other;
 	__u8 raw[RDT_RAW_MAX];
@@ -331,6 +341,15 @@ struct io_info {
  * with site RDT_TASK_SITE. */
 #define RDT_TASK_INFO 0x20000
 #define RDT_TASK_SITE 0xffff
+/* tp_probes / nr_probe flags: capture the kernel / user stack when the
+ * probe fires, as a capture of site RDT_KSTACK_SITE / RDT_USTACK_SITE
+ * (the frames' addresses, 8 bytes each). */
+#define RDT_KSTACK 0x40000
+#define RDT_USTACK 0x80000
+#define RDT_KSTACK_SITE 0xfffe
+#define RDT_USTACK_SITE 0xfffd
+/* The most frames a captured stack has (perf_event_max_stack's default). */
+#define RDT_MAX_FRAMES 127
 
 /* illumos's bufinfo_t flags (io.d). */
 #define RDT_B_DONE 0x2
@@ -351,6 +370,7 @@ _Static_assert(sizeof(struct capture_plan) == 8 + 16 * RDT_MAX_CAPTURES, "captur
 _Static_assert(sizeof(struct task_info) == 184, "task_info size");
 _Static_assert(sizeof(struct task_event) == 56 + 48 + 16 + 2 * 184 + RDT_RAW_MAX, "task_event size");
 _Static_assert(sizeof(struct io_info) == 184, "io_info size");
+_Static_assert(sizeof(struct profile_event) == 80, "profile_event size");
 _Static_assert(sizeof(struct tcp_sockstate) == 88, "tcp_sockstate size");
 _Static_assert(sizeof(struct tcp_event) == 256, "tcp_event size");
 _Static_assert(sizeof(struct ip_event) == 192, "ip_event size");

@@ -40,6 +40,7 @@
 #include "protocols.h"
 #include "packet.h"
 #include "sockstate.h"
+#include "stacks.h"
 
 /* The local and remote ends of a packet record `e` from its source and
  * destination, by direction: one definition for tcp and udp records (replay
@@ -821,8 +822,19 @@ struct {
 	__type(value, __u32);
 } profile_ids SEC(".maps");
 
-/* One header-only record per sample, describing the interrupted task (the
- * idle task, pid 0, when the CPU was idle). netns is the task's. */
+/* Probes whose clauses use stack() / ustack() (probe ids are synthesised
+ * per program, so a map rather than the want_* bits): value RDT_KSTACK |
+ * RDT_USTACK. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u32);
+} profile_stacks SEC(".maps");
+
+/* One record per sample, describing the interrupted task (the idle task,
+ * pid 0, when the CPU was idle; netns is the task's) and its PCs, with its
+ * stacks when a clause uses them. */
 SEC("perf_event")
 int profile(struct bpf_perf_event_data *ctx)
 {
@@ -836,11 +848,42 @@ int profile(struct bpf_perf_event_data *ctx)
 	t.ppid = BPF_CORE_READ(task, real_parent, tgid);
 	bpf_get_current_comm(t.comm, sizeof(t.comm));
 	__u32 netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
-	struct event_header *h = reserve(sizeof(*h));
-	if (!h)
+	__u32 *sf = bpf_map_lookup_elem(&profile_stacks, &probe);
+	__u32 stacks = sf ? *sf : 0;
+	struct profile_event *e = stacks ? stack_buffer() : reserve(sizeof(*e));
+	if (!e)
 		return 0;
-	fill_header(h, probe, netns, t.ppid, t.comm);
-	bpf_ringbuf_submit(h, wakeup_flags());
+	fill_header(&e->hdr, probe, netns, t.ppid, t.comm);
+	/* arg0: the kernel PC, 0 in user mode; arg1: the user PC, 0 for a
+	 * kernel thread (its user registers, when the kernel was running). */
+	/* Context fields are read directly (the verifier rewrites these
+	 * loads); the context is not the kernel's struct. */
+	/* The context starts with x86_64's user-visible pt_regs (ip is word
+	 * 16, cs word 17): read as whole words, not through CO-RE, which would
+	 * narrow cs to the kernel's u16 and the verifier refuses narrow
+	 * context loads. */
+	const volatile __u64 *words = (const volatile __u64 *)ctx;
+	__u64 ip = words[16];
+	int user = (words[17] & 3) == 3;
+	e->kpc = user ? 0 : ip;
+	e->upc = user ? ip : 0;
+	if (!user && BPF_CORE_READ(task, mm)) {
+		struct pt_regs *uregs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		e->upc = uregs ? BPF_CORE_READ(uregs, ip) : 0;
+	}
+	e->captures = 0;
+	e->pad = 0;
+	if (!stacks) {
+		bpf_ringbuf_submit(e, wakeup_flags());
+		return 0;
+	}
+	__u32 size = append_stacks(ctx, (__u8 *)e, sizeof(*e), stacks);
+	e->captures = size - sizeof(*e);
+	size &= RDT_STACK_BUF - 1;
+	if (size < sizeof(*e))
+		return 0;
+	if (bpf_ringbuf_output(&events, e, size, wakeup_flags()))
+		count_drop();
 	return 0;
 }
 

@@ -161,8 +161,8 @@ static __always_inline __u32 capture_user_memory(struct syscall_buf *b, __u32 pr
 
 /* Writes the record of syscall probe `probe`: entry `args` (at a return,
  * `ret` instead), the user memory its plan copies; submits it. */
-static __always_inline int emit_syscall(__u32 probe, __u32 flags, const __u64 *args, __s64 ret,
-					int is_return)
+static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, const __u64 *args,
+					__s64 ret, int is_return)
 {
 	__u32 zero = 0;
 	struct syscall_buf *b = bpf_map_lookup_elem(&syscall_scratch, &zero);
@@ -213,6 +213,10 @@ static __always_inline int emit_syscall(__u32 probe, __u32 flags, const __u64 *a
 		start += sizeof(*h) + sizeof(*ti);
 	}
 	__u32 size = capture_user_memory(b, probe, &saved, have_saved, start);
+	if (flags & (RDT_KSTACK | RDT_USTACK)) {
+		size = append_stacks(ctx, b->data, size, flags);
+		e->captures = size - sizeof(*e);
+	}
 	size &= RDT_SYSCALL_BUF - 1;
 	if (size < sizeof(*e))
 		return 0;
@@ -247,7 +251,7 @@ static __always_inline int syscall_event(void *ctx, int is_return)
 			bpf_probe_read_kernel(args, nargs * 8,
 					      ctx + __builtin_offsetof(struct syscall_enter_ctx, args));
 	}
-	return emit_syscall(tp->probe, tp->flags, args, ret, is_return);
+	return emit_syscall(ctx, tp->probe, tp->flags, args, ret, is_return);
 }
 
 /* Many calls at once: raw_syscalls:sys_enter/sys_exit, which fire for
@@ -262,7 +266,8 @@ struct {
 	__type(value, struct nr_probe);
 } nr_probes SEC(".maps");
 
-static __always_inline int raw_syscall(__u64 nr, struct pt_regs *regs, __s64 ret, int is_return)
+static __always_inline int raw_syscall(void *ctx, __u64 nr, struct pt_regs *regs, __s64 ret,
+				       int is_return)
 {
 	if (nr >= RDT_MAX_SYSCALL_NR)
 		return 0;
@@ -282,32 +287,33 @@ static __always_inline int raw_syscall(__u64 nr, struct pt_regs *regs, __s64 ret
 		args[4] = BPF_CORE_READ(regs, r8);
 		args[5] = BPF_CORE_READ(regs, r9);
 	}
-	return emit_syscall(probe, is_return ? np->ret_flags : np->entry_flags, args, ret, is_return);
+	return emit_syscall(ctx, probe, is_return ? np->ret_flags : np->entry_flags, args, ret,
+			    is_return);
 }
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long id)
 {
-	return raw_syscall(id, regs, 0, 0);
+	return raw_syscall(ctx, id, regs, 0, 0);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
 {
-	return raw_syscall(BPF_CORE_READ(regs, orig_ax), regs, ret, 1);
+	return raw_syscall(ctx, BPF_CORE_READ(regs, orig_ax), regs, ret, 1);
 }
 
 SEC("raw_tp/sys_enter")
 int raw_sys_enter_raw(__u64 *ctx)
 {
-	return raw_syscall(ctx[1], (struct pt_regs *)ctx[0], 0, 0);
+	return raw_syscall(ctx, ctx[1], (struct pt_regs *)ctx[0], 0, 0);
 }
 
 SEC("raw_tp/sys_exit")
 int raw_sys_exit_raw(__u64 *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx[0];
-	return raw_syscall(BPF_CORE_READ(regs, orig_ax), regs, (__s64)ctx[1], 1);
+	return raw_syscall(ctx, BPF_CORE_READ(regs, orig_ax), regs, (__s64)ctx[1], 1);
 }
 
 SEC("tracepoint")

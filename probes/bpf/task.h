@@ -37,12 +37,17 @@ struct {
  * probe `probe` firing for thread `t` (`on_cpu`: the thread runs on this
  * CPU), or NULL when the ring buffer is full. */
 static __always_inline struct task_event *task_record_of(__u32 size, __u32 probe, struct task_struct *t,
-							 int on_cpu, int psargs)
+							 int on_cpu, int psargs, __u32 stacks)
 {
-	struct task_event *e = reserve(size);
+	/* With stacks the record is built whole in the per-CPU buffer, the
+	 * stacks after it (task_submit). */
+	struct task_event *e = stacks ? stack_buffer() : reserve(size);
 	if (!e)
 		return 0;
-	__builtin_memset(e, 0, size);
+	if (stacks)
+		__builtin_memset(e, 0, sizeof(*e));
+	else
+		__builtin_memset(e, 0, size);
 	struct event_header *h = &e->hdr;
 	h->ts_ns = bpf_ktime_get_ns();
 	h->probe = probe;
@@ -63,16 +68,35 @@ static __always_inline struct task_event *task_record_of(__u32 size, __u32 probe
 }
 
 static __always_inline struct task_event *task_record(__u32 probe, struct task_struct *t, int on_cpu,
-						      int psargs)
+						      int psargs, __u32 stacks)
 {
-	return task_record_of(sizeof(struct task_event), probe, t, on_cpu, psargs);
+	return task_record_of(sizeof(struct task_event), probe, t, on_cpu, psargs, stacks);
 }
 
 static __always_inline struct task_event *short_task_record(__u32 probe, struct task_struct *t,
-							    int on_cpu, int psargs)
+							    int on_cpu, int psargs, __u32 stacks)
 {
-	return task_record_of(TASK_EVENT_SHORT, probe, t, on_cpu, psargs);
+	return task_record_of(TASK_EVENT_SHORT, probe, t, on_cpu, psargs, stacks);
 }
+
+/* Sends a record task_record made: reserved ones as they are, built ones
+ * with their stacks. */
+static __always_inline void task_submit(void *ctx, struct task_event *e, __u32 stacks)
+{
+	if (!stacks) {
+		bpf_ringbuf_submit(e, wakeup_flags());
+		return;
+	}
+	__u32 size = append_stacks(ctx, (__u8 *)e, sizeof(*e), stacks);
+	e->captures = size - sizeof(*e);
+	size &= RDT_STACK_BUF - 1;
+	if (size < sizeof(*e))
+		return;
+	if (bpf_ringbuf_output(&events, e, size, wakeup_flags()))
+		count_drop();
+}
+
+#define TP_STACKS(tp) ((tp)->flags & (RDT_KSTACK | RDT_USTACK))
 
 #define WANT_PSARGS(id) (want_psargs & (1ULL << (id)))
 
@@ -82,17 +106,18 @@ static __always_inline struct task_struct *current_task(void)
 }
 
 /* A record of the current thread with `other` (may be NULL) in args. */
-static __always_inline void emit_task(__u32 probe, struct task_struct *other, __s64 arg0, __s64 arg1,
-				      __s64 arg2)
+static __always_inline void emit_task(void *ctx, __u32 probe, struct task_struct *other, __s64 arg0,
+				      __s64 arg1, __s64 arg2)
 {
-	struct task_event *e = short_task_record(probe, current_task(), 1, WANT_PSARGS(probe));
+	__u32 stacks = stack_flags_of(probe);
+	struct task_event *e = short_task_record(probe, current_task(), 1, WANT_PSARGS(probe), stacks);
 	if (!e)
 		return;
 	e->args[0] = arg0;
 	e->args[1] = arg1;
 	e->args[2] = arg2;
 	read_task_info(&e->other, other, 0, 0);
-	bpf_ringbuf_submit(e, wakeup_flags());
+	task_submit(ctx, e, stacks);
 }
 
 /* --------------------------------------------------------------- sched */
@@ -103,15 +128,17 @@ int BPF_PROG(task_sched_switch, bool preempt, struct task_struct *prev, struct t
 {
 	if (ENABLED(RDT_PROBE_SCHED_SLEEP) && !preempt &&
 	    (prev_state & (RDT_TASK_INTERRUPTIBLE | RDT_TASK_UNINTERRUPTIBLE)))
-		emit_task(RDT_PROBE_SCHED_SLEEP, 0, 0, 0, 0);
+		emit_task(ctx, RDT_PROBE_SCHED_SLEEP, 0, 0, 0, 0);
 	if (ENABLED(RDT_PROBE_SCHED_PREEMPT) && preempt)
-		emit_task(RDT_PROBE_SCHED_PREEMPT, 0, 0, 0, 0);
+		emit_task(ctx, RDT_PROBE_SCHED_PREEMPT, 0, 0, 0, 0);
 	if (ENABLED(RDT_PROBE_SCHED_OFF_CPU))
-		emit_task(RDT_PROBE_SCHED_OFF_CPU, next, (__s64)next, (__s64)next, 0);
+		emit_task(ctx, RDT_PROBE_SCHED_OFF_CPU, next, (__s64)next, (__s64)next, 0);
 	if (ENABLED(RDT_PROBE_SCHED_ON_CPU)) {
-		struct task_event *e = short_task_record(RDT_PROBE_SCHED_ON_CPU, next, 1, 0);
+		/* The stacks are prev's: the one on the CPU when it fires. */
+		__u32 stacks = stack_flags_of(RDT_PROBE_SCHED_ON_CPU);
+		struct task_event *e = short_task_record(RDT_PROBE_SCHED_ON_CPU, next, 1, 0, stacks);
 		if (e)
-			bpf_ringbuf_submit(e, wakeup_flags());
+			task_submit(ctx, e, stacks);
 	}
 	if (ENABLED(RDT_PROBE_PROC_START) || ENABLED(RDT_PROBE_PROC_LWP_START)) {
 		__u32 tid = BPF_CORE_READ(next, pid);
@@ -119,9 +146,10 @@ int BPF_PROG(task_sched_switch, bool preempt, struct task_struct *prev, struct t
 		if (thread) {
 			__u32 probe = *thread ? RDT_PROBE_PROC_LWP_START : RDT_PROBE_PROC_START;
 			bpf_map_delete_elem(&new_tasks, &tid);
-			struct task_event *e = short_task_record(probe, next, 1, 0);
+			__u32 stacks = stack_flags_of(probe);
+			struct task_event *e = short_task_record(probe, next, 1, 0, stacks);
 			if (e)
-				bpf_ringbuf_submit(e, wakeup_flags());
+				task_submit(ctx, e, stacks);
 		}
 	}
 	return 0;
@@ -131,7 +159,7 @@ SEC("tp_btf/sched_waking")
 int BPF_PROG(task_sched_waking, struct task_struct *p)
 {
 	if (ENABLED(RDT_PROBE_SCHED_WAKEUP))
-		emit_task(RDT_PROBE_SCHED_WAKEUP, p, (__s64)p, (__s64)p, 0);
+		emit_task(ctx, RDT_PROBE_SCHED_WAKEUP, p, (__s64)p, (__s64)p, 0);
 	return 0;
 }
 
@@ -146,7 +174,7 @@ int BPF_PROG(task_sched_pi_setprio, struct task_struct *tsk, struct task_struct 
 			pri = boost;
 	}
 	if (ENABLED(RDT_PROBE_SCHED_CHANGE_PRI))
-		emit_task(RDT_PROBE_SCHED_CHANGE_PRI, tsk, (__s64)tsk, (__s64)tsk, pri);
+		emit_task(ctx, RDT_PROBE_SCHED_CHANGE_PRI, tsk, (__s64)tsk, (__s64)tsk, pri);
 	return 0;
 }
 
@@ -157,9 +185,9 @@ int BPF_PROG(task_newtask, struct task_struct *task, __u64 clone_flags)
 {
 	__u32 thread = (clone_flags & RDT_CLONE_THREAD) ? 1 : 0;
 	if (thread && ENABLED(RDT_PROBE_PROC_LWP_CREATE))
-		emit_task(RDT_PROBE_PROC_LWP_CREATE, task, (__s64)task, (__s64)task, 0);
+		emit_task(ctx, RDT_PROBE_PROC_LWP_CREATE, task, (__s64)task, (__s64)task, 0);
 	if (!thread && ENABLED(RDT_PROBE_PROC_CREATE))
-		emit_task(RDT_PROBE_PROC_CREATE, task, (__s64)task, 0, 0);
+		emit_task(ctx, RDT_PROBE_PROC_CREATE, task, (__s64)task, 0, 0);
 	if ((thread && ENABLED(RDT_PROBE_PROC_LWP_START)) ||
 	    (!thread && ENABLED(RDT_PROBE_PROC_START))) {
 		__u32 tid = BPF_CORE_READ(task, pid);
@@ -172,7 +200,7 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(task_process_exec, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
 {
 	if (ENABLED(RDT_PROBE_PROC_EXEC_SUCCESS))
-		emit_task(RDT_PROBE_PROC_EXEC_SUCCESS, 0, 0, 0, 0);
+		emit_task(ctx, RDT_PROBE_PROC_EXEC_SUCCESS, 0, 0, 0, 0);
 	return 0;
 }
 
@@ -181,7 +209,7 @@ int BPF_PROG(task_process_exit, struct task_struct *p, bool group_dead)
 {
 	if (!group_dead) {
 		if (ENABLED(RDT_PROBE_PROC_LWP_EXIT))
-			emit_task(RDT_PROBE_PROC_LWP_EXIT, 0, 0, 0, 0);
+			emit_task(ctx, RDT_PROBE_PROC_LWP_EXIT, 0, 0, 0, 0);
 		return 0;
 	}
 	if (!ENABLED(RDT_PROBE_PROC_EXIT))
@@ -189,7 +217,7 @@ int BPF_PROG(task_process_exit, struct task_struct *p, bool group_dead)
 	/* As illumos: CLD_EXITED 1, CLD_KILLED 2, CLD_DUMPED 3. */
 	int code = BPF_CORE_READ(p, exit_code);
 	__s64 why = (code & 0x7f) == 0 ? 1 : (code & 0x80) ? 3 : 2;
-	emit_task(RDT_PROBE_PROC_EXIT, 0, why, 0, 0);
+	emit_task(ctx, RDT_PROBE_PROC_EXIT, 0, why, 0, 0);
 	return 0;
 }
 
@@ -200,7 +228,7 @@ int BPF_PROG(task_signal_generate, int sig, struct kernel_siginfo *info, struct 
 	/* TRACE_SIGNAL_IGNORED: the target ignores it and it is dropped. */
 	__u32 probe = result == 1 ? RDT_PROBE_PROC_SIGNAL_DISCARD : RDT_PROBE_PROC_SIGNAL_SEND;
 	if (ENABLED(probe))
-		emit_task(probe, task, (__s64)task, (__s64)task, sig);
+		emit_task(ctx, probe, task, (__s64)task, (__s64)task, sig);
 	return 0;
 }
 
@@ -216,7 +244,7 @@ int BPF_PROG(task_signal_deliver, int sig, struct kernel_siginfo *info, struct k
 		if (code)
 			sig = code;
 	}
-	emit_task(RDT_PROBE_PROC_SIGNAL_HANDLE, 0, sig, (__s64)info,
+	emit_task(ctx, RDT_PROBE_PROC_SIGNAL_HANDLE, 0, sig, (__s64)info,
 		  (__s64)BPF_CORE_READ(ka, sa.sa_handler));
 	return 0;
 }
@@ -233,13 +261,17 @@ static __always_inline int proc_exec(void *ctx, __u32 i)
 	__u64 name = 0;
 	bpf_probe_read_kernel(&name, sizeof(name),
 			      ctx + __builtin_offsetof(struct syscall_enter_ctx, args) + i * 8);
-	struct task_event *e = task_record(tp->probe, current_task(), 1, tp->flags & RDT_TASK_PSARGS);
+	/* One read of the flags: the verifier must see the record's kind
+	 * (reserved or built) decided once. */
+	__u32 stacks = TP_STACKS(tp);
+	struct task_event *e =
+		task_record(tp->probe, current_task(), 1, tp->flags & RDT_TASK_PSARGS, stacks);
 	if (!e)
 		return 0;
 	long n = bpf_probe_read_user_str(e->raw, 256, (const void *)name);
 	e->raw_len = n > 0 ? n : 0;
 	e->args[0] = name;
-	bpf_ringbuf_submit(e, wakeup_flags());
+	task_submit(ctx, e, stacks);
 	return 0;
 }
 
@@ -267,12 +299,13 @@ int proc_exec_return(void *ctx)
 			      ctx + __builtin_offsetof(struct syscall_exit_ctx, ret));
 	if (ret >= 0)
 		return 0;
+	__u32 stacks = TP_STACKS(tp);
 	struct task_event *e =
-		short_task_record(tp->probe, current_task(), 1, tp->flags & RDT_TASK_PSARGS);
+		short_task_record(tp->probe, current_task(), 1, tp->flags & RDT_TASK_PSARGS, stacks);
 	if (!e)
 		return 0;
 	e->args[0] = -ret;
-	bpf_ringbuf_submit(e, wakeup_flags());
+	task_submit(ctx, e, stacks);
 	return 0;
 }
 
@@ -310,10 +343,11 @@ static __always_inline __u32 put_small(char *s, __u32 at, __u32 n)
 	return at;
 }
 
-static __always_inline void emit_io(__u32 probe, struct request *rq, int done, __u8 status,
+static __always_inline void emit_io(void *ctx, __u32 probe, struct request *rq, int done, __u8 status,
 				    __u32 nr_bytes)
 {
-	struct task_event *e = task_record(probe, current_task(), 1, WANT_PSARGS(probe));
+	__u32 stacks = stack_flags_of(probe);
+	struct task_event *e = task_record(probe, current_task(), 1, WANT_PSARGS(probe), stacks);
 	if (!e)
 		return;
 	struct io_info *io = (struct io_info *)e->raw;
@@ -357,14 +391,14 @@ static __always_inline void emit_io(__u32 probe, struct request *rq, int done, _
 		__builtin_memcpy(io->name, "<none>", 7);
 	__builtin_memcpy(io->unknown, "<unknown>", 10);
 	e->args[0] = (__s64)rq;
-	bpf_ringbuf_submit(e, wakeup_flags());
+	task_submit(ctx, e, stacks);
 }
 
 SEC("tp_btf/block_rq_issue")
 int BPF_PROG(task_block_rq_issue, struct request *rq)
 {
 	if (ENABLED(RDT_PROBE_IO_START))
-		emit_io(RDT_PROBE_IO_START, rq, 0, 0, 0);
+		emit_io(ctx, RDT_PROBE_IO_START, rq, 0, 0, 0);
 	return 0;
 }
 
@@ -372,7 +406,7 @@ SEC("tp_btf/block_rq_complete")
 int BPF_PROG(task_block_rq_complete, struct request *rq, __u8 error, unsigned int nr_bytes)
 {
 	if (ENABLED(RDT_PROBE_IO_DONE))
-		emit_io(RDT_PROBE_IO_DONE, rq, 1, error, nr_bytes);
+		emit_io(ctx, RDT_PROBE_IO_DONE, rq, 1, error, nr_bytes);
 	return 0;
 }
 
@@ -388,20 +422,23 @@ int sdt_event(void *ctx)
 	struct tp_probe *tp = bpf_map_lookup_elem(&tp_probes, &probe);
 	if (!tp)
 		return 0;
-	struct task_event *e = task_record(tp->probe, current_task(), 1, tp->flags & RDT_TASK_PSARGS);
+	__u32 stacks = TP_STACKS(tp);
+	__u32 flags = tp->flags;
+	struct task_event *e =
+		task_record(tp->probe, current_task(), 1, flags & RDT_TASK_PSARGS, stacks);
 	if (!e)
 		return 0;
-	__u32 len = tp->flags & RDT_SDT_SIZE_MASK;
+	__u32 len = flags & RDT_SDT_SIZE_MASK;
 	if (len > RDT_RAW_MAX)
 		len = RDT_RAW_MAX;
 	/* __data_loc strings follow the fixed fields: take all the room
 	 * there is when the record has some (the perf buffer the record is
 	 * built in is larger), its fixed part if that cannot be read. */
-	if ((tp->flags & RDT_SDT_DYNAMIC) && bpf_probe_read_kernel(e->raw, RDT_RAW_MAX, ctx) == 0)
+	if ((flags & RDT_SDT_DYNAMIC) && bpf_probe_read_kernel(e->raw, RDT_RAW_MAX, ctx) == 0)
 		e->raw_len = RDT_RAW_MAX;
 	else if (len > 0 && bpf_probe_read_kernel(e->raw, len, ctx) == 0)
 		e->raw_len = len;
-	bpf_ringbuf_submit(e, wakeup_flags());
+	task_submit(ctx, e, stacks);
 	return 0;
 }
 

@@ -268,6 +268,8 @@ struct request {
 /* x86_64 registers at a system call: the arguments (di, si, dx, r10, r8,
  * r9) and the call's number (orig_ax). */
 struct pt_regs {
+	unsigned long ip;
+	unsigned long cs;
 	unsigned long r10;
 	unsigned long r9;
 	unsigned long r8;
@@ -283,5 +285,7 @@ struct pt_regs {
 struct bpf_perf_event_data {
 	__u64 sample_period;
 } __attribute__((preserve_access_index));
+
+#define BPF_F_USER_STACK (1ULL << 8)
 
 #endif

@@ -234,7 +234,8 @@ pub struct TaskEvent {
     pub lgrp: i32,
     /// Bytes of `raw` filled.
     pub raw_len: u32,
-    pub pad: u32,
+    /// Bytes of captures (stacks) after the whole record.
+    pub captures: u32,
     pub cur: TaskInfo,
     pub other: TaskInfo,
     pub raw: [u8; RAW_MAX],
@@ -271,6 +272,27 @@ pub const TASK_PSARGS: u32 = 1 << 16;
 /// [`TaskInfo`] of capture site [`TASK_SITE`].
 pub const TASK_INFO: u32 = 1 << 17;
 pub const TASK_SITE: u16 = 0xffff;
+/// Flags of a probe whose clauses use `stack()` / `ustack()`: the record's
+/// captures hold the frames (site [`KSTACK_SITE`] / [`USTACK_SITE`]).
+pub const KSTACK: u32 = 1 << 18;
+pub const USTACK: u32 = 1 << 19;
+pub const KSTACK_SITE: u16 = 0xfffe;
+pub const USTACK_SITE: u16 = 0xfffd;
+/// The most frames a captured stack has.
+pub const MAX_FRAMES: u32 = 127;
+
+/// A `profile-N` sample (layout 6): the interrupted PCs (`arg0` kernel, 0
+/// in user mode; `arg1` user, 0 for a kernel thread), then `captures`
+/// bytes of stacks.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProfileEvent {
+    pub hdr: EventHeader,
+    pub kpc: u64,
+    pub upc: u64,
+    pub captures: u32,
+    pub pad: u32,
+}
 /// `TpProbe::flags` of an sdt probe whose record has `__data_loc` strings
 /// (after its fixed fields, whose size is the low bits).
 pub const SDT_DYNAMIC: u32 = 0x8000;
@@ -379,6 +401,8 @@ unsafe impl Record for IpEvent {}
 // SAFETY: repr(C), every field an integer, byte array or TaskInfo (the
 // same), explicit pad fields, no implicit padding (tests/event_layout.rs).
 unsafe impl Record for TaskEvent {}
+// SAFETY: repr(C) integers, explicit pad (tests/event_layout.rs).
+unsafe impl Record for ProfileEvent {}
 // SAFETY: repr(C), every field an integer or byte array, explicit pad
 // fields and no implicit padding (checked by tests/event_layout.rs).
 unsafe impl Record for UdpEvent {}

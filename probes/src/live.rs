@@ -57,10 +57,10 @@ pub struct LiveOptions {
     pub captures: Vec<(u32, CapturePlanMap)>,
     /// Entry probes whose arguments their return probe's captures read.
     pub save_entry_args: Vec<u32>,
-    /// What the kernel reads of the current thread for each probe that
-    /// needs it: (probe, `TASK_INFO` | `TASK_PSARGS`), from
-    /// [`crate::task_flags`].
-    pub task_flags: Vec<(u32, u32)>,
+    /// What the kernel captures for each probe beyond its record (the
+    /// thread, the command line, stacks) and the stacks' frames, from
+    /// [`crate::kernel_flags`].
+    pub kernel: crate::KernelFlags,
 }
 
 impl LiveOptions {
@@ -72,7 +72,8 @@ impl LiveOptions {
             0
         };
         let task = self
-            .task_flags
+            .kernel
+            .probes
             .iter()
             .find(|(p, _)| *p == probe)
             .map_or(0, |f| f.1);
@@ -90,7 +91,7 @@ impl Default for LiveOptions {
             profile: Vec::new(),
             captures: Vec::new(),
             save_entry_args: Vec::new(),
-            task_flags: Vec::new(),
+            kernel: crate::KernelFlags::default(),
         }
     }
 }
@@ -242,11 +243,18 @@ impl LiveSource {
             // are found through the tp_probes map.
             .filter(|&&p| p < 64 && is_kernel_probe(p))
             .fold(0, |m, &p| m | 1 << p);
-        let want_psargs: u64 = opts
-            .task_flags
-            .iter()
-            .filter(|&&(p, f)| p < 64 && f & crate::event::TASK_PSARGS != 0)
-            .fold(0, |m, &(p, _)| m | 1 << p);
+        // Bits of the fixed probes (ids < 64) with a flag.
+        let bits = |flag: u32| -> u64 {
+            opts.kernel
+                .probes
+                .iter()
+                .filter(|&&(p, f)| p < 64 && f & flag != 0)
+                .fold(0, |m, &(p, _)| m | 1 << p)
+        };
+        let want_psargs = bits(crate::event::TASK_PSARGS);
+        let want_kstack = bits(crate::event::KSTACK);
+        let want_ustack = bits(crate::event::USTACK);
+        let (kframes, uframes) = (opts.kernel.kstack_frames, opts.kernel.ustack_frames);
         let hz = jiffies_hz();
         let want_sockstate = opts.socket_state as u8;
         // The parsed kernel BTF is most of rdtrace's memory (~20 MB: the 5.5 MB
@@ -259,6 +267,10 @@ impl LiveSource {
             .override_global("target_netns", &netns, true)
             .override_global("enabled", &enabled, true)
             .override_global("want_psargs", &want_psargs, true)
+            .override_global("want_kstack", &want_kstack, true)
+            .override_global("want_ustack", &want_ustack, true)
+            .override_global("kstack_frames", &kframes, true)
+            .override_global("ustack_frames", &uframes, true)
             .override_global("jiffies_hz", &hz, true)
             .override_global("want_sockstate", &want_sockstate, true);
         // The tracepoint providers' maps are sized for use only when one of
@@ -347,7 +359,10 @@ impl LiveSource {
         }
         drop(btf);
         if !opts.profile.is_empty() {
-            live.hooks.push(attach_profile(&mut ebpf, &opts.profile)?);
+            live.hooks
+                .push(attach_profile(&mut ebpf, &opts.profile, &|p| {
+                    opts.kernel_flags(p)
+                })?);
         }
         // Hand the freed BTF memory back to the kernel: it is not needed
         // again while tracing.
@@ -669,7 +684,11 @@ const MAX_PROFILE_PROBES: usize = 256;
 
 /// Loads the perf_event program and attaches it to a cpu-clock event per
 /// profile probe on every online CPU. Returns the hook's name.
-fn attach_profile(ebpf: &mut Ebpf, probes: &[(u32, u64)]) -> Result<String, ProbeError> {
+fn attach_profile(
+    ebpf: &mut Ebpf,
+    probes: &[(u32, u64)],
+    flags: &dyn Fn(u32) -> u32,
+) -> Result<String, ProbeError> {
     let name = "perf_event/cpu-clock";
     if probes.len() > MAX_PROFILE_PROBES {
         return Err(ProbeError::new(
@@ -699,6 +718,24 @@ fn attach_profile(ebpf: &mut Ebpf, probes: &[(u32, u64)]) -> Result<String, Prob
         for &(id, period) in &periods {
             ids.insert(period, id, 0)
                 .map_err(|e| io_err("profile probe map", e))?;
+        }
+    }
+    {
+        let map = ebpf.map_mut("profile_stacks").ok_or_else(|| {
+            ProbeError::new(
+                ProbeErrorKind::Unsupported,
+                "BPF object has no map profile_stacks",
+            )
+        })?;
+        let mut stacks: BpfHashMap<_, u32, u32> =
+            BpfHashMap::try_from(map).map_err(|e| io_err("profile stack map", e))?;
+        for &(id, _) in probes {
+            let f = flags(id) & (crate::event::KSTACK | crate::event::USTACK);
+            if f != 0 {
+                stacks
+                    .insert(id, f, 0)
+                    .map_err(|e| io_err("profile stack map", e))?;
+            }
         }
     }
     let cpus = aya::util::online_cpus().map_err(|(path, e)| {

@@ -33,6 +33,46 @@ pub fn needs_socket_state(program: &Program) -> bool {
         })
 }
 
+/// What the kernel must capture for each probe of `program` beyond its
+/// record, and how many stack frames.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KernelFlags {
+    /// (probe, flags) of the probes that need something: `TASK_PSARGS`,
+    /// `TASK_INFO`, `KSTACK`, `USTACK`.
+    pub probes: Vec<(u32, u32)>,
+    /// Frames of the kernel / user stacks captured (the most any clause
+    /// asks for; `stack()` alone asks for the stackframes option's).
+    pub kstack_frames: u32,
+    pub ustack_frames: u32,
+}
+
+/// [`task_flags`] and the probes' stacks (`KSTACK`, `USTACK`), with the
+/// stackframes / ustackframes options' counts for stacks naming none.
+pub fn kernel_flags(program: &Program, stackframes: u32, ustackframes: u32) -> KernelFlags {
+    use crate::event::{KSTACK, USTACK};
+    let plan = capture_plan(program);
+    let mut out = KernelFlags::default();
+    let task = task_flags(program);
+    for (i, p) in program.probes.iter().enumerate() {
+        let (k, u) = plan.probe(i).stack_frames(stackframes, ustackframes);
+        let mut flags = task.iter().find(|t| t.0 == p.id).map_or(0, |t| t.1);
+        if k > 0 {
+            flags |= KSTACK;
+            // A few frames more for the tracing machinery between the
+            // probe's site and the program, which the runtime leaves out.
+            out.kstack_frames = out.kstack_frames.max((k + 4).min(crate::event::MAX_FRAMES));
+        }
+        if u > 0 {
+            flags |= USTACK;
+            out.ustack_frames = out.ustack_frames.max(u);
+        }
+        if flags != 0 {
+            out.probes.push((p.id, flags));
+        }
+    }
+    out
+}
+
 /// What the kernel must read of the current thread for each probe of
 /// `program`: `TASK_PSARGS` when its clauses read the command line
 /// (`curpsinfo->pr_psargs`, user memory), and, for a syscall probe,

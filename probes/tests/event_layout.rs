@@ -280,7 +280,12 @@ fn c_and_rust_layouts_agree() {
     all.extend(fields!(
         TaskEvent,
         "struct task_event",
-        [hdr, args, chip, lgrp, raw_len, pad, cur, other, raw]
+        [hdr, args, chip, lgrp, raw_len, captures, cur, other, raw]
+    ));
+    all.extend(fields!(
+        rdtrace_probes::event::ProfileEvent,
+        "struct profile_event",
+        [hdr, kpc, upc, captures, pad]
     ));
     all.extend(fields!(
         IoInfo,
@@ -319,6 +324,10 @@ fn c_and_rust_layouts_agree() {
         ("struct task_info", size_of::<TaskInfo>()),
         ("struct task_event", size_of::<TaskEvent>()),
         ("struct io_info", size_of::<IoInfo>()),
+        (
+            "struct profile_event",
+            size_of::<rdtrace_probes::event::ProfileEvent>(),
+        ),
         ("struct capture_header", size_of::<CaptureHeader>()),
         ("struct event_header", size_of::<EventHeader>()),
         ("struct tcp_sockstate", size_of::<TcpSockState>()),
@@ -373,6 +382,11 @@ fn c_and_rust_capture_constants_agree() {
         ("RDT_TASK_PSARGS", i64::from(TASK_PSARGS)),
         ("RDT_TASK_INFO", i64::from(TASK_INFO)),
         ("RDT_TASK_SITE", i64::from(TASK_SITE)),
+        ("RDT_KSTACK", i64::from(KSTACK)),
+        ("RDT_USTACK", i64::from(USTACK)),
+        ("RDT_KSTACK_SITE", i64::from(KSTACK_SITE)),
+        ("RDT_USTACK_SITE", i64::from(USTACK_SITE)),
+        ("RDT_MAX_FRAMES", i64::from(MAX_FRAMES)),
         ("RDT_SDT_DYNAMIC", i64::from(SDT_DYNAMIC)),
         ("RDT_PSARGS", PSARGS as i64),
         ("RDT_RAW_MAX", RAW_MAX as i64),

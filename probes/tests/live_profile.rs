@@ -31,10 +31,11 @@ fn online_cpus() -> Vec<u32> {
 }
 
 fn header(rec: &[u8]) -> EventHeader {
+    // Without stacks a sample is its ProfileEvent: the header and the PCs.
     assert_eq!(
         rec.len(),
-        std::mem::size_of::<EventHeader>(),
-        "profile records are header-only"
+        std::mem::size_of::<rdtrace_probes::event::ProfileEvent>(),
+        "profile records without stacks"
     );
     // SAFETY: length checked; EventHeader is plain data.
     unsafe { std::ptr::read_unaligned(rec.as_ptr() as *const EventHeader) }

@@ -356,7 +356,7 @@ impl<'a> Consumer<'a> {
             // Live, profile probes come from the kernel's perf events.
             let (interval_ns, cpu) = match p.kind {
                 ProbeKind::Tick { interval_ns } => (interval_ns, None),
-                ProbeKind::Profile { interval_ns } if self.clock == Clock::Capture => {
+                ProbeKind::Profile { interval_ns, .. } if self.clock == Clock::Capture => {
                     (interval_ns, Some(0))
                 }
                 _ => continue,

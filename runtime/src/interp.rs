@@ -119,7 +119,12 @@ impl Interpreter {
                 saved_probe: 0,
                 action: 0,
                 exit: None,
-                aggs: Aggregations::new(&program.aggs, opts.aggsize, opts.strsize, opts.aggsort)?,
+                aggs: Aggregations::new(&program.aggs, opts.aggsize, opts.strsize, opts.aggsort)?
+                    .with_symbols(crate::symbols::Symbols::new(
+                        opts.stackframes,
+                        opts.ustackframes,
+                        opts.folded_stacks,
+                    )),
                 strtok: (Vec::new(), 0),
                 deferred: Vec::new(),
             },
@@ -295,6 +300,13 @@ impl Evaluator<'_, '_> {
                 Stmt::Printf { format, args, .. } => {
                     self.format(format, args, None)?;
                 }
+                Stmt::Trace { arg, .. } if matches!(arg.ty, Type::Symbolic(_)) => {
+                    let Type::Symbolic(kind) = arg.ty else {
+                        unreachable!("matched above")
+                    };
+                    let id = self.expr(arg)?.int();
+                    self.st.aggs.symbols.print(id, kind, self.out);
+                }
                 Stmt::Trace { arg, .. } => match self.expr(arg)? {
                     Value::Str(s) | Value::Bytes(s) => trace_str(self.out, &s, self.st.quiet),
                     Value::Int(v) => trace_int(
@@ -468,6 +480,21 @@ impl Evaluator<'_, '_> {
                 )
             }
             ExprKind::Call(f, args) => self.call(*f, args)?,
+            ExprKind::Stack { user, frames, area } => {
+                let bytes = crate::symbols::captured_stack(self.record, *area, *user);
+                let pid = crate::symbols::record_pid(self.record);
+                Value::Int(
+                    self.st
+                        .aggs
+                        .symbols
+                        .stack(bytes, *user, pid, frames.unwrap_or(0)),
+                )
+            }
+            ExprKind::Symbol { kind, addr } => {
+                let a = self.expr(addr)?.int() as u64;
+                let pid = crate::symbols::record_pid(self.record);
+                Value::Int(self.st.aggs.symbols.symbol(*kind, pid, a))
+            }
             ExprKind::CopyIn(c) => {
                 let addr = self.expr(&c.addr)?.int() as u64;
                 let len = match &c.len {

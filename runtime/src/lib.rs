@@ -14,6 +14,7 @@ pub mod options;
 pub mod printf;
 pub(crate) mod state;
 pub mod strfuncs;
+mod symbols;
 pub(crate) mod trace;
 pub mod usermem;
 

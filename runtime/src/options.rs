@@ -23,6 +23,12 @@ pub struct Options {
     pub zdefs: bool,
     /// `netns=self|<inode>`: restrict network probes to one namespace.
     pub netns: Option<NetnsFilter>,
+    /// Frames of `stack()` / `ustack()` without a count (dtrace: 20).
+    pub stackframes: u32,
+    pub ustackframes: u32,
+    /// `stackformat=folded`: print stack aggregations as folded lines
+    /// (`frame;frame;frame count`, outermost frame first) for flame graphs.
+    pub folded_stacks: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +52,9 @@ impl Default for Options {
             destructive: false,
             zdefs: false,
             netns: None,
+            stackframes: 20,
+            ustackframes: 20,
+            folded_stacks: false,
         }
     }
 }
@@ -91,8 +100,6 @@ const ACCEPTED_NOOP: &[&str] = &[
     "bufresize",
     "cpp",
     "defaultargs",
-    "stackframes",
-    "ustackframes",
 ];
 
 /// Real dtrace options that rdtrace does not implement.
@@ -188,6 +195,25 @@ impl Options {
                 self.dynvarsize = value.and_then(parse_size).ok_or_else(|| bad("a size"))?
             }
             "aggsize" => self.aggsize = value.and_then(parse_size).ok_or_else(|| bad("a size"))?,
+            // The kernel walks at most perf_event_max_stack (127) frames.
+            "stackframes" | "ustackframes" => {
+                let n = value
+                    .and_then(|v| v.parse::<u32>().ok())
+                    .filter(|n| (1..=127).contains(n))
+                    .ok_or_else(|| bad("a number of frames from 1 to 127"))?;
+                if name == "stackframes" {
+                    self.stackframes = n;
+                } else {
+                    self.ustackframes = n;
+                }
+            }
+            "stackformat" => {
+                self.folded_stacks = match value {
+                    Some("folded") => true,
+                    Some("dtrace") => false,
+                    _ => return Err(bad("folded or dtrace")),
+                }
+            }
             "aggsortkey" => self.aggsort.key = parse_flag(value).ok_or_else(|| bad("no value"))?,
             "aggsortrev" => self.aggsort.rev = parse_flag(value).ok_or_else(|| bad("no value"))?,
             "aggsortkeypos" => {

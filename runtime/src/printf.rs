@@ -172,7 +172,8 @@ fn render_conv(
     arg: PrintfArg,
 ) -> Result<(), PrintfError> {
     match conv.kind {
-        ConvKind::Str => match arg {
+        // Symbols and stacks come as their text.
+        ConvKind::Str | ConvKind::Sym(_) | ConvKind::Stack => match arg {
             PrintfArg::Str(s) => {
                 let s = match s.iter().position(|&b| b == 0) {
                     Some(nul) => &s[..nul],
@@ -220,7 +221,9 @@ fn render_conv(
                     let len = date_text(v, &mut buf);
                     write_str(out, spec, &buf[..len]);
                 }
-                ConvKind::Str => unreachable!("handled above"),
+                ConvKind::Str | ConvKind::Sym(_) | ConvKind::Stack => {
+                    unreachable!("handled above")
+                }
             }
             Ok(())
         }

@@ -108,7 +108,8 @@ proptest! {
                 args.push(star);
             }
             args.push(match conv.kind {
-                ConvKind::Str => PrintfArg::Str(&s),
+                // Symbols and stacks are given as their text.
+                ConvKind::Str | ConvKind::Sym(_) | ConvKind::Stack => PrintfArg::Str(&s),
                 _ => PrintfArg::Int(v, IntType::INT64),
             });
         }

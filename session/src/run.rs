@@ -121,7 +121,7 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
                 .probes
                 .iter()
                 .filter_map(|p| match p.kind {
-                    ProbeKind::Profile { interval_ns } => Some((p.id, interval_ns)),
+                    ProbeKind::Profile { interval_ns, .. } => Some((p.id, interval_ns)),
                     _ => None,
                 })
                 .collect();
@@ -133,7 +133,11 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
                 profile,
                 captures: c.captures.plans.clone(),
                 save_entry_args: c.captures.save_entry_args.clone(),
-                task_flags: rdtrace_probes::task_flags(&c.program),
+                kernel: rdtrace_probes::kernel_flags(
+                    &c.program,
+                    c.options.stackframes,
+                    c.options.ustackframes,
+                ),
             };
             Box::new(rdtrace_probes::LiveSource::open(&opts).map_err(Failure::new)?)
         }

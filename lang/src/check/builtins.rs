@@ -117,7 +117,7 @@ pub(crate) fn is_builtin(name: &str) -> bool {
 /// Layout whose record carries the built-ins of a probe.
 fn layout_of(p: &ProbeDef) -> u32 {
     match p.kind {
-        ProbeKind::Event { layout } => layout,
+        ProbeKind::Event { layout } | ProbeKind::Profile { layout, .. } => layout,
         _ => 0,
     }
 }

@@ -877,7 +877,7 @@ impl Checker<'_> {
         }
         for p in &cx.probes {
             let layout = match p.kind {
-                ProbeKind::Event { layout } => layout,
+                ProbeKind::Event { layout } | ProbeKind::Profile { layout, .. } => layout,
                 _ => 0,
             };
             let src = self.catalog.member_source(layout, view, &member.name);
@@ -1101,6 +1101,10 @@ impl Checker<'_> {
         for k in index {
             match self.expr(cx, k) {
                 Some(v) if v.ty.is_int() || v.ty.is_string() => out.push(v),
+                // Stacks and symbols group an aggregation (by identity).
+                Some(v) if matches!(v.ty, Type::Symbolic(_)) && name.starts_with('@') => {
+                    out.push(v)
+                }
                 Some(v) => {
                     self.err(
                         format!("a key of {name}[ ] cannot be of type {}", v.ty.name()),
@@ -1167,6 +1171,8 @@ impl Checker<'_> {
             }
             Some(Callee::Sub(f)) => self.subroutine(cx, name, f, args, span),
             Some(Callee::CopyIn) => self.copyin(cx, name, args, span),
+            Some(Callee::Stack(user)) => self.stack(cx, name, user, args, span),
+            Some(Callee::Symbol(kind)) => self.symbol(cx, name, kind, args, span),
             Some(Callee::Action) | Some(Callee::Destructive) => {
                 self.err(
                     format!("{name}( ) is an action and cannot be used as a value"),

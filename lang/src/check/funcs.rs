@@ -15,6 +15,10 @@ pub(crate) enum Callee {
     Destructive,
     /// Only as `@a[…] = f(…)`.
     Aggregating,
+    /// stack(), ustack(): frames captured when the probe fires.
+    Stack(bool),
+    /// func(), sym(), mod(), ufunc(), usym(), umod(), uaddr().
+    Symbol(crate::types::Symbolic),
     /// Exists in DTrace but needs kernel memory or features rdtrace lacks.
     Unsupported(&'static str),
 }
@@ -71,8 +75,14 @@ pub(crate) fn classify(name: &str) -> Option<Callee> {
         | "panic"
         | "breakpoint"
         | "chill" => Unsupported("reads or writes kernel memory"),
-        "stack" | "ustack" | "jstack" | "sym" | "usym" | "func" | "ufunc" | "mod" | "umod"
-        | "uaddr" => Unsupported("needs stack walking or symbolisation at probe time"),
+        "stack" => Stack(false),
+        "ustack" => Stack(true),
+        "func" | "sym" => Symbol(crate::types::Symbolic::Sym),
+        "mod" => Symbol(crate::types::Symbolic::Mod),
+        "ufunc" | "usym" => Symbol(crate::types::Symbolic::USym),
+        "umod" => Symbol(crate::types::Symbolic::UMod),
+        "uaddr" => Symbol(crate::types::Symbolic::UAddr),
+        "jstack" => Unsupported("needs a Java VM's stack helper"),
         "speculation" | "speculate" | "commit" | "discard" => {
             Unsupported("speculative tracing is not implemented")
         }

@@ -15,6 +15,7 @@ mod expr;
 mod funcs;
 mod printf;
 mod probes;
+mod stacks;
 mod stmt;
 mod types;
 mod userbuf;

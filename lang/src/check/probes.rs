@@ -401,7 +401,10 @@ impl Checker<'_> {
         self.next_synth_id += 1;
         let kind = match family.kind {
             ParamKind::Tick => ProbeKind::Tick { interval_ns },
-            ParamKind::Profile => ProbeKind::Profile { interval_ns },
+            ParamKind::Profile => ProbeKind::Profile {
+                interval_ns,
+                layout: family.layout,
+            },
         };
         self.synth.push(SynthProbe {
             def: ProbeDef {
@@ -513,6 +516,7 @@ mod tests {
             provider: provider.into(),
             prefix: prefix.into(),
             kind,
+            layout: 0,
         }
     }
 

@@ -116,7 +116,7 @@ impl Checker<'_> {
     }
 
     fn traceable(&mut self, v: &Expr, what: &str) -> bool {
-        if v.ty.is_int() || v.ty.is_string() {
+        if v.ty.is_int() || v.ty.is_string() || matches!(v.ty, Type::Symbolic(_)) {
             return true;
         }
         self.err(

@@ -315,6 +315,7 @@ pub fn catalog() -> Catalog {
                 provider: "profile".into(),
                 prefix: prefix.into(),
                 kind,
+                layout: 0,
             })
             .collect(),
         string_tables: vec![StringTable {

@@ -197,6 +197,13 @@ pub fn expr(e: &Expr) -> String {
             format!("(buf-slice {} @{offset}+{len}):{t}", expr(buf))
         }
         ExprKind::BufAlloc(n) => format!("(alloca {n}):{t}"),
+        ExprKind::Stack { user, frames, .. } => {
+            format!(
+                "({} {frames:?}):{t}",
+                if *user { "ustack" } else { "stack" }
+            )
+        }
+        ExprKind::Symbol { kind, addr } => format!("({kind:?} {}):{t}", expr(addr)),
         ExprKind::BufString(buf) => format!("(buf-string {}):{t}", expr(buf)),
         ExprKind::BufInet { buf, v6 } => {
             format!("(buf-inet{} {}):{t}", if *v6 { "6" } else { "" }, expr(buf))

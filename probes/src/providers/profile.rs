@@ -2,8 +2,17 @@
 //! probes, created by the checker when a script names one. Live part:
 //! the perf_event program in `bpf/net.bpf.c` (`live.rs` attaches it).
 
+use std::mem::offset_of;
+
 use super::Provider;
-use rdtrace_lang::catalog::{ParamKind, ParamProbe};
+use crate::catalog::{load, record_layout, TypedLayout};
+use crate::event::ProfileEvent;
+use rdtrace_lang::catalog::{CaptureArea, ParamKind, ParamProbe};
+use rdtrace_lang::types::IntType;
+
+/// Layout of [`ProfileEvent`] records (`profile-N`; `tick-N` records are
+/// the header alone, layout 0).
+pub const LAYOUT_PROFILE: u32 = 6;
 
 pub struct Profile;
 
@@ -12,13 +21,37 @@ impl Provider for Profile {
         "profile"
     }
     fn param_probes(&self) -> Vec<ParamProbe> {
-        [("tick-", ParamKind::Tick), ("profile-", ParamKind::Profile)]
-            .into_iter()
-            .map(|(prefix, kind)| ParamProbe {
-                provider: "profile".into(),
-                prefix: prefix.into(),
-                kind,
-            })
-            .collect()
+        [
+            ("tick-", ParamKind::Tick, 0),
+            ("profile-", ParamKind::Profile, LAYOUT_PROFILE),
+        ]
+        .into_iter()
+        .map(|(prefix, kind, layout)| ParamProbe {
+            provider: "profile".into(),
+            prefix: prefix.into(),
+            kind,
+            layout,
+        })
+        .collect()
+    }
+    /// arg0: the kernel PC (0 in user mode), arg1: the user PC (0 for a
+    /// kernel thread), as DTrace's profile provider; stacks as captures.
+    fn layouts(&self) -> Vec<TypedLayout> {
+        let builtins = vec![
+            (
+                "arg0".to_string(),
+                load(offset_of!(ProfileEvent, kpc), IntType::UINT64),
+            ),
+            (
+                "arg1".to_string(),
+                load(offset_of!(ProfileEvent, upc), IntType::UINT64),
+            ),
+        ];
+        let mut layout = record_layout(LAYOUT_PROFILE, Vec::new(), builtins);
+        layout.captures = Some(CaptureArea {
+            count_at: offset_of!(ProfileEvent, captures) as u32,
+            data_at: std::mem::size_of::<ProfileEvent>() as u32,
+        });
+        vec![layout]
     }
 }

@@ -319,7 +319,13 @@ pub fn task_layout() -> TypedLayout {
         .map(|i| (format!("arg{i}"), load(arg_offset(i), IntType::INT64)))
         .collect();
     builtins.push(vtimestamp_at(offset_of!(TaskEvent, cur)));
-    record_layout(LAYOUT_TASK, rows, builtins)
+    let mut layout = record_layout(LAYOUT_TASK, rows, builtins);
+    // Stacks, when a clause uses them, follow the whole record.
+    layout.captures = Some(rdtrace_lang::catalog::CaptureArea {
+        count_at: offset_of!(TaskEvent, captures) as u32,
+        data_at: std::mem::size_of::<TaskEvent>() as u32,
+    });
+    layout
 }
 
 #[cfg(test)]

@@ -104,6 +104,9 @@ pub(crate) struct Aggregations {
     /// CPU of the event being processed, to which drops are charged.
     cpu: u32,
     drops: std::collections::BTreeMap<u32, u64>,
+    /// The stacks and symbols keys (and trace()) refer to by id, and how
+    /// they print.
+    pub symbols: crate::symbols::Symbols,
 }
 
 /// Bytes a key and its data take, as dtrace's aggregation buffer counts
@@ -126,6 +129,11 @@ fn entry_cost(key: &[KeyRef<'_>], data: &Data, strsize: usize) -> usize {
 }
 
 impl Aggregations {
+    pub fn with_symbols(mut self, symbols: crate::symbols::Symbols) -> Aggregations {
+        self.symbols = symbols;
+        self
+    }
+
     pub fn new(
         decls: &[AggDecl],
         limit: usize,
@@ -172,6 +180,7 @@ impl Aggregations {
             sort,
             cpu: 0,
             drops: Default::default(),
+            symbols: Default::default(),
         })
     }
 

@@ -58,10 +58,18 @@ impl Aggregations {
     }
 
     /// A row as dt_print_aggs prints it: the keys, each value, a newline.
-    fn print_row(&self, aggs: &[usize], key: &Key, datas: &[Data], out: &mut Vec<u8>) {
-        let types = &self.vars[aggs[0]].keys;
+    fn print_row(&mut self, aggs: &[usize], key: &Key, datas: &[Data], out: &mut Vec<u8>) {
+        let types = self.vars[aggs[0]].keys.clone();
+        if self.symbols.folded && self.folded_row(&types, key, datas, aggs, out) {
+            return;
+        }
         for (i, part) in key.0.iter().enumerate() {
-            print_key(types.get(i), part, out);
+            match (types.get(i), part) {
+                (Some(Type::Symbolic(kind)), KeyPart::Int(id)) => {
+                    self.symbols.print(*id, *kind, out)
+                }
+                (ty, part) => print_key(ty, part, out),
+            }
         }
         for (&a, d) in aggs.iter().zip(datas) {
             print_value(self.vars[a].func, d, self.vars[a].normal, out);
@@ -69,17 +77,63 @@ impl Aggregations {
         out.push(b'\n');
     }
 
+    /// `stackformat=folded`: a row whose keys include a stack and whose
+    /// values are scalars as one line, keys joined by `;` (a stack's
+    /// frames outermost first), a space and the values. False: the row is
+    /// not of that kind.
+    fn folded_row(
+        &mut self,
+        types: &[Type],
+        key: &Key,
+        datas: &[Data],
+        aggs: &[usize],
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let has_stack = types
+            .iter()
+            .any(|t| matches!(t, Type::Symbolic(k) if k.is_stack()));
+        let scalar = datas.iter().all(|d| {
+            matches!(
+                d,
+                Data::Count(_) | Data::Sum(_) | Data::Min(_) | Data::Max(_)
+            )
+        });
+        if !has_stack || !scalar {
+            return false;
+        }
+        let mut parts = Vec::new();
+        for (i, part) in key.0.iter().enumerate() {
+            parts.push(match (types.get(i), part) {
+                (Some(Type::Symbolic(k)), KeyPart::Int(id)) if k.is_stack() => {
+                    self.symbols.folded_text(*id)
+                }
+                (Some(Type::Symbolic(_)), KeyPart::Int(id)) => self.symbols.symbol_text(*id),
+                (_, KeyPart::Int(v)) => v.to_string(),
+                (_, KeyPart::Str(s)) => String::from_utf8_lossy(s).into_owned(),
+            });
+        }
+        let _ = write!(out, "{}", parts.join(";"));
+        for (&a, d) in aggs.iter().zip(datas) {
+            let normal = self.vars[a].normal;
+            if let Data::Count(v) | Data::Sum(v) | Data::Min(v) | Data::Max(v) = d {
+                let _ = write!(out, " {}", div_normal(*v, normal));
+            }
+        }
+        out.push(b'\n');
+        true
+    }
+
     /// A row through a printa format: conversions take the keys in order;
     /// each `%@…` takes the next aggregation's value.
     fn print_formatted(
-        &self,
+        &mut self,
         aggs: &[usize],
         fmt: &Format,
         key: &Key,
         datas: &[Data],
         out: &mut Vec<u8>,
     ) -> Result<(), PrintfError> {
-        let types = &self.vars[aggs[0]].keys;
+        let types = self.vars[aggs[0]].keys.clone();
         // A scalar value is a printf argument; a distribution is printed
         // whole where its %@ conversion is (libdtrace ignores the width).
         let values: Vec<_> = aggs
@@ -106,7 +160,26 @@ impl Aggregations {
         // Each %@ takes the next aggregation; extra ones repeat the last
         // (libdtrace's dt_printf_format stops advancing at the last one).
         let mut next_agg = 0;
+        // Stacks and symbols are printed as their text (%k, %s, %a).
+        let texts: Vec<Option<Vec<u8>>> = key
+            .0
+            .iter()
+            .enumerate()
+            .map(|(i, k)| match (types.get(i), k) {
+                (Some(Type::Symbolic(kind)), KeyPart::Int(id)) => {
+                    let mut t = Vec::new();
+                    if kind.is_stack() {
+                        self.symbols.print(*id, *kind, &mut t);
+                    } else {
+                        t = self.symbols.symbol_text(*id).into_bytes();
+                    }
+                    Some(t)
+                }
+                _ => None,
+            })
+            .collect();
         let mut keys = key.0.iter().enumerate().map(|(i, k)| match k {
+            _ if texts[i].is_some() => PrintfArg::Str(texts[i].as_deref().unwrap_or_default()),
             KeyPart::Int(v) => PrintfArg::Int(
                 *v,
                 types

@@ -236,6 +236,12 @@ helper_table! {
     Raise => rt_raise = raise(sig: i64, stop: i64);
     TraceInt => rt_trace_int = trace_int(v: i64, size: i64);
     TraceStr => rt_trace_str = trace_str(s: DStr);
+    /// trace() of a stack or symbol (its id, its Symbolic code).
+    TraceSymbolic => rt_trace_symbolic = trace_symbolic(id: i64, kind: i64);
+    /// stack(), ustack(): the id of the record's captured stack.
+    Stack => rt_stack = stack(record: RecordPtr, area: i64, user: i64, frames: i64) -> i64;
+    /// func(), usym() …: the id of the address's symbol.
+    Symbol => rt_symbol = symbol(record: RecordPtr, kind: i64, addr: i64) -> i64;
     Exit => rt_exit = exit(status: i64);
     Inet => rt_inet = inet(record: RecordPtr, addr: i64, version: i64) -> i64;
     Chars => rt_chars = chars(record: RecordPtr, offset: i64, len: i64) -> i64;

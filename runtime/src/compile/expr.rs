@@ -143,6 +143,17 @@ impl FnGen<'_, '_, '_> {
                 let v = self.iconst(i64::from(*v6));
                 self.call(Helper::BufInet, &[b, v])
             }
+            ExprKind::Stack { user, frames, area } => {
+                let area = self.iconst((i64::from(area.count_at) << 32) | i64::from(area.data_at));
+                let user = self.iconst(i64::from(*user));
+                let frames = self.iconst(i64::from(frames.unwrap_or(0)));
+                self.call(Helper::Stack, &[self.rec, area, user, frames])
+            }
+            ExprKind::Symbol { kind, addr } => {
+                let a = self.expr(addr)?;
+                let k = self.iconst(crate::symbols::code(*kind));
+                self.call(Helper::Symbol, &[self.rec, k, a])
+            }
             ExprKind::CopyIn(c) => {
                 let addr = self.expr(&c.addr)?;
                 let (len, has_len) = match &c.len {

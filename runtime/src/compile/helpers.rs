@@ -102,6 +102,32 @@ pub(crate) fn trace_str(rt: &mut Runtime, s: DStr) {
     crate::trace::trace_str(out(rt), s.bytes(), quiet);
 }
 
+pub(crate) fn trace_symbolic(rt: &mut Runtime, id: i64, kind: i64) {
+    let mut text = Vec::new();
+    rt.aggs
+        .symbols
+        .print(id, crate::symbols::from_code(kind), &mut text);
+    out(rt).extend_from_slice(&text);
+}
+
+pub(crate) fn stack(rt: &mut Runtime, record: RecordPtr, area: i64, user: i64, frames: i64) -> i64 {
+    let area = rdtrace_lang::catalog::CaptureArea {
+        count_at: (area >> 32) as u32,
+        data_at: area as u32,
+    };
+    let record = record.whole(rt.record_len);
+    let bytes = crate::symbols::captured_stack(record, area, user != 0);
+    let pid = crate::symbols::record_pid(record);
+    rt.aggs.symbols.stack(bytes, user != 0, pid, frames as u32)
+}
+
+pub(crate) fn symbol(rt: &mut Runtime, record: RecordPtr, kind: i64, addr: i64) -> i64 {
+    let pid = crate::symbols::record_pid(record.whole(rt.record_len));
+    rt.aggs
+        .symbols
+        .symbol(crate::symbols::from_code(kind), pid, addr as u64)
+}
+
 pub(crate) fn exit(rt: &mut Runtime, status: i64) {
     rt.exit = Some(status as i32);
 }

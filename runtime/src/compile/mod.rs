@@ -175,7 +175,12 @@ impl CompiledProgram {
             rand: RAND_SEED,
             tmp: Vec::new(),
             strtok: (Vec::new(), 0),
-            aggs: Aggregations::new(&program.aggs, opts.aggsize, opts.strsize, opts.aggsort)?,
+            aggs: Aggregations::new(&program.aggs, opts.aggsize, opts.strsize, opts.aggsort)?
+                .with_symbols(crate::symbols::Symbols::new(
+                    opts.stackframes,
+                    opts.ustackframes,
+                    opts.folded_stacks,
+                )),
             agg_key_is_str: program
                 .aggs
                 .iter()

@@ -96,7 +96,10 @@ impl FnGen<'_, '_, '_> {
             }
             Stmt::Trace { arg, .. } => {
                 let v = self.expr(arg)?;
-                if arg.ty.is_string() {
+                if let rdtrace_lang::types::Type::Symbolic(kind) = arg.ty {
+                    let k = self.iconst(crate::symbols::code(kind));
+                    self.call_void(Helper::TraceSymbolic, &[v, k]);
+                } else if arg.ty.is_string() {
                     self.call_void(Helper::TraceStr, &[v]);
                 } else {
                     let size = self.iconst(int_type(&arg.ty).size as i64);

@@ -1,1 +1,1 @@
-BEGIN { printf("%k\n", 1); }
+BEGIN { printf("%C\n", 1); }
