@@ -534,6 +534,8 @@ impl Conv {
             ) => true,
             (SizePrefix::None | SizePrefix::Question, Char) => int.size <= 4,
             (SizePrefix::None | SizePrefix::Question, Date) => int.size == 8,
+            // printf("%a", addr): the checker makes the address a symbol.
+            (SizePrefix::None, Sym(_)) => int.size == 8,
             (_, Str | Float(_) | Sym(_) | Stack) => false,
             (SizePrefix::H, Signed) => int.size == 2 && int.signed,
             (SizePrefix::H, Unsigned | Octal) => int.size == 2 && !int.signed,

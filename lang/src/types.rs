@@ -41,6 +41,8 @@ pub enum Symbolic {
     UMod,
     /// `uaddr()`: the user symbol and offset.
     UAddr,
+    /// printf's `%a`: the kernel symbol and offset.
+    Addr,
 }
 
 impl Symbolic {

@@ -261,10 +261,22 @@ impl Evaluator<'_, '_> {
     /// the clause's output when None.
     fn format(&mut self, format: &Format, args: &[Expr], into: Option<&mut Vec<u8>>) -> Eval<()> {
         let vals = self.operands(args)?;
+        let texts: Vec<Vec<u8>> = args
+            .iter()
+            .zip(&vals)
+            .map(|(a, v)| match (&a.ty, v) {
+                (Type::Symbolic(_), Value::Int(id)) => {
+                    self.st.aggs.symbols.symbol_text(*id).into_bytes()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
         let pargs: Vec<PrintfArg> = args
             .iter()
             .zip(&vals)
-            .map(|(a, v)| match v {
+            .zip(&texts)
+            .map(|((a, v), text)| match v {
+                _ if matches!(a.ty, Type::Symbolic(_)) => PrintfArg::Str(text),
                 // The checker gives printf no buffers; as bytes if it did.
                 Value::Str(s) | Value::Bytes(s) => PrintfArg::Str(s),
                 Value::Int(i) => PrintfArg::Int(*i, a.ty.as_int().unwrap_or(IntType::INT64)),

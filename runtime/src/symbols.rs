@@ -148,7 +148,7 @@ impl Symbols {
                 .module
                 .clone()
                 .unwrap_or_else(|| format!("0x{addr:x}")),
-            Symbolic::UAddr => frame.text(addr),
+            Symbolic::UAddr | Symbolic::Addr => frame.text(addr),
             _ => frame.symbol(addr),
         };
         self.intern(Captured::Sym { kind, text })
@@ -259,7 +259,7 @@ impl Symbols {
 
     /// The text of a symbol value: `sym()` ``mod`name``, `mod()` the
     /// module, `uaddr()` with the offset.
-    pub fn symbol_text(&mut self, id: i64) -> String {
+    pub fn symbol_text(&self, id: i64) -> String {
         match self.values.get((id - 1) as usize) {
             Some(Captured::Sym { text, .. }) => text.clone(),
             _ => String::new(),
@@ -336,6 +336,7 @@ pub(crate) fn code(kind: Symbolic) -> i64 {
         Symbolic::USym => 4,
         Symbolic::UMod => 5,
         Symbolic::UAddr => 6,
+        Symbolic::Addr => 7,
     }
 }
 
@@ -347,6 +348,7 @@ pub(crate) fn from_code(code: i64) -> Symbolic {
         4 => Symbolic::USym,
         5 => Symbolic::UMod,
         6 => Symbolic::UAddr,
+        7 => Symbolic::Addr,
         _ => Symbolic::Stack,
     }
 }

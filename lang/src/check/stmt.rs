@@ -195,8 +195,8 @@ impl Checker<'_> {
                 }
                 let (format, vals) = self.printf_like(cx, name, args, span)?;
                 Some(Stmt::Printf {
+                    args: symbolise_addresses(&format, vals),
                     format,
-                    args: vals,
                     span,
                 })
             }
@@ -637,4 +637,46 @@ fn agg_target(lhs: &ast::Expr) -> Option<(&str, &[ast::Expr])> {
         },
         _ => None,
     }
+}
+
+/// printf's `%a` and `%A` of an address print its symbol and offset: the
+/// argument becomes that symbol (the kernel's, or the process's).
+fn symbolise_addresses(format: &crate::format::Format, mut args: Vec<Expr>) -> Vec<Expr> {
+    use crate::format::{ConvKind, Count};
+    use crate::types::Symbolic;
+    let mut j = 0;
+    for conv in format.convs() {
+        j += usize::from(conv.width == Count::Star)
+            + usize::from(conv.precision == Some(Count::Star));
+        if conv.aggregation {
+            continue;
+        }
+        if let (ConvKind::Sym(user), Some(arg)) = (conv.kind, args.get_mut(j)) {
+            if arg.ty.is_int() {
+                let kind = if user {
+                    Symbolic::UAddr
+                } else {
+                    Symbolic::Addr
+                };
+                let addr = std::mem::replace(
+                    arg,
+                    Expr {
+                        kind: crate::typed::ExprKind::Int(0),
+                        ty: Type::Int(crate::types::IntType::INT64),
+                        span: arg.span,
+                    },
+                );
+                *arg = Expr {
+                    span: addr.span,
+                    kind: crate::typed::ExprKind::Symbol {
+                        kind,
+                        addr: Box::new(addr),
+                    },
+                    ty: Type::Symbolic(kind),
+                };
+            }
+        }
+        j += 1;
+    }
+    args
 }

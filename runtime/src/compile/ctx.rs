@@ -37,6 +37,8 @@ pub(crate) struct FiringCtx {
 pub(crate) enum ArgKind {
     Int(IntType),
     Str,
+    /// A symbol's id (printf's %a, %A): printed as its text.
+    Symbol,
 }
 
 /// A printf statement: its format (parsed at compile time) and arguments.

@@ -45,12 +45,22 @@ fn render_site(rt: &Runtime, site: i64, args: Slots, out: &mut Vec<u8>) -> bool 
         return false;
     };
     let raw = args.get(site.args.len());
+    let texts: Vec<Vec<u8>> = site
+        .args
+        .iter()
+        .enumerate()
+        .map(|(i, k)| match k {
+            ArgKind::Symbol => rt.aggs.symbols.symbol_text(raw[i]).into_bytes(),
+            _ => Vec::new(),
+        })
+        .collect();
     let mut i = 0;
     let next = || {
         let arg = match *site.args.get(i)? {
             ArgKind::Int(t) => PrintfArg::Int(raw[i], t),
             // The slot of a string argument holds the string's address.
             ArgKind::Str => PrintfArg::Str(as_dstr(raw[i]).bytes()),
+            ArgKind::Symbol => PrintfArg::Str(&texts[i]),
         };
         i += 1;
         Some(arg)

@@ -39,7 +39,9 @@ impl FnGen<'_, '_, '_> {
         let kinds = args
             .iter()
             .map(|a| {
-                if a.ty.is_string() {
+                if matches!(a.ty, rdtrace_lang::types::Type::Symbolic(_)) {
+                    ArgKind::Symbol
+                } else if a.ty.is_string() {
                     ArgKind::Str
                 } else {
                     ArgKind::Int(int_type(&a.ty))
