@@ -264,3 +264,67 @@ fn sdt_gives_a_tracepoints_fields_as_args() {
         "{listing}"
     );
 }
+
+/// A program built here that starts a thread, ignores SIGUSR1 and sends it
+/// to itself, then forks.
+const THREADS: &str = r#"
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/wait.h>
+static void *run(void *arg) { return arg; }
+int main(void) {
+	pthread_t t;
+	signal(SIGUSR1, SIG_IGN);
+	kill(getpid(), SIGUSR1);
+	if (pthread_create(&t, 0, run, 0)) return 1;
+	pthread_join(t, 0);
+	pid_t c = fork();
+	if (c == 0) _exit(0);
+	waitpid(c, 0, 0);
+	return 0;
+}
+"#;
+
+#[test]
+fn threads_start_and_exit_and_an_ignored_signal_is_discarded() {
+    if !live_tests_possible() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("rdt-threads.c");
+    let exe = dir.path().join("rdt-threads");
+    std::fs::write(&src, THREADS).unwrap();
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let o = Command::new(&cc)
+        .args(["-pthread", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .output()
+        .expect("a C compiler");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = trace(
+        r#"proc:::lwp-create /pid == $target/ { printf("lwp-create %d %d\n", args[0]->pr_lwpid != tid, args[1]->pr_pid == pid); }
+           proc:::lwp-start /pid == $target/ { printf("lwp-start %d\n", tid != pid); }
+           proc:::lwp-exit /pid == $target/ { printf("lwp-exit %d\n", tid != pid); }
+           proc:::signal-discard /args[1]->pr_pid == $target && args[2] == SIGUSR1/ { printf("discard %d\n", pid == $target); }
+           proc:::start /ppid == $target/ { printf("start %d\n", pid != $target); }
+           proc:::exit /ppid == $target/ { printf("child exit %d\n", args[0]); }"#,
+        &exe.display().to_string(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines,
+        [
+            "discard 1",
+            "lwp-create 1 1",
+            "lwp-start 1",
+            "lwp-exit 1",
+            "start 1",
+            "child exit 1"
+        ],
+        "{out}"
+    );
+}

@@ -186,6 +186,7 @@ impl Provider for Proc {
             ("PR_MODEL_LP64", 2),
         ];
         ints.into_iter()
+            .chain(super::sysconsts::SIGNALS.iter().copied())
             .map(crate::catalog::int_const)
             .chain(chars.into_iter().map(char_const))
             .collect()

@@ -257,6 +257,47 @@ pub const IP_PROTOCOLS: &[(&str, i64)] = &[
     ("IPPROTO_RAW", libc::IPPROTO_RAW as i64),
 ];
 
+/// The signal numbers (dtrace-utils' signal.d: `SIGHUP` … `SIGSYS`,
+/// `SIGRTMIN`, `SIGRTMAX`), as proc:::signal-* scripts compare them.
+pub const SIGNALS: &[(&str, i64)] = &[
+    ("SIGHUP", libc::SIGHUP as i64),
+    ("SIGINT", libc::SIGINT as i64),
+    ("SIGQUIT", libc::SIGQUIT as i64),
+    ("SIGILL", libc::SIGILL as i64),
+    ("SIGTRAP", libc::SIGTRAP as i64),
+    ("SIGABRT", libc::SIGABRT as i64),
+    ("SIGIOT", libc::SIGIOT as i64),
+    ("SIGBUS", libc::SIGBUS as i64),
+    ("SIGFPE", libc::SIGFPE as i64),
+    ("SIGKILL", libc::SIGKILL as i64),
+    ("SIGUSR1", libc::SIGUSR1 as i64),
+    ("SIGSEGV", libc::SIGSEGV as i64),
+    ("SIGUSR2", libc::SIGUSR2 as i64),
+    ("SIGPIPE", libc::SIGPIPE as i64),
+    ("SIGALRM", libc::SIGALRM as i64),
+    ("SIGTERM", libc::SIGTERM as i64),
+    ("SIGSTKFLT", libc::SIGSTKFLT as i64),
+    ("SIGCHLD", libc::SIGCHLD as i64),
+    ("SIGCLD", libc::SIGCHLD as i64),
+    ("SIGCONT", libc::SIGCONT as i64),
+    ("SIGSTOP", libc::SIGSTOP as i64),
+    ("SIGTSTP", libc::SIGTSTP as i64),
+    ("SIGTTIN", libc::SIGTTIN as i64),
+    ("SIGTTOU", libc::SIGTTOU as i64),
+    ("SIGURG", libc::SIGURG as i64),
+    ("SIGXCPU", libc::SIGXCPU as i64),
+    ("SIGXFSZ", libc::SIGXFSZ as i64),
+    ("SIGVTALRM", libc::SIGVTALRM as i64),
+    ("SIGPROF", libc::SIGPROF as i64),
+    ("SIGWINCH", libc::SIGWINCH as i64),
+    ("SIGIO", libc::SIGIO as i64),
+    ("SIGPOLL", libc::SIGPOLL as i64),
+    ("SIGPWR", libc::SIGPWR as i64),
+    ("SIGSYS", libc::SIGSYS as i64),
+    ("SIGRTMIN", 34),
+    ("SIGRTMAX", 64),
+];
+
 #[cfg(test)]
 mod tests {
     use crate::catalog;
