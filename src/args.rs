@@ -16,7 +16,25 @@ pub struct Args {
     pub header_gen: bool,
     /// `-A`, `-a`, `-G`: dtrace modes rdtrace does not have.
     pub refused: Option<&'static str>,
+    /// `--man`: print the manual page (roff).
+    pub man: bool,
+    /// `--completions SHELL`: print the shell's completion script.
+    pub completions: Option<clap_complete::Shell>,
 }
+
+/// Examples `--help` ends with, as bpftrace's does.
+const EXAMPLES: &str = "\
+Examples:
+  rdtrace -s tcpio.d                         every TCP segment, as DTrace's tcp provider shows it
+  rdtrace -n 'syscall::openat:entry { printf(\"%s %s\\n\", execname, copyinstr(arg1)); }'
+  rdtrace -n 'proc:::exec-success { trace(curpsinfo->pr_psargs); }'
+  rdtrace -n 'profile-997 { @[stack()] = count(); }'
+  rdtrace -x stackformat=folded -n 'profile-997 /pid == $target/ { @[ustack()] = count(); }' -c ./prog
+  rdtrace -n 'io:::start { @[args[1]->dev_statname] = sum(args[0]->b_bcount); }'
+  rdtrace -l -P sched                        list the sched provider's probes
+  rdtrace -s tcpio.d --replay dump.pcap --local 10.0.0.1
+  rdtrace --man > rdtrace.1; rdtrace --completions bash > rdtrace.bash
+";
 
 pub fn command() -> Command {
     let flag = |id: &'static str, short: char, help: &'static str| {
@@ -26,10 +44,12 @@ pub fn command() -> Command {
             .help(help)
     };
     Command::new("rdtrace")
+        .version(env!("CARGO_PKG_VERSION"))
         .about("DTrace's D language on Linux, on eBPF")
         .override_usage("rdtrace [-eqlvwZV] [-s script] [-n probe-clause] [-P provider] [-m module] [-f function] [-i id] [-x opt[=val]] [-o file] [-b bufsize] [--replay capture --local addr[,addr...]] [args ...]")
         .disable_help_flag(true)
         .disable_version_flag(true)
+        .after_help(EXAMPLES)
         .arg(Arg::new("help").long("help").action(ArgAction::Help).help("Print help"))
         .arg(Arg::new("script").short('s').value_name("FILE").action(ArgAction::Append).help("compile the D program in FILE (or the bundled script of that name)"))
         .arg(Arg::new("clause").short('n').value_name("PROBE-CLAUSE").action(ArgAction::Append).help("compile a probe clause given on the command line"))
@@ -43,6 +63,7 @@ pub fn command() -> Command {
         .arg(Arg::new("include").short('I').value_name("DIR").action(ArgAction::Append).help("with -C: search DIR for #include files"))
         .arg(flag("show_includes", 'H', "with -C: print the name of each included file"))
         .arg(flag("compile", 'e', "exit after compiling the program"))
+        .arg(flag("show_program", 'S', "print each clause's intermediate code (Cranelift IR) to stderr"))
         .arg(flag("list", 'l', "list probes matching the program (or all) instead of tracing"))
         .arg(flag("verbose", 'v', "with -l: also list argument types"))
         .arg(flag("quiet", 'q', "quiet: output only what printf/trace ask for"))
@@ -61,6 +82,8 @@ pub fn command() -> Command {
         .arg(Arg::new("xpg").short('X').value_name("a|c|s|t").value_parser(["a", "c", "s", "t"]).help("ISO C conformance of the preprocessor (accepted; rdtrace has no preprocessor step yet)"))
         .arg(Arg::new("replay").long("replay").value_name("CAPTURE").help("run over a pcap/pcapng capture instead of live events"))
         .arg(Arg::new("local").long("local").value_name("ADDR[,ADDR...]").value_delimiter(',').action(ArgAction::Append).help("with --replay: the addresses of the traced host"))
+        .arg(Arg::new("man").long("man").action(ArgAction::SetTrue).help("print the manual page (roff) and exit"))
+        .arg(Arg::new("completions").long("completions").value_name("SHELL").value_parser(clap::value_parser!(clap_complete::Shell)).help("print the completion script of SHELL (bash, zsh, fish, elvish, powershell) and exit"))
         .arg(Arg::new("args").value_name("ARGS").num_args(0..).trailing_var_arg(true).help("macro arguments $1, $2, ..."))
 }
 
@@ -129,6 +152,7 @@ pub fn from_matches(m: &ArgMatches) -> Args {
             replay: m.get_one::<String>("replay").cloned(),
             local: strings("local"),
             macro_args: strings("args"),
+            show_program: m.get_flag("show_program"),
             cpp: m.get_flag("cpp").then(|| rdtrace_session::CppOptions {
                 defines: strings("define"),
                 undefines: strings("undef"),
@@ -141,6 +165,8 @@ pub fn from_matches(m: &ArgMatches) -> Args {
         verbose: m.get_flag("verbose"),
         version: m.get_flag("version"),
         header_gen: m.get_flag("header"),
+        man: m.get_flag("man"),
+        completions: m.get_one::<clap_complete::Shell>("completions").copied(),
         refused: if m.get_flag("anon") {
             Some("-A (anonymous tracing, enabled at boot) is not supported by rdtrace")
         } else if m.get_flag("claim") {

@@ -18,6 +18,24 @@ fn run(args: Args) -> Result<u8, Failure> {
             "-h (generating a header file for a provider) is not supported by rdtrace",
         ));
     }
+    if args.man {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(args::command())
+            .render(&mut out)
+            .map_err(|e| Failure::new(format!("rdtrace: cannot write the manual page: {e}")))?;
+        std::io::Write::write_all(&mut std::io::stdout(), &out)
+            .map_err(|e| Failure::new(format!("rdtrace: {e}")))?;
+        return Ok(0);
+    }
+    if let Some(shell) = args.completions {
+        clap_complete::generate(
+            shell,
+            &mut args::command(),
+            "rdtrace",
+            &mut std::io::stdout(),
+        );
+        return Ok(0);
+    }
     if args.version {
         println!("rdtrace: D 1.13 (rdtrace {})", env!("CARGO_PKG_VERSION"));
         return Ok(0);
@@ -30,7 +48,11 @@ fn run(args: Args) -> Result<u8, Failure> {
         let _ = args::command().print_help();
         return Ok(2);
     }
+    let show_program = args.request.show_program;
     let session = Session::compile(args.request)?;
+    if show_program {
+        eprint!("{}", session.program_text());
+    }
     if args.list {
         print!("{}", session.listing(args.verbose));
         return Ok(0);

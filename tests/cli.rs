@@ -575,3 +575,54 @@ fn scripts_with_a_dtrace_shebang_run_through_a_link() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "hello world x2\n\n");
 }
+
+/// `--man` prints a roff manual page of every flag; `--completions` each
+/// shell's script; `--help` ends with examples.
+#[test]
+fn manual_page_completions_and_examples() {
+    let o = run(&["--man"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let man = stdout(&o);
+    assert!(man.contains(".TH rdtrace 1"), "{man}");
+    for flag in ["\\-s", "\\-n", "\\-\\-replay", "\\-x"] {
+        assert!(man.contains(flag), "{flag} missing from the manual page");
+    }
+    for (shell, marker) in [
+        ("bash", "complete -F _rdtrace"),
+        ("zsh", "#compdef rdtrace"),
+        ("fish", "complete -c rdtrace"),
+    ] {
+        let o = run(&["--completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        assert!(stdout(&o).contains(marker), "{shell}: {}", stdout(&o));
+    }
+    let o = run(&["--completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+    let help = stdout(&run(&["--help"]));
+    assert!(help.contains("Examples:\n  rdtrace -s tcpio.d"), "{help}");
+}
+
+/// `-S` shows each clause's intermediate code on stderr, as dtrace shows
+/// its DIF, and changes nothing else.
+#[test]
+fn dash_s_shows_each_clause_intermediate_code() {
+    let o = run(&[
+        "-S",
+        "-e",
+        "-n",
+        "BEGIN { x = 1; }",
+        "-n",
+        "END { trace(x); }",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("\nClause 0 (dtrace:::BEGIN), Cranelift IR:\nfunction "),
+        "{e}"
+    );
+    assert!(
+        e.contains("\nClause 1 (dtrace:::END), Cranelift IR:\nfunction "),
+        "{e}"
+    );
+    assert!(stdout(&o).is_empty());
+}

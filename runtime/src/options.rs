@@ -26,6 +26,8 @@ pub struct Options {
     /// Frames of `stack()` / `ustack()` without a count (dtrace: 20).
     pub stackframes: u32,
     pub ustackframes: u32,
+    /// `-S`: keep each clause's Cranelift IR to show it.
+    pub keep_ir: bool,
     /// `stackformat=folded`: print stack aggregations as folded lines
     /// (`frame;frame;frame count`, outermost frame first) for flame graphs.
     pub folded_stacks: bool,
@@ -55,6 +57,7 @@ impl Default for Options {
             stackframes: 20,
             ustackframes: 20,
             folded_stacks: false,
+            keep_ir: false,
         }
     }
 }

@@ -69,6 +69,7 @@ pub fn compile(
     }
     options.quiet |= args.quiet;
     options.destructive |= args.destructive;
+    options.keep_ir = args.show_program;
 
     // What the kernel must copy when probes fire: refused now (-e too)
     // when it cannot be done.

@@ -49,6 +49,30 @@ impl Session {
         list::listing(&self.catalog, Some(&ids), verbose)
     }
 
+    /// `-S`: each clause's intermediate code (its Cranelift IR, the
+    /// functions rdtrace compiles to native code, as dtrace shows DIF),
+    /// headed by the clause's probes.
+    pub fn program_text(&self) -> String {
+        let p = &self.compiled.program;
+        let mut out = String::new();
+        for (clause, ir) in p.clauses.iter().zip(self.compiled.jit.ir()) {
+            let probes: Vec<String> = clause
+                .probes
+                .iter()
+                .map(|&i| {
+                    let e = &p.probes[i];
+                    format!("{}:{}:{}:{}", e.provider, e.module, e.function, e.name)
+                })
+                .collect();
+            out.push_str(&format!(
+                "\nClause {} ({}), Cranelift IR:\n{ir}",
+                clause.index,
+                probes.join(", ")
+            ));
+        }
+        out
+    }
+
     /// Traces until the program exits, the source ends or a signal stops
     /// it; the exit status is the program's.
     pub fn run(self) -> Result<u8, Failure> {

@@ -66,4 +66,6 @@ pub struct Request {
     pub macro_args: Vec<String>,
     /// `-C` (with `-D`, `-U`, `-I`, `-H`): run cpp on the program first.
     pub cpp: Option<crate::cpp::CppOptions>,
+    /// `-S`: keep each clause's intermediate code to show it.
+    pub show_program: bool,
 }

@@ -48,6 +48,8 @@ pub struct CompiledProgram {
     /// Reusable clause output buffer.
     buf: Vec<u8>,
     module: Option<JITModule>,
+    /// Each clause's Cranelift IR, kept for `-S` (`Options::keep_ir`).
+    ir: Vec<String>,
 }
 
 // SAFETY: every raw pointer in a CompiledProgram points into memory the
@@ -56,6 +58,12 @@ pub struct CompiledProgram {
 unsafe impl Send for CompiledProgram {}
 
 impl CompiledProgram {
+    /// Each clause's Cranelift IR, in program order (empty unless
+    /// `Options::keep_ir`).
+    pub fn ir(&self) -> &[String] {
+        &self.ir
+    }
+
     pub fn new(program: &Program, opts: &Options) -> Result<CompiledProgram, RuntimeError> {
         firing::check_destructive(program, opts.destructive)?;
         let jit_err = |e: &dyn std::fmt::Display| RuntimeError::Jit(e.to_string());
@@ -104,6 +112,7 @@ impl CompiledProgram {
         let mut cctx = Context::new();
         let mut fctx = FunctionBuilderContext::new();
         let mut ids = Vec::new();
+        let mut ir = Vec::new();
         for (i, clause) in program.clauses.iter().enumerate() {
             let id = env
                 .module
@@ -121,6 +130,9 @@ impl CompiledProgram {
                 g.clause(clause)?;
                 g.b.seal_all_blocks();
                 g.b.finalize(frontend);
+            }
+            if opts.keep_ir {
+                ir.push(cctx.func.display().to_string());
             }
             env.module
                 .define_function(id, &mut cctx)
@@ -215,6 +227,7 @@ impl CompiledProgram {
             _interned: env.interned,
             buf: Vec::new(),
             module: Some(module),
+            ir,
         })
     }
 
