@@ -67,6 +67,7 @@ pub fn command() -> Command {
         .arg(flag("list", 'l', "list probes matching the program (or all) instead of tracing"))
         .arg(flag("verbose", 'v', "with -l: also list argument types"))
         .arg(flag("quiet", 'q', "quiet: output only what printf/trace ask for"))
+        .arg(flag("flowindent", 'F', "indent the output of entry and return probes (flowindent option)"))
         .arg(Arg::new("output").short('o').value_name("FILE").help("append trace output to FILE"))
         .arg(Arg::new("option").short('x').value_name("OPT[=VAL]").action(ArgAction::Append).help("set a dtrace option"))
         .arg(flag("destructive", 'w', "allow destructive actions"))
@@ -137,8 +138,11 @@ pub fn from_matches(m: &ArgMatches) -> Args {
             sources: sources.into_iter().map(|(_, s)| s).collect(),
             quiet: m.get_flag("quiet"),
             output: m.get_one::<String>("output").cloned(),
-            options: strings("option")
+            options: m
+                .get_flag("flowindent")
+                .then(|| "flowindent".to_string())
                 .into_iter()
+                .chain(strings("option"))
                 .map(|o| match o.split_once('=') {
                     Some((n, v)) => (n.to_string(), Some(v.to_string())),
                     None => (o, None),

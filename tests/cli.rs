@@ -56,7 +56,7 @@ fn usage_errors_exit_2_and_unknown_options_exit_1() {
         "{}",
         stderr(&o)
     );
-    let o = run(&["-x", "flowindent", "-n", "BEGIN { exit(0); }"]);
+    let o = run(&["-x", "aggpack", "-n", "BEGIN { exit(0); }"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("not supported by rdtrace"),
@@ -625,4 +625,35 @@ fn dash_s_shows_each_clause_intermediate_code() {
         "{e}"
     );
     assert!(stdout(&o).is_empty());
+}
+
+/// `-F`: dtrace's flow heading and `=>`/`<=` lines for syscall entries
+/// and returns.
+#[test]
+fn dash_f_indents_entries_and_returns() {
+    if !common::netns::live_tests_possible() {
+        return;
+    }
+    let o = run(&[
+        "-F",
+        "-n",
+        "syscall::openat:entry, syscall::openat:return /pid == $target/ { }",
+        "-c",
+        "/bin/cat /etc/hostname",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!("{:>3} {:<41}\n", "CPU", "FUNCTION")),
+        "{out}"
+    );
+    let flow: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("openat"))
+        .map(|l| l[4..].trim_end())
+        .collect();
+    assert!(!flow.is_empty() && flow.len().is_multiple_of(2), "{out}");
+    for pair in flow.chunks(2) {
+        assert_eq!(pair, [" => openat", " <= openat"], "{out}");
+    }
 }

@@ -187,7 +187,11 @@ impl<'a> Consumer<'a> {
             .program
             .fire(probe, rec, ctx, &mut self.out, &mut self.err);
         if !self.heading_done && !self.opts.quiet && self.out.len() > before {
-            let heading = format!("{:>3} {:>6} {:>32}\n", "CPU", "ID", "FUNCTION:NAME");
+            let heading = if self.opts.flowindent {
+                format!("{:>3} {:<41}\n", "CPU", "FUNCTION")
+            } else {
+                format!("{:>3} {:>6} {:>32}\n", "CPU", "ID", "FUNCTION:NAME")
+            };
             self.out.splice(before..before, heading.into_bytes());
             self.heading_done = true;
         }

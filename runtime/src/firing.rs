@@ -145,10 +145,86 @@ pub(crate) struct DriverInfo {
     pub quiet: bool,
     /// `function:name` of each probe, for the non-quiet prefix.
     pub prefix_names: Vec<String>,
+    /// `-F` (the flowindent option): the prefix shows entries and returns
+    /// indented; its state changes with every record printed.
+    pub flow: Option<std::cell::RefCell<FlowState>>,
+}
+
+/// `-F`'s state: the indentation of each CPU's output and the last
+/// (probe, clause) printed, as libdtrace's `dt_flowindent` keeps them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FlowState {
+    indent: std::collections::HashMap<u32, usize>,
+    last: Option<(ProbeIndex, usize)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Entry,
+    Return,
+    None,
+}
+
+impl FlowState {
+    /// The prefix column of a record of `probe` (clause `clause`) on
+    /// `cpu`, as dtrace's `chew()` prints it with `-F`: `%3d %-41s `, the
+    /// function indented 2 per open entry, `->`/`<-` (`=>`/`<=` for
+    /// syscalls) before entries and returns, `| ` before other probes.
+    fn prefix(
+        &mut self,
+        p: &rdtrace_lang::typed::EnabledProbe,
+        key: (ProbeIndex, usize),
+        cpu: u32,
+    ) -> String {
+        let named = |suffix: &str| {
+            p.name == suffix
+                || p.name
+                    .strip_suffix(suffix)
+                    .is_some_and(|r| r.ends_with('-'))
+        };
+        let mut flow = if named("entry") {
+            Flow::Entry
+        } else if named("return") {
+            Flow::Return
+        } else {
+            Flow::None
+        };
+        // A second clause of the same probe is not a deeper call.
+        if flow == Flow::Entry && self.last.is_some_and(|l| l != key && l.0 == key.0) {
+            flow = Flow::None;
+        }
+        let syscall = p.provider == "syscall";
+        let indent = self.indent.entry(cpu).or_insert(0);
+        if flow == Flow::Return {
+            *indent = indent.saturating_sub(2);
+        }
+        let name = match flow {
+            Flow::Entry => format!(
+                "{:w$}{}{}",
+                "",
+                if syscall { " => " } else { " -> " },
+                p.function,
+                w = *indent
+            ),
+            Flow::Return => format!(
+                "{:w$}{}{}",
+                "",
+                if syscall { " <= " } else { " <- " },
+                p.function,
+                w = *indent
+            ),
+            Flow::None => format!("{:w$}| {}:{}", "", p.function, p.name, w = *indent),
+        };
+        if flow == Flow::Entry {
+            *indent += 2;
+        }
+        self.last = Some(key);
+        format!("{cpu:>3} {name:<41} ")
+    }
 }
 
 impl DriverInfo {
-    pub fn new(program: &Program, quiet: bool) -> DriverInfo {
+    pub fn new(program: &Program, quiet: bool, flowindent: bool) -> DriverInfo {
         let min_record_len = capture_plan(program)
             .record_len()
             .max(std::mem::size_of::<EventHeader>());
@@ -179,6 +255,7 @@ impl DriverInfo {
                 .iter()
                 .map(|p| format!("{}:{}", p.function, p.name))
                 .collect(),
+            flow: flowindent.then(Default::default),
         }
     }
 }
@@ -274,6 +351,15 @@ fn commit(
         return;
     }
     let cpu = header_of(record).unwrap_or_default().cpu;
+    if let Some(flow) = &info.flow {
+        let prefix = flow
+            .borrow_mut()
+            .prefix(&program.probes[probe], (probe, clause), cpu);
+        out.extend_from_slice(prefix.as_bytes());
+        out.extend_from_slice(buf);
+        out.push(b'\n');
+        return;
+    }
     let _ = write!(
         out,
         "{:>3} {:>6} {:>32} ",
@@ -398,4 +484,59 @@ pub(crate) fn check_destructive(program: &Program, allowed: bool) -> Result<(), 
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod flow_tests {
+    use super::FlowState;
+    use rdtrace_lang::catalog::ProbeKind;
+    use rdtrace_lang::typed::EnabledProbe;
+
+    fn probe(provider: &str, function: &str, name: &str) -> EnabledProbe {
+        EnabledProbe {
+            id: 1,
+            provider: provider.into(),
+            module: String::new(),
+            function: function.into(),
+            name: name.into(),
+            kind: ProbeKind::Begin,
+        }
+    }
+
+    /// dtrace -F: entries indent what follows by two, returns take it
+    /// back; `=>`/`<=` for syscalls, `->`/`<-` otherwise, `| ` for other
+    /// probes; the column is 41 wide after the CPU.
+    #[test]
+    fn entries_indent_and_returns_unindent() {
+        let mut f = FlowState::default();
+        let open = probe("syscall", "openat", "entry");
+        let open_ret = probe("syscall", "openat", "return");
+        let start = probe("fake", "work", "op-entry");
+        let tick = probe("profile", "", "tick-1s");
+        let lines = [
+            f.prefix(&start, (0, 0), 1),
+            f.prefix(&open, (1, 1), 1),
+            f.prefix(&tick, (2, 2), 1),
+            f.prefix(&open_ret, (3, 3), 1),
+            f.prefix(&probe("fake", "work", "op-return"), (4, 4), 1),
+        ];
+        let want = [
+            "  1  -> work",
+            "  1    => openat",
+            "  1     | :tick-1s",
+            "  1    <= openat",
+            "  1  <- work",
+        ];
+        for (line, want) in lines.iter().zip(want) {
+            assert_eq!(line.trim_end(), want);
+            assert_eq!(line.len(), 3 + 1 + 41 + 1, "{line:?}");
+        }
+        // A second clause on the same entry probe does not indent again.
+        let mut f = FlowState::default();
+        f.prefix(&open, (1, 0), 0);
+        assert_eq!(
+            f.prefix(&open, (1, 1), 0).trim_end(),
+            "  0   | openat:entry"
+        );
+    }
 }

@@ -95,7 +95,7 @@ impl Interpreter {
         drop(jit);
         Ok(Interpreter {
             program: program.clone(),
-            info: DriverInfo::new(program, opts.quiet),
+            info: DriverInfo::new(program, opts.quiet, opts.flowindent),
             st: InterpState {
                 globals: program.globals.iter().map(|v| Value::zero(&v.ty)).collect(),
                 this_outer: program

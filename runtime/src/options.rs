@@ -28,6 +28,8 @@ pub struct Options {
     pub ustackframes: u32,
     /// `-S`: keep each clause's Cranelift IR to show it.
     pub keep_ir: bool,
+    /// `-F`: indent the prefix of entry and return probes.
+    pub flowindent: bool,
     /// `stackformat=folded`: print stack aggregations as folded lines
     /// (`frame;frame;frame count`, outermost frame first) for flame graphs.
     pub folded_stacks: bool,
@@ -58,6 +60,7 @@ impl Default for Options {
             ustackframes: 20,
             folded_stacks: false,
             keep_ir: false,
+            flowindent: false,
         }
     }
 }
@@ -125,7 +128,6 @@ const UNSUPPORTED: &[&str] = &[
     "encoding",
     "errtags",
     "evaltime",
-    "flowindent",
     "grabanon",
     "incdir",
     "iregs",
@@ -168,6 +170,7 @@ impl Options {
         };
         match name {
             "quiet" => self.quiet = parse_flag(value).ok_or_else(|| bad("no value"))?,
+            "flowindent" => self.flowindent = parse_flag(value).ok_or_else(|| bad("no value"))?,
             "destructive" => self.destructive = parse_flag(value).ok_or_else(|| bad("no value"))?,
             "zdefs" => self.zdefs = parse_flag(value).ok_or_else(|| bad("no value"))?,
             "switchrate" => {
@@ -328,9 +331,16 @@ mod tests {
             Err(OptionError::Invalid("nosuch".into()))
         );
         assert_eq!(
-            o.set("flowindent", None),
-            Err(OptionError::Unsupported("flowindent".into()))
+            o.set("aggpack", None),
+            Err(OptionError::Unsupported("aggpack".into()))
         );
+        o.set("flowindent", None).unwrap();
+        assert!(o.flowindent);
+        o.set("stackframes", Some("5")).unwrap();
+        assert_eq!(o.stackframes, 5);
+        assert!(o.set("ustackframes", Some("128")).is_err());
+        o.set("stackformat", Some("folded")).unwrap();
+        assert!(o.folded_stacks);
         assert!(matches!(
             o.set("bufsize", Some("lots")),
             Err(OptionError::BadValue { .. })

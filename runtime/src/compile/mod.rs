@@ -164,7 +164,7 @@ impl CompiledProgram {
                     .map(|s| env.interned.str_ptr(s.as_bytes()) as *const u8)
             })
             .collect();
-        let info = DriverInfo::new(program, opts.quiet);
+        let info = DriverInfo::new(program, opts.quiet, opts.flowindent);
         let rt = Runtime {
             scratch: Scratch::new(),
             out: std::ptr::null_mut(),
