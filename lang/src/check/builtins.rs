@@ -100,6 +100,43 @@ pub(crate) fn d_constant(name: &str) -> Option<i64> {
     })
 }
 
+/// Every built-in variable's name, for suggestions.
+pub(crate) const NAMES: &[&str] = &[
+    "arg0",
+    "arg1",
+    "arg2",
+    "arg3",
+    "arg4",
+    "arg5",
+    "arg6",
+    "arg7",
+    "arg8",
+    "arg9",
+    "args",
+    "cpu",
+    "curcpu",
+    "curlwpsinfo",
+    "curpsinfo",
+    "cwd",
+    "epid",
+    "errno",
+    "execname",
+    "gid",
+    "id",
+    "pid",
+    "ppid",
+    "probefunc",
+    "probemod",
+    "probename",
+    "probeprov",
+    "tid",
+    "timestamp",
+    "uid",
+    "vtimestamp",
+    "walltimestamp",
+    "zonename",
+];
+
 /// Names the user may not declare or assign.
 pub(crate) fn is_reserved(name: &str) -> bool {
     name == "args"

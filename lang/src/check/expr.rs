@@ -378,14 +378,30 @@ impl Checker<'_> {
             self.err(format!("{name} is a function: call it as {name}( )"), span);
             return None;
         }
-        self.error(
-            Diagnostic::new(
-                format!("failed to resolve {name}: Unknown variable name"),
-                span,
-            )
-            .with_label("not declared or assigned before this point"),
-        );
+        let mut d = Diagnostic::new(
+            format!("failed to resolve {name}: Unknown variable name"),
+            span,
+        )
+        .with_label("not declared or assigned before this point");
+        let known = self.known_names();
+        if let Some(help) = super::suggest::did_you_mean(name, known.iter().map(String::as_str)) {
+            d = d.with_help(help);
+        }
+        self.error(d);
         None
+    }
+
+    /// Built-ins, the program's variables and the catalog's constants: what
+    /// a misspelt name may have meant.
+    fn known_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = super::builtins::NAMES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        names.extend(self.vars.names());
+        names.extend(self.catalog.constants.iter().map(|c| c.name.clone()));
+        names.extend(self.inlines.keys().cloned());
+        names
     }
 
     fn expand_inline(&mut self, cx: &mut Cx, name: &str, span: Span) -> Option<Expr> {
@@ -856,13 +872,17 @@ impl Checker<'_> {
         };
         let Some(m) = sdef.members.iter().find(|m| m.name == member.name) else {
             let names: Vec<&str> = sdef.members.iter().map(|m| m.name.as_str()).collect();
+            let help = match super::suggest::nearest(&member.name, names.iter().copied()) {
+                Some(near) => format!("did you mean {near}?"),
+                None => format!("the members of {sname} are: {}", names.join(", ")),
+            };
             self.error(
                 Diagnostic::new(
                     format!("{} is not a member of {sname}", member.name),
                     member.span,
                 )
                 .with_label("unknown member")
-                .with_help(format!("the members of {sname} are: {}", names.join(", "))),
+                .with_help(help),
             );
             return None;
         };
@@ -1202,10 +1222,12 @@ impl Checker<'_> {
                 None
             }
             None => {
-                self.error(
-                    Diagnostic::new(format!("unknown function {name}( )"), func.span)
-                        .with_label("no such function"),
-                );
+                let mut d = Diagnostic::new(format!("unknown function {name}( )"), func.span)
+                    .with_label("no such function");
+                if let Some(near) = super::suggest::nearest(name, funcs::NAMES.iter().copied()) {
+                    d = d.with_help(format!("did you mean {near}( )?"));
+                }
+                self.error(d);
                 None
             }
         }

@@ -17,6 +17,7 @@ mod printf;
 mod probes;
 mod stacks;
 mod stmt;
+mod suggest;
 mod types;
 mod userbuf;
 mod vars;

@@ -362,15 +362,21 @@ impl Checker<'_> {
             .collect();
         if matched.is_empty() {
             if !self.opts.allow_zero_matches {
+                let near = self.nearest_probe(&f);
+                let help = match near {
+                    Some(p) => format!("did you mean {p}?"),
+                    None => {
+                        "`rdtrace -l` lists the probes; -Z permits descriptions that match none"
+                            .to_string()
+                    }
+                };
                 self.error(
                     Diagnostic::new(
                         format!("probe description {} does not match any probes", f.full()),
                         d.span,
                     )
                     .with_label("no such probe")
-                    .with_help(
-                        "`rdtrace -l` lists the probes; -Z permits descriptions that match none",
-                    ),
+                    .with_help(help),
                 );
             }
             return vec![];
@@ -390,6 +396,41 @@ impl Checker<'_> {
             .filter(|p| p.unavailable.is_none())
             .map(|p| p.id)
             .collect()
+    }
+
+    /// A description like `f` that names a probe: its misspelt function or
+    /// name replaced by the nearest one of its provider's probes.
+    fn nearest_probe(&self, f: &Fields) -> Option<String> {
+        let plain = |s: &str| !s.is_empty() && !s.contains(['*', '?', '[']);
+        let probes: Vec<&ProbeDef> = self
+            .catalog
+            .probes
+            .iter()
+            .filter(|p| {
+                (f.provider.is_empty() || p.provider == f.provider) && p.unavailable.is_none()
+            })
+            .collect();
+        let mut fixed = Fields {
+            provider: f.provider.clone(),
+            module: f.module.clone(),
+            function: f.function.clone(),
+            name: f.name.clone(),
+        };
+        if plain(&f.function) && !probes.iter().any(|p| p.function == f.function) {
+            fixed.function =
+                super::suggest::nearest(&f.function, probes.iter().map(|p| p.function.as_str()))?
+                    .to_string();
+        } else if plain(&f.name) {
+            let same_fn: Vec<&&ProbeDef> = probes
+                .iter()
+                .filter(|p| f.function.is_empty() || p.function == f.function)
+                .collect();
+            fixed.name = super::suggest::nearest(&f.name, same_fn.iter().map(|p| p.name.as_str()))?
+                .to_string();
+        } else {
+            return None;
+        }
+        Some(fixed.full())
     }
 
     /// The probe `name` of parametrised family `family`, made on first use.

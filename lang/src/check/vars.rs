@@ -57,6 +57,15 @@ pub(crate) struct Vars {
 }
 
 impl Vars {
+    /// The global variables' and associative arrays' names (suggestions).
+    pub fn names(&self) -> impl Iterator<Item = String> + '_ {
+        self.globals
+            .by_name
+            .keys()
+            .chain(self.assoc_by.keys())
+            .cloned()
+    }
+
     pub fn declare_global(&mut self, name: &str, ty: Type) -> Result<(), String> {
         if self.assoc_by.contains_key(name) {
             return Err(format!(
