@@ -52,6 +52,7 @@ fn main() {
         "syscall.h",
         "task.h",
         "stacks.h",
+        "filter.h",
         "taskinfo.h",
     ] {
         println!("cargo:rerun-if-changed=bpf/{file}");

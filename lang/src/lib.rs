@@ -6,6 +6,7 @@ pub mod ast;
 pub mod catalog;
 pub mod check;
 pub mod diag;
+pub mod filter;
 pub mod format;
 pub mod parser;
 pub mod plan;

@@ -348,6 +348,34 @@ struct io_info {
 #define RDT_USTACK 0x80000
 #define RDT_KSTACK_SITE 0xfffe
 #define RDT_USTACK_SITE 0xfffd
+/* A predicate's condition the kernel tests before sending a record
+ * (bpf/filter.h; lang/src/filter.rs): the integer of `size` bytes at
+ * record offset `offset`, extended (RDT_COND_SIGNED) to 64 bits, compared
+ * with `value` (RDT_COND_UNSIGNED: orderings as unsigned). */
+#define RDT_COND_SIGNED 1
+#define RDT_COND_UNSIGNED 2
+#define RDT_OP_EQ 0
+#define RDT_OP_NE 1
+#define RDT_OP_LT 2
+#define RDT_OP_LE 3
+#define RDT_OP_GT 4
+#define RDT_OP_GE 5
+#define RDT_MAX_CONDS 4
+struct filter_cond {
+	__u16 offset;
+	__u8 size;
+	__u8 flags;
+	__u8 op;
+	__u8 pad[3];
+	__s64 value;
+};
+
+struct probe_filter {
+	__u32 n;
+	__u32 pad;
+	struct filter_cond conds[RDT_MAX_CONDS];
+};
+
 /* The most frames a captured stack has (perf_event_max_stack's default). */
 #define RDT_MAX_FRAMES 127
 
@@ -371,6 +399,8 @@ _Static_assert(sizeof(struct task_info) == 184, "task_info size");
 _Static_assert(sizeof(struct task_event) == 56 + 48 + 16 + 2 * 184 + RDT_RAW_MAX, "task_event size");
 _Static_assert(sizeof(struct io_info) == 184, "io_info size");
 _Static_assert(sizeof(struct profile_event) == 80, "profile_event size");
+_Static_assert(sizeof(struct filter_cond) == 16, "filter_cond size");
+_Static_assert(sizeof(struct probe_filter) == 8 + 16 * RDT_MAX_CONDS, "probe_filter size");
 _Static_assert(sizeof(struct tcp_sockstate) == 88, "tcp_sockstate size");
 _Static_assert(sizeof(struct tcp_event) == 256, "tcp_event size");
 _Static_assert(sizeof(struct ip_event) == 192, "ip_event size");

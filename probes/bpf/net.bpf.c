@@ -41,6 +41,7 @@
 #include "packet.h"
 #include "sockstate.h"
 #include "stacks.h"
+#include "filter.h"
 
 /* The local and remote ends of a packet record `e` from its source and
  * destination, by direction: one definition for tcp and udp records (replay

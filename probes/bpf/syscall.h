@@ -164,16 +164,25 @@ static __always_inline __u32 capture_user_memory(struct syscall_buf *b, __u32 pr
 static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, const __u64 *args,
 					__s64 ret, int is_return)
 {
+	/* What a kernel filter tests first: the ids, then (in the record)
+	 * the arguments; the rest of the header only for records that pass. */
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	/* An entry that saves its arguments for its return must save them
+	 * even when the entry itself is filtered out. */
+	if (!(flags & RDT_SAVE_ENTRY_ARGS) && !is_return && !ids_pass(probe, pid_tgid, uid_gid))
+		return 0;
 	__u32 zero = 0;
 	struct syscall_buf *b = bpf_map_lookup_elem(&syscall_scratch, &zero);
 	if (!b)
 		return 0;
 	struct syscall_event *e = (struct syscall_event *)b->data;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct task_fields t = {};
-	t.ppid = BPF_CORE_READ(task, real_parent, tgid);
-	bpf_get_current_comm(t.comm, sizeof(t.comm));
-	fill_header(&e->hdr, probe, BPF_CORE_READ(task, nsproxy, net_ns, ns.inum), t.ppid, t.comm);
+	e->hdr.pid = pid_tgid >> 32;
+	e->hdr.tid = (__u32)pid_tgid;
+	e->hdr.uid = (__u32)uid_gid;
+	e->hdr.gid = uid_gid >> 32;
+	e->hdr.ppid = BPF_CORE_READ(task, real_parent, tgid);
 	e->err = 0;
 	e->captures = 0;
 	__u32 tid = e->hdr.tid;
@@ -199,6 +208,14 @@ static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, con
 			bpf_map_update_elem(&entry_args, &tid, (struct syscall_entry_args *)e->args,
 					    BPF_ANY);
 	}
+	/* Records every clause's predicate rejects go no further. */
+	if (!filter_passes(probe, b->data, sizeof(*e)))
+		return 0;
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->hdr.probe = probe;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
 	/* curpsinfo / curlwpsinfo: the first capture. */
 	__u32 start = sizeof(*e);
 	if (flags & RDT_TASK_INFO) {
@@ -267,7 +284,7 @@ struct {
 } nr_probes SEC(".maps");
 
 static __always_inline int raw_syscall(void *ctx, __u64 nr, struct pt_regs *regs, __s64 ret,
-				       int is_return)
+				       int is_return, int btf)
 {
 	if (nr >= RDT_MAX_SYSCALL_NR)
 		return 0;
@@ -279,7 +296,16 @@ static __always_inline int raw_syscall(void *ctx, __u64 nr, struct pt_regs *regs
 	if (!probe)
 		return 0;
 	__u64 args[6] = {};
-	if (!is_return) {
+	if (!is_return && btf) {
+		/* A tp_btf program's regs are a trusted pointer: plain loads,
+		 * not one helper call per register. */
+		args[0] = regs->di;
+		args[1] = regs->si;
+		args[2] = regs->dx;
+		args[3] = regs->r10;
+		args[4] = regs->r8;
+		args[5] = regs->r9;
+	} else if (!is_return) {
 		args[0] = BPF_CORE_READ(regs, di);
 		args[1] = BPF_CORE_READ(regs, si);
 		args[2] = BPF_CORE_READ(regs, dx);
@@ -294,26 +320,26 @@ static __always_inline int raw_syscall(void *ctx, __u64 nr, struct pt_regs *regs
 SEC("tp_btf/sys_enter")
 int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long id)
 {
-	return raw_syscall(ctx, id, regs, 0, 0);
+	return raw_syscall(ctx, id, regs, 0, 0, 1);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
 {
-	return raw_syscall(ctx, BPF_CORE_READ(regs, orig_ax), regs, ret, 1);
+	return raw_syscall(ctx, regs->orig_ax, regs, ret, 1, 1);
 }
 
 SEC("raw_tp/sys_enter")
 int raw_sys_enter_raw(__u64 *ctx)
 {
-	return raw_syscall(ctx, ctx[1], (struct pt_regs *)ctx[0], 0, 0);
+	return raw_syscall(ctx, ctx[1], (struct pt_regs *)ctx[0], 0, 0, 0);
 }
 
 SEC("raw_tp/sys_exit")
 int raw_sys_exit_raw(__u64 *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx[0];
-	return raw_syscall(ctx, BPF_CORE_READ(regs, orig_ax), regs, (__s64)ctx[1], 1);
+	return raw_syscall(ctx, BPF_CORE_READ(regs, orig_ax), regs, (__s64)ctx[1], 1, 0);
 }
 
 SEC("tracepoint")

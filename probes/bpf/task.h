@@ -81,8 +81,14 @@ static __always_inline struct task_event *short_task_record(__u32 probe, struct 
 
 /* Sends a record task_record made: reserved ones as they are, built ones
  * with their stacks. */
-static __always_inline void task_submit(void *ctx, struct task_event *e, __u32 stacks)
+static __always_inline void task_submit(void *ctx, struct task_event *e, __u32 stacks, __u32 len)
 {
+	/* Records every clause's predicate rejects are not sent. */
+	if (!filter_passes(e->hdr.probe, (const __u8 *)e, stacks ? sizeof(*e) : len)) {
+		if (!stacks)
+			bpf_ringbuf_discard(e, 0);
+		return;
+	}
 	if (!stacks) {
 		bpf_ringbuf_submit(e, wakeup_flags());
 		return;
@@ -117,7 +123,7 @@ static __always_inline void emit_task(void *ctx, __u32 probe, struct task_struct
 	e->args[1] = arg1;
 	e->args[2] = arg2;
 	read_task_info(&e->other, other, 0, 0);
-	task_submit(ctx, e, stacks);
+	task_submit(ctx, e, stacks, TASK_EVENT_SHORT);
 }
 
 /* --------------------------------------------------------------- sched */
@@ -138,7 +144,7 @@ int BPF_PROG(task_sched_switch, bool preempt, struct task_struct *prev, struct t
 		__u32 stacks = stack_flags_of(RDT_PROBE_SCHED_ON_CPU);
 		struct task_event *e = short_task_record(RDT_PROBE_SCHED_ON_CPU, next, 1, 0, stacks);
 		if (e)
-			task_submit(ctx, e, stacks);
+			task_submit(ctx, e, stacks, TASK_EVENT_SHORT);
 	}
 	if (ENABLED(RDT_PROBE_PROC_START) || ENABLED(RDT_PROBE_PROC_LWP_START)) {
 		__u32 tid = BPF_CORE_READ(next, pid);
@@ -149,7 +155,7 @@ int BPF_PROG(task_sched_switch, bool preempt, struct task_struct *prev, struct t
 			__u32 stacks = stack_flags_of(probe);
 			struct task_event *e = short_task_record(probe, next, 1, 0, stacks);
 			if (e)
-				task_submit(ctx, e, stacks);
+				task_submit(ctx, e, stacks, TASK_EVENT_SHORT);
 		}
 	}
 	return 0;
@@ -271,7 +277,7 @@ static __always_inline int proc_exec(void *ctx, __u32 i)
 	long n = bpf_probe_read_user_str(e->raw, 256, (const void *)name);
 	e->raw_len = n > 0 ? n : 0;
 	e->args[0] = name;
-	task_submit(ctx, e, stacks);
+	task_submit(ctx, e, stacks, sizeof(*e));
 	return 0;
 }
 
@@ -305,7 +311,7 @@ int proc_exec_return(void *ctx)
 	if (!e)
 		return 0;
 	e->args[0] = -ret;
-	task_submit(ctx, e, stacks);
+	task_submit(ctx, e, stacks, TASK_EVENT_SHORT);
 	return 0;
 }
 
@@ -391,7 +397,7 @@ static __always_inline void emit_io(void *ctx, __u32 probe, struct request *rq, 
 		__builtin_memcpy(io->name, "<none>", 7);
 	__builtin_memcpy(io->unknown, "<unknown>", 10);
 	e->args[0] = (__s64)rq;
-	task_submit(ctx, e, stacks);
+	task_submit(ctx, e, stacks, sizeof(*e));
 }
 
 SEC("tp_btf/block_rq_issue")
@@ -438,7 +444,7 @@ int sdt_event(void *ctx)
 		e->raw_len = RDT_RAW_MAX;
 	else if (len > 0 && bpf_probe_read_kernel(e->raw, len, ctx) == 0)
 		e->raw_len = len;
-	task_submit(ctx, e, stacks);
+	task_submit(ctx, e, stacks, sizeof(*e));
 	return 0;
 }
 

@@ -377,6 +377,43 @@ impl NrProbe {
     }
 }
 
+/// One condition of a [`ProbeFilter`] (`bpf/filter.h`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FilterCond {
+    pub offset: u16,
+    pub size: u8,
+    /// [`COND_SIGNED`], [`COND_UNSIGNED`].
+    pub flags: u8,
+    /// [`filter_op`].
+    pub op: u8,
+    pub pad: [u8; 3],
+    pub value: i64,
+}
+
+pub const COND_SIGNED: u8 = 1;
+pub const COND_UNSIGNED: u8 = 2;
+
+/// The comparison operators of a [`FilterCond`].
+pub mod filter_op {
+    pub const EQ: u8 = 0;
+    pub const NE: u8 = 1;
+    pub const LT: u8 = 2;
+    pub const LE: u8 = 3;
+    pub const GT: u8 = 4;
+    pub const GE: u8 = 5;
+}
+
+/// The `probe_filters` map value: conditions a probe's records must meet
+/// to be sent.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProbeFilter {
+    pub n: u32,
+    pub pad: u32,
+    pub conds: [FilterCond; 4],
+}
+
 /// Syscall numbers the `nr_probes` table has room for.
 pub const MAX_SYSCALL_NR: u32 = 1024;
 
@@ -387,6 +424,8 @@ unsafe impl aya::Pod for TpProbe {}
 unsafe impl aya::Pod for CaptureSite {}
 // SAFETY: as above.
 unsafe impl aya::Pod for CapturePlanMap {}
+// SAFETY: as above.
+unsafe impl aya::Pod for ProbeFilter {}
 
 // SAFETY: repr(C), every field an integer or byte array, explicit pad
 // fields and no implicit padding (checked by tests/event_layout.rs).

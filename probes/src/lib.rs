@@ -133,4 +133,4 @@ pub use live::{current_netns, LiveOptions, LiveSource};
 pub use providers::syscall::{capture_maps, CaptureMaps};
 pub use rdtrace_record::{Clock, Poll, ProbeError, ProbeErrorKind, Source};
 pub use replay::ReplaySource;
-pub use usage::{kernel_flags, needs_socket_state, task_flags, KernelFlags};
+pub use usage::{kernel_filters, kernel_flags, needs_socket_state, task_flags, KernelFlags};

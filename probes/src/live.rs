@@ -61,6 +61,9 @@ pub struct LiveOptions {
     /// thread, the command line, stacks) and the stacks' frames, from
     /// [`crate::kernel_flags`].
     pub kernel: crate::KernelFlags,
+    /// The predicates the kernel evaluates (probe, conditions), from
+    /// [`crate::kernel_filters`].
+    pub filters: Vec<(u32, crate::event::ProbeFilter)>,
 }
 
 impl LiveOptions {
@@ -92,6 +95,7 @@ impl Default for LiveOptions {
             captures: Vec::new(),
             save_entry_args: Vec::new(),
             kernel: crate::KernelFlags::default(),
+            filters: Vec::new(),
         }
     }
 }
@@ -292,12 +296,16 @@ impl LiveSource {
                 loader.map_max_entries(map, 1);
             }
         }
+        if opts.filters.is_empty() {
+            loader.map_max_entries("probe_filters", 1);
+        }
         let mut ebpf = loader
             .load(NET_OBJECT)
             .map_err(|e| load_error("loading the BPF object", &e))?;
         drop(loader);
         // Plans first: a tracepoint fires as soon as it is attached.
         set_capture_plans(&mut ebpf, &opts.captures)?;
+        set_filters(&mut ebpf, &opts.filters)?;
         if task_hooks {
             set_cpu_chips(&mut ebpf)?;
         }
@@ -555,6 +563,29 @@ fn attach_btf(
         .and_then(|()| p.attach().map(|_| ()))
         .map_err(|e| program_error(&name, &e))?;
     Ok(name)
+}
+
+/// The in-kernel predicates, before any probe fires.
+fn set_filters(
+    ebpf: &mut Ebpf,
+    filters: &[(u32, crate::event::ProbeFilter)],
+) -> Result<(), ProbeError> {
+    if filters.is_empty() {
+        return Ok(());
+    }
+    let map = ebpf.map_mut("probe_filters").ok_or_else(|| {
+        ProbeError::new(
+            ProbeErrorKind::Unsupported,
+            "BPF object has no map probe_filters",
+        )
+    })?;
+    let mut m: BpfHashMap<&mut MapData, u32, crate::event::ProbeFilter> =
+        BpfHashMap::try_from(map).map_err(|e| io_err("probe_filters", e))?;
+    for (probe, f) in filters {
+        m.insert(probe, f, 0)
+            .map_err(|e| io_err("probe_filters", e))?;
+    }
+    Ok(())
 }
 
 /// `curcpu->cpu_chip` of every CPU: its physical package, from sysfs.

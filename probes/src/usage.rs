@@ -73,6 +73,53 @@ pub fn kernel_flags(program: &Program, stackframes: u32, ustackframes: u32) -> K
     out
 }
 
+/// The in-kernel predicate filters of `program`'s syscall and task probes
+/// (probe id, map value), with `$target` = `target`: see
+/// [`rdtrace_lang::filter`].
+pub fn kernel_filters(program: &Program, target: i64) -> Vec<(u32, crate::event::ProbeFilter)> {
+    use crate::event::{filter_op, FilterCond, ProbeFilter, COND_SIGNED, COND_UNSIGNED};
+    use crate::providers::{syscall::LAYOUT_SYSCALL, task::LAYOUT_TASK};
+    use rdtrace_lang::typed::BinOp;
+    let filters = rdtrace_lang::filter::kernel_filters(program, target);
+    let mut out = Vec::new();
+    for (p, conds) in program.probes.iter().zip(filters) {
+        let filtered = matches!(
+            p.kind,
+            ProbeKind::Event {
+                layout: LAYOUT_SYSCALL | LAYOUT_TASK
+            }
+        );
+        if !filtered || conds.is_empty() {
+            continue;
+        }
+        let mut f = ProbeFilter::default();
+        for c in conds.iter().filter(|c| c.offset < 1024) {
+            let op = match c.op {
+                BinOp::Eq => filter_op::EQ,
+                BinOp::Ne => filter_op::NE,
+                BinOp::Lt => filter_op::LT,
+                BinOp::Le => filter_op::LE,
+                BinOp::Gt => filter_op::GT,
+                _ => filter_op::GE,
+            };
+            f.conds[f.n as usize] = FilterCond {
+                offset: c.offset as u16,
+                size: c.int.size,
+                flags: if c.int.signed { COND_SIGNED } else { 0 }
+                    | if c.unsigned { COND_UNSIGNED } else { 0 },
+                op,
+                pad: [0; 3],
+                value: c.value,
+            };
+            f.n += 1;
+        }
+        if f.n > 0 {
+            out.push((p.id, f));
+        }
+    }
+    out
+}
+
 /// What the kernel must read of the current thread for each probe of
 /// `program`: `TASK_PSARGS` when its clauses read the command line
 /// (`curpsinfo->pr_psargs`, user memory), and, for a syscall probe,

@@ -312,6 +312,16 @@ fn c_and_rust_layouts_agree() {
         [site, kind, addr_from, addr_off, len_from, pad, len_off, pad2, len_max]
     ));
     all.extend(fields!(
+        rdtrace_probes::event::FilterCond,
+        "struct filter_cond",
+        [offset, size, flags, op, pad, value]
+    ));
+    all.extend(fields!(
+        rdtrace_probes::event::ProbeFilter,
+        "struct probe_filter",
+        [n, pad, conds]
+    ));
+    all.extend(fields!(
         CapturePlanMap,
         "struct capture_plan",
         [n, pad, sites]
@@ -324,6 +334,10 @@ fn c_and_rust_layouts_agree() {
         ("struct task_info", size_of::<TaskInfo>()),
         ("struct task_event", size_of::<TaskEvent>()),
         ("struct io_info", size_of::<IoInfo>()),
+        (
+            "struct probe_filter",
+            size_of::<rdtrace_probes::event::ProbeFilter>(),
+        ),
         (
             "struct profile_event",
             size_of::<rdtrace_probes::event::ProfileEvent>(),
@@ -387,6 +401,15 @@ fn c_and_rust_capture_constants_agree() {
         ("RDT_KSTACK_SITE", i64::from(KSTACK_SITE)),
         ("RDT_USTACK_SITE", i64::from(USTACK_SITE)),
         ("RDT_MAX_FRAMES", i64::from(MAX_FRAMES)),
+        ("RDT_COND_SIGNED", i64::from(COND_SIGNED)),
+        ("RDT_COND_UNSIGNED", i64::from(COND_UNSIGNED)),
+        ("RDT_OP_EQ", i64::from(filter_op::EQ)),
+        ("RDT_OP_NE", i64::from(filter_op::NE)),
+        ("RDT_OP_LT", i64::from(filter_op::LT)),
+        ("RDT_OP_LE", i64::from(filter_op::LE)),
+        ("RDT_OP_GT", i64::from(filter_op::GT)),
+        ("RDT_OP_GE", i64::from(filter_op::GE)),
+        ("RDT_MAX_CONDS", rdtrace_lang::filter::MAX_CONDS as i64),
         ("RDT_SDT_DYNAMIC", i64::from(SDT_DYNAMIC)),
         ("RDT_PSARGS", PSARGS as i64),
         ("RDT_RAW_MAX", RAW_MAX as i64),

@@ -133,6 +133,11 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
                 profile,
                 captures: c.captures.plans.clone(),
                 save_entry_args: c.captures.save_entry_args.clone(),
+                filters: if std::env::var_os("RDTRACE_NO_KERNEL_FILTER").is_some() {
+                    Vec::new()
+                } else {
+                    rdtrace_probes::kernel_filters(&c.program, target_pid)
+                },
                 kernel: rdtrace_probes::kernel_flags(
                     &c.program,
                     c.options.stackframes,

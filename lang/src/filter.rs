@@ -1,0 +1,156 @@
+//! Predicates the kernel can evaluate before a record crosses the ring
+//! buffer: comparisons of a record field with a constant (or `$target`),
+//! joined by `&&`. A probe gets the conditions every one of its clauses'
+//! predicates implies; an event failing one of them would be rejected by
+//! every clause, so dropping it in the kernel changes no output. Anything
+//! else in a predicate (`||`, strings, variables, arithmetic) is left to
+//! the user-space predicate, which always runs too.
+//!
+//! [`passes`] is the kernel's evaluation (`bpf/filter.h`) in Rust: field
+//! loaded by its integer type and extended to 64 bits, compared as the
+//! typed program compares (`unsigned` orderings), exactly what the JIT and
+//! the interpreter do.
+
+use crate::catalog::FieldSource;
+use crate::typed::{BinOp, Builtin, Expr, ExprKind, LogicalOp, Program};
+use crate::types::IntType;
+
+/// The most conditions the kernel tests per probe.
+pub const MAX_CONDS: usize = 4;
+
+/// `field op value` on a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilterCond {
+    pub offset: u32,
+    pub int: IntType,
+    pub op: BinOp,
+    /// Ordering compared as unsigned 64-bit values.
+    pub unsigned: bool,
+    pub value: i64,
+}
+
+/// Per enabled probe (index into `Program::probes`), the conditions its
+/// records must meet (at most [`MAX_CONDS`]; empty: no filter).
+pub fn kernel_filters(program: &Program, target: i64) -> Vec<Vec<FilterCond>> {
+    let mut per_probe: Vec<Option<Vec<FilterCond>>> = vec![None; program.probes.len()];
+    for clause in &program.clauses {
+        let mut conds = Vec::new();
+        if let Some(p) = &clause.predicate {
+            conjuncts(p, target, &mut conds);
+        }
+        for &p in &clause.probes {
+            let Some(slot) = per_probe.get_mut(p) else {
+                continue;
+            };
+            *slot = Some(match slot.take() {
+                None => conds.clone(),
+                // What every clause implies.
+                Some(prev) => prev.into_iter().filter(|c| conds.contains(c)).collect(),
+            });
+        }
+    }
+    per_probe
+        .into_iter()
+        .map(|c| {
+            let mut c = c.unwrap_or_default();
+            c.truncate(MAX_CONDS);
+            c
+        })
+        .collect()
+}
+
+fn conjuncts(e: &Expr, target: i64, out: &mut Vec<FilterCond>) {
+    match &e.kind {
+        ExprKind::Logical {
+            op: LogicalOp::And,
+            lhs,
+            rhs,
+        } => {
+            conjuncts(lhs, target, out);
+            conjuncts(rhs, target, out);
+        }
+        ExprKind::Binary {
+            op,
+            unsigned,
+            lhs,
+            rhs,
+        } if is_comparison(*op) => {
+            let constant = |x: &Expr| match x.kind {
+                ExprKind::Int(v) => Some(v),
+                ExprKind::Builtin(Builtin::Target) => Some(target),
+                _ => None,
+            };
+            let field = |x: &Expr| match x.kind {
+                ExprKind::Field(FieldSource::Load { offset, int }) => Some((offset, int)),
+                _ => None,
+            };
+            let cond = if let (Some((offset, int)), Some(value)) = (field(lhs), constant(rhs)) {
+                Some((offset, int, *op, value))
+            } else if let (Some(value), Some((offset, int))) = (constant(lhs), field(rhs)) {
+                Some((offset, int, flip(*op), value))
+            } else {
+                None
+            };
+            if let Some((offset, int, op, value)) = cond {
+                let c = FilterCond {
+                    offset,
+                    int,
+                    op,
+                    unsigned: *unsigned,
+                    value,
+                };
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_comparison(op: BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+    )
+}
+
+/// `c op x` as `x op' c`.
+fn flip(op: BinOp) -> BinOp {
+    match op {
+        BinOp::Lt => BinOp::Gt,
+        BinOp::Le => BinOp::Ge,
+        BinOp::Gt => BinOp::Lt,
+        BinOp::Ge => BinOp::Le,
+        other => other,
+    }
+}
+
+/// Whether `record` meets every condition (a field past its end passes:
+/// the kernel cannot read it either).
+pub fn passes(conds: &[FilterCond], record: &[u8]) -> bool {
+    conds.iter().all(|c| {
+        let at = c.offset as usize;
+        let size = c.int.size as usize;
+        let Some(bytes) = record.get(at..at + size) else {
+            return true;
+        };
+        let mut b = [0u8; 8];
+        b[..size].copy_from_slice(bytes);
+        let v = c.int.normalize(i64::from_le_bytes(b));
+        let ord = if c.unsigned {
+            (v as u64).cmp(&(c.value as u64))
+        } else {
+            v.cmp(&c.value)
+        };
+        match c.op {
+            BinOp::Eq => v == c.value,
+            BinOp::Ne => v != c.value,
+            BinOp::Lt => ord.is_lt(),
+            BinOp::Le => ord.is_le(),
+            BinOp::Gt => ord.is_gt(),
+            BinOp::Ge => ord.is_ge(),
+            _ => true,
+        }
+    })
+}
