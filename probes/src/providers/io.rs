@@ -13,7 +13,7 @@
 //! with the partition number, `dev_pathname` `/dev/` and that. `wait-start`
 //! and `wait-done` need kprobes: known and refused.
 
-use super::task::{btf, hooks_of, no_args, task_probe_defs, TaskProbe};
+use super::task::{btf, hooks_of, missing, present, task_probe_defs, TaskProbe};
 use super::{Hook, Provider};
 use crate::catalog::ptr_args;
 use rdtrace_lang::catalog::{ArgDef, ConstDef, ProbeDef};
@@ -29,34 +29,20 @@ const WAIT: &str = "Linux has no tracepoint where a thread starts or stops waiti
      request (without kprobes); sched:::sleep and io:::done show both ends";
 
 const PROBES: &[TaskProbe] = &[
-    TaskProbe {
-        id: IO_START,
-        name: "start",
-        args: io_args,
-        hooks: &[btf("block_rq_issue", "task_block_rq_issue")],
-        missing: None,
-    },
-    TaskProbe {
-        id: IO_DONE,
-        name: "done",
-        args: io_args,
-        hooks: &[btf("block_rq_complete", "task_block_rq_complete")],
-        missing: None,
-    },
-    TaskProbe {
-        id: 42,
-        name: "wait-start",
-        args: no_args,
-        hooks: &[],
-        missing: Some(WAIT),
-    },
-    TaskProbe {
-        id: 43,
-        name: "wait-done",
-        args: no_args,
-        hooks: &[],
-        missing: Some(WAIT),
-    },
+    present(
+        IO_START,
+        "start",
+        io_args,
+        &[btf("block_rq_issue", "task_block_rq_issue")],
+    ),
+    present(
+        IO_DONE,
+        "done",
+        io_args,
+        &[btf("block_rq_complete", "task_block_rq_complete")],
+    ),
+    missing(42, "wait-start", WAIT),
+    missing(43, "wait-done", WAIT),
 ];
 
 /// illumos's bufinfo_t flags (io.d).

@@ -15,7 +15,7 @@
 //! | `signal-handle` | `signal:signal_deliver` | the receiver, args[2] the handler (0: default action) |
 
 use super::task::{
-    btf, hooks_of, int_arg, no_args, task_probe_defs, thread_args, BtfHook, TaskProbe,
+    btf, hooks_of, int_arg, no_args, present, task_probe_defs, thread_args, BtfHook, TaskProbe,
 };
 use super::{Hook, Provider};
 use crate::catalog::ptr_arg;
@@ -101,44 +101,29 @@ fn exec_hooks(entry: bool) -> Vec<Hook> {
         .collect()
 }
 
-const fn probe(
-    id: u32,
-    name: &'static str,
-    args: fn() -> Vec<ArgDef>,
-    hooks: &'static [BtfHook],
-) -> TaskProbe {
-    TaskProbe {
-        id,
-        name,
-        args,
-        hooks,
-        missing: None,
-    }
-}
-
 const PROBES: &[TaskProbe] = &[
-    probe(PROC_EXEC, "exec", exec_args, &[]),
-    probe(
+    present(PROC_EXEC, "exec", exec_args, &[]),
+    present(
         PROC_EXEC_SUCCESS,
         "exec-success",
         no_args,
         &[btf("sched_process_exec", "task_process_exec")],
     ),
-    probe(PROC_EXEC_FAILURE, "exec-failure", errno_arg, &[]),
-    probe(PROC_EXIT, "exit", errno_arg, &[EXIT]),
-    probe(PROC_CREATE, "create", create_args, &[NEWTASK]),
-    probe(PROC_START, "start", no_args, &[NEWTASK, SWITCH]),
-    probe(PROC_LWP_CREATE, "lwp-create", thread_args, &[NEWTASK]),
-    probe(PROC_LWP_START, "lwp-start", no_args, &[NEWTASK, SWITCH]),
-    probe(PROC_LWP_EXIT, "lwp-exit", no_args, &[EXIT]),
-    probe(PROC_SIGNAL_SEND, "signal-send", signal_args, &[GENERATE]),
-    probe(
+    present(PROC_EXEC_FAILURE, "exec-failure", errno_arg, &[]),
+    present(PROC_EXIT, "exit", errno_arg, &[EXIT]),
+    present(PROC_CREATE, "create", create_args, &[NEWTASK]),
+    present(PROC_START, "start", no_args, &[NEWTASK, SWITCH]),
+    present(PROC_LWP_CREATE, "lwp-create", thread_args, &[NEWTASK]),
+    present(PROC_LWP_START, "lwp-start", no_args, &[NEWTASK, SWITCH]),
+    present(PROC_LWP_EXIT, "lwp-exit", no_args, &[EXIT]),
+    present(PROC_SIGNAL_SEND, "signal-send", signal_args, &[GENERATE]),
+    present(
         PROC_SIGNAL_HANDLE,
         "signal-handle",
         handle_args,
         &[btf("signal_deliver", "task_signal_deliver")],
     ),
-    probe(
+    present(
         PROC_SIGNAL_DISCARD,
         "signal-discard",
         signal_args,

@@ -15,7 +15,8 @@
 //! refused with the reason.
 
 use super::task::{
-    btf, hooks_of, int_arg, no_args, task_probe_defs, thread_args, BtfHook, TaskProbe,
+    btf, hooks_of, int_arg, missing, no_args, present, task_probe_defs, thread_args, BtfHook,
+    TaskProbe,
 };
 use super::{Hook, Provider};
 use rdtrace_lang::catalog::{ArgDef, ProbeDef};
@@ -36,46 +37,21 @@ fn pri_args() -> Vec<ArgDef> {
     a
 }
 
-const fn probe(
-    id: u32,
-    name: &'static str,
-    args: fn() -> Vec<ArgDef>,
-    hooks: &'static [BtfHook],
-) -> TaskProbe {
-    TaskProbe {
-        id,
-        name,
-        args,
-        hooks,
-        missing: None,
-    }
-}
-
-const fn missing(id: u32, name: &'static str, why: &'static str) -> TaskProbe {
-    TaskProbe {
-        id,
-        name,
-        args: no_args,
-        hooks: &[],
-        missing: Some(why),
-    }
-}
-
 const NO_RUNQUEUE: &str = "Linux has no tracepoint for run queue changes \
      (without kprobes); sched:::wakeup and sched:::on-cpu show when a thread becomes runnable and runs";
 
 const PROBES: &[TaskProbe] = &[
-    probe(SCHED_ON_CPU, "on-cpu", no_args, &[SWITCH]),
-    probe(SCHED_OFF_CPU, "off-cpu", thread_args, &[SWITCH]),
-    probe(SCHED_SLEEP, "sleep", no_args, &[SWITCH]),
-    probe(SCHED_PREEMPT, "preempt", no_args, &[SWITCH]),
-    probe(
+    present(SCHED_ON_CPU, "on-cpu", no_args, &[SWITCH]),
+    present(SCHED_OFF_CPU, "off-cpu", thread_args, &[SWITCH]),
+    present(SCHED_SLEEP, "sleep", no_args, &[SWITCH]),
+    present(SCHED_PREEMPT, "preempt", no_args, &[SWITCH]),
+    present(
         SCHED_WAKEUP,
         "wakeup",
         thread_args,
         &[btf("sched_waking", "task_sched_waking")],
     ),
-    probe(
+    present(
         SCHED_CHANGE_PRI,
         "change-pri",
         pri_args,

@@ -36,6 +36,34 @@ pub(crate) struct TaskProbe {
     pub missing: Option<&'static str>,
 }
 
+/// A probe on the `tp_btf` hooks `hooks` (or, with none, on the hooks its
+/// provider's `hooks()` names).
+pub(crate) const fn present(
+    id: u32,
+    name: &'static str,
+    args: fn() -> Vec<ArgDef>,
+    hooks: &'static [BtfHook],
+) -> TaskProbe {
+    TaskProbe {
+        id,
+        name,
+        args,
+        hooks,
+        missing: None,
+    }
+}
+
+/// A probe Linux has no tracepoint for, and why.
+pub(crate) const fn missing(id: u32, name: &'static str, why: &'static str) -> TaskProbe {
+    TaskProbe {
+        id,
+        name,
+        args: no_args,
+        hooks: &[],
+        missing: Some(why),
+    }
+}
+
 /// The catalog rows of a task provider's probes (module `vmlinux`, as
 /// dtrace-utils names kernel probes).
 pub(crate) fn task_probe_defs(provider: &str, probes: &[TaskProbe]) -> Vec<ProbeDef> {
