@@ -251,6 +251,18 @@ fn task_probe_scripts_compile_and_missing_probes_say_why() {
         err.contains("sched:::remain-cpu: the kernel fires no tracepoint"),
         "{err}"
     );
+    // User memory is copied for syscall probes only: copyin elsewhere is
+    // refused, not a fault at run time.
+    let out = common::rdtrace()
+        .args(["-e", "-n", "proc:::exec { trace(copyinstr(arg0)); }"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        common::stderr(&out).contains("no user memory is copied when this probe fires"),
+        "{}",
+        common::stderr(&out)
+    );
     let out = common::rdtrace()
         .args(["-e", "-n", "proc:::exit { trace(curthread); }"])
         .output()

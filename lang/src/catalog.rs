@@ -117,6 +117,9 @@ pub struct Layout {
 pub struct CaptureArea {
     pub count_at: u32,
     pub data_at: u32,
+    /// Whether the kernel copies user memory there (copyin, copyinstr)
+    /// or only stacks.
+    pub user: bool,
 }
 
 /// A named integer constant such as `TH_SYN` or `TCP_STATE_ESTABLISHED`.

@@ -164,16 +164,50 @@ impl Checker<'_> {
     /// The one capture area every probe of the clause has; an error when
     /// one of them cannot capture user memory.
     fn capture_area(&mut self, cx: &Cx, name: &str, span: Span) -> Option<CaptureArea> {
+        self.common_area(
+            cx,
+            true,
+            name,
+            span,
+            "no user memory is copied when this probe fires",
+            "rdtrace copies user memory for syscall probes",
+        )
+    }
+
+    /// The capture area every probe of the clause shares (one that holds
+    /// user memory when `user`), or an error saying `why` and `help`.
+    pub(crate) fn common_area(
+        &mut self,
+        cx: &Cx,
+        user: bool,
+        name: &str,
+        span: Span,
+        why: &str,
+        help: &str,
+    ) -> Option<CaptureArea> {
         let mut area = None;
         for p in &cx.probes {
             let here = match p.kind {
-                ProbeKind::Event { layout } => self.catalog.capture_area(layout),
+                ProbeKind::Event { layout } | ProbeKind::Profile { layout, .. } => {
+                    self.catalog.capture_area(layout)
+                }
                 _ => None,
-            };
+            }
+            .filter(|a| a.user || !user);
             match (here, area) {
                 (Some(h), None) => area = Some(h),
                 (Some(h), Some(a)) if h == a => {}
-                _ => {
+                (Some(_), Some(_)) => {
+                    self.error(
+                        Diagnostic::new(
+                            format!("{name}( ) is kept in different places by the probes of this clause"),
+                            span,
+                        )
+                        .with_help("split the clause so that each part matches probes of one provider"),
+                    );
+                    return None;
+                }
+                (None, _) => {
                     self.error(
                         Diagnostic::new(
                             format!(
@@ -182,8 +216,8 @@ impl Checker<'_> {
                             ),
                             span,
                         )
-                        .with_label("no user memory is copied when this probe fires")
-                        .with_help("rdtrace copies user memory for syscall probes"),
+                        .with_label(why.to_string())
+                        .with_help(help.to_string()),
                     );
                     return None;
                 }
@@ -194,6 +228,7 @@ impl Checker<'_> {
         Some(area.unwrap_or(CaptureArea {
             count_at: 0,
             data_at: 0,
+            user,
         }))
     }
 }

@@ -8,8 +8,7 @@
 use super::expr::Cx;
 use super::Checker;
 use crate::ast;
-use crate::catalog::{CaptureArea, ProbeKind};
-use crate::diag::Diagnostic;
+use crate::catalog::CaptureArea;
 use crate::span::Span;
 use crate::typed::{Expr, ExprKind};
 use crate::types::{Symbolic, Type};
@@ -100,48 +99,13 @@ impl Checker<'_> {
 
     /// Where every probe of the clause keeps its captured stacks.
     fn stack_area(&mut self, cx: &Cx, name: &str, span: Span) -> Option<CaptureArea> {
-        let mut area = None;
-        for p in &cx.probes {
-            let here = match p.kind {
-                ProbeKind::Event { layout } | ProbeKind::Profile { layout, .. } => {
-                    self.catalog.capture_area(layout)
-                }
-                _ => None,
-            };
-            match (here, area) {
-                (Some(h), None) => area = Some(h),
-                (Some(h), Some(a)) if h == a => {}
-                (Some(_), Some(_)) => {
-                    self.error(
-                        Diagnostic::new(
-                            format!("{name}( ) is kept in different places by the probes of this clause"),
-                            span,
-                        )
-                        .with_help("split the clause so that each part matches probes of one provider"),
-                    );
-                    return None;
-                }
-                (None, _) => {
-                    self.error(
-                        Diagnostic::new(
-                            format!(
-                                "{name}( ) cannot be used in probe {}:{}:{}:{}",
-                                p.provider, p.module, p.function, p.name
-                            ),
-                            span,
-                        )
-                        .with_label("no stack is captured when this probe fires")
-                        .with_help(
-                            "rdtrace captures stacks for syscall, proc, sched, io, sdt and profile probes",
-                        ),
-                    );
-                    return None;
-                }
-            }
-        }
-        Some(area.unwrap_or(CaptureArea {
-            count_at: 0,
-            data_at: 0,
-        }))
+        self.common_area(
+            cx,
+            false,
+            name,
+            span,
+            "no stack is captured when this probe fires",
+            "rdtrace captures stacks for syscall, proc, sched, io, sdt and profile probes",
+        )
     }
 }

@@ -51,6 +51,7 @@ impl Provider for Profile {
         layout.captures = Some(CaptureArea {
             count_at: offset_of!(ProfileEvent, captures) as u32,
             data_at: std::mem::size_of::<ProfileEvent>() as u32,
+            user: false,
         });
         vec![layout]
     }

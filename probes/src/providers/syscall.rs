@@ -426,6 +426,7 @@ impl Provider for Syscall {
         layout.captures = Some(CaptureArea {
             count_at: offset_of!(SyscallEvent, captures) as u32,
             data_at: std::mem::size_of::<SyscallEvent>() as u32,
+            user: true,
         });
         vec![layout]
     }

@@ -352,6 +352,7 @@ pub fn task_layout() -> TypedLayout {
     layout.captures = Some(rdtrace_lang::catalog::CaptureArea {
         count_at: offset_of!(TaskEvent, captures) as u32,
         data_at: std::mem::size_of::<TaskEvent>() as u32,
+        user: false,
     });
     layout
 }

@@ -124,6 +124,7 @@ pub(crate) fn stack(rt: &mut Runtime, record: RecordPtr, area: i64, user: i64, f
     let area = rdtrace_lang::catalog::CaptureArea {
         count_at: (area >> 32) as u32,
         data_at: area as u32,
+        user: false,
     };
     let record = record.whole(rt.record_len);
     let bytes = crate::symbols::captured_stack(record, area, user != 0);
@@ -404,6 +405,7 @@ pub(crate) fn copyin(
     let area = rdtrace_lang::catalog::CaptureArea {
         count_at: (area >> 32) as u32,
         data_at: area as u32,
+        user: false,
     };
     let kind = if mode & 3 == 1 {
         rdtrace_lang::typed::CopyKind::Str
