@@ -13,6 +13,12 @@ struct {
 	__type(value, struct probe_filter);
 } probe_filters SEC(".maps");
 
+/* Probe `probe`'s conditions (looked up once per event), or NULL. */
+static __always_inline const struct probe_filter *filter_of(__u32 probe)
+{
+	return bpf_map_lookup_elem(&probe_filters, &probe);
+}
+
 /* Whether value `v` (already extended) meets condition `c`. */
 static __always_inline int cond_holds(const struct filter_cond *c, __s64 v)
 {
@@ -34,15 +40,14 @@ static __always_inline int cond_holds(const struct filter_cond *c, __s64 v)
 /* The conditions on the header's pid, tid, uid and gid, tested before a
  * record is built (their values come from two helper calls): most
  * rejected events cost no more than this. */
-static __always_inline int ids_pass(__u32 probe, __u64 pid_tgid, __u64 uid_gid)
+static __always_inline int ids_pass(const struct probe_filter *f, __u64 pid_tgid, __u64 uid_gid)
 {
-	struct probe_filter *f = bpf_map_lookup_elem(&probe_filters, &probe);
 	if (!f)
 		return 1;
 	for (int i = 0; i < RDT_MAX_CONDS; i++) {
 		if (i >= f->n)
 			break;
-		struct filter_cond *c = &f->conds[i];
+		const struct filter_cond *c = &f->conds[i];
 		__u32 v;
 		switch (c->offset) {
 		case __builtin_offsetof(struct event_header, pid): v = pid_tgid >> 32; break;
@@ -62,15 +67,14 @@ static __always_inline int ids_pass(__u32 probe, __u64 pid_tgid, __u64 uid_gid)
 
 /* Whether the record of `len` bytes at `rec` (len a constant bound of
  * the caller's buffer) meets probe's conditions. */
-static __always_inline int filter_passes(__u32 probe, const __u8 *rec, __u32 len)
+static __always_inline int filter_passes(const struct probe_filter *f, const __u8 *rec, __u32 len)
 {
-	struct probe_filter *f = bpf_map_lookup_elem(&probe_filters, &probe);
 	if (!f)
 		return 1;
 	for (int i = 0; i < RDT_MAX_CONDS; i++) {
 		if (i >= f->n)
 			break;
-		struct filter_cond *c = &f->conds[i];
+		const struct filter_cond *c = &f->conds[i];
 		__u32 off = c->offset;
 		/* A field the record does not hold: leave it to user space. */
 		if (off > len - 8)

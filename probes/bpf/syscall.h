@@ -170,7 +170,8 @@ static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, con
 	__u64 uid_gid = bpf_get_current_uid_gid();
 	/* An entry that saves its arguments for its return must save them
 	 * even when the entry itself is filtered out. */
-	if (!(flags & RDT_SAVE_ENTRY_ARGS) && !is_return && !ids_pass(probe, pid_tgid, uid_gid))
+	const struct probe_filter *filter = filter_of(probe);
+	if (!(flags & RDT_SAVE_ENTRY_ARGS) && !is_return && !ids_pass(filter, pid_tgid, uid_gid))
 		return 0;
 	__u32 zero = 0;
 	struct syscall_buf *b = bpf_map_lookup_elem(&syscall_scratch, &zero);
@@ -209,7 +210,7 @@ static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, con
 					    BPF_ANY);
 	}
 	/* Records every clause's predicate rejects go no further. */
-	if (!filter_passes(probe, b->data, sizeof(*e)))
+	if (!filter_passes(filter, b->data, sizeof(*e)))
 		return 0;
 	e->hdr.ts_ns = bpf_ktime_get_ns();
 	e->hdr.probe = probe;

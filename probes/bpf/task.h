@@ -84,7 +84,7 @@ static __always_inline struct task_event *short_task_record(__u32 probe, struct 
 static __always_inline void task_submit(void *ctx, struct task_event *e, __u32 stacks, __u32 len)
 {
 	/* Records every clause's predicate rejects are not sent. */
-	if (!filter_passes(e->hdr.probe, (const __u8 *)e, stacks ? sizeof(*e) : len)) {
+	if (!filter_passes(filter_of(e->hdr.probe), (const __u8 *)e, stacks ? sizeof(*e) : len)) {
 		if (!stacks)
 			bpf_ringbuf_discard(e, 0);
 		return;
