@@ -65,6 +65,14 @@ struct {
 	__type(value, struct syscall_buf);
 } syscall_scratch SEC(".maps");
 
+/* The tp_probes entry of the probe a tracefs tracepoint program was
+ * attached for (its BPF cookie), or NULL when it is not traced (any more). */
+static __always_inline struct tp_probe *tp_probe_of(void *ctx)
+{
+	__u32 probe = bpf_get_attach_cookie(ctx);
+	return bpf_map_lookup_elem(&tp_probes, &probe);
+}
+
 /* args[i] with constant indexes only, which the verifier can check. */
 static __always_inline __u64 arg_at(const __u64 *args, __u32 i)
 {
@@ -249,8 +257,7 @@ static __always_inline int syscall_event(void *ctx, int is_return)
 	/* The loader attached this tracepoint with its probe id as cookie
 	 * (a syscall tracepoint's context starts with a pt_regs pointer, so
 	 * it cannot tell its event id). */
-	__u32 probe = bpf_get_attach_cookie(ctx);
-	struct tp_probe *tp = bpf_map_lookup_elem(&tp_probes, &probe);
+	struct tp_probe *tp = tp_probe_of(ctx);
 	if (!tp)
 		return 0;
 	/* Fields are copied, not read as context: a program reading past an

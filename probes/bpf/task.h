@@ -260,8 +260,7 @@ int BPF_PROG(task_signal_deliver, int sig, struct kernel_siginfo *info, struct k
  * syscalls tracepoints; the cookie is the probe. */
 static __always_inline int proc_exec(void *ctx, __u32 i)
 {
-	__u32 probe = bpf_get_attach_cookie(ctx);
-	struct tp_probe *tp = bpf_map_lookup_elem(&tp_probes, &probe);
+	struct tp_probe *tp = tp_probe_of(ctx);
 	if (!tp)
 		return 0;
 	__u64 name = 0;
@@ -296,8 +295,7 @@ int proc_execat_entry(void *ctx)
 SEC("tracepoint")
 int proc_exec_return(void *ctx)
 {
-	__u32 probe = bpf_get_attach_cookie(ctx);
-	struct tp_probe *tp = bpf_map_lookup_elem(&tp_probes, &probe);
+	struct tp_probe *tp = tp_probe_of(ctx);
 	if (!tp)
 		return 0;
 	__s64 ret = 0;
@@ -424,8 +422,7 @@ int BPF_PROG(task_block_rq_complete, struct request *rq, __u8 error, unsigned in
 SEC("tracepoint")
 int sdt_event(void *ctx)
 {
-	__u32 probe = bpf_get_attach_cookie(ctx);
-	struct tp_probe *tp = bpf_map_lookup_elem(&tp_probes, &probe);
+	struct tp_probe *tp = tp_probe_of(ctx);
 	if (!tp)
 		return 0;
 	__u32 stacks = TP_STACKS(tp);

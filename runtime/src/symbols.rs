@@ -70,11 +70,20 @@ impl Frame {
     }
 }
 
+/// Stack ids by the stack's captured bytes.
+type StackIds = HashMap<Box<[u8]>, i64>;
+
 /// The interned stacks and symbols of a tracing session.
 #[derive(Default)]
 pub(crate) struct Symbols {
     ids: HashMap<Captured, i64>,
     values: Vec<Captured>,
+    /// The id of each captured stack as the kernel gave it, by (user, pid,
+    /// frames kept): an event seen before costs one lookup of its bytes,
+    /// no symbol work and no allocation.
+    raw_stacks: HashMap<(bool, u32, u32), StackIds>,
+    /// The id of each symbol value, by (kind, pid, address).
+    raw_symbols: HashMap<(Symbolic, u32, u64), i64>,
     user: HashMap<(u32, u64), Frame>,
     kernel: HashMap<u64, Frame>,
     symbolizer: Option<Symbolizer>,
@@ -114,7 +123,21 @@ impl Symbols {
             0 if user => self.ustackframes,
             0 => self.stackframes,
             n => n,
-        } as usize;
+        };
+        let key = (user, if user { pid } else { 0 }, limit);
+        if let Some(&id) = self.raw_stacks.get(&key).and_then(|m| m.get(bytes)) {
+            return id;
+        }
+        let id = self.new_stack(bytes, user, pid, limit as usize);
+        self.raw_stacks
+            .entry(key)
+            .or_default()
+            .insert(bytes.into(), id);
+        id
+    }
+
+    /// A stack not seen before: its frames resolved and interned.
+    fn new_stack(&mut self, bytes: &[u8], user: bool, pid: u32, limit: usize) -> i64 {
         let pcs: Vec<u64> = bytes
             .chunks_exact(8)
             .map(|c| u64::from_ne_bytes(c.try_into().unwrap_or([0; 8])))
@@ -137,6 +160,16 @@ impl Symbols {
 
     /// `func(addr)`, `umod(addr)` …
     pub fn symbol(&mut self, kind: Symbolic, pid: u32, addr: u64) -> i64 {
+        let key = (kind, if kind.user() { pid } else { 0 }, addr);
+        if let Some(&id) = self.raw_symbols.get(&key) {
+            return id;
+        }
+        let id = self.new_symbol(kind, pid, addr);
+        self.raw_symbols.insert(key, id);
+        id
+    }
+
+    fn new_symbol(&mut self, kind: Symbolic, pid: u32, addr: u64) -> i64 {
         let frame = if kind.user() {
             self.resolve_user(pid, &[addr]);
             self.user.get(&(pid, addr)).cloned().unwrap_or_default()
