@@ -33,6 +33,7 @@ Examples:
   rdtrace -n 'io:::start { @[args[1]->dev_statname] = sum(args[0]->b_bcount); }'
   rdtrace -l -P sched                        list the sched provider's probes
   rdtrace -s tcpio.d --replay dump.pcap --local 10.0.0.1
+  rdtrace -n 'syscall:::entry { @[execname] = count(); }' --metrics 127.0.0.1:9464
   rdtrace --man > rdtrace.1; rdtrace --completions bash > rdtrace.bash
 ";
 
@@ -46,7 +47,7 @@ pub fn command() -> Command {
     Command::new("rdtrace")
         .version(env!("CARGO_PKG_VERSION"))
         .about("DTrace's D language on Linux, on eBPF")
-        .override_usage("rdtrace [-eqlvwZV] [-s script] [-n probe-clause] [-P provider] [-m module] [-f function] [-i id] [-x opt[=val]] [-o file] [-b bufsize] [--replay capture --local addr[,addr...]] [args ...]")
+        .override_usage("rdtrace [-eqlvwZV] [-s script] [-n probe-clause] [-P provider] [-m module] [-f function] [-i id] [-x opt[=val]] [-o file] [-b bufsize] [--replay capture --local addr[,addr...]] [--metrics addr:port] [args ...]")
         .disable_help_flag(true)
         .disable_version_flag(true)
         .after_help(EXAMPLES)
@@ -81,6 +82,7 @@ pub fn command() -> Command {
         .arg(flag("claim", 'a', "claim anonymous state (not supported by rdtrace)"))
         .arg(flag("elf", 'G', "generate an ELF file (not supported by rdtrace)"))
         .arg(Arg::new("xpg").short('X').value_name("a|c|s|t").value_parser(["a", "c", "s", "t"]).help("ISO C conformance of the preprocessor (accepted; rdtrace has no preprocessor step yet)"))
+        .arg(Arg::new("metrics").long("metrics").value_name("ADDR:PORT").help("serve the aggregations as Prometheus metrics on http://ADDR:PORT/metrics (also -x metrics=ADDR:PORT)"))
         .arg(Arg::new("replay").long("replay").value_name("CAPTURE").help("run over a pcap/pcapng capture instead of live events"))
         .arg(Arg::new("local").long("local").value_name("ADDR[,ADDR...]").value_delimiter(',').action(ArgAction::Append).help("with --replay: the addresses of the traced host"))
         .arg(Arg::new("man").long("man").action(ArgAction::SetTrue).help("print the manual page (roff) and exit"))
@@ -143,6 +145,11 @@ pub fn from_matches(m: &ArgMatches) -> Args {
                 .then(|| "flowindent".to_string())
                 .into_iter()
                 .chain(strings("option"))
+                .chain(
+                    strings("metrics")
+                        .into_iter()
+                        .map(|a| format!("metrics={a}")),
+                )
                 .map(|o| match o.split_once('=') {
                     Some((n, v)) => (n.to_string(), Some(v.to_string())),
                     None => (o, None),

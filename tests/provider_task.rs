@@ -292,17 +292,7 @@ fn threads_start_and_exit_and_an_ignored_signal_is_discarded() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("rdt-threads.c");
-    let exe = dir.path().join("rdt-threads");
-    std::fs::write(&src, THREADS).unwrap();
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let o = Command::new(&cc)
-        .args(["-pthread", "-o"])
-        .arg(&exe)
-        .arg(&src)
-        .output()
-        .expect("a C compiler");
-    assert!(o.status.success(), "{}", stderr(&o));
+    let exe = common::build_c(dir.path(), "rdt-threads", THREADS, &["-pthread"]);
     let o = trace(
         r#"proc:::lwp-create /pid == $target/ { printf("lwp-create %d %d\n", args[0]->pr_lwpid != tid, args[1]->pr_pid == pid); }
            proc:::lwp-start /pid == $target/ { printf("lwp-start %d\n", tid != pid); }

@@ -8,7 +8,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::netns::live_tests_possible;
 use common::{rdtrace, stderr, stdout};
@@ -48,18 +47,12 @@ int main(int argc, char **argv) {
 /// The test program, compiled with frame pointers and without
 /// optimisation (every function keeps its frame).
 fn program(dir: &Path) -> PathBuf {
-    let src = dir.join("rdt-stacks.c");
-    let exe = dir.join("rdt-stacks");
-    std::fs::write(&src, PROGRAM).unwrap();
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let o = Command::new(&cc)
-        .args(["-O0", "-g", "-fno-omit-frame-pointer", "-o"])
-        .arg(&exe)
-        .arg(&src)
-        .output()
-        .expect("a C compiler (cc, or $CC) is needed for the stack tests");
-    assert!(o.status.success(), "{cc}: {}", stderr(&o));
-    exe
+    common::build_c(
+        dir,
+        "rdt-stacks",
+        PROGRAM,
+        &["-O0", "-g", "-fno-omit-frame-pointer"],
+    )
 }
 
 fn trace(script: &str, command: &str) -> String {

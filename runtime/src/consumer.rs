@@ -10,8 +10,13 @@ use std::time::Duration;
 use rdtrace_lang::catalog::ProbeKind;
 use rdtrace_record::{header_of, Clock, EventHeader, Poll, Record, Source};
 
+use crate::metrics::{Hub, MetricsPlan, Snapshot, TracerStats};
 use crate::options::Options;
 use crate::{CompiledProgram, FireContext};
+
+/// With `--metrics`, the longest a live drain waits for events, so that a
+/// scrape gets fresh values within about this long.
+pub const METRICS_POLL: Duration = Duration::from_millis(100);
 
 /// In a replay, more missed ticks than this (a clock that jumps) fire once.
 const MAX_CATCH_UP: u64 = 100_000;
@@ -100,6 +105,13 @@ pub struct Consumer<'a> {
     /// Checked after every drain: Some(notice) ends tracing in order (the
     /// `-c`/`-p` process has exited).
     watch: Option<Box<dyn FnMut() -> Option<String> + 'a>>,
+    /// `--metrics`: where scrapes get their snapshots, and what each
+    /// aggregation exports as.
+    metrics: Option<(Arc<Hub>, MetricsPlan)>,
+    /// Records processed, and the drops reported so far (for metrics).
+    events: u64,
+    agg_drops_total: std::collections::BTreeMap<u32, u64>,
+    dynvar_drops_total: u64,
 }
 
 impl<'a> Consumer<'a> {
@@ -132,7 +144,42 @@ impl<'a> Consumer<'a> {
             heading_done: false,
             on_begin: None,
             watch: None,
+            metrics: None,
+            events: 0,
+            agg_drops_total: Default::default(),
+            dynvar_drops_total: 0,
         }
+    }
+
+    /// Serves the aggregations to scrapes through `hub` while tracing.
+    pub fn with_metrics(mut self, hub: Arc<Hub>, plan: MetricsPlan) -> Self {
+        self.metrics = Some((hub, plan));
+        self
+    }
+
+    /// Hands a snapshot to the metrics server when a scrape waits for
+    /// one (always when `last`: tracing has ended).
+    fn publish_metrics(&mut self, source: &mut dyn Source, last: bool) {
+        let Some((hub, plan)) = &self.metrics else {
+            return;
+        };
+        if !last && !hub.wanted() {
+            return;
+        }
+        let mut drops: Vec<(u32, u64)> = source.drops();
+        drops.sort_unstable();
+        let snapshot = Snapshot {
+            families: self.program.export_aggregations(plan),
+            stats: TracerStats {
+                events: self.events,
+                drops,
+                aggregation_drops: self.agg_drops_total.iter().map(|(&c, &n)| (c, n)).collect(),
+                dynvar_drops: self.dynvar_drops_total,
+                probes_enabled: plan.probes_enabled,
+                tracing: !last,
+            },
+        };
+        hub.publish(snapshot, last);
     }
 
     /// Runs `f` once BEGIN has fired.
@@ -280,6 +327,7 @@ impl<'a> Consumer<'a> {
             }
         }
         for (cpu, n) in self.program.take_agg_drops() {
+            *self.agg_drops_total.entry(cpu).or_insert(0) += n;
             let _ = writeln!(
                 self.err,
                 "dtrace: {n} aggregation drop{} on CPU {cpu}",
@@ -287,6 +335,7 @@ impl<'a> Consumer<'a> {
             );
         }
         let dyn_drops = self.program.take_dynvar_drops();
+        self.dynvar_drops_total += dyn_drops;
         if dyn_drops > 0 {
             let _ = writeln!(
                 self.err,
@@ -303,6 +352,7 @@ impl<'a> Consumer<'a> {
         let Some(hdr) = header_of(rec) else {
             return;
         };
+        self.events += 1;
         if self.clock == Clock::Capture {
             self.last_ts = hdr.ts_ns;
         }
@@ -398,9 +448,12 @@ impl<'a> Consumer<'a> {
                 Clock::Monotonic => {
                     let now = monotonic_ns();
                     let next_tick = self.ticks.iter().map(|t| t.next).min().unwrap_or(u64::MAX);
-                    self.opts
-                        .switchrate
-                        .min(Duration::from_nanos(next_tick.saturating_sub(now)))
+                    // A scrape waits for the next drain: keep that short.
+                    let rate = match self.metrics {
+                        Some(_) => self.opts.switchrate.min(METRICS_POLL),
+                        None => self.opts.switchrate,
+                    };
+                    rate.min(Duration::from_nanos(next_tick.saturating_sub(now)))
                 }
             };
             let mut batch_exit = None;
@@ -426,6 +479,7 @@ impl<'a> Consumer<'a> {
                 last_status = std::time::Instant::now();
             }
             self.flush(sink, errsink)?;
+            self.publish_metrics(source, false);
             if let Some(notice) = self.watch.as_mut().and_then(|w| w()) {
                 if !self.opts.quiet {
                     let _ = writeln!(errsink, "dtrace: {notice}");
@@ -457,6 +511,7 @@ impl<'a> Consumer<'a> {
             self.program.print_aggregations(&mut self.out);
         }
         self.flush(sink, errsink)?;
+        self.publish_metrics(source, true);
         match source_error {
             Some(e) => Err(ConsumeError::Source(e)),
             None => Ok(self.exit.unwrap_or(0)),

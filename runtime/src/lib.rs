@@ -10,6 +10,7 @@ pub mod error;
 pub mod firing;
 pub mod inet;
 pub mod interp;
+pub mod metrics;
 pub mod options;
 pub mod printf;
 pub(crate) mod state;

@@ -33,6 +33,15 @@ pub struct Options {
     /// `stackformat=folded`: print stack aggregations as folded lines
     /// (`frame;frame;frame count`, outermost frame first) for flame graphs.
     pub folded_stacks: bool,
+    /// `metrics=ADDR:PORT` (`--metrics`): serve the aggregations to
+    /// Prometheus there.
+    pub metrics: Option<std::net::SocketAddr>,
+    /// `metriclabels=AGG:NAME,NAME…`: label names of an aggregation's keys
+    /// (aggregation as the checker names it, `_` for `@`), in order set.
+    pub metric_labels: Vec<(String, Vec<String>)>,
+    /// `metricslinger=TIME`: keep serving the final values this long once
+    /// tracing has ended on its own.
+    pub metrics_linger: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +70,9 @@ impl Default for Options {
             folded_stacks: false,
             keep_ir: false,
             flowindent: false,
+            metrics: None,
+            metric_labels: Vec::new(),
+            metrics_linger: Duration::ZERO,
         }
     }
 }
@@ -242,6 +254,29 @@ impl Options {
                     None => return Err(bad("self or a namespace inode number")),
                 })
             }
+            "metrics" => {
+                self.metrics = Some(
+                    value
+                        .and_then(parse_socket_addr)
+                        .ok_or_else(|| bad("an address and port such as 127.0.0.1:9464"))?,
+                )
+            }
+            "metriclabels" => {
+                let expected = "an aggregation and label names such as @bytes:daddr,dport";
+                let (agg, names) = value
+                    .and_then(parse_metric_labels)
+                    .ok_or_else(|| bad(expected))?;
+                self.metric_labels.retain(|(a, _)| *a != agg);
+                self.metric_labels.push((agg, names));
+            }
+            "metricslinger" => {
+                self.metrics_linger = match value {
+                    Some("0") => Duration::ZERO,
+                    v => v
+                        .and_then(parse_rate)
+                        .ok_or_else(|| bad("a time such as 30s"))?,
+                }
+            }
             n if ACCEPTED_NOOP.contains(&n) => {}
             n if UNSUPPORTED.contains(&n) => return Err(OptionError::Unsupported(n.to_string())),
             n => return Err(OptionError::Invalid(n.to_string())),
@@ -295,6 +330,37 @@ pub fn parse_rate(s: &str) -> Option<Duration> {
 
 pub use rdtrace_lang::units::unit_ns;
 
+/// `ADDR:PORT` (`[::1]:9464` for IPv6; a host name is resolved).
+fn parse_socket_addr(s: &str) -> Option<std::net::SocketAddr> {
+    use std::net::ToSocketAddrs;
+    if let Ok(a) = s.parse() {
+        return Some(a);
+    }
+    // Only names with a port: ToSocketAddrs would also look up odd forms.
+    let (host, port) = s.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    if host.is_empty() {
+        return None;
+    }
+    s.to_socket_addrs().ok()?.next()
+}
+
+/// `[@]agg:label,label…` (`@:label` or `:label` for the anonymous
+/// aggregation), labels valid Prometheus label names.
+fn parse_metric_labels(s: &str) -> Option<(String, Vec<String>)> {
+    let (agg, labels) = s.split_once(':')?;
+    let agg = agg.strip_prefix('@').unwrap_or(agg);
+    let agg = if agg.is_empty() { "_" } else { agg };
+    if !agg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let names: Vec<String> = labels.split(',').map(str::to_string).collect();
+    names
+        .iter()
+        .all(|n| crate::metrics::plan::valid_label_name(n))
+        .then(|| (agg.to_string(), names))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,5 +413,49 @@ mod tests {
         ));
         o.set("netns", Some("self")).unwrap();
         assert_eq!(o.netns, Some(NetnsFilter::SelfNs));
+    }
+
+    #[test]
+    fn metrics_options() {
+        let mut o = Options::default();
+        o.set("metrics", Some("127.0.0.1:9464")).unwrap();
+        assert_eq!(o.metrics, Some("127.0.0.1:9464".parse().unwrap()));
+        o.set("metrics", Some("[::1]:0")).unwrap();
+        assert_eq!(o.metrics, Some("[::1]:0".parse().unwrap()));
+        for bad in ["127.0.0.1", "127.0.0.1:99999", ":9464", "no such host", ""] {
+            assert!(
+                matches!(
+                    o.set("metrics", Some(bad)),
+                    Err(OptionError::BadValue { .. })
+                ),
+                "{bad}"
+            );
+        }
+        o.set("metriclabels", Some("@bytes:daddr,dport")).unwrap();
+        o.set("metriclabels", Some("@:execname")).unwrap();
+        o.set("metriclabels", Some("bytes:host,port")).unwrap();
+        assert_eq!(
+            o.metric_labels,
+            [
+                ("_".to_string(), vec!["execname".to_string()]),
+                (
+                    "bytes".to_string(),
+                    vec!["host".to_string(), "port".to_string()]
+                ),
+            ]
+        );
+        for bad in [
+            "bytes",
+            "@bytes:",
+            "@bytes:1x",
+            "@bytes:a,,b",
+            "@by-tes:a",
+            "@b:__x",
+        ] {
+            assert!(o.set("metriclabels", Some(bad)).is_err(), "{bad}");
+        }
+        o.set("metricslinger", Some("30s")).unwrap();
+        assert_eq!(o.metrics_linger, Duration::from_secs(30));
+        assert!(o.set("metricslinger", Some("soon")).is_err());
     }
 }

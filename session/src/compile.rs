@@ -4,6 +4,7 @@
 use rdtrace_lang::catalog::Catalog;
 use rdtrace_lang::typed::Program;
 use rdtrace_lang::CheckOptions;
+use rdtrace_runtime::metrics::MetricsPlan;
 use rdtrace_runtime::options::{OptionError, Options};
 use rdtrace_runtime::CompiledProgram;
 
@@ -19,6 +20,8 @@ pub struct Compiled {
     pub captures: rdtrace_probes::CaptureMaps,
     /// The program JIT-compiled, once (`$target` is set when the target starts).
     pub jit: CompiledProgram,
+    /// `--metrics`: what each aggregation exports as.
+    pub metrics: Option<MetricsPlan>,
 }
 
 fn check_options(args: &Request) -> CheckOptions {
@@ -90,6 +93,14 @@ pub fn compile(
     let captures =
         rdtrace_probes::capture_maps(&program, &plan, options.strsize).map_err(Failure::new)?;
 
+    // Metric names and labels are checked with the program (-e too), so
+    // a clash is an error before anything is attached.
+    let metrics = if options.metrics.is_some() || !options.metric_labels.is_empty() {
+        Some(MetricsPlan::new(&program, &options.metric_labels).map_err(Failure::new)?)
+    } else {
+        None
+    };
+
     // JIT now so that -e also reports what the runtime refuses.
     let jit = CompiledProgram::new(&program, &options).map_err(Failure::new)?;
     Ok(Compiled {
@@ -97,6 +108,7 @@ pub fn compile(
         options,
         captures,
         jit,
+        metrics,
     })
 }
 

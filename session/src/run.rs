@@ -7,7 +7,11 @@ use std::net::IpAddr;
 use rdtrace_lang::catalog::ProbeKind;
 use rdtrace_lang::typed::Program;
 use rdtrace_runtime::consumer::{Consumer, Interrupts};
-use rdtrace_runtime::options::NetnsFilter;
+use rdtrace_runtime::metrics::server::MetricsServer;
+use rdtrace_runtime::metrics::Hub;
+use rdtrace_runtime::options::{NetnsFilter, Options};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::compile::Compiled;
 use crate::request::Request;
@@ -85,6 +89,12 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
 
     let interrupts = Interrupts::install()
         .map_err(|e| Failure::new(format!("cannot install signal handlers: {e}")))?;
+    // Bound before tracing starts: a bad address or a port in use is an
+    // error now, with nothing attached.
+    let mut metrics = match (c.options.metrics, &c.metrics) {
+        (Some(addr), Some(plan)) => Some((MetricsServer::bind(addr).map_err(Failure::new)?, plan)),
+        _ => None,
+    };
     let mut source: Box<dyn rdtrace_probes::Source> = match &args.replay {
         Some(path) => {
             if args.local.is_empty() {
@@ -155,10 +165,31 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
             eprintln!("{n}");
         }
     }
+    let hub = Hub::new();
+    if let Some((server, plan)) = &mut metrics {
+        // A scrape waits at most this for the consumer, which looks after
+        // every drain (at least every METRICS_POLL); then it gets the
+        // newest snapshot there is.
+        let wait = Duration::from_secs(1);
+        server
+            .serve(Arc::clone(&hub), wait)
+            .map_err(|e| Failure::new(format!("cannot start the metrics server: {e}")))?;
+        if !c.options.quiet {
+            eprintln!(
+                "dtrace: serving {} aggregation{} as metrics on http://{}/metrics",
+                plan.aggs.len(),
+                if plan.aggs.len() == 1 { "" } else { "s" },
+                server.local_addr()
+            );
+        }
+    }
     // Compiled once, before the target existed: `$target` is read at run time.
     let mut program = c.jit;
     program.set_target_pid(target_pid);
-    let mut consumer = Consumer::new(&mut program, &c.options, interrupts);
+    let mut consumer = Consumer::new(&mut program, &c.options, interrupts.clone());
+    if let Some((_, plan)) = &metrics {
+        consumer = consumer.with_metrics(Arc::clone(&hub), (*plan).clone());
+    }
     if let Some(t) = &target {
         consumer = consumer.on_begin(|| t.borrow().resume()).watch(|| {
             let exited = t.borrow_mut().exited();
@@ -169,5 +200,34 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
     let status = consumer
         .run(source.as_mut(), &mut sink, &mut stderr)
         .map_err(Failure::new)?;
+    drop(consumer);
+    if let Some((server, _)) = &metrics {
+        linger(&c.options, server, &interrupts);
+    }
     Ok(status as u8)
+}
+
+/// `metricslinger`: once tracing has ended on its own (the capture or the
+/// `-c` command ended, `exit()`), the final values stay served for a while
+/// so that Prometheus scrapes them; SIGINT/SIGTERM end it at once.
+fn linger(options: &Options, server: &MetricsServer, interrupts: &Interrupts) {
+    let linger = options.metrics_linger;
+    if linger.is_zero() || interrupts.count() > 0 {
+        return;
+    }
+    if !options.quiet {
+        eprintln!(
+            "dtrace: tracing has ended; serving the final metrics on http://{}/metrics for {:?} (^C stops)",
+            server.local_addr(),
+            linger
+        );
+    }
+    let until = std::time::Instant::now() + linger;
+    while interrupts.count() == 0 {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
 }

@@ -1,6 +1,7 @@
 #![allow(dead_code)]
 pub mod capture;
 pub mod netns;
+pub mod prometheus;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -36,4 +37,21 @@ pub fn read_until(child: &mut std::process::Child, buf: &mut Vec<u8>, done: impl
             Err(e) => panic!("reading rdtrace's output: {e}"),
         }
     }
+}
+
+/// Compiles the C program `source` into `dir/name` with `cc` (or $CC).
+pub fn build_c(dir: &std::path::Path, name: &str, source: &str, flags: &[&str]) -> PathBuf {
+    let src = dir.join(format!("{name}.c"));
+    let exe = dir.join(name);
+    std::fs::write(&src, source).unwrap();
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let o = Command::new(&cc)
+        .args(flags)
+        .arg("-o")
+        .arg(&exe)
+        .arg(&src)
+        .output()
+        .unwrap_or_else(|e| panic!("a C compiler ({cc}, or $CC) is needed: {e}"));
+    assert!(o.status.success(), "{cc}: {}", stderr(&o));
+    exe
 }

@@ -144,6 +144,29 @@ pub(super) fn llq_labels(func: AggFunc, n: usize) -> Vec<String> {
     labels
 }
 
+/// The largest value quantize bucket `i` holds (a histogram's `le`);
+/// None for the last bucket, which goes on to i64::MAX (`+Inf`).
+pub(super) fn quantize_upper(i: usize) -> Option<i64> {
+    match i.cmp(&ZERO_BUCKET) {
+        Ordering::Less | Ordering::Equal => Some(bucket_val(i)),
+        Ordering::Greater => (i + 1 < NBUCKETS).then(|| bucket_val(i + 1) - 1),
+    }
+}
+
+/// The largest value lquantize bucket `i` holds; None for the last.
+pub(super) fn lquantize_upper(func: AggFunc, i: usize) -> Option<i64> {
+    let Lq { base, step, levels } = lq(func);
+    (i as i64 <= levels).then(|| base.saturating_add((i as i64).saturating_mul(step)) - 1)
+}
+
+/// The largest value llquantize bucket `i` holds, given the rows'
+/// labels (`llq_labels`): one below the next bucket's lower bound; None
+/// for the last.
+pub(super) fn llquantize_upper(labels: &[String], i: usize) -> Option<i64> {
+    let next = labels.get(i + 1)?.trim_start_matches(">= ");
+    next.parse::<i64>().ok().map(|v| v - 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

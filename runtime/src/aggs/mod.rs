@@ -4,6 +4,7 @@
 //! exit. Shared by the JIT's helpers and the interpreter.
 
 mod buckets;
+mod export;
 mod print;
 
 use std::cmp::Ordering;
@@ -35,9 +36,39 @@ enum Data {
         sumsq: u128,
     },
     /// Counts per bucket; lquantize has levels + 2 buckets (below, levels, above).
-    Quantize(Box<[i64]>),
-    Lquantize(Box<[i64]>),
-    Llquantize(Box<[i64]>),
+    Quantize(Dist),
+    Lquantize(Dist),
+    Llquantize(Dist),
+}
+
+/// A distribution's buckets, and the weighted sum of the values it took
+/// (dtrace prints only the buckets; a Prometheus histogram also has the
+/// sum of its observations).
+#[derive(Debug, Clone)]
+struct Dist {
+    buckets: Box<[i64]>,
+    sum: i64,
+}
+
+impl Dist {
+    fn new(n: usize) -> Dist {
+        Dist {
+            buckets: vec![0; n].into_boxed_slice(),
+            sum: 0,
+        }
+    }
+
+    fn add(&mut self, bucket: usize, value: i64, incr: i64) {
+        self.buckets[bucket] = self.buckets[bucket].wrapping_add(incr);
+        self.sum = self.sum.wrapping_add(value.wrapping_mul(incr));
+    }
+}
+
+impl std::ops::Deref for Dist {
+    type Target = [i64];
+    fn deref(&self) -> &[i64] {
+        &self.buckets
+    }
 }
 
 impl Data {
@@ -63,19 +94,19 @@ impl Data {
                 sum: 0,
                 sumsq: 0,
             },
-            AggFunc::Quantize => Data::Quantize(vec![0; NBUCKETS].into_boxed_slice()),
+            AggFunc::Quantize => Data::Quantize(Dist::new(NBUCKETS)),
             AggFunc::Lquantize { low, high, step } => {
                 let levels = ((high - low) / step.max(1)).max(0) as usize;
-                Data::Lquantize(vec![0; levels + 2].into_boxed_slice())
+                Data::Lquantize(Dist::new(levels + 2))
             }
             AggFunc::Llquantize {
                 factor,
                 low,
                 high,
                 steps,
-            } => Data::Llquantize(
-                vec![0; llq_bucket(factor, low, high, steps, i64::MAX) + 1].into_boxed_slice(),
-            ),
+            } => Data::Llquantize(Dist::new(
+                llq_bucket(factor, low, high, steps, i64::MAX) + 1,
+            )),
         }
     }
 }
@@ -86,6 +117,9 @@ struct AggVar {
     entries: HashMap<Key, Data>,
     normal: i64,
     printed: bool,
+    /// No value has gone down yet: no clear/trunc/normalize, no negative
+    /// sum() argument. While it holds, count and sum export as counters.
+    grows: bool,
 }
 
 /// dtrace's default `aggsize`.
@@ -165,6 +199,7 @@ impl Aggregations {
                 }
             }
             vars.push(AggVar {
+                grows: true,
                 func: d.func,
                 keys: d.keys.clone(),
                 entries: HashMap::new(),
@@ -225,7 +260,10 @@ impl Aggregations {
         };
         match data {
             Data::Count(c) => *c = c.wrapping_add(1),
-            Data::Sum(s) => *s = s.wrapping_add(value),
+            Data::Sum(s) => {
+                *s = s.wrapping_add(value);
+                var.grows &= value >= 0;
+            }
             Data::Avg { n, sum } => {
                 *n += 1;
                 *sum = sum.wrapping_add(value);
@@ -238,10 +276,7 @@ impl Aggregations {
                 let a = value.unsigned_abs() as u128;
                 *sumsq = sumsq.wrapping_add(a * a);
             }
-            Data::Quantize(b) => {
-                let i = quantize_bucket(value);
-                b[i] = b[i].wrapping_add(incr);
-            }
+            Data::Quantize(b) => b.add(quantize_bucket(value), value, incr),
             Data::Llquantize(b) => {
                 if let AggFunc::Llquantize {
                     factor,
@@ -251,7 +286,7 @@ impl Aggregations {
                 } = func
                 {
                     let i = llq_bucket(factor, low, high, steps, value).min(b.len() - 1);
-                    b[i] = b[i].wrapping_add(incr);
+                    b.add(i, value, incr);
                 }
             }
             Data::Lquantize(b) => {
@@ -267,7 +302,7 @@ impl Aggregations {
                         levels as usize + 1
                     }
                 };
-                b[i] = b[i].wrapping_add(incr);
+                b.add(i, value, incr);
             }
         }
     }
@@ -276,6 +311,7 @@ impl Aggregations {
     pub fn clear(&mut self, agg: usize) {
         if let Some(var) = self.vars.get_mut(agg) {
             let func = var.func;
+            var.grows = false;
             for d in var.entries.values_mut() {
                 *d = Data::new(func);
             }
@@ -287,6 +323,7 @@ impl Aggregations {
         let Some(var) = self.vars.get_mut(agg) else {
             return;
         };
+        var.grows = false;
         let mut order: Vec<Key> = var.entries.keys().cloned().collect();
         let n = keep.unwrap_or(0);
         if n != 0 {
@@ -314,6 +351,7 @@ impl Aggregations {
     /// A factor of 0 or less is ignored (dtrace would divide by it).
     pub fn normalize(&mut self, agg: usize, factor: Option<i64>) {
         if let Some(var) = self.vars.get_mut(agg) {
+            var.grows = false;
             match factor {
                 None => var.normal = 1,
                 Some(f) if f > 0 => var.normal = f,

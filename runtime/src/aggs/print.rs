@@ -248,17 +248,31 @@ fn print_key(ty: Option<&Type>, part: &KeyPart, out: &mut Vec<u8>) {
             }
             Ok(())
         }
-        KeyPart::Int(v) => match ty.and_then(Type::as_int).map_or(8, |t| t.size) {
-            1 => write!(out, " {:>3}", *v as u8),
-            2 => write!(out, " {:>5}", *v as u16),
-            4 => write!(out, " {:>8}", *v as i32),
-            _ => write!(out, " {:>16}", v),
-        },
+        KeyPart::Int(v) => {
+            let shown = key_int(ty, *v);
+            match ty.and_then(Type::as_int).map_or(8, |t| t.size) {
+                1 => write!(out, " {shown:>3}"),
+                2 => write!(out, " {shown:>5}"),
+                4 => write!(out, " {shown:>8}"),
+                _ => write!(out, " {shown:>16}"),
+            }
+        }
     };
 }
 
+/// An integer key as printa shows it: 1- and 2-byte values unsigned,
+/// 4-byte values as int, the rest as long long.
+pub(super) fn key_int(ty: Option<&Type>, v: i64) -> i64 {
+    match ty.and_then(Type::as_int).map_or(8, |t| t.size) {
+        1 => i64::from(v as u8),
+        2 => i64::from(v as u16),
+        4 => i64::from(v as i32),
+        _ => v,
+    }
+}
+
 /// `(long long)value / normal` as C evaluates it: an unsigned division.
-fn div_normal(v: i64, normal: i64) -> i64 {
+pub(super) fn div_normal(v: i64, normal: i64) -> i64 {
     ((v as u64) / (normal.max(1) as u64)) as i64
 }
 
@@ -311,7 +325,7 @@ fn print_value(func: AggFunc, data: &Data, normal: i64, out: &mut Vec<u8>) {
     };
 }
 
-fn llquantize_range(b: &[i64]) -> (usize, usize) {
+pub(super) fn llquantize_range(b: &[i64]) -> (usize, usize) {
     let levels = b.len();
     let mut first = 0;
     while first < levels && b[first] == 0 {
@@ -332,7 +346,7 @@ fn llquantize_range(b: &[i64]) -> (usize, usize) {
 }
 
 /// Rows dt_print_quantize shows: one zero row around the data.
-fn quantize_range(b: &[i64]) -> (usize, usize) {
+pub(super) fn quantize_range(b: &[i64]) -> (usize, usize) {
     let Some(mut first) = b.iter().position(|&v| v != 0) else {
         return (ZERO_BUCKET - 1, ZERO_BUCKET + 1);
     };
@@ -347,7 +361,7 @@ fn quantize_range(b: &[i64]) -> (usize, usize) {
     (first, last)
 }
 
-fn lquantize_range(b: &[i64]) -> (usize, usize) {
+pub(super) fn lquantize_range(b: &[i64]) -> (usize, usize) {
     let top = b.len() - 1;
     let mut first = 0;
     while first <= top && b[first] == 0 {

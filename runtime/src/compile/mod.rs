@@ -282,6 +282,14 @@ impl CompiledProgram {
         self.ctx.rt.aggs.take_drops()
     }
 
+    /// Every aggregation as a metric family (`--metrics`).
+    pub fn export_aggregations(
+        &mut self,
+        plan: &crate::metrics::MetricsPlan,
+    ) -> Vec<crate::metrics::Family> {
+        self.ctx.rt.aggs.export(plan)
+    }
+
     /// Prints every aggregation not printed by `printa()`, sorted by value,
     /// as dtrace does at exit.
     pub fn print_aggregations(&mut self, out: &mut Vec<u8>) {
