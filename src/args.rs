@@ -20,6 +20,9 @@ pub struct Args {
     pub man: bool,
     /// `--completions SHELL`: print the shell's completion script.
     pub completions: Option<clap_complete::Shell>,
+    /// `--test DIR`: run the golden-output cases in DIR (`--bless`: record them).
+    pub test_dir: Option<String>,
+    pub bless: bool,
 }
 
 /// Examples `--help` ends with, as bpftrace's does.
@@ -34,6 +37,7 @@ Examples:
   rdtrace -l -P sched                        list the sched provider's probes
   rdtrace -s tcpio.d --replay dump.pcap --local 10.0.0.1
   rdtrace -n 'syscall:::entry { @[execname] = count(); }' --metrics 127.0.0.1:9464
+  rdtrace --test tests/                      run the golden-output tests of your scripts
   rdtrace --man > rdtrace.1; rdtrace --completions bash > rdtrace.bash
 ";
 
@@ -85,14 +89,100 @@ pub fn command() -> Command {
         .arg(Arg::new("metrics").long("metrics").value_name("ADDR:PORT").help("serve the aggregations as Prometheus metrics on http://ADDR:PORT/metrics (also -x metrics=ADDR:PORT)"))
         .arg(Arg::new("replay").long("replay").value_name("CAPTURE").help("run over a pcap/pcapng capture instead of live events"))
         .arg(Arg::new("local").long("local").value_name("ADDR[,ADDR...]").value_delimiter(',').action(ArgAction::Append).help("with --replay: the addresses of the traced host"))
+        .arg(Arg::new("test").long("test").value_name("DIR").help("run every test case in DIR (NAME.d over NAME.pcap, compared with NAME.out/.err/.status) and exit"))
+        .arg(Arg::new("bless").long("bless").action(ArgAction::SetTrue).requires("test").help("with --test: write the expected files from what the scripts print"))
         .arg(Arg::new("man").long("man").action(ArgAction::SetTrue).help("print the manual page (roff) and exit"))
         .arg(Arg::new("completions").long("completions").value_name("SHELL").value_parser(clap::value_parser!(clap_complete::Shell)).help("print the completion script of SHELL (bash, zsh, fish, elvish, powershell) and exit"))
         .arg(Arg::new("args").value_name("ARGS").num_args(0..).trailing_var_arg(true).help("macro arguments $1, $2, ..."))
 }
 
-/// Parses the command line (exits with status 2 on a usage error).
+/// Parses the command line. A usage error prints what is wrong and
+/// dtrace's usage summary, and exits with status 2 (E_USAGE), as dtrace.
 pub fn parse() -> Args {
-    from_matches(&command().get_matches_from(without_data_model(std::env::args_os())))
+    match command().try_get_matches_from(without_data_model(std::env::args_os())) {
+        Ok(m) => from_matches(&m),
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                e.exit()
+            }
+            _ => {
+                let text = e.to_string();
+                let what = text
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ");
+                eprint!("{}: {what}\n{}", program_name(), usage(&program_name()));
+                std::process::exit(2)
+            }
+        },
+    }
+}
+
+/// The name rdtrace was run as (`dtrace` through a link), as dtrace's
+/// messages name it.
+pub fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "rdtrace".into())
+}
+
+/// dtrace's usage summary (cmd/dtrace.c usage()), with rdtrace's flags.
+pub fn usage(pname: &str) -> String {
+    let pa = "[[ predicate ] action ]";
+    format!(
+        "Usage: {pname} [-32|-64] [-aACeFGhHlqSvVwZ] [-b bufsz] [-c cmd] [-D name[=def]]\n\
+         \t[-I path] [-o output] [-p pid] [-s script] [-U name]\n\
+         \t[-x opt[=val]] [-X a|c|s|t] [--replay capture --local addr[,addr...]]\n\
+         \t[--metrics addr:port]\n\n\
+         \t[-P provider {pa}]\n\
+         \t[-m [ provider: ] module {pa}]\n\
+         \t[-f [[ provider: ] module: ] func {pa}]\n\
+         \t[-n [[[ provider: ] module: ] func: ] name {pa}]\n\
+         \t[-i probe-id {pa}] [ args ... ]\n\n\
+         \tpredicate -> '/' D-expression '/'\n\
+         \t   action -> '{{' D-statements '}}'\n\n\
+         \t-32 generate 32-bit D programs (ignored: the kernel is 64-bit)\n\
+         \t-64 generate 64-bit D programs\n\n\
+         \t-a  claim anonymous tracing state (not supported)\n\
+         \t-A  generate directives for anonymous tracing (not supported)\n\
+         \t-b  set trace buffer size\n\
+         \t-c  run specified command and exit upon its completion\n\
+         \t-C  run cpp(1) preprocessor on script files\n\
+         \t-D  define symbol when invoking preprocessor\n\
+         \t-e  exit after compiling request but prior to enabling probes\n\
+         \t-f  enable or list probes matching the specified function name\n\
+         \t-F  coalesce trace output by function\n\
+         \t-G  generate an ELF file containing embedded dtrace program (not supported)\n\
+         \t-h  generate a header file with definitions for static probes (not supported)\n\
+         \t-H  print included files when invoking preprocessor\n\
+         \t-i  enable or list probes matching the specified probe id\n\
+         \t-I  add include directory to preprocessor search path\n\
+         \t-l  list probes matching specified criteria\n\
+         \t-m  enable or list probes matching the specified module name\n\
+         \t-n  enable or list probes matching the specified probe name\n\
+         \t-o  set output file\n\
+         \t-p  grab specified process-ID and cache its symbol tables\n\
+         \t-P  enable or list probes matching the specified provider name\n\
+         \t-q  set quiet mode (only output explicitly traced data)\n\
+         \t-s  enable or list probes according to the specified D script\n\
+         \t-S  print D compiler intermediate code\n\
+         \t-U  undefine symbol when invoking preprocessor\n\
+         \t-v  set verbose mode (report stability attributes, arguments)\n\
+         \t-V  report DTrace API version\n\
+         \t-w  permit destructive actions\n\
+         \t-x  enable or modify compiler and tracing options\n\
+         \t-X  specify ISO C conformance settings for preprocessor\n\
+         \t-Z  permit probe descriptions that match zero probes\n\n\
+         \t--replay  run over a pcap/pcapng capture (with --local: the traced host's addresses)\n\
+         \t--metrics serve the aggregations to Prometheus on http://addr:port/metrics\n\
+         \t--help    rdtrace's full help, with examples; --man its manual page\n"
+    )
 }
 
 /// `-32` and `-64` (the data model, as macOS dtrace takes them) mean
@@ -178,6 +268,8 @@ pub fn from_matches(m: &ArgMatches) -> Args {
         header_gen: m.get_flag("header"),
         man: m.get_flag("man"),
         completions: m.get_one::<clap_complete::Shell>("completions").copied(),
+        test_dir: m.get_one::<String>("test").cloned(),
+        bless: m.get_flag("bless"),
         refused: if m.get_flag("anon") {
             Some("-A (anonymous tracing, enabled at boot) is not supported by rdtrace")
         } else if m.get_flag("claim") {

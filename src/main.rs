@@ -3,6 +3,7 @@
 //! maps the outcome to an exit status.
 
 mod args;
+mod golden;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,9 @@ fn run(args: Args) -> Result<u8, Failure> {
         );
         return Ok(0);
     }
+    if let Some(dir) = &args.test_dir {
+        return Ok(golden::run(std::path::Path::new(dir), args.bless));
+    }
     if args.version {
         println!("rdtrace: D 1.13 (rdtrace {})", env!("CARGO_PKG_VERSION"));
         return Ok(0);
@@ -45,7 +49,8 @@ fn run(args: Args) -> Result<u8, Failure> {
             print!("{}", rdtrace_session::listing_all(args.verbose));
             return Ok(0);
         }
-        let _ = args::command().print_help();
+        // As dtrace without arguments: the usage summary, E_USAGE.
+        eprint!("{}", args::usage(&args::program_name()));
         return Ok(2);
     }
     let show_program = args.request.show_program;

@@ -46,6 +46,30 @@ fn printf_argument_must_match_its_conversion() {
     );
 }
 
+/// As dtrace's usage() (cmd/dtrace.c): the summary of flags on stderr,
+/// E_USAGE (2); an unknown flag is named first.
+#[test]
+fn no_arguments_or_a_bad_flag_print_dtraces_usage_summary() {
+    let usage = std::fs::read_to_string(common::repo_file("tests/cli/usage.txt")).unwrap();
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o), usage);
+    assert!(stdout(&o).is_empty());
+    let o = run(&["--no-such-flag"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!("rdtrace: unexpected argument '--no-such-flag' found\n{usage}")
+    );
+    let o = run(&["-s"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("rdtrace: a value is required for '-s <FILE>'"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn usage_errors_exit_2_and_unknown_options_exit_1() {
     assert_eq!(run(&["--no-such-flag"]).status.code(), Some(2));
@@ -135,7 +159,7 @@ fn non_quiet_output_has_dtrace_layout() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         stderr(&o),
-        "dtrace: description 'BEGIN { printf(\"hello\"); } BEGIN { x = 1; } BEGIN { exit(0); }' matched 1 probe\n"
+        "dtrace: description 'BEGIN ' matched 3 probes\n"
     );
     let cpu_free: Vec<String> = stdout(&o)
         .lines()
@@ -345,8 +369,9 @@ fn a_truncated_capture_still_ends_in_order() {
 }
 
 /// With several `-s`, each script's notice counts the probes its own clauses
-/// enable in the program as a whole: b.d uses an inline that a.d defines
-/// (checking b.d on its own once reported "matched 0 probes").
+/// enable in the program as a whole (each clause's enablings, as dtrace:
+/// 1 + 2 + 1): b.d uses an inline that a.d defines (checking b.d on its
+/// own once reported "matched 0 probes").
 #[test]
 fn matched_notice_counts_each_script_in_the_whole_program() {
     let dir = tempfile::tempdir().unwrap();
@@ -364,7 +389,7 @@ fn matched_notice_counts_each_script_in_the_whole_program() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         stderr(&o),
-        "dtrace: script 'a.d' matched 0 probes\ndtrace: script 'b.d' matched 2 probes\n"
+        "dtrace: script 'a.d' matched 0 probes\ndtrace: script 'b.d' matched 4 probes\n"
     );
     assert!(stdout(&o).contains("42\n"), "{}", stdout(&o));
 }
@@ -427,7 +452,7 @@ fn probe_flags_name_probes_as_dtrace_does() {
     let id: &str = openat[0].split_whitespace().next().unwrap();
     assert_eq!(listed(&["-l", "-i", id]), openat[..1]);
     let vmlinux = listed(&["-l", "-m", "vmlinux"]);
-    let kernel: usize = ["syscall", "proc", "sched", "io"]
+    let kernel: usize = ["syscall", "proc", "sched", "io", "tcp", "ip", "udp"]
         .iter()
         .map(|p| listed(&["-l", "-P", p]).len())
         .sum();
@@ -656,4 +681,156 @@ fn dash_f_indents_entries_and_returns() {
     for pair in flow.chunks(2) {
         assert_eq!(pair, [" => openat", " <= openat"], "{out}");
     }
+}
+
+/// `-lv` as dtrace-utils prints it: its test/unittest/ip/tst.lv-send.r
+/// (whose PROBE line is the probe row with the ID and function dropped).
+#[test]
+fn dash_lv_prints_the_attribute_blocks_of_dtrace_utils() {
+    let expected = std::fs::read_to_string(common::repo_file("tests/cli/lv-ip-send.r")).unwrap();
+    let o = run(&["-lv", "-n", "ip:::send"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let mut lines = out.lines().skip(1);
+    let row: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    let rest: String = lines.map(|l| format!("{l}\n")).collect();
+    let got = format!("PROBE {} {} {}\n{rest}", row[1], row[2], row[row.len() - 1]);
+    assert_eq!(got, expected);
+}
+
+/// dtrace counts each clause's enablings: Oracle's countdown.d demo (three
+/// clauses, two probes; counting from 1 here) "matched 3 probes".
+#[test]
+fn matched_counts_every_clause_as_dtrace_does() {
+    let o = run(&[
+        "-s",
+        common::repo_file("tests/cli/countdown.d").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).ends_with("countdown.d' matched 3 probes\n"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `rdtrace --test DIR`: one line per case, the first differing line of a
+/// failure with both texts, a summary, exit 1 on a failure; `--bless`
+/// records what the scripts print.
+#[test]
+fn dash_dash_test_runs_and_blesses_golden_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("hello.d"),
+        "BEGIN { printf(\"hello %s\\n\", $$1); exit(0); }\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("hello.args"), "-q\n--\nworld\n").unwrap();
+    std::fs::write(d.join("hello.out"), "hello world\n\n").unwrap();
+    std::fs::write(
+        d.join("sum.d"),
+        "#pragma D option quiet\nBEGIN { printf(\"%d\\n\", 1 + 1); exit(3); }\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("sum.out"), "3\n\n").unwrap();
+    let o = rdtrace().arg("--test").arg(d).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "ok   hello\nFAIL sum\n  stdout line 1:\n    expected: \"3\"\n    got:      \"2\"\n  \
+         exit status 3, expected 0\n1 passed, 1 failed\n"
+    );
+    let o = rdtrace()
+        .arg("--test")
+        .arg(d)
+        .arg("--bless")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(std::fs::read_to_string(d.join("sum.out")).unwrap(), "2\n\n");
+    assert_eq!(
+        std::fs::read_to_string(d.join("sum.status")).unwrap(),
+        "3\n"
+    );
+    assert!(!d.join("hello.err").exists());
+    let o = rdtrace().arg("--test").arg(d).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).ends_with("2 passed, 0 failed\n"),
+        "{}",
+        stdout(&o)
+    );
+    // A capture needs the traced host's addresses.
+    std::fs::write(d.join("sum.pcap"), b"").unwrap();
+    let o = rdtrace().arg("--test").arg(d).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("sum.args must give --local ADDR"),
+        "{}",
+        stdout(&o)
+    );
+    // No cases: a usage problem.
+    let empty = tempfile::tempdir().unwrap();
+    let o = rdtrace().arg("--test").arg(empty.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no test cases"), "{}", stderr(&o));
+}
+
+/// Compile errors: dtrace's first line (`failed to compile script x.d:
+/// line N:`, `invalid probe specifier`), a bracket left open reported where
+/// it was opened, one error for an unknown probe (no cascade), `-n` text
+/// shown as typed under a `-n` header, and a warning for `/x = 1/`.
+#[test]
+fn diagnostics_read_like_dtraces_and_point_at_the_cause() {
+    let d = common::repo_file("tests/cli");
+    let o = rdtrace()
+        .current_dir(&d)
+        .args(["-e", "-s", "unclosed_brace.d"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let want = std::fs::read_to_string(d.join("unclosed_brace.err")).unwrap();
+    assert_eq!(
+        stderr(&o),
+        want.replace("tests/cli/unclosed_brace.d", "unclosed_brace.d")
+    );
+
+    let o = run(&["-e", "-n", "tcp:::recieve { trace(args[2]->ip_saddr); }"]);
+    let e = stderr(&o);
+    assert!(
+        e.starts_with(
+            "dtrace: invalid probe specifier tcp:::recieve { trace(args[2]->ip_saddr); }: \
+         probe description tcp:::recieve does not match any probes\n"
+        ),
+        "{e}"
+    );
+    assert_eq!(e.matches('×').count(), 1, "{e}");
+    assert!(e.contains("did you mean tcp:::receive?"), "{e}");
+
+    let o = run(&["-e", "-n", "tcp:::nosuch"]);
+    let e = stderr(&o);
+    assert!(e.contains("╭─[-n:1:1]\n 1 │ tcp:::nosuch\n"), "{e}");
+
+    let o = run(&["-e", "-n", "BEGIN { trace((1 + 2); }"]);
+    let e = stderr(&o);
+    assert!(e.contains("× unclosed `(`\n   ╭─[-n:1:14]"), "{e}");
+
+    let o = run(&[
+        "-q",
+        "-n",
+        r#"BEGIN /x = 1/ { printf("%d\n", x); exit(0); }"#,
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "1\n\n");
+    assert!(
+        stderr(&o).contains("⚠ assignment in a predicate"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("help: write `==` to compare"),
+        "{}",
+        stderr(&o)
+    );
 }

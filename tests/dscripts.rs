@@ -240,129 +240,89 @@ fn cases() -> Vec<Case> {
     cases
 }
 
-/// Both texts and where they first differ (the texts end with `|`).
-fn difference(what: &str, want: &[u8], got: &[u8]) -> String {
-    let at = want
-        .iter()
-        .zip(got)
-        .position(|(a, b)| a != b)
-        .unwrap_or(want.len().min(got.len()));
-    format!(
-        "{what} differs at byte {at}:\n--- expected\n{}|\n--- got\n{}|",
-        String::from_utf8_lossy(want),
-        String::from_utf8_lossy(got)
-    )
-}
-
-/// Pins the command to CPU 0: BEGIN and END fire on the CPU rdtrace runs
-/// on, and `cpu` and the non-quiet CPU column must be deterministic.
-fn on_cpu_zero(cmd: &mut std::process::Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            let mut set: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(0, &mut set);
-            if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-                return Err(std::io::Error::last_os_error());
+/// Lays the cases out as `rdtrace --test` reads them, in `dir`: the
+/// capture description becomes NAME.pcap and its `local` lines `--local`
+/// in NAME.args; the script and expected files are copied.
+fn materialize(cases: &[&Case], dir: &Path) {
+    let scratch = dir.join(".scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    for case in cases {
+        let spec = if case.file("capture").exists() {
+            parse_capture(&read_capture(&case.dir, &format!("{}.capture", case.name)))
+        } else {
+            CaptureSpec {
+                locals: Vec::new(),
+                conversations: Vec::new(),
             }
-            Ok(())
-        });
-    }
-}
-
-/// Runs one case; returns a description of every mismatch.
-fn run_case(case: &Case) -> Vec<String> {
-    let tmp = tempfile::tempdir().unwrap();
-    let pcap = tmp.path().join("capture.pcap");
-    let spec = if case.file("capture").exists() {
-        parse_capture(&read_capture(&case.dir, &format!("{}.capture", case.name)))
-    } else {
-        CaptureSpec {
-            locals: Vec::new(),
-            conversations: Vec::new(),
-        }
-    };
-    write_capture(&spec, &pcap, tmp.path());
-    let locals = if spec.locals.is_empty() {
-        "192.0.2.8".to_string()
-    } else {
-        spec.locals.join(",")
-    };
-
-    let args_text = case
-        .read("args")
-        .map(|b| String::from_utf8(b).unwrap())
-        .unwrap_or_default();
-    let mut lines = args_text.lines();
-    let flags: Vec<&str> = lines
-        .by_ref()
-        .take_while(|l| l.trim() != "--")
-        .flat_map(str::split_whitespace)
-        .collect();
-    let macros: Vec<&str> = lines.flat_map(str::split_whitespace).collect();
-    let (cwd, script) = match &case.bundled {
-        Some(script) => (tmp.path().join("empty"), script.clone()),
-        None => (case.dir.clone(), format!("{}.d", case.name)),
-    };
-    std::fs::create_dir_all(&cwd).unwrap();
-    let mut cmd = common::rdtrace();
-    on_cpu_zero(&mut cmd);
-    let out = cmd
-        .current_dir(&cwd)
-        // %Y prints local time; the expected outputs are in UTC.
-        .env("TZ", "UTC")
-        .args(&flags)
-        .args(["-s", &script, "--replay"])
-        .arg(&pcap)
-        .args(["--local", &locals])
-        .args(&macros)
-        .output()
+        };
+        write_capture(&spec, &dir.join(format!("{}.pcap", case.name)), &scratch);
+        let locals = if spec.locals.is_empty() {
+            "192.0.2.8".to_string()
+        } else {
+            spec.locals.join(",")
+        };
+        let args = case
+            .read("args")
+            .map(|b| String::from_utf8(b).unwrap())
+            .unwrap_or_default();
+        let (flags, macros) = match args.split_once("\n--\n") {
+            Some((f, m)) => (f.to_string(), m.to_string()),
+            None if args.trim() == "--" => (String::new(), String::new()),
+            None => (args.clone(), String::new()),
+        };
+        std::fs::write(
+            dir.join(format!("{}.args", case.name)),
+            format!("{flags}\n--local {locals}\n--\n{macros}"),
+        )
         .unwrap();
-
-    let mut problems = Vec::new();
-    let want_out = case
-        .read("out")
-        .unwrap_or_else(|| panic!("{}: missing {}.out", case.name, case.name));
-    if out.stdout != want_out {
-        problems.push(difference("stdout", &want_out, &out.stdout));
+        let mut exts = vec!["out", "err", "status"];
+        if case.bundled.is_none() {
+            exts.push("d");
+        }
+        for ext in exts {
+            if let Some(bytes) = case.read(ext) {
+                std::fs::write(dir.join(format!("{}.{ext}", case.name)), bytes).unwrap();
+            }
+        }
     }
-    let want_err = case.read("err").unwrap_or_default();
-    if out.stderr != want_err {
-        problems.push(difference("stderr", &want_err, &out.stderr));
-    }
-    let want_status: i32 = case
-        .read("status")
-        .map(|b| String::from_utf8(b).unwrap().trim().parse().unwrap())
-        .unwrap_or(0);
-    if out.status.code() != Some(want_status) {
-        problems.push(format!(
-            "exit status {:?}, expected {want_status}",
-            out.status.code()
-        ));
-    }
-    problems
+    std::fs::remove_dir_all(&scratch).unwrap();
 }
 
+/// The corpus, through the command users run on their own scripts:
+/// `rdtrace --test DIR` (TZ=UTC: %Y prints local time, the expected
+/// outputs are in UTC).
 #[test]
 fn corpus() {
     let cases = cases();
     assert!(!cases.is_empty(), "no cases in tests/dscripts");
-    let mut failed = Vec::new();
-    for case in &cases {
-        let problems = run_case(case);
-        if !problems.is_empty() {
-            eprintln!("=== {} FAILED\n{}", case.name, problems.join("\n"));
-            failed.push(case.name.clone());
-        }
+    let tmp = tempfile::tempdir().unwrap();
+    let groups: [(&str, Vec<&Case>); 2] = [
+        (
+            "scripts",
+            cases.iter().filter(|c| c.bundled.is_none()).collect(),
+        ),
+        (
+            "bundled",
+            cases.iter().filter(|c| c.bundled.is_some()).collect(),
+        ),
+    ];
+    for (name, group) in groups {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        materialize(&group, &dir);
+        let o = common::rdtrace()
+            .arg("--test")
+            .arg(&dir)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        let report = common::stdout(&o);
+        assert!(
+            o.status.success() && report.ends_with(&format!("{} passed, 0 failed\n", group.len())),
+            "{name}:\n{report}{}",
+            common::stderr(&o)
+        );
     }
-    assert!(
-        failed.is_empty(),
-        "{} of {} cases failed: {}",
-        failed.len(),
-        cases.len(),
-        failed.join(", ")
-    );
 }
 
 /// Every file in tests/dscripts belongs to a case (NAME.d exists), so that

@@ -9,7 +9,11 @@ fn args_of(listing: &str, provider: &str, name: &str) -> Vec<String> {
     let mut lines = listing.lines();
     let found = lines.by_ref().any(|l| {
         let w: Vec<&str> = l.split_whitespace().collect();
-        w.len() == 4 && w[1] == provider && w[3] == name
+        // ID provider vmlinux [function] name
+        (4..=5).contains(&w.len())
+            && w[1] == provider
+            && w[2] == "vmlinux"
+            && w.last() == Some(&name)
     });
     assert!(found, "{provider}:::{name} is not listed:\n{listing}");
     lines

@@ -47,8 +47,12 @@ fn tcp_frame(&(from_client, flags, seq, ack, len): &Seg) -> Vec<u8> {
 }
 
 fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
+    write_pcap_of(path, DataLink::ETHERNET, frames)
+}
+
+fn write_pcap_of(path: &Path, datalink: DataLink, frames: &[Vec<u8>]) {
     let header = PcapHeader {
-        datalink: DataLink::ETHERNET,
+        datalink,
         ..Default::default()
     };
     let mut w = PcapWriter::with_header(std::fs::File::create(path).unwrap(), header).unwrap();
@@ -288,4 +292,83 @@ fn udp_and_icmp_packets() {
     );
     assert_eq!(field(&ip, "send", "plen"), ["108", "308", "64"]);
     assert_eq!(field(&ip, "send", "v4len"), ["128", "328", "84"]);
+}
+
+/// A replay that cannot show what the user asked for says so once, at the
+/// end: frames of a link type rdtrace does not decode, and `--local`
+/// addresses that match no packet.
+#[test]
+fn a_replay_warns_of_what_it_could_not_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames: Vec<Vec<u8>> = server_closes_first().iter().map(tcp_frame).collect();
+    let run = |pcap: &Path, local: &str| {
+        common::rdtrace()
+            .args(["-q", "-n", "tcp:::send { @ = count(); }", "--replay"])
+            .arg(pcap)
+            .args(["--local", local])
+            .output()
+            .unwrap()
+    };
+    let eth = dir.path().join("eth.pcap");
+    write_pcap(&eth, &frames);
+    let o = run(&eth, "198.51.100.7");
+    assert!(o.status.success());
+    assert_eq!(
+        common::stderr(&o),
+        "dtrace: --local 198.51.100.7 matched no packet of the capture (9 packets are between \
+         other hosts): nothing was sent or received\n"
+    );
+    // The right address: no warning.
+    let o = run(&eth, "192.0.2.40");
+    assert_eq!(common::stderr(&o), "");
+    // LINKTYPE_USER0 (147): frames rdtrace cannot decode, counted.
+    let user0 = dir.path().join("user0.pcap");
+    write_pcap_of(&user0, DataLink::Unknown(147), &frames[..3]);
+    let o = run(&user0, "192.0.2.40");
+    assert!(o.status.success());
+    assert_eq!(
+        common::stderr(&o),
+        "dtrace: 3 frames of link type 147 skipped: rdtrace decodes Ethernet (with VLAN tags), \
+         Linux cooked (SLL, SLL2), raw IP and BSD loopback\n"
+    );
+}
+
+/// A long replay shows its progress on stderr when stderr is a terminal
+/// and the output is not (run under script(1) for a pseudo-terminal;
+/// RDTRACE_PROGRESS_AFTER_MS=0 shows it from the start); piped, never.
+#[test]
+fn a_replay_shows_progress_on_a_terminal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("c.pcap");
+    let frames: Vec<Vec<u8>> = (0..2000)
+        .map(|i| tcp_frame(&(i % 2 == 0, "A", CISS, SISS, 1000)))
+        .collect();
+    write_pcap(&pcap, &frames);
+    let out = dir.path().join("out");
+    let bin = env!("CARGO_BIN_EXE_rdtrace");
+    let command = format!(
+        "{bin} -q -n 'tcp:::send {{ @ = count(); }}' --replay {} --local 192.0.2.40 > {}",
+        pcap.display(),
+        out.display()
+    );
+    let typescript = dir.path().join("typescript");
+    let o = std::process::Command::new("script")
+        .args(["-qec", &command])
+        .arg(&typescript)
+        .env("RDTRACE_PROGRESS_AFTER_MS", "0")
+        .output()
+        .expect("script(1) from util-linux");
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let shown = String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).into_owned();
+    assert!(shown.contains("rdtrace: replaying "), "{shown:?}");
+    assert!(std::fs::read_to_string(&out).unwrap().contains("1000"));
+    // stderr not a terminal: no progress line.
+    let o = common::rdtrace()
+        .args(["-q", "-n", "tcp:::send { @ = count(); }", "--replay"])
+        .arg(&pcap)
+        .args(["--local", "192.0.2.40"])
+        .env("RDTRACE_PROGRESS_AFTER_MS", "0")
+        .output()
+        .unwrap();
+    assert_eq!(common::stderr(&o), "");
 }

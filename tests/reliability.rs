@@ -17,6 +17,11 @@ fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    wait_bounded(child, limit)
+}
+
+/// Waits for `child`, killing it (and failing) if it has not ended by `limit`.
+fn wait_bounded(child: Child, limit: Duration) -> Output {
     let pid = child.id();
     let watchdog = std::thread::spawn(move || {
         let end = Instant::now() + limit;
@@ -382,5 +387,211 @@ fn a_script_that_is_not_utf8_is_refused_at_the_bad_byte() {
             "rdtrace: {}:2:13: the script is not UTF-8 text (byte 0xe9)\n",
             script.display()
         )
+    );
+}
+
+/// Item 13, checked against DTrace's sources: D evaluates integers in
+/// 64-bit registers (dt_parser.c folds constants as uintmax_t; dt_cg.c
+/// emits 64-bit ALU operations with no truncation), compares those 64-bit
+/// values, and cuts a value to its type's size only where it is recorded
+/// or stored (dt_cg_store_val; pfprint_sint reads an int as int32_t). An
+/// int variable is stored at 4 bytes and sign-extended when loaded, as
+/// dtrace-utils does. Constants take C's types (dt_node_int): 0x7fffffff
+/// int, 0x80000000 unsigned int, 2147483648 long. `%hh` is not one of
+/// dt_printf.c's conversions: "format conversion #1 is undefined".
+#[test]
+fn integer_arithmetic_is_dtraces_64_bit_registers_cut_where_recorded() {
+    let o = rdtrace()
+        .args([
+            "-q",
+            "-n",
+            r#"BEGIN {
+                printf("%d\n", 0x7fffffff + 1);
+                printf("%d\n", 1 << 40);
+                printf("%d\n", (0x7fffffff + 1) > 0);
+                printf("%d\n", 2147483648);
+                printf("%d\n", 0x80000000);
+                x = 0x7fffffff; x = x + 1;
+                printf("%d %d\n", x, x > 0);
+                exit(0);
+            }"#,
+        ])
+        .output()
+        .unwrap();
+    no_crash(&o);
+    assert_eq!(
+        stdout(&o),
+        "-2147483648\n0\n1\n2147483648\n2147483648\n-2147483648 0\n\n"
+    );
+    let o = rdtrace()
+        .args(["-e", "-n", r#"BEGIN { printf("%hhd\n", 300); }"#])
+        .output()
+        .unwrap();
+    no_crash(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("format conversion #1 is undefined: %hhd"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Peak RSS (KiB) of one run of rdtrace with `args`, from wait4's rusage
+/// of that child alone (other tests' children do not count).
+// The child is reaped by wait4 (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+fn peak_rss_kib(args: &[&str]) -> (i64, Output) {
+    let child = rdtrace()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let (mut so, mut se) = (child.stdout.unwrap(), child.stderr.unwrap());
+    let reader = std::thread::spawn(move || {
+        use std::io::Read;
+        let _ = se.read_to_end(&mut err);
+        err
+    });
+    use std::io::Read;
+    so.read_to_end(&mut out).unwrap();
+    let err = reader.join().unwrap();
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is valid; wait4 fills it for our child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waiting for our own child, with valid out-pointers.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid);
+    let output = Output {
+        status: std::os::unix::process::ExitStatusExt::from_raw(status),
+        stdout: out,
+        stderr: err,
+    };
+    (usage.ru_maxrss, output)
+}
+
+/// Item 11: aggsize bounds the memory aggregations really take (within
+/// 2×), the exit print included. 800,000 ticks of a capture's clock
+/// each make a new key; at aggsize=8m most are dropped.
+#[test]
+fn aggsize_bounds_the_real_memory_of_aggregations() {
+    use common::capture::{seg, write_pcap, Conversation, From::*};
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("ticks.pcap");
+    write_pcap(
+        &Conversation {
+            client: ("192.0.2.91".parse().unwrap(), 40911),
+            server: ("192.0.2.92".parse().unwrap(), 9191),
+            start: Duration::from_secs(1_700_000_000),
+            // 160 s of capture time: 800,000 ticks of 200 us, at most
+            // 40,000 in each gap between packets (each a tcp:::send event,
+            // before which the ticks due fire).
+            step: Duration::from_secs(8),
+            segments: vec![seg(Client, "A", 0); 21],
+        },
+        &pcap,
+    );
+    let replay = |clause: &str| {
+        peak_rss_kib(&[
+            "-q",
+            "-x",
+            "aggsize=8m",
+            "-n",
+            clause,
+            "--replay",
+            pcap.to_str().unwrap(),
+            "--local",
+            "192.0.2.91",
+        ])
+    };
+    let (base, o) = replay("tcp:::send { y = 1; } tick-200us { x = timestamp; }");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (with_aggs, o) =
+        replay("tcp:::send { y = 1; } tick-200us { @[timestamp, x++] = count(); }");
+    no_crash(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Ticks fire on the CPU rdtrace runs on.
+    assert!(
+        stderr(&o).contains("aggregation drops on CPU "),
+        "{}",
+        stderr(&o)
+    );
+    let rows = stdout(&o).lines().filter(|l| !l.is_empty()).count();
+    assert!(rows > 10_000, "{rows} keys kept");
+    let grown_mib = (with_aggs - base) as f64 / 1024.0;
+    eprintln!("{rows} keys: RSS {base} KiB without aggregations, {with_aggs} KiB with");
+    assert!(
+        grown_mib <= 16.0,
+        "aggregations at aggsize=8m grew RSS by {grown_mib:.1} MiB ({rows} keys)"
+    );
+}
+
+/// Item 7's last part: `--replay FIFO` with no writer yet waits in
+/// poll(), not in open(), so the first SIGINT ends rdtrace.
+#[test]
+fn the_first_interrupt_ends_a_replay_of_a_fifo_without_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("capture.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let child = rdtrace()
+        .args([
+            "-n",
+            "tcp:::send { }",
+            "--replay",
+            fifo.to_str().unwrap(),
+            "--local",
+            "192.0.2.1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let started = Instant::now();
+    let o = wait_bounded(child, Duration::from_secs(10));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    no_crash(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("interrupted before the capture had any data"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Item 12: a long clause body is compiled in parts (bounded functions);
+/// it still runs as one clause: statements in order, a fault in a later
+/// part abandons the rest of the clause and names its action by number.
+#[test]
+fn a_long_clause_runs_in_order_and_a_fault_stops_it_where_it_is() {
+    let mut body = String::from("z = 0; x = 0;\n");
+    for _ in 0..700 {
+        body.push_str("x = x + 1;\n");
+    }
+    body.push_str("y = 1 / z;\n");
+    for _ in 0..300 {
+        body.push_str("x = x + 1000;\n");
+    }
+    let script = format!("BEGIN {{\n{body}}}\nBEGIN {{ printf(\"%d\\n\", x); exit(0); }}\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.d");
+    std::fs::write(&path, script).unwrap();
+    let o = run_bounded(
+        rdtrace().arg("-q").arg("-s").arg(&path),
+        Duration::from_secs(60),
+    );
+    no_crash(&o);
+    assert_eq!(stdout(&o), "700\n\n");
+    // z = 0, x = 0, 700 additions: the division is action #703.
+    assert!(
+        stderr(&o).contains("divide-by-zero in action #703"),
+        "{}",
+        stderr(&o)
     );
 }

@@ -18,6 +18,8 @@ pub struct Diagnostic {
     /// Text under the span (short); defaults to nothing.
     pub label: Option<String>,
     pub help: Option<String>,
+    /// A warning: reported, and the program still runs.
+    pub warning: bool,
     source: Option<NamedSource<Arc<str>>>,
 }
 
@@ -28,6 +30,7 @@ impl Diagnostic {
             span: Some(span),
             label: None,
             help: None,
+            warning: false,
             source: None,
         }
     }
@@ -38,8 +41,14 @@ impl Diagnostic {
             span: None,
             label: None,
             help: None,
+            warning: false,
             source: None,
         }
+    }
+    /// The same as a warning (the program still runs).
+    pub fn as_warning(mut self) -> Self {
+        self.warning = true;
+        self
     }
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
@@ -64,6 +73,9 @@ impl fmt::Display for Diagnostic {
 impl std::error::Error for Diagnostic {}
 
 impl miette::Diagnostic for Diagnostic {
+    fn severity(&self) -> Option<miette::Severity> {
+        self.warning.then_some(miette::Severity::Warning)
+    }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help
             .as_ref()

@@ -111,7 +111,56 @@ fn syntax_error(e: pest::error::Error<Rule>, src: &str) -> Diagnostics {
     if src[span.start as usize..].starts_with("//") {
         d = d.with_help("D has no // comments; write /* … */");
     }
-    Diagnostics::one(d)
+    // A bracket left open shows up far from where it was opened: say where.
+    let at = if at_end {
+        src.len()
+    } else {
+        span.start as usize
+    };
+    let next = src[at..].chars().next();
+    let mut items = vec![d];
+    if let Some((open, c)) = unclosed_bracket(src, at) {
+        let blames = at_end || (matches!(c, '(' | '[') && matches!(next, Some(';' | '}')));
+        if blames {
+            items.push(
+                Diagnostic::new(format!("unclosed `{c}`"), Span::new(open, open + 1))
+                    .with_label("opened here and never closed"),
+            );
+        }
+    }
+    Diagnostics { items }
+}
+
+/// The innermost bracket (`(`, `[`, `{`) still open at byte `upto`, with
+/// its offset; strings, character literals and comments are skipped.
+fn unclosed_bracket(src: &str, upto: usize) -> Option<(usize, char)> {
+    let b = src.as_bytes();
+    let mut stack: Vec<(usize, char)> = Vec::new();
+    let mut i = 0;
+    while i < upto.min(b.len()) {
+        match b[i] {
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != q && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            c @ (b'(' | b'[' | b'{') => stack.push((i, c as char)),
+            b')' | b']' | b'}' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    stack.pop()
 }
 
 fn join_or(names: &[&str]) -> String {

@@ -30,6 +30,8 @@ pub struct Program {
     /// For each source given to `check_many`, in order: how many distinct
     /// probes its clauses enabled (dtrace's `matched N probes` notice).
     pub matched_per_source: Vec<usize>,
+    /// What the checker warns of (the program is valid): printed, not fatal.
+    pub warnings: Vec<crate::diag::Diagnostic>,
 }
 
 #[derive(Debug, Clone)]

@@ -58,7 +58,8 @@ fn diagnostics_point_into_the_source_they_come_from() {
         .iter()
         .map(|d| d.source_name().unwrap().to_string())
         .collect();
-    assert_eq!(names, ["p.d", "q.d"]);
+    // p.d's error, then where its `{` was opened, then q.d's.
+    assert_eq!(names, ["p.d", "p.d", "q.d"]);
 }
 
 #[test]

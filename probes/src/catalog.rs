@@ -119,7 +119,8 @@ pub(crate) fn probe_defs(provider: &str, specs: &[Spec]) -> Vec<ProbeDef> {
         .map(|p| ProbeDef {
             id: p.id,
             provider: provider.into(),
-            module: String::new(),
+            // As dtrace-utils names kernel probes.
+            module: "vmlinux".into(),
             function: p.function.into(),
             name: p.name.into(),
             kind: ProbeKind::Event { layout: p.layout },

@@ -118,6 +118,7 @@ pub mod event;
 pub mod live;
 pub mod providers;
 pub mod replay;
+mod replay_input;
 mod replay_tcp;
 mod tp_attach;
 pub mod tracefs;

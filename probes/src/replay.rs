@@ -23,10 +23,11 @@ use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption
 use pcap_file::pcapng::{Block, PcapNgReader};
 use pcap_file::{DataLink, PcapError, TsResolution};
 use rdtrace_record::{Clock, Poll, ProbeError, ProbeErrorKind, Source};
-use std::fs::File;
 use std::io::{BufReader, Read};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Packets turned into events per [`Source::poll`] call, to bound the work
@@ -43,8 +44,12 @@ enum Link {
     RawIp,
     /// BSD loopback: a 4-byte address family, then IP.
     Null,
-    Unsupported,
+    /// Another link type (its LINKTYPE_ number): frames are counted.
+    Unsupported(u32),
 }
+
+/// The link "type" of a pcapng packet with no interface described.
+const NO_INTERFACE: u32 = u32::MAX;
 
 fn link_of(dl: DataLink) -> Link {
     match dl {
@@ -58,7 +63,7 @@ fn link_of(dl: DataLink) -> Link {
         | DataLink::Unknown(12)
         | DataLink::Unknown(14) => Link::RawIp,
         DataLink::NULL | DataLink::LOOP => Link::Null,
-        _ => Link::Unsupported,
+        other => Link::Unsupported(u32::from(other)),
     }
 }
 
@@ -116,6 +121,12 @@ pub struct ReplaySource {
     frames: u64,
     skipped: u64,
     not_local: u64,
+    /// Packets from or to a local address.
+    local: u64,
+    /// Frames of link types rdtrace does not decode, per LINKTYPE_ number.
+    unsupported_links: std::collections::BTreeMap<u32, u64>,
+    /// Bytes of the capture read so far.
+    bytes_read: Arc<AtomicU64>,
     ended: bool,
     /// Capture times of the first and the latest frame read, events or not.
     span: Option<(u64, u64)>,
@@ -130,6 +141,17 @@ impl ReplaySource {
         locals: &[IpAddr],
         probes: &[u32],
     ) -> Result<ReplaySource, ProbeError> {
+        Self::open_interruptible(path, locals, probes, &|| false)
+    }
+
+    /// [`ReplaySource::open`], giving up when `interrupted` says so while
+    /// the capture (a FIFO, a pipe) has no data yet.
+    pub fn open_interruptible(
+        path: impl AsRef<Path>,
+        locals: &[IpAddr],
+        probes: &[u32],
+        interrupted: &dyn Fn() -> bool,
+    ) -> Result<ReplaySource, ProbeError> {
         let path = path.as_ref().to_path_buf();
         if locals.is_empty() {
             return Err(ProbeError::new(
@@ -142,11 +164,19 @@ impl ReplaySource {
         };
         // Read once (a pipe, `-` for stdin, /dev/stdin or <(…) cannot be
         // opened twice): the magic, then the rest after it.
-        let mut input: Box<dyn Read> = if path.as_os_str() == "-" {
-            Box::new(std::io::stdin())
-        } else {
-            Box::new(File::open(&path).map_err(io_err)?)
-        };
+        let bytes_read = Arc::new(AtomicU64::new(0));
+        let mut input =
+            crate::replay_input::open_counted(&path, interrupted, Arc::clone(&bytes_read))
+                .map_err(|e| match e {
+                    crate::replay_input::OpenError::Io(e) => io_err(e),
+                    crate::replay_input::OpenError::Interrupted => ProbeError::new(
+                        ProbeErrorKind::Capture,
+                        format!(
+                            "{}: interrupted before the capture had any data",
+                            path.display()
+                        ),
+                    ),
+                })?;
         let mut magic = [0u8; 4];
         input.read_exact(&mut magic).map_err(|e| {
             if e.kind() == std::io::ErrorKind::UnexpectedEof {
@@ -194,9 +224,18 @@ impl ReplaySource {
             frames: 0,
             skipped: 0,
             not_local: 0,
+            local: 0,
+            unsupported_links: Default::default(),
+            bytes_read,
             ended: false,
             span: None,
         })
+    }
+
+    /// The count of the capture's bytes read so far, updated as it is read
+    /// (a progress line watches it from another thread).
+    pub fn bytes_read(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.bytes_read)
     }
 
     /// Frames that no enabled provider could use (see the module docs).
@@ -302,7 +341,9 @@ impl ReplaySource {
                         Block::SimplePacket(spb) => {
                             // No timestamp and always interface 0.
                             self.frames = n;
-                            let link = interfaces.first().map_or(Link::Unsupported, |i| i.link);
+                            let link = interfaces
+                                .first()
+                                .map_or(Link::Unsupported(NO_INTERFACE), |i| i.link);
                             return Ok(Some(Frame {
                                 ts_ns: 0,
                                 link,
@@ -323,6 +364,9 @@ impl ReplaySource {
     /// Emits the events of one frame; counts it when no enabled provider
     /// can use it, or when it is not local.
     fn emit(&mut self, frame: &Frame, f: &mut dyn FnMut(&[u8])) {
+        if let Link::Unsupported(n) = frame.link {
+            *self.unsupported_links.entry(n).or_insert(0) += 1;
+        }
         let Some(pkt) = decode(frame) else {
             self.skipped += 1;
             return;
@@ -345,6 +389,9 @@ impl ReplaySource {
         }
         let src_local = self.locals.contains(&ip_of(pkt.ipver, &pkt.saddr));
         let dst_local = self.locals.contains(&ip_of(pkt.ipver, &pkt.daddr));
+        if src_local || dst_local {
+            self.local += 1;
+        }
         if !src_local && !dst_local {
             self.not_local += 1;
             return;
@@ -404,6 +451,32 @@ impl Source for ReplaySource {
 
     fn capture_span_ns(&self) -> Option<(u64, u64)> {
         self.span
+    }
+
+    fn end_notices(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (&link, n) in &self.unsupported_links {
+            let link = match link {
+                NO_INTERFACE => "none (no interface block)".to_string(),
+                l => l.to_string(),
+            };
+            out.push(format!(
+                "dtrace: {n} frame{} of link type {link} skipped: rdtrace decodes Ethernet \
+                 (with VLAN tags), Linux cooked (SLL, SLL2), raw IP and BSD loopback",
+                if *n == 1 { "" } else { "s" }
+            ));
+        }
+        if self.local == 0 && self.not_local > 0 {
+            let locals: Vec<String> = self.locals.iter().map(IpAddr::to_string).collect();
+            out.push(format!(
+                "dtrace: --local {} matched no packet of the capture ({} packet{} between other \
+                 hosts): nothing was sent or received",
+                locals.join(","),
+                self.not_local,
+                if self.not_local == 1 { " is" } else { "s are" }
+            ));
+        }
+        out
     }
 
     fn wall_offset_ns(&self) -> i64 {
@@ -497,7 +570,7 @@ fn decode(frame: &Frame) -> Option<Packet> {
         }
         Link::RawIp => LaxSlicedPacket::from_ip(data).ok()?,
         Link::Null => LaxSlicedPacket::from_ip(data.get(4..)?).ok()?,
-        Link::Unsupported => return None,
+        Link::Unsupported(_) => return None,
     };
     let end = data.as_ptr() as usize + data.len();
     let mut pkt = Packet {

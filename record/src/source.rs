@@ -44,6 +44,11 @@ pub trait Source {
     fn capture_span_ns(&self) -> Option<(u64, u64)> {
         None
     }
+    /// Warnings once the source is over (a replay: frames it could not
+    /// decode, `--local` addresses that matched nothing).
+    fn end_notices(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// What went wrong, for callers that react differently (exit codes, hints).

@@ -498,6 +498,19 @@ impl<'a> Consumer<'a> {
             let _ = source.poll(Duration::ZERO, &mut |rec| self.deliver(rec, &ctx));
         }
         self.report_drops(source);
+        for notice in source.end_notices() {
+            let _ = writeln!(self.err, "{notice}");
+        }
+        let agg_drops: u64 = self.agg_drops_total.values().sum();
+        if agg_drops > 0 {
+            let _ = writeln!(
+                self.err,
+                "dtrace: {agg_drops} aggregation drop{} in all: new keys did not fit in aggsize \
+                 ({}); raise it (-x aggsize=…) to keep them",
+                if agg_drops == 1 { "" } else { "s" },
+                size_text(self.opts.aggsize)
+            );
+        }
         if let Some(end) = self.probe_index(&ProbeKind::End) {
             let ts = self.now();
             let saved = self.exit;
@@ -507,8 +520,21 @@ impl<'a> Consumer<'a> {
             self.exit = saved.or(self.exit);
         }
         self.out.push(b'\n');
+        self.flush(sink, errsink)?;
         if self.interrupts.count() < 2 {
-            self.program.print_aggregations(&mut self.out);
+            // Streamed to the sink as it is printed: a large aggregation
+            // is not held twice.
+            let mut failed = None;
+            self.program
+                .print_aggregations_streaming(&mut self.out, &mut |buf| {
+                    if failed.is_none() {
+                        failed = sink.write_all(buf).err();
+                    }
+                    buf.clear();
+                });
+            if let Some(e) = failed {
+                return Err(ConsumeError::Output(e));
+            }
         }
         self.flush(sink, errsink)?;
         self.publish_metrics(source, true);
@@ -516,6 +542,16 @@ impl<'a> Consumer<'a> {
             Some(e) => Err(ConsumeError::Source(e)),
             None => Ok(self.exit.unwrap_or(0)),
         }
+    }
+}
+
+/// A size as dtrace's options write it: `4m`, `512k`, or bytes.
+fn size_text(n: usize) -> String {
+    match n {
+        n if n > 0 && n % (1 << 30) == 0 => format!("{}g", n >> 30),
+        n if n > 0 && n % (1 << 20) == 0 => format!("{}m", n >> 20),
+        n if n > 0 && n % (1 << 10) == 0 => format!("{}k", n >> 10),
+        n => format!("{n} bytes"),
     }
 }
 

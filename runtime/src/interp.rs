@@ -119,12 +119,13 @@ impl Interpreter {
                 saved_probe: 0,
                 action: 0,
                 exit: None,
-                aggs: Aggregations::new(&program.aggs, opts.aggsize, opts.strsize, opts.aggsort)?
-                    .with_symbols(crate::symbols::Symbols::new(
+                aggs: Aggregations::new(&program.aggs, opts.aggsize, opts.aggsort)?.with_symbols(
+                    crate::symbols::Symbols::new(
                         opts.stackframes,
                         opts.ustackframes,
                         opts.folded_stacks,
-                    )),
+                    ),
+                ),
                 strtok: (Vec::new(), 0),
                 deferred: Vec::new(),
             },
@@ -171,7 +172,16 @@ impl Interpreter {
     }
 
     pub fn print_aggregations(&mut self, out: &mut Vec<u8>) {
-        self.st.aggs.print_unprinted(out);
+        self.st.aggs.print_unprinted(out, &mut |_| {});
+    }
+
+    /// The same, handing `out` to `flush` every 64 KiB or so.
+    pub fn print_aggregations_streaming(
+        &mut self,
+        out: &mut Vec<u8>,
+        flush: &mut dyn FnMut(&mut Vec<u8>),
+    ) {
+        self.st.aggs.print_unprinted(out, flush);
     }
 }
 

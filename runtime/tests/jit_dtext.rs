@@ -185,7 +185,7 @@ fn runtime_division_by_zero() {
         assert_eq!(f.out, "kept\n");
         assert_eq!(
             f.err,
-            "dtrace: error on enabled probe ID 1 (ID 4: tcp::net_dev_queue:send): divide-by-zero in action #2\n"
+            "dtrace: error on enabled probe ID 1 (ID 4: tcp:vmlinux:net_dev_queue:send): divide-by-zero in action #2\n"
         );
     }
 }

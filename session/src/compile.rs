@@ -47,14 +47,21 @@ pub fn compile(
     let copts = check_options(args);
     let texts: Vec<(String, String)> = sources
         .iter()
-        .map(|s| (s.name.clone(), s.program_text()))
+        .map(|s| (s.diagnostic_name().to_string(), s.program_text()))
         .collect();
     let refs: Vec<(&str, &str)> = texts
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
     let program = rdtrace_lang::compile_many(&refs, catalog, &copts)
-        .map_err(|d| Failure::rendered(d.render()))?;
+        .map_err(|d| Failure::rendered(format!("{}\n{}", headline(&d, sources), d.render())))?;
+    if !program.warnings.is_empty() {
+        let w = rdtrace_lang::diag::Diagnostics {
+            items: program.warnings.clone(),
+        }
+        .with_sources(&refs, 0);
+        eprint!("{}", w.render());
+    }
 
     // As in dtrace: -b and -x are set before the program is compiled, its
     // pragmas after them (so a pragma wins); -q and -w only turn options on.
@@ -125,4 +132,48 @@ fn pragma_error(
     )
     .with_source_code(miette::NamedSource::new(name, text.clone()));
     Failure::rendered(format!("{report:?}"))
+}
+
+/// dtrace's first line for a program that does not compile, the one
+/// scripts and people grep: `dtrace: failed to compile script x.d: line 3:
+/// message`, or for `-n` text `dtrace: invalid probe specifier TEXT:
+/// message`. The full report follows it.
+fn headline(d: &rdtrace_lang::Diagnostics, sources: &[LoadedSource]) -> String {
+    let Some(first) = d.items.first() else {
+        return "dtrace: failed to compile the program".to_string();
+    };
+    let at = first
+        .span
+        .and_then(|sp| sources.get(usize::from(sp.source)).map(|s| (s, sp)));
+    match at {
+        Some((s, sp)) if s.is_script => {
+            let upto = (sp.start as usize).min(s.text.len());
+            let line = s.text.as_bytes()[..upto]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            format!(
+                "dtrace: failed to compile script {}: line {line}: {}",
+                s.name, first.message
+            )
+        }
+        Some((s, _)) => format!(
+            "dtrace: invalid probe specifier {}: {}",
+            s.text, first.message
+        ),
+        None => match sources.first() {
+            Some(s) if s.is_script => {
+                format!(
+                    "dtrace: failed to compile script {}: {}",
+                    s.name, first.message
+                )
+            }
+            Some(s) => format!(
+                "dtrace: invalid probe specifier {}: {}",
+                s.text, first.message
+            ),
+            None => format!("dtrace: {}", first.message),
+        },
+    }
 }

@@ -10,6 +10,7 @@ mod compile;
 mod cpp;
 mod failure;
 mod list;
+mod progress;
 mod request;
 mod run;
 mod sources;

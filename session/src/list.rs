@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use rdtrace_lang::catalog::{Catalog, ProbeDef};
+use rdtrace_probes::providers::stability::{class_name, stability_name};
 
 /// dtrace's header line for `-l`.
 pub fn header() -> String {
@@ -19,6 +20,25 @@ pub fn probe_line(p: &ProbeDef, verbose: bool) -> String {
         p.id, p.provider, p.module, p.function, p.name
     );
     if verbose {
+        // dtrace's print_probe_info(): attributes, then argument types.
+        let attrs = rdtrace_probes::providers::provider_named(&p.provider).map(|prov| {
+            let a = prov.attributes();
+            (a.description(&p.module, &p.function, &p.name), a.args)
+        });
+        if let Some((desc, args)) = attrs {
+            for (title, a) in [
+                ("Probe Description Attributes", desc),
+                ("Argument Attributes", args),
+            ] {
+                let _ = write!(
+                    s,
+                    "\n\t{title}\n\t\tIdentifier Names: {}\n\t\tData Semantics:   {}\n\t\tDependency Class: {}\n",
+                    stability_name(a.0),
+                    stability_name(a.1),
+                    class_name(a.2)
+                );
+            }
+        }
         s.push_str("\n\tArgument Types\n");
         if p.args.is_empty() {
             s.push_str("\t\tNone\n");

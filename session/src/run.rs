@@ -26,10 +26,16 @@ fn notices(sources: &[LoadedSource], program: &Program) -> Vec<String> {
         .iter()
         .zip(&program.matched_per_source)
         .map(|(s, &n)| {
-            let kind = if s.is_script { "script" } else { "description" };
+            let (kind, name) = if s.is_script {
+                ("script", s.name.as_str())
+            } else {
+                // dtrace crops a description for reporting at its first
+                // `{`, `/` or `;` (compile_str in cmd/dtrace.c).
+                let end = s.name.find(['{', '/', ';']).unwrap_or(s.name.len());
+                ("description", &s.name[..end])
+            };
             format!(
-                "dtrace: {kind} '{}' matched {n} probe{}",
-                s.name,
+                "dtrace: {kind} '{name}' matched {n} probe{}",
                 if n == 1 { "" } else { "s" }
             )
         })
@@ -95,6 +101,7 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
         (Some(addr), Some(plan)) => Some((MetricsServer::bind(addr).map_err(Failure::new)?, plan)),
         _ => None,
     };
+    let mut progress = None;
     let mut source: Box<dyn rdtrace_probes::Source> = match &args.replay {
         Some(path) => {
             if args.local.is_empty() {
@@ -110,12 +117,20 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
                         .map_err(|_| Failure::new(format!("--local: '{a}' is not an IP address")))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let src = rdtrace_probes::ReplaySource::open(
+            let src = rdtrace_probes::ReplaySource::open_interruptible(
                 std::path::Path::new(path),
                 &locals,
                 &event_probes,
+                &|| interrupts.count() > 0,
             )
             .map_err(Failure::new)?;
+            // The size of a capture file (not of a pipe) for the progress line.
+            let size = std::fs::metadata(path)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len());
+            progress =
+                crate::progress::Progress::start(size, src.bytes_read(), args.output.is_some());
             for provider in not_replayed(&c.program) {
                 eprintln!(
                     "dtrace: {provider} probes never fire in a replay: a capture holds packets only"
@@ -201,6 +216,7 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
         .run(source.as_mut(), &mut sink, &mut stderr)
         .map_err(Failure::new)?;
     drop(consumer);
+    drop(progress);
     if let Some((server, _)) = &metrics {
         linger(&c.options, server, &interrupts);
     }

@@ -12,15 +12,21 @@ pub struct LoadedSource {
 }
 
 impl LoadedSource {
-    /// The text as the compiler sees it: dtrace accepts a bare probe
-    /// description on `-n` (the default action), which the grammar only
-    /// takes with a body.
-    pub fn program_text(&self) -> String {
-        if !self.is_script && !self.text.contains('{') {
-            format!("{} {{}}", self.text)
+    /// The name a diagnostic's header shows: the script's path, or `-n`
+    /// for text given on the command line (which the diagnostic shows).
+    pub fn diagnostic_name(&self) -> &str {
+        if self.is_script {
+            &self.name
         } else {
-            self.text.clone()
+            "-n"
         }
+    }
+
+    /// The text as the compiler sees it.
+    pub fn program_text(&self) -> String {
+        // A description without a body (`-n BEGIN`, `-n 'tick-1s /i/'`) is
+        // a clause as it is: diagnostics show what was typed.
+        self.text.clone()
     }
 }
 

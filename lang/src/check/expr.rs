@@ -889,10 +889,14 @@ impl Checker<'_> {
         let mty = m.ty.clone();
         let mut found: Option<FieldSource> = None;
         if cx.probes.is_empty() && view != sname {
-            self.err(
-                format!("{what} cannot be used in a clause that matches no probes"),
-                span,
-            );
+            // Without -Z the description's own error was reported: one
+            // error, not a cascade.
+            if self.opts.allow_zero_matches {
+                self.err(
+                    format!("{what} cannot be used in a clause that matches no probes"),
+                    span,
+                );
+            }
             return None;
         }
         for p in &cx.probes {
@@ -958,8 +962,11 @@ impl Checker<'_> {
         if cx.probes.is_empty() {
             let why = if cx.in_inline_def {
                 "in an inline definition"
-            } else {
+            } else if self.opts.allow_zero_matches {
                 "in a clause that matches no probes"
+            } else {
+                // The description's own error says it: no cascade.
+                return None;
             };
             self.err(format!("args[{n}] cannot be used {why}"), span);
             return None;

@@ -75,11 +75,13 @@ pub fn check_many(
         // source using another's inline or declarations counts its probes.
         let first_clause = c.program.clauses.len();
         c.script(script);
-        let matched: std::collections::BTreeSet<usize> = c.program.clauses[first_clause..]
+        // As dtrace: each clause's enablings, so three clauses on two
+        // probes (Oracle's countdown.d) "matched 3 probes".
+        let matched: usize = c.program.clauses[first_clause..]
             .iter()
-            .flat_map(|cl| cl.probes.iter().copied())
-            .collect();
-        c.program.matched_per_source.push(matched.len());
+            .map(|cl| cl.probes.len())
+            .sum();
+        c.program.matched_per_source.push(matched);
         let errs = std::mem::take(&mut c.errors);
         if !errs.is_empty() {
             // An error's span names its source: one in an inline defined
@@ -143,6 +145,7 @@ impl<'a> Checker<'a> {
                 assocs: vec![],
                 aggs: vec![],
                 matched_per_source: vec![],
+                warnings: vec![],
             },
             enabled: HashMap::new(),
             synth: Vec::new(),
@@ -274,6 +277,18 @@ impl<'a> Checker<'a> {
         }
         if let Some(e) = &predicate {
             self.require_int(e, "predicate");
+        }
+        // `/x = 1/` is valid D (the value assigned decides), but it is
+        // nearly always a `==` typo.
+        if let Some(p) = &c.predicate {
+            if let ast::ExprKind::Assign { op: None, .. } = &p.kind {
+                self.program.warnings.push(
+                    Diagnostic::new("assignment in a predicate", p.span)
+                        .with_label("this assigns; the clause runs when the value is non-zero")
+                        .with_help("write `==` to compare")
+                        .as_warning(),
+                );
+            }
         }
         // A clause that enables nothing (-Z) is checked but not emitted: it
         // can never run, and its probe-dependent sources are unknown.

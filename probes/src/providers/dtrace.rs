@@ -17,6 +17,9 @@ impl Provider for Dtrace {
     fn name(&self) -> &'static str {
         "dtrace"
     }
+    fn attributes(&self) -> super::stability::ProviderAttributes {
+        super::stability::DTRACE
+    }
     fn probes(&self) -> Vec<ProbeDef> {
         vec![
             special(DTRACE_BEGIN, "BEGIN", ProbeKind::Begin),

@@ -16,6 +16,7 @@ pub mod proc;
 pub mod profile;
 pub mod sched;
 pub mod sdt;
+pub mod stability;
 pub mod syscall;
 pub mod sysconsts;
 pub mod task;
@@ -124,6 +125,16 @@ pub trait Provider: Sync {
     fn replays(&self) -> bool {
         false
     }
+    /// Its stability attributes (`-lv`), as dtrace-utils declares them;
+    /// most kernel providers share one set.
+    fn attributes(&self) -> stability::ProviderAttributes {
+        stability::KERNEL_ISA
+    }
+}
+
+/// The provider named `name`.
+pub fn provider_named(name: &str) -> Option<&'static dyn Provider> {
+    PROVIDERS.iter().copied().find(|p| p.name() == name)
 }
 
 /// The provider owning probe `id` (fixed probes only).

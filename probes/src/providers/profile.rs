@@ -20,6 +20,9 @@ impl Provider for Profile {
     fn name(&self) -> &'static str {
         "profile"
     }
+    fn attributes(&self) -> super::stability::ProviderAttributes {
+        super::stability::PROFILE
+    }
     fn param_probes(&self) -> Vec<ParamProbe> {
         [
             ("tick-", ParamKind::Tick, 0),

@@ -177,6 +177,9 @@ impl Provider for Sdt {
     fn name(&self) -> &'static str {
         "sdt"
     }
+    fn attributes(&self) -> super::stability::ProviderAttributes {
+        super::stability::SDT
+    }
     fn probes(&self) -> Vec<ProbeDef> {
         tracepoints()
             .iter()

@@ -318,6 +318,9 @@ impl Provider for Syscall {
     fn name(&self) -> &'static str {
         "syscall"
     }
+    fn attributes(&self) -> super::stability::ProviderAttributes {
+        super::stability::SYSCALL
+    }
     fn probes(&self) -> Vec<ProbeDef> {
         let probe = |id: u32, def: &SyscallDef, entry: bool| ProbeDef {
             id,

@@ -6,9 +6,10 @@ use rdtrace_lang::types::Type;
 
 use super::buckets::{llq_labels, llquantize_upper, lquantize_upper, quantize_upper, stddev};
 use super::print::{div_normal, key_int, llquantize_range, lquantize_range, quantize_range};
-use super::{Aggregations, Data};
+use super::{rows, zeros, Aggregations, Data};
 use crate::metrics::{Family, MetricKind, MetricsPlan, Sample, Value};
 use crate::state::KeyPart;
+use crate::symbols::Symbols;
 
 impl Aggregations {
     /// Every aggregation of the program as a metric family, rows in
@@ -26,9 +27,10 @@ impl Aggregations {
                 }
                 _ => MetricKind::Gauge,
             };
-            let types = self.vars[a].keys.clone();
+            let types = &self.vars[a].keys;
             let normal = self.vars[a].normal;
-            let rows = self.rows(&[a]);
+            let zeros = zeros(&self.vars, &[a]);
+            let rows = rows(&self.vars, &zeros, self.sort, &[a]);
             let mut samples = Vec::with_capacity(rows.len());
             for (key, datas) in rows {
                 let labels = key
@@ -36,13 +38,13 @@ impl Aggregations {
                     .iter()
                     .enumerate()
                     .map(|(i, part)| {
-                        let value = self.label_value(types.get(i), part);
+                        let value = label_value(&mut self.symbols, types.get(i), part);
                         (m.labels.get(i).cloned().unwrap_or_default(), value)
                     })
                     .collect();
                 samples.push(Sample {
                     labels,
-                    value: value_of(func, &datas[0], normal),
+                    value: value_of(func, datas[0], normal),
                 });
             }
             families.push(Family {
@@ -54,18 +56,16 @@ impl Aggregations {
         }
         families
     }
+}
 
-    /// A key as a label value: what printa shows for it, without padding
-    /// (a stack as its folded frames, outermost first).
-    fn label_value(&mut self, ty: Option<&Type>, part: &KeyPart) -> String {
-        match (ty, part) {
-            (Some(Type::Symbolic(k)), KeyPart::Int(id)) if k.is_stack() => {
-                self.symbols.folded_text(*id)
-            }
-            (Some(Type::Symbolic(_)), KeyPart::Int(id)) => self.symbols.symbol_text(*id),
-            (ty, KeyPart::Int(v)) => key_int(ty, *v).to_string(),
-            (_, KeyPart::Str(s)) => String::from_utf8_lossy(s).into_owned(),
-        }
+/// A key as a label value: what printa shows for it, without padding
+/// (a stack as its folded frames, outermost first).
+fn label_value(symbols: &mut Symbols, ty: Option<&Type>, part: &KeyPart) -> String {
+    match (ty, part) {
+        (Some(Type::Symbolic(k)), KeyPart::Int(id)) if k.is_stack() => symbols.folded_text(*id),
+        (Some(Type::Symbolic(_)), KeyPart::Int(id)) => symbols.symbol_text(*id),
+        (ty, KeyPart::Int(v)) => key_int(ty, *v).to_string(),
+        (_, KeyPart::Str(s)) => String::from_utf8_lossy(s).into_owned(),
     }
 }
 

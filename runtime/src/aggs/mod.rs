@@ -125,14 +125,16 @@ struct AggVar {
 /// dtrace's default `aggsize`.
 pub(crate) const DEFAULT_AGGSIZE: usize = 4 << 20;
 
-/// Every aggregation of the program, in at most `limit` bytes: a new key
-/// that does not fit is dropped and counted per CPU, as dtrace's
-/// "aggregation drops" (an existing key is always updated).
+/// Every aggregation of the program, in at most `limit` bytes of memory
+/// as they are really stored (tables, keys, strings, buckets; the table a
+/// trunc() leaves stays counted): a new key that does not fit is dropped
+/// and counted per CPU, as dtrace's "aggregation drops" (an existing key
+/// is always updated). Printing borrows the rows, so the exit print adds
+/// a few words per row, not a copy.
 pub(crate) struct Aggregations {
     vars: Vec<AggVar>,
     used: usize,
     limit: usize,
-    strsize: usize,
     /// How printa and the exit-time print order rows.
     sort: AggSort,
     /// CPU of the event being processed, to which drops are charged.
@@ -143,23 +145,44 @@ pub(crate) struct Aggregations {
     pub symbols: crate::symbols::Symbols,
 }
 
-/// Bytes a key and its data take, as dtrace's aggregation buffer counts
-/// them: 8 per integer, `strsize` per string, 8 per value word.
-fn entry_cost(key: &[KeyRef<'_>], data: &Data, strsize: usize) -> usize {
-    let k: usize = key
+/// Bytes glibc's malloc takes for an allocation of `n` bytes (an 8-byte
+/// header, 16-byte granules, 32 at least).
+fn alloc_size(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        ((n + 8 + 15) & !15).max(32)
+    }
+}
+
+/// Heap bytes an entry's key and data take besides its slot in the table:
+/// the key's parts, its strings, a distribution's buckets.
+fn heap_cost(key: &[KeyRef<'_>], data: &Data) -> usize {
+    let parts = alloc_size(key.len() * size_of::<KeyPart>());
+    let strings: usize = key
         .iter()
         .map(|p| match p {
-            KeyRef::Int(_) => 8,
-            KeyRef::Str(_) => strsize,
+            KeyRef::Int(_) => 0,
+            KeyRef::Str(s) => alloc_size(s.len()),
         })
         .sum();
-    let words = match data {
-        Data::Count(_) | Data::Sum(_) | Data::Min(_) | Data::Max(_) => 1,
-        Data::Avg { .. } => 2,
-        Data::Stddev { .. } => 4,
-        Data::Quantize(b) | Data::Lquantize(b) | Data::Llquantize(b) => b.len(),
+    let buckets = match data {
+        Data::Quantize(b) | Data::Lquantize(b) | Data::Llquantize(b) => alloc_size(b.len() * 8),
+        _ => 0,
     };
-    k + 8 * words
+    parts + strings + buckets
+}
+
+/// Bytes a table with room for `n` entries takes (hashbrown: a power of
+/// two of slots, at most 7/8 full, a control byte per slot).
+fn table_cost(n: usize) -> usize {
+    let slots = match n {
+        0 => return 0,
+        1..=3 => 4,
+        4..=7 => 8,
+        _ => (n * 8).div_ceil(7).next_power_of_two(),
+    };
+    alloc_size(slots * (size_of::<(Key, Data)>() + 1) + 16)
 }
 
 impl Aggregations {
@@ -171,7 +194,6 @@ impl Aggregations {
     pub fn new(
         decls: &[AggDecl],
         limit: usize,
-        strsize: usize,
         sort: AggSort,
     ) -> Result<Aggregations, RuntimeError> {
         let mut vars = Vec::new();
@@ -211,7 +233,6 @@ impl Aggregations {
             vars,
             used: 0,
             limit,
-            strsize,
             sort,
             cpu: 0,
             drops: Default::default(),
@@ -249,7 +270,15 @@ impl Aggregations {
             Some(d) => d,
             None => {
                 let fresh = Data::new(func);
-                let cost = entry_cost(key, &fresh, self.strsize);
+                // What the new key really takes: its heap, and the
+                // table's growth when it is full.
+                let (len, capacity) = (var.entries.len(), var.entries.capacity());
+                let growth = if len < capacity {
+                    0
+                } else {
+                    table_cost(len + 1).saturating_sub(table_cost(capacity))
+                };
+                let cost = heap_cost(key, &fresh) + growth;
                 if self.used + cost > self.limit {
                     *self.drops.entry(self.cpu).or_insert(0) += 1;
                     return;
@@ -342,7 +371,7 @@ impl Aggregations {
         for k in order.into_iter().skip(n.unsigned_abs() as usize) {
             if let Some(d) = var.entries.remove(&k) {
                 let parts: Vec<KeyRef<'_>> = k.0.iter().map(KeyPart::as_ref).collect();
-                self.used -= entry_cost(&parts, &d, self.strsize);
+                self.used -= heap_cost(&parts, &d);
             }
         }
     }
@@ -359,57 +388,66 @@ impl Aggregations {
             }
         }
     }
+}
 
-    fn rows(&self, aggs: &[usize]) -> Vec<(Key, Vec<Data>)> {
-        let mut seen = hashbrown::HashSet::new();
-        let mut rows = Vec::new();
-        for &a in aggs {
-            for key in self.vars[a].entries.keys() {
-                if seen.insert(key.clone()) {
-                    let datas: Vec<Data> = aggs
-                        .iter()
-                        .map(|&b| {
-                            let v = &self.vars[b];
-                            v.entries
-                                .get(key)
-                                .cloned()
-                                .unwrap_or_else(|| Data::zero(v.func))
-                        })
-                        .collect();
-                    rows.push((key.clone(), datas));
-                }
+/// The rows printa shows for `aggs`: each key of any of them once, with
+/// its value in each (`zeros[i]` where the key is missing from `aggs[i]`),
+/// in `sort`'s order. Keys and values are borrowed: printing a large
+/// aggregation takes a few words per row, not a copy of it.
+fn rows<'a>(
+    vars: &'a [AggVar],
+    zeros: &'a [Data],
+    sort: AggSort,
+    aggs: &[usize],
+) -> Vec<(&'a Key, Vec<&'a Data>)> {
+    let mut rows = Vec::new();
+    for (n, &a) in aggs.iter().enumerate() {
+        for key in vars[a].entries.keys() {
+            // A key of an earlier aggregation is already a row.
+            if aggs[..n].iter().any(|&b| vars[b].entries.contains_key(key)) {
+                continue;
             }
+            let datas: Vec<&Data> = aggs
+                .iter()
+                .zip(zeros)
+                .map(|(&b, zero)| vars[b].entries.get(key).unwrap_or(zero))
+                .collect();
+            rows.push((key, datas));
         }
-        let key_types = &self.vars[aggs[0]].keys;
-        let sort = self.sort;
-        let keypos = if sort.keypos < key_types.len() {
-            sort.keypos
-        } else {
-            0
-        };
-        let first_agg = if sort.pos < aggs.len() { sort.pos } else { 0 };
-        rows.sort_by(|(ka, da), (kb, db)| {
-            let values = || {
-                (0..aggs.len())
-                    .map(|i| (i + first_agg) % aggs.len())
-                    .map(|i| value_cmp(self.vars[aggs[i]].func, &da[i], &db[i]))
-                    .find(|o| *o != Ordering::Equal)
-                    .unwrap_or(Ordering::Equal)
-            };
-            let keys = || key_cmp(key_types, keypos, ka, kb);
-            let o = if sort.key {
-                keys().then_with(values)
-            } else {
-                values().then_with(keys)
-            };
-            if sort.rev {
-                o.reverse()
-            } else {
-                o
-            }
-        });
-        rows
     }
+    let key_types = &vars[aggs[0]].keys;
+    let keypos = if sort.keypos < key_types.len() {
+        sort.keypos
+    } else {
+        0
+    };
+    let first_agg = if sort.pos < aggs.len() { sort.pos } else { 0 };
+    rows.sort_by(|(ka, da), (kb, db)| {
+        let values = || {
+            (0..aggs.len())
+                .map(|i| (i + first_agg) % aggs.len())
+                .map(|i| value_cmp(vars[aggs[i]].func, da[i], db[i]))
+                .find(|o| *o != Ordering::Equal)
+                .unwrap_or(Ordering::Equal)
+        };
+        let keys = || key_cmp(key_types, keypos, ka, kb);
+        let o = if sort.key {
+            keys().then_with(values)
+        } else {
+            values().then_with(keys)
+        };
+        if sort.rev {
+            o.reverse()
+        } else {
+            o
+        }
+    });
+    rows
+}
+
+/// The zero value of each of `aggs`, for keys one of them lacks.
+fn zeros(vars: &[AggVar], aggs: &[usize]) -> Vec<Data> {
+    aggs.iter().map(|&a| Data::zero(vars[a].func)).collect()
 }
 
 /// dtrace's default order: by value, then by key.

@@ -9,9 +9,10 @@ use rdtrace_lang::typed::AggFunc;
 use rdtrace_lang::types::{IntType, Type};
 
 use super::buckets::{bucket_val, llq_labels, lq, stddev, Lq, NBUCKETS, ZERO_BUCKET};
-use super::{Aggregations, Data};
+use super::{rows, zeros, AggVar, Aggregations, Data};
 use crate::printf::{format_printf, PrintfArg, PrintfError};
 use crate::state::{Key, KeyPart};
+use crate::symbols::Symbols;
 
 impl Aggregations {
     /// `printa([format,] @a, @b…)`: one row per key of any of them (a
@@ -28,21 +29,28 @@ impl Aggregations {
         for &a in aggs {
             self.vars[a].printed = true;
         }
-        let rows = self.rows(aggs);
+        let zeros = zeros(&self.vars, aggs);
+        let rows = rows(&self.vars, &zeros, self.sort, aggs);
+        let mut p = Printer {
+            vars: &self.vars,
+            symbols: &mut self.symbols,
+        };
         if format.is_none() {
             out.push(b'\n');
         }
         for (key, datas) in &rows {
             match format {
-                None => self.print_row(aggs, key, datas, out),
-                Some(f) => self.print_formatted(aggs, f, key, datas, out)?,
+                None => p.print_row(aggs, key, datas, out),
+                Some(f) => p.print_formatted(aggs, f, key, datas, out)?,
             }
         }
         Ok(())
     }
 
-    /// Every aggregation not printed by `printa`, as dtrace prints them at exit.
-    pub fn print_unprinted(&mut self, out: &mut Vec<u8>) {
+    /// Every aggregation not printed by `printa`, as dtrace prints them at
+    /// exit. `flush` is given `out` whenever it holds 64 KiB or more, so a
+    /// large aggregation streams out instead of doubling in memory.
+    pub fn print_unprinted(&mut self, out: &mut Vec<u8>, flush: &mut dyn FnMut(&mut Vec<u8>)) {
         // In order of first use; aggsortrev reverses that too.
         let mut order: Vec<usize> = (0..self.vars.len()).collect();
         if self.sort.rev {
@@ -50,15 +58,32 @@ impl Aggregations {
         }
         for a in order {
             if !self.vars[a].printed {
-                for (key, datas) in &self.rows(&[a]) {
-                    self.print_row(&[a], key, datas, out);
+                let zeros = zeros(&self.vars, &[a]);
+                let mut p = Printer {
+                    vars: &self.vars,
+                    symbols: &mut self.symbols,
+                };
+                for (key, datas) in &rows(&self.vars, &zeros, self.sort, &[a]) {
+                    p.print_row(&[a], key, datas, out);
+                    if out.len() >= 64 << 10 {
+                        flush(out);
+                    }
                 }
             }
         }
     }
+}
 
+/// Prints rows: the aggregations' declarations, and the symbols stacks
+/// and addresses print through.
+struct Printer<'a> {
+    vars: &'a [AggVar],
+    symbols: &'a mut Symbols,
+}
+
+impl Printer<'_> {
     /// A row as dt_print_aggs prints it: the keys, each value, a newline.
-    fn print_row(&mut self, aggs: &[usize], key: &Key, datas: &[Data], out: &mut Vec<u8>) {
+    fn print_row(&mut self, aggs: &[usize], key: &Key, datas: &[&Data], out: &mut Vec<u8>) {
         let types = self.vars[aggs[0]].keys.clone();
         if self.symbols.folded && self.folded_row(&types, key, datas, aggs, out) {
             return;
@@ -85,7 +110,7 @@ impl Aggregations {
         &mut self,
         types: &[Type],
         key: &Key,
-        datas: &[Data],
+        datas: &[&Data],
         aggs: &[usize],
         out: &mut Vec<u8>,
     ) -> bool {
@@ -130,7 +155,7 @@ impl Aggregations {
         aggs: &[usize],
         fmt: &Format,
         key: &Key,
-        datas: &[Data],
+        datas: &[&Data],
         out: &mut Vec<u8>,
     ) -> Result<(), PrintfError> {
         let types = self.vars[aggs[0]].keys.clone();

@@ -108,35 +108,43 @@ impl CompiledProgram {
         sig.params.push(AbiParam::new(types::I64));
         sig.returns.push(AbiParam::new(types::I32));
 
-        let frontend = env.module.target_config();
         let mut cctx = Context::new();
         let mut fctx = FunctionBuilderContext::new();
         let mut ids = Vec::new();
         let mut ir = Vec::new();
         for (i, clause) in program.clauses.iter().enumerate() {
+            // A body of more than PART_LEN statements is compiled in parts
+            // first: Cranelift's memory and time grow faster than a
+            // function's length.
+            let mut parts = Vec::new();
+            let mut clause_ir = String::new();
+            if clause.body.len() > PART_LEN {
+                let mut action = 0;
+                for (k, run) in clause.body.chunks(PART_LEN).enumerate() {
+                    let id = env
+                        .module
+                        .declare_function(&format!("clause{i}_part{k}"), Linkage::Local, &sig)
+                        .map_err(|e| jit_err(&e))?;
+                    action = define_function(&mut env, &mut cctx, &mut fctx, &sig, id, i, |g| {
+                        g.clause_part(run, action)
+                    })?;
+                    if opts.keep_ir {
+                        clause_ir.push_str(&cctx.func.display().to_string());
+                    }
+                    env.module.clear_context(&mut cctx);
+                    parts.push(id);
+                }
+            }
             let id = env
                 .module
                 .declare_function(&format!("clause{i}"), Linkage::Local, &sig)
                 .map_err(|e| jit_err(&e))?;
-            cctx.func.signature = sig.clone();
-            cctx.func.name = UserFuncName::user(0, id.as_u32());
-            {
-                let mut b = FunctionBuilder::new(&mut cctx.func, &mut fctx);
-                let entry = b.create_block();
-                b.append_block_params_for_function_params(entry);
-                b.switch_to_block(entry);
-                let (c, r) = (b.block_params(entry)[0], b.block_params(entry)[1]);
-                let mut g = FnGen::new(b, &mut env, c, r, i);
-                g.clause(clause)?;
-                g.b.seal_all_blocks();
-                g.b.finalize(frontend);
-            }
+            define_function(&mut env, &mut cctx, &mut fctx, &sig, id, i, |g| {
+                g.clause(clause, &parts)
+            })?;
             if opts.keep_ir {
-                ir.push(cctx.func.display().to_string());
+                ir.push(cctx.func.display().to_string() + &clause_ir);
             }
-            env.module
-                .define_function(id, &mut cctx)
-                .map_err(|e| jit_err(&format!("{e:?}")))?;
             env.module.clear_context(&mut cctx);
             ids.push(id);
         }
@@ -187,12 +195,13 @@ impl CompiledProgram {
             rand: RAND_SEED,
             tmp: Vec::new(),
             strtok: (Vec::new(), 0),
-            aggs: Aggregations::new(&program.aggs, opts.aggsize, opts.strsize, opts.aggsort)?
-                .with_symbols(crate::symbols::Symbols::new(
+            aggs: Aggregations::new(&program.aggs, opts.aggsize, opts.aggsort)?.with_symbols(
+                crate::symbols::Symbols::new(
                     opts.stackframes,
                     opts.ustackframes,
                     opts.folded_stacks,
-                )),
+                ),
+            ),
             agg_key_is_str: program
                 .aggs
                 .iter()
@@ -293,8 +302,52 @@ impl CompiledProgram {
     /// Prints every aggregation not printed by `printa()`, sorted by value,
     /// as dtrace does at exit.
     pub fn print_aggregations(&mut self, out: &mut Vec<u8>) {
-        self.ctx.rt.aggs.print_unprinted(out);
+        self.ctx.rt.aggs.print_unprinted(out, &mut |_| {});
     }
+
+    /// The same, handing `out` to `flush` every 64 KiB or so.
+    pub fn print_aggregations_streaming(
+        &mut self,
+        out: &mut Vec<u8>,
+        flush: &mut dyn FnMut(&mut Vec<u8>),
+    ) {
+        self.ctx.rt.aggs.print_unprinted(out, flush);
+    }
+}
+
+/// Statements of a clause body compiled as one function at most.
+const PART_LEN: usize = 256;
+
+/// Generates function `id` of clause `clause` with `body` and defines it
+/// in the module; `cctx` keeps its IR until cleared.
+fn define_function<T>(
+    env: &mut Env<'_>,
+    cctx: &mut Context,
+    fctx: &mut FunctionBuilderContext,
+    sig: &cranelift_codegen::ir::Signature,
+    id: cranelift_module::FuncId,
+    clause: usize,
+    body: impl FnOnce(&mut FnGen<'_, '_, '_>) -> Result<T, RuntimeError>,
+) -> Result<T, RuntimeError> {
+    let frontend = env.module.target_config();
+    cctx.func.signature = sig.clone();
+    cctx.func.name = UserFuncName::user(0, id.as_u32());
+    let result = {
+        let mut b = FunctionBuilder::new(&mut cctx.func, fctx);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let (c, r) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+        let mut g = FnGen::new(b, env, c, r, clause);
+        let result = body(&mut g)?;
+        g.b.seal_all_blocks();
+        g.b.finalize(frontend);
+        result
+    };
+    env.module
+        .define_function(id, cctx)
+        .map_err(|e| RuntimeError::Jit(format!("{e:?}")))?;
+    Ok(result)
 }
 
 impl Drop for CompiledProgram {

@@ -2,6 +2,7 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder};
+use cranelift_module::{FuncId, Module};
 use rdtrace_lang::format::Format;
 use rdtrace_lang::typed::{Clause, Expr, Stmt};
 
@@ -15,7 +16,42 @@ use crate::firing::FaultKind;
 
 impl FnGen<'_, '_, '_> {
     /// The clause body: predicate, then statements; returns a status.
-    pub fn clause(&mut self, clause: &Clause) -> R<()> {
+    /// A long body runs as `parts` (functions compiled before this one,
+    /// each running a run of its statements): calling them in order keeps
+    /// every function Cranelift compiles small.
+    pub fn clause(&mut self, clause: &Clause, parts: &[FuncId]) -> R<()> {
+        self.predicate(clause)?;
+        if parts.is_empty() {
+            self.stmts(&clause.body)?;
+        }
+        for &part in parts {
+            let f = self.env.module.declare_func_in_func(part, self.b.func);
+            let (c, r) = (self.ctx, self.rec);
+            let call = self.b.ins().call(f, &[c, r]);
+            let st = self.b.inst_results(call)[0];
+            // A fault in a part ends the clause with its status.
+            let (stop, next) = (self.b.create_block(), self.b.create_block());
+            let failed = self.b.ins().icmp_imm_s(IntCC::NotEqual, st, STATUS_DONE);
+            self.b.ins().brif(failed, stop, &[], next, &[]);
+            self.b.switch_to_block(stop);
+            self.b.ins().return_(&[st]);
+            self.b.switch_to_block(next);
+        }
+        let st = self.b.ins().iconst(types::I32, STATUS_DONE);
+        self.b.ins().return_(&[st]);
+        Ok(())
+    }
+
+    /// One part of a long clause body: `stmts`, numbered on from `action`.
+    pub fn clause_part(&mut self, stmts: &[Stmt], action: u32) -> R<u32> {
+        self.action = action;
+        self.stmts(stmts)?;
+        let st = self.b.ins().iconst(types::I32, STATUS_DONE);
+        self.b.ins().return_(&[st]);
+        Ok(self.action)
+    }
+
+    fn predicate(&mut self, clause: &Clause) -> R<()> {
         if let Some(pred) = &clause.predicate {
             self.action = 0;
             let p = self.expr(pred)?;
@@ -27,9 +63,6 @@ impl FnGen<'_, '_, '_> {
             self.b.ins().return_(&[st]);
             self.b.switch_to_block(body);
         }
-        self.stmts(&clause.body)?;
-        let st = self.b.ins().iconst(types::I32, STATUS_DONE);
-        self.b.ins().return_(&[st]);
         Ok(())
     }
 

@@ -164,6 +164,7 @@ pub fn program(probes: Vec<EnabledProbe>, clauses: Vec<Clause>) -> Program {
         assocs: Vec::new(),
         aggs: Vec::new(),
         matched_per_source: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 
