@@ -834,3 +834,16 @@ fn diagnostics_read_like_dtraces_and_point_at_the_cause() {
         stderr(&o)
     );
 }
+
+/// The anonymous aggregation is `@` in messages, as written (not `@_`).
+#[test]
+fn messages_name_the_anonymous_aggregation_as_written() {
+    let o = run(&["-e", "-n", "BEGIN { @ = count(); @ = sum(1); }"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("× @: aggregating function sum( ) differs from the earlier use count( )"),
+        "{e}"
+    );
+    assert!(!e.contains("@_"), "{e}");
+}

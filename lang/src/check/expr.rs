@@ -220,7 +220,7 @@ impl Checker<'_> {
             }
             A::Agg(name) => {
                 self.error(
-                    Diagnostic::new(format!("aggregation @{name} cannot be used as a value"), span).with_help(
+                    Diagnostic::new(format!("aggregation {} cannot be used as a value", super::vars::agg_shown(name)), span).with_help(
                         "aggregations are updated with @name[keys] = func(…) and read with printa( )",
                     ),
                 );

@@ -165,7 +165,10 @@ impl Checker<'_> {
             None => {
                 self.error(
                     Diagnostic::new(
-                        format!("failed to resolve @{name}: Unknown aggregation"),
+                        format!(
+                            "failed to resolve {}: Unknown aggregation",
+                            super::vars::agg_shown(name)
+                        ),
                         a.span,
                     )
                     .with_label("not updated before this point"),
@@ -404,9 +407,11 @@ impl Checker<'_> {
             if d.keys.len() != decls[0].keys.len() {
                 self.err(
                     format!(
-                        "printa( ): @{} and @{} do not have matching key signatures: @{} has {} key{}, @{} has {} key{}",
-                        decls[0].name, d.name, decls[0].name, decls[0].keys.len(), plural(decls[0].keys.len()),
-                        d.name, d.keys.len(), plural(d.keys.len())
+                        "printa( ): {a} and {b} do not have matching key signatures: {a} has {} key{}, {b} has {} key{}",
+                        decls[0].keys.len(), plural(decls[0].keys.len()),
+                        d.keys.len(), plural(d.keys.len()),
+                        a = super::vars::agg_shown(&decls[0].name),
+                        b = super::vars::agg_shown(&d.name),
                     ),
                     span,
                 );
@@ -440,10 +445,11 @@ impl Checker<'_> {
         span: Span,
     ) -> Option<Stmt> {
         let (name, index) = agg_target(lhs)?;
-        let keys = self.keys(cx, &format!("@{name}"), index, None);
+        let shown = super::vars::agg_shown(name);
+        let keys = self.keys(cx, &shown, index, None);
         let A::Call { func, args } = &rhs.kind else {
             self.error(
-                Diagnostic::new(format!("@{name} must be assigned an aggregating function"), rhs.span)
+                Diagnostic::new(format!("{shown} must be assigned an aggregating function"), rhs.span)
                     .with_help("count( ), sum( ), avg( ), min( ), max( ), stddev( ), quantize( ), lquantize( ), llquantize( )"),
             );
             return None;
@@ -452,7 +458,7 @@ impl Checker<'_> {
             A::Ident(f) if funcs::classify(f) == Some(Callee::Aggregating) => f.as_str(),
             _ => {
                 self.error(
-                    Diagnostic::new(format!("@{name} must be assigned an aggregating function"), func.span)
+                    Diagnostic::new(format!("{shown} must be assigned an aggregating function"), func.span)
                         .with_help("count( ), sum( ), avg( ), min( ), max( ), stddev( ), quantize( ), lquantize( ), llquantize( )"),
                 );
                 return None;

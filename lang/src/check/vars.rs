@@ -135,17 +135,18 @@ impl Vars {
     /// Records a use `@name[keys] = func(…)`; every use of one aggregation
     /// must agree on its key types and its function.
     pub fn use_agg(&mut self, name: &str, keys: Vec<Type>, func: AggFunc) -> Result<AggId, String> {
+        let shown = agg_shown(name);
         if let Some((id, d)) = self.agg(name) {
             if std::mem::discriminant(&d.func) != std::mem::discriminant(&func) || d.func != func {
                 return Err(format!(
-                    "@{name}: aggregating function {} differs from the earlier use {}",
+                    "{shown}: aggregating function {} differs from the earlier use {}",
                     agg_func_name(func),
                     agg_func_name(d.func)
                 ));
             }
             if d.keys.len() != keys.len() {
                 return Err(format!(
-                    "@{name} has {} key{} here but {} at its first use",
+                    "{shown} has {} key{} here but {} at its first use",
                     keys.len(),
                     if keys.len() == 1 { "" } else { "s" },
                     d.keys.len()
@@ -154,7 +155,7 @@ impl Vars {
             for (i, (a, b)) in d.keys.iter().zip(&keys).enumerate() {
                 if !assignable(a, b) {
                     return Err(format!(
-                        "@{name} key #{} is {} here but {} at its first use",
+                        "{shown} key #{} is {} here but {} at its first use",
                         i + 1,
                         b.name(),
                         a.name()
@@ -193,5 +194,15 @@ pub(crate) fn agg_func_name(f: AggFunc) -> &'static str {
         AggFunc::Quantize => "quantize( )",
         AggFunc::Lquantize { .. } => "lquantize( )",
         AggFunc::Llquantize { .. } => "llquantize( )",
+    }
+}
+
+/// An aggregation as the user wrote it: `@` for the anonymous one (kept as
+/// `_`), `@name` otherwise.
+pub fn agg_shown(name: &str) -> String {
+    if name == "_" {
+        "@".to_string()
+    } else {
+        format!("@{name}")
     }
 }
