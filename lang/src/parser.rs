@@ -102,7 +102,12 @@ fn syntax_error(e: pest::error::Error<Rule>, src: &str) -> Diagnostics {
     } else {
         format!("expected {}", join_or(&expected))
     };
-    let message = if at_end {
+    // dtrace's words for a predicate with no actions after it (its
+    // grammar has a rule for exactly this).
+    let predicate_without_actions = at_end && src.trim_end().ends_with('/');
+    let message = if predicate_without_actions {
+        "expected actions { } following probe description and predicate"
+    } else if at_end {
         "syntax error: unexpected end of input"
     } else {
         "syntax error"
