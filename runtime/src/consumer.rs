@@ -233,7 +233,8 @@ impl<'a> Consumer<'a> {
         let r = self
             .program
             .fire(probe, rec, ctx, &mut self.out, &mut self.err);
-        if !self.heading_done && !self.opts.quiet && self.out.len() > before {
+        let structured = self.opts.oformat.structured();
+        if !self.heading_done && !self.opts.quiet && !structured && self.out.len() > before {
             let heading = if self.opts.flowindent {
                 format!("{:>3} {:<41}\n", "CPU", "FUNCTION")
             } else {
@@ -314,34 +315,44 @@ impl<'a> Consumer<'a> {
 
     /// Reports drops that happened since the last report, as dtrace does.
     fn report_drops(&mut self, source: &mut dyn Source) {
+        use crate::oformat::{DROP_AGGREGATION, DROP_DYNAMIC, DROP_PRINCIPAL};
         for (cpu, total) in source.drops() {
             let seen = self.drops_seen.entry(cpu).or_insert(0);
             if total > *seen {
                 let n = total - *seen;
-                let _ = writeln!(
-                    self.err,
-                    "dtrace: {n} drop{} on CPU {cpu}",
-                    if n == 1 { "" } else { "s" }
-                );
+                let msg = format!("{n} drop{} on CPU {cpu}", if n == 1 { "" } else { "s" });
                 *seen = total;
+                self.drop_report(n, DROP_PRINCIPAL, &msg);
             }
         }
         for (cpu, n) in self.program.take_agg_drops() {
             *self.agg_drops_total.entry(cpu).or_insert(0) += n;
-            let _ = writeln!(
-                self.err,
-                "dtrace: {n} aggregation drop{} on CPU {cpu}",
+            let msg = format!(
+                "{n} aggregation drop{} on CPU {cpu}",
                 if n == 1 { "" } else { "s" }
             );
+            self.drop_report(n, DROP_AGGREGATION, &msg);
         }
         let dyn_drops = self.program.take_dynvar_drops();
         self.dynvar_drops_total += dyn_drops;
         if dyn_drops > 0 {
-            let _ = writeln!(
-                self.err,
-                "dtrace: {dyn_drops} dynamic variable drop{}",
+            let msg = format!(
+                "{dyn_drops} dynamic variable drop{}",
                 if dyn_drops == 1 { "" } else { "s" }
             );
+            self.drop_report(dyn_drops, DROP_DYNAMIC, &msg);
+        }
+    }
+
+    /// A drop report: `dtrace: msg` on stderr, or under `-x oformat` a
+    /// DROP element of the document.
+    fn drop_report(&mut self, count: u64, kind: i64, msg: &str) {
+        let f = self.opts.oformat;
+        if f.structured() {
+            let first = self.program.oformat_first_record();
+            crate::oformat::drop_record(f, &mut self.out, first, count, kind, msg);
+        } else {
+            let _ = writeln!(self.err, "dtrace: {msg}");
         }
     }
 
@@ -423,6 +434,7 @@ impl<'a> Consumer<'a> {
                 cpu,
             });
         }
+        crate::oformat::document_start(self.opts.oformat, &mut self.out);
         if let Some(begin) = self.probe_index(&ProbeKind::Begin) {
             self.fire_synthetic(begin, start, &ctx);
         }
@@ -519,9 +531,13 @@ impl<'a> Consumer<'a> {
             // exit() in END only sets the status.
             self.exit = saved.or(self.exit);
         }
-        self.out.push(b'\n');
+        let structured = self.opts.oformat.structured();
+        if !structured {
+            self.out.push(b'\n');
+        }
         self.flush(sink, errsink)?;
-        if self.interrupts.count() < 2 {
+        // With oformat, aggregations are printed only by printa (as dtrace).
+        if self.interrupts.count() < 2 && !structured {
             // Streamed to the sink as it is printed: a large aggregation
             // is not held twice.
             let mut failed = None;
@@ -536,6 +552,7 @@ impl<'a> Consumer<'a> {
                 return Err(ConsumeError::Output(e));
             }
         }
+        crate::oformat::document_end(self.opts.oformat, &mut self.out);
         self.flush(sink, errsink)?;
         self.publish_metrics(source, true);
         match source_error {

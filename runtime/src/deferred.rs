@@ -25,13 +25,38 @@ pub(crate) enum Deferred {
 /// so the command's output comes right after what the clause printed
 /// before it. Signals go only to a real process (`pid > 0`; replayed
 /// events have none).
-pub(crate) fn run(actions: &mut Vec<Deferred>, buf: &mut Vec<u8>, pid: u32) {
+pub(crate) fn run(
+    actions: &mut Vec<Deferred>,
+    buf: &mut Vec<u8>,
+    pid: u32,
+    oformat: crate::oformat::Oformat,
+) {
     let mut shift = 0;
     for a in actions.drain(..) {
         match a {
             Deferred::System { at, cmd } => {
-                let text = command_output(&cmd);
                 let at = (at + shift).min(buf.len());
+                let mut text = command_output(&cmd);
+                if oformat.structured() {
+                    // The command's output is one `message` item among the
+                    // clause's items.
+                    let mut item = Vec::new();
+                    crate::oformat::item(
+                        oformat,
+                        &mut item,
+                        "message",
+                        crate::oformat::Field::Str(&text),
+                    );
+                    if oformat == crate::oformat::Oformat::Json {
+                        if at > 0 {
+                            item.insert(0, b',');
+                        }
+                        if at < buf.len() {
+                            item.push(b',');
+                        }
+                    }
+                    text = item;
+                }
                 buf.splice(at..at, text.iter().copied());
                 shift += text.len();
             }
@@ -92,7 +117,7 @@ mod tests {
                 cmd: b"printf two; printf ' '".to_vec(),
             },
         ];
-        run(&mut actions, &mut buf, 0);
+        run(&mut actions, &mut buf, 0, Default::default());
         assert_eq!(buf, b"before one two after");
         assert!(actions.is_empty());
     }
@@ -101,6 +126,6 @@ mod tests {
     fn signals_skip_events_without_a_process() {
         // pid 0 would signal our own process group: it must be ignored.
         let mut actions = vec![Deferred::Raise(libc::SIGTERM), Deferred::Stop];
-        run(&mut actions, &mut Vec::new(), 0);
+        run(&mut actions, &mut Vec::new(), 0, Default::default());
     }
 }

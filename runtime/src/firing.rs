@@ -145,6 +145,10 @@ pub(crate) struct DriverInfo {
     pub quiet: bool,
     /// `function:name` of each probe, for the non-quiet prefix.
     pub prefix_names: Vec<String>,
+    /// `-x oformat`: each clause's output is one structured record.
+    pub oformat: crate::oformat::Oformat,
+    /// Records written to the structured document so far.
+    pub records_out: std::cell::Cell<u64>,
     /// `-F` (the flowindent option): the prefix shows entries and returns
     /// indented; its state changes with every record printed.
     pub flow: Option<std::cell::RefCell<FlowState>>,
@@ -256,7 +260,23 @@ impl DriverInfo {
                 .map(|p| format!("{}:{}", p.function, p.name))
                 .collect(),
             flow: flowindent.then(Default::default),
+            oformat: Default::default(),
+            records_out: Default::default(),
         }
+    }
+
+    /// Clause output as `-x oformat` structured records.
+    pub fn with_oformat(mut self, f: crate::oformat::Oformat) -> DriverInfo {
+        self.oformat = f;
+        self
+    }
+
+    /// Whether the next `probes` element is the document's first (and
+    /// counts it).
+    pub fn take_first_record(&self) -> bool {
+        let n = self.records_out.get();
+        self.records_out.set(n + 1);
+        n == 0
     }
 }
 
@@ -306,7 +326,7 @@ pub(crate) fn fire<R: ClauseRunner>(
         match outcome {
             ClauseOutcome::Skipped => deferred.clear(),
             ClauseOutcome::Done { exit } => {
-                deferred::run(&mut deferred, buf, pid_of(record));
+                deferred::run(&mut deferred, buf, pid_of(record), info.oformat);
                 commit(program, info, probe, clause, record, buf, out);
                 if exit.is_some() {
                     result.exit = exit;
@@ -346,6 +366,21 @@ fn commit(
     buf: &[u8],
     out: &mut Vec<u8>,
 ) {
+    if info.oformat.structured() {
+        if info.records[clause] || !buf.is_empty() {
+            let p = &program.probes[probe];
+            let h = crate::oformat::Header {
+                cpu: i64::from(header_of(record).unwrap_or_default().cpu),
+                id: i64::from(p.id),
+                provider: &p.provider,
+                module: &p.module,
+                function: &p.function,
+                name: &p.name,
+            };
+            crate::oformat::record(info.oformat, out, info.take_first_record(), &h, buf);
+        }
+        return;
+    }
     if info.quiet || !info.records[clause] {
         out.extend_from_slice(buf);
         return;
@@ -447,7 +482,7 @@ fn fire_error<R: ClauseRunner>(
         match outcome {
             ClauseOutcome::Skipped => deferred.clear(),
             ClauseOutcome::Done { exit: e } => {
-                deferred::run(&mut deferred, &mut buf, pid_of(&rec));
+                deferred::run(&mut deferred, &mut buf, pid_of(&rec), info.oformat);
                 commit(program, info, error_probe, c, &rec, &buf, out);
                 if e.is_some() {
                     exit = e;

@@ -11,6 +11,7 @@ pub mod firing;
 pub mod inet;
 pub mod interp;
 pub mod metrics;
+pub mod oformat;
 pub mod options;
 pub mod printf;
 pub(crate) mod state;

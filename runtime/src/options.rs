@@ -42,6 +42,8 @@ pub struct Options {
     /// `metricslinger=TIME`: keep serving the final values this long once
     /// tracing has ended on its own.
     pub metrics_linger: Duration,
+    /// `oformat=json|xml|text`: structured output (FreeBSD dtrace's).
+    pub oformat: crate::oformat::Oformat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +75,7 @@ impl Default for Options {
             metrics: None,
             metric_labels: Vec::new(),
             metrics_linger: Duration::ZERO,
+            oformat: Default::default(),
         }
     }
 }
@@ -268,6 +271,16 @@ impl Options {
                     .ok_or_else(|| bad(expected))?;
                 self.metric_labels.retain(|(a, _)| *a != agg);
                 self.metric_labels.push((agg, names));
+            }
+            "oformat" => {
+                use crate::oformat::Oformat;
+                // FreeBSD passes the value to libxo: `json,pretty` is JSON.
+                self.oformat = match value.map(|v| v.split(',').next().unwrap_or("")) {
+                    Some("json") => Oformat::Json,
+                    Some("xml") => Oformat::Xml,
+                    Some("text") => Oformat::Text,
+                    _ => return Err(bad("json, xml or text")),
+                }
             }
             "metricslinger" => {
                 self.metrics_linger = match value {

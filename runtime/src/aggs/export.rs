@@ -115,3 +115,117 @@ fn histogram(
         count: buckets.iter().map(|&c| count_of(c)).sum(),
     }
 }
+
+impl Aggregations {
+    /// printa(@a, …) under `-x oformat`: one `aggregation-data` item per
+    /// aggregation, rows in printa's order (distributions: printa's rows
+    /// as `buckets`).
+    pub fn printa_structured(
+        &mut self,
+        aggs: &[usize],
+        f: crate::oformat::Oformat,
+        out: &mut Vec<u8>,
+    ) {
+        use crate::oformat::{AggItem, AggValue, Field};
+        for &a in aggs {
+            let Some(var) = self.vars.get_mut(a) else {
+                continue;
+            };
+            var.printed = true;
+            let (func, normal, types) = (var.func, var.normal, var.keys.clone());
+            let zeros = zeros(&self.vars, &[a]);
+            let rows = rows(&self.vars, &zeros, self.sort, &[a]);
+            let mut texts: Vec<Vec<Vec<u8>>> = Vec::with_capacity(rows.len());
+            for (key, _) in &rows {
+                texts.push(
+                    key.0
+                        .iter()
+                        .enumerate()
+                        .map(|(i, part)| {
+                            label_value(&mut self.symbols, types.get(i), part).into_bytes()
+                        })
+                        .collect(),
+                );
+            }
+            let mut item_rows = Vec::with_capacity(rows.len());
+            for ((key, datas), text) in rows.iter().zip(&texts) {
+                let keys = key
+                    .0
+                    .iter()
+                    .enumerate()
+                    .map(|(i, part)| match (types.get(i), part) {
+                        (Some(Type::Symbolic(_)), _) | (_, KeyPart::Str(_)) => Field::Str(&text[i]),
+                        (ty, KeyPart::Int(v)) => Field::Int(key_int(ty, *v)),
+                    })
+                    .collect();
+                let value = match value_of(func, datas[0], normal) {
+                    Value::Int(v) => AggValue::Scalar(v),
+                    Value::Histogram { .. } => {
+                        AggValue::Buckets(distribution_rows(func, datas[0], normal))
+                    }
+                };
+                item_rows.push((keys, value));
+            }
+            let name = self.names.get(a).map_or("_", String::as_str);
+            let item = AggItem {
+                name: if name == "_" { "" } else { name },
+                func: func_name(func),
+                rows: item_rows,
+            };
+            crate::oformat::aggregation(f, out, &item);
+        }
+    }
+}
+
+fn func_name(f: AggFunc) -> &'static str {
+    match f {
+        AggFunc::Count => "count",
+        AggFunc::Sum => "sum",
+        AggFunc::Avg => "avg",
+        AggFunc::Min => "min",
+        AggFunc::Max => "max",
+        AggFunc::Stddev => "stddev",
+        AggFunc::Quantize => "quantize",
+        AggFunc::Lquantize { .. } => "lquantize",
+        AggFunc::Llquantize { .. } => "llquantize",
+    }
+}
+
+/// A distribution's rows as printa shows them: (the row's value, count).
+fn distribution_rows(func: AggFunc, data: &Data, normal: i64) -> Vec<(i64, i64)> {
+    use super::buckets::{bucket_val, lq, Lq};
+    let count = |c: i64| div_normal(c, normal);
+    match data {
+        Data::Quantize(d) => {
+            let (a, b) = quantize_range(d);
+            (a..=b).map(|i| (bucket_val(i), count(d[i]))).collect()
+        }
+        Data::Lquantize(d) => {
+            let Lq { base, step, .. } = lq(func);
+            let (a, b) = lquantize_range(d);
+            (a..=b)
+                .map(|i| {
+                    (
+                        if i == 0 {
+                            base - 1
+                        } else {
+                            base + (i as i64 - 1) * step
+                        },
+                        count(d[i]),
+                    )
+                })
+                .collect()
+        }
+        Data::Llquantize(d) => {
+            let labels = llq_labels(func, d.len());
+            let (a, b) = llquantize_range(d);
+            (a..=b)
+                .map(|i| {
+                    let v = labels[i].trim_start_matches("< ").trim_start_matches(">= ");
+                    (v.parse().unwrap_or(0), count(d[i]))
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}

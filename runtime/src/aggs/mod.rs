@@ -133,6 +133,8 @@ pub(crate) const DEFAULT_AGGSIZE: usize = 4 << 20;
 /// a few words per row, not a copy.
 pub(crate) struct Aggregations {
     vars: Vec<AggVar>,
+    /// Each aggregation's name as the checker keeps it (`_` for `@`).
+    names: Vec<String>,
     used: usize,
     limit: usize,
     /// How printa and the exit-time print order rows.
@@ -231,6 +233,7 @@ impl Aggregations {
         }
         Ok(Aggregations {
             vars,
+            names: decls.iter().map(|d| d.name.clone()).collect(),
             used: 0,
             limit,
             sort,

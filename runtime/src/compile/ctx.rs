@@ -63,6 +63,8 @@ pub(crate) struct Runtime {
     pub tid: u64,
     pub strsize: usize,
     pub quiet: bool,
+    /// `-x oformat`: actions write structured output items.
+    pub oformat: crate::oformat::Oformat,
     pub sites: Vec<PrintfSite>,
     /// Per `self->` variable / associative array: is the value a string.
     pub self_is_str: Vec<bool>,

@@ -76,10 +76,47 @@ fn as_dstr(slot: i64) -> DStr {
 }
 
 pub(crate) fn printf(rt: &mut Runtime, site: i64, args: Slots) -> i64 {
+    if rt.oformat.structured() {
+        return printf_structured(rt, site, args);
+    }
     let mut buf = std::mem::take(out(rt));
     let failed = !render_site(rt, site, args, &mut buf);
     *out(rt) = buf;
     failed as i64
+}
+
+/// printf under `-x oformat`: `{"message": …}`, then a `{"value": …}` per
+/// argument (FreeBSD dtrace's items).
+fn printf_structured(rt: &mut Runtime, site: i64, args: Slots) -> i64 {
+    use crate::oformat::{item, Field};
+    let mut text = Vec::new();
+    if !render_site(rt, site, args, &mut text) {
+        return 1;
+    }
+    let f = rt.oformat;
+    let Some(kinds) = rt.sites.get(site as usize).map(|s| s.args.clone()) else {
+        return 1;
+    };
+    let raw = args.get(kinds.len()).to_vec();
+    let symbols: Vec<Vec<u8>> = kinds
+        .iter()
+        .zip(&raw)
+        .map(|(k, &v)| match k {
+            ArgKind::Symbol => rt.aggs.symbols.symbol_text(v).into_bytes(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let o = out(rt);
+    item(f, o, "message", Field::Str(&text));
+    for (i, k) in kinds.iter().enumerate() {
+        let v = match k {
+            ArgKind::Int(_) => Field::Int(raw[i]),
+            ArgKind::Str => Field::Str(as_dstr(raw[i]).bytes()),
+            ArgKind::Symbol => Field::Str(&symbols[i]),
+        };
+        item(f, o, "value", v);
+    }
+    0
 }
 
 /// system(fmt, …): formats the command now, runs it when the clause completes.
@@ -103,11 +140,21 @@ pub(crate) fn raise(rt: &mut Runtime, sig: i64, stop: i64) {
 }
 
 pub(crate) fn trace_int(rt: &mut Runtime, v: i64, size: i64) {
+    if rt.oformat.structured() {
+        let f = rt.oformat;
+        crate::oformat::item(f, out(rt), "value", crate::oformat::Field::Int(v));
+        return;
+    }
     let quiet = rt.quiet;
     crate::trace::trace_int(out(rt), v, size as u8, quiet);
 }
 
 pub(crate) fn trace_str(rt: &mut Runtime, s: DStr) {
+    if rt.oformat.structured() {
+        let f = rt.oformat;
+        crate::oformat::item(f, out(rt), "value", crate::oformat::Field::Str(s.bytes()));
+        return;
+    }
     let quiet = rt.quiet;
     crate::trace::trace_str(out(rt), s.bytes(), quiet);
 }
@@ -117,7 +164,18 @@ pub(crate) fn trace_symbolic(rt: &mut Runtime, id: i64, kind: i64) {
     rt.aggs
         .symbols
         .print(id, crate::symbols::from_code(kind), &mut text);
-    out(rt).extend_from_slice(&text);
+    emit_text(rt, &text);
+}
+
+/// Text an action prints as it is (stacks, symbols, tracemem): under
+/// `-x oformat` one `message` item holding it.
+fn emit_text(rt: &mut Runtime, text: &[u8]) {
+    let f = rt.oformat;
+    if f.structured() {
+        crate::oformat::item(f, out(rt), "message", crate::oformat::Field::Str(text));
+    } else {
+        out(rt).extend_from_slice(text);
+    }
 }
 
 pub(crate) fn stack(rt: &mut Runtime, record: RecordPtr, area: i64, user: i64, frames: i64) -> i64 {
@@ -373,7 +431,12 @@ pub(crate) fn agg_update(rt: &mut Runtime, agg: i64, keys: Slots, value: i64, in
 /// Returns nonzero when the printf engine refused a printa format.
 pub(crate) fn printa(rt: &mut Runtime, site: i64) -> i64 {
     let mut buf = std::mem::take(out(rt));
+    let f = rt.oformat;
     let failed = match rt.printa_sites.get(site as usize) {
+        Some((_, agg)) if f.structured() => {
+            rt.aggs.printa_structured(agg, f, &mut buf);
+            false
+        }
         Some((format, agg)) => rt.aggs.printa(agg, format.as_ref(), &mut buf).is_err(),
         None => true,
     };
@@ -502,7 +565,9 @@ pub(crate) fn tracemem(rt: &mut Runtime, buf: i64, size: i64, dsize: i64, has_ds
     match crate::usermem::buf::slice(buf_bytes(rt, buf), 0, n as u32) {
         Ok(bytes) => {
             let bytes = bytes.to_vec();
-            crate::trace::tracemem(out(rt), &bytes);
+            let mut text = Vec::new();
+            crate::trace::tracemem(&mut text, &bytes);
+            emit_text(rt, &text);
             0
         }
         Err(t) => trap(rt, t),

@@ -172,7 +172,7 @@ impl CompiledProgram {
                     .map(|s| env.interned.str_ptr(s.as_bytes()) as *const u8)
             })
             .collect();
-        let info = DriverInfo::new(program, opts.quiet, opts.flowindent);
+        let info = DriverInfo::new(program, opts.quiet, opts.flowindent).with_oformat(opts.oformat);
         let rt = Runtime {
             scratch: Scratch::new(),
             out: std::ptr::null_mut(),
@@ -184,6 +184,7 @@ impl CompiledProgram {
             tid: 0,
             strsize: opts.strsize,
             quiet: opts.quiet,
+            oformat: opts.oformat,
             sites: std::mem::take(&mut env.sites),
             self_is_str: program.self_vars.iter().map(|v| v.ty.is_string()).collect(),
             assoc_is_str: program.assocs.iter().map(|a| a.value.is_string()).collect(),
@@ -289,6 +290,12 @@ impl CompiledProgram {
     /// since the last call.
     pub fn take_agg_drops(&mut self) -> Vec<(u32, u64)> {
         self.ctx.rt.aggs.take_drops()
+    }
+
+    /// Under `-x oformat`: the separator a new `probes` element needs, and
+    /// counts it (the first element of the document has none).
+    pub fn oformat_first_record(&self) -> bool {
+        self.info.take_first_record()
     }
 
     /// Every aggregation as a metric family (`--metrics`).
