@@ -372,3 +372,50 @@ fn a_replay_shows_progress_on_a_terminal_only() {
         .unwrap();
     assert_eq!(common::stderr(&o), "");
 }
+
+/// Ethernet frames with an 802.1Q VLAN tag decode like untagged ones, and
+/// so do BSD loopback (DLT_NULL) frames.
+#[test]
+fn vlan_tagged_and_bsd_loopback_frames_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    let tcp = |b: etherparse::PacketBuilderStep<etherparse::IpHeaders>| {
+        let mut bytes = Vec::new();
+        b.tcp(CPORT, SPORT, CISS, 64240)
+            .syn()
+            .write(&mut bytes, &[])
+            .unwrap();
+        bytes
+    };
+    let vlan = tcp(
+        PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .single_vlan(etherparse::VlanId::try_new(42).unwrap())
+            .ipv4(CLIENT, SERVER, 64),
+    );
+    let mut null = 2u32.to_le_bytes().to_vec(); // AF_INET, host order
+    null.extend(tcp(PacketBuilder::ipv4(CLIENT, SERVER, 64)));
+    for (name, link, frame) in [
+        ("vlan.pcap", DataLink::ETHERNET, vlan),
+        ("null.pcap", DataLink::NULL, null),
+    ] {
+        let pcap = dir.path().join(name);
+        write_pcap_of(&pcap, link, &[frame]);
+        let o = common::rdtrace()
+            .args([
+                "-q",
+                "-n",
+                "tcp:::send { printf(\"%d\\n\", args[4]->tcp_dport); }",
+                "--replay",
+            ])
+            .arg(&pcap)
+            .args(["--local", "192.0.2.40"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", common::stderr(&o));
+        assert_eq!(
+            common::stdout(&o),
+            format!("{SPORT}\n\n"),
+            "{name}: {}",
+            common::stderr(&o)
+        );
+    }
+}
