@@ -369,7 +369,7 @@ fn header_builtins() -> Vec<(String, FieldSource)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::event::{IpEvent, TcpEvent, TcpSockState, UdpEvent};
 
@@ -496,18 +496,21 @@ mod tests {
     /// The member types illumos declares (`/usr/lib/dtrace/{ip,tcp,udp}.d`),
     /// as the checker sees them (`uintptr_t` is uint64_t, `ipaddr_t`
     /// uint32_t, `pid_t` and `int32_t` int).
+    /// A struct of the catalog as `type member; …` (for the member-type
+    /// tests of every provider).
+    pub(crate) fn decl(st: &str) -> String {
+        catalog()
+            .struct_def(st)
+            .unwrap_or_else(|| panic!("{st}"))
+            .members
+            .iter()
+            .map(|m| format!("{} {}", m.ty.name(), m.name))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     #[test]
     fn struct_types_are_illumos_ones() {
-        let c = catalog();
-        let decl = |st: &str| -> String {
-            c.struct_def(st)
-                .unwrap_or_else(|| panic!("{st}"))
-                .members
-                .iter()
-                .map(|m| format!("{} {}", m.ty.name(), m.name))
-                .collect::<Vec<_>>()
-                .join("; ")
-        };
         assert_eq!(decl("pktinfo_t"), "uint64_t pkt_addr");
         assert_eq!(
             decl("csinfo_t"),

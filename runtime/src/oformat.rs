@@ -207,25 +207,42 @@ fn header(f: Oformat, out: &mut Vec<u8>, h: &Header<'_>) {
     }
 }
 
-/// One element of `probes`: the header and the clause's `items`; `first`
-/// when it is the document's first element.
-pub fn record(f: Oformat, out: &mut Vec<u8>, first: bool, h: &Header<'_>, items: &[u8]) {
+/// One element of `probes`: the header, then `body` (the rest of its
+/// fields); `first` when it is the document's first element.
+fn element(
+    f: Oformat,
+    out: &mut Vec<u8>,
+    first: bool,
+    h: &Header<'_>,
+    body: impl FnOnce(&mut Vec<u8>),
+) {
     if f == Oformat::Json {
         if !first {
             out.push(b',');
         }
         out.push(b'{');
         header(f, out, h);
-        out.extend_from_slice(b",\"output\":[");
-        out.extend_from_slice(items);
-        out.extend_from_slice(b"]}");
+        body(out);
+        out.push(b'}');
     } else {
         out.extend_from_slice(b"<probes>");
         header(f, out, h);
-        out.extend_from_slice(b"<output>");
-        out.extend_from_slice(items);
-        out.extend_from_slice(b"</output></probes>");
+        body(out);
+        out.extend_from_slice(b"</probes>");
     }
+}
+
+/// A clause firing's element: its probe and the clause's `items`.
+pub fn record(f: Oformat, out: &mut Vec<u8>, first: bool, h: &Header<'_>, items: &[u8]) {
+    element(f, out, first, h, |out| {
+        let (open, close): (&[u8], &[u8]) = match f {
+            Oformat::Json => (b",\"output\":[", b"]"),
+            _ => (b"<output>", b"</output>"),
+        };
+        out.extend_from_slice(open);
+        out.extend_from_slice(items);
+        out.extend_from_slice(close);
+    });
 }
 
 /// A drop report as dtrace's pseudo-probe `dtrace:INTERNAL:INTERNAL:DROP`.
@@ -238,31 +255,21 @@ pub fn drop_record(f: Oformat, out: &mut Vec<u8>, first: bool, count: u64, kind:
         function: "INTERNAL",
         name: "DROP",
     };
-    let json = f == Oformat::Json;
-    if json {
-        if !first {
-            out.push(b',');
+    let msg = format!("{msg}\n");
+    element(f, out, first, &h, |out| {
+        let fields = [
+            ("count", Field::Int(count as i64)),
+            ("total", Field::Int(count as i64)),
+            ("kind", Field::Int(kind)),
+            ("msg", Field::Str(msg.as_bytes())),
+        ];
+        for (k, v) in fields {
+            if f == Oformat::Json {
+                out.push(b',');
+            }
+            write_field(f, out, k, &v);
         }
-        out.push(b'{');
-    } else {
-        out.extend_from_slice(b"<probes>");
-    }
-    header(f, out, &h);
-    for (k, v) in [
-        ("count", Field::Int(count as i64)),
-        ("total", Field::Int(count as i64)),
-        ("kind", Field::Int(kind)),
-    ] {
-        if json {
-            out.push(b',');
-        }
-        write_field(f, out, k, &v);
-    }
-    if json {
-        out.push(b',');
-    }
-    write_field(f, out, "msg", &Field::Str(format!("{msg}\n").as_bytes()));
-    out.extend_from_slice(if json { b"}" } else { b"</probes>" });
+    });
 }
 
 pub fn document_start(f: Oformat, out: &mut Vec<u8>) {

@@ -360,18 +360,8 @@ pub fn task_layout() -> TypedLayout {
 #[cfg(test)]
 mod tests {
     use crate::catalog::catalog;
+    use crate::catalog::tests::decl;
     use rdtrace_lang::catalog::FieldSource;
-
-    fn decl(st: &str) -> String {
-        let c = catalog();
-        c.struct_def(st)
-            .unwrap_or_else(|| panic!("{st}"))
-            .members
-            .iter()
-            .map(|m| format!("{} {}", m.ty.name(), m.name))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
 
     /// dtrace-utils' procfs.d and io.d declare these members (the ones
     /// Linux can give), with these types.
