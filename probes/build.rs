@@ -53,6 +53,7 @@ fn main() {
         "task.h",
         "stacks.h",
         "filter.h",
+        "kagg.h",
         "taskinfo.h",
     ] {
         println!("cargo:rerun-if-changed=bpf/{file}");

@@ -69,42 +69,76 @@ fn conjuncts(e: &Expr, target: i64, out: &mut Vec<FilterCond>) {
             conjuncts(lhs, target, out);
             conjuncts(rhs, target, out);
         }
-        ExprKind::Binary {
-            op,
-            unsigned,
-            lhs,
-            rhs,
-        } if is_comparison(*op) => {
-            let constant = |x: &Expr| match x.kind {
-                ExprKind::Int(v) => Some(v),
-                ExprKind::Builtin(Builtin::Target) => Some(target),
-                _ => None,
-            };
-            let field = |x: &Expr| match x.kind {
-                ExprKind::Field(FieldSource::Load { offset, int }) => Some((offset, int)),
-                _ => None,
-            };
-            let cond = if let (Some((offset, int)), Some(value)) = (field(lhs), constant(rhs)) {
-                Some((offset, int, *op, value))
-            } else if let (Some(value), Some((offset, int))) = (constant(lhs), field(rhs)) {
-                Some((offset, int, flip(*op), value))
-            } else {
-                None
-            };
-            if let Some((offset, int, op, value)) = cond {
-                let c = FilterCond {
-                    offset,
-                    int,
-                    op,
-                    unsigned: *unsigned,
-                    value,
-                };
+        _ => {
+            if let Some(c) = comparison(e, target) {
                 if !out.contains(&c) {
                     out.push(c);
                 }
             }
         }
-        _ => {}
+    }
+}
+
+/// `e` as one condition: a comparison of a record field with a constant
+/// (or `$target`), either way round.
+pub(crate) fn comparison(e: &Expr, target: i64) -> Option<FilterCond> {
+    let ExprKind::Binary {
+        op,
+        unsigned,
+        lhs,
+        rhs,
+    } = &e.kind
+    else {
+        return None;
+    };
+    if !is_comparison(*op) {
+        return None;
+    }
+    let constant = |x: &Expr| match x.kind {
+        ExprKind::Int(v) => Some(v),
+        ExprKind::Builtin(Builtin::Target) => Some(target),
+        _ => None,
+    };
+    let field = |x: &Expr| match x.kind {
+        ExprKind::Field(FieldSource::Load { offset, int }) => Some((offset, int)),
+        _ => None,
+    };
+    let (offset, int, op, value) =
+        if let (Some((offset, int)), Some(value)) = (field(lhs), constant(rhs)) {
+            (offset, int, *op, value)
+        } else if let (Some(value), Some((offset, int))) = (constant(lhs), field(rhs)) {
+            (offset, int, flip(*op), value)
+        } else {
+            return None;
+        };
+    Some(FilterCond {
+        offset,
+        int,
+        op,
+        unsigned: *unsigned,
+        value,
+    })
+}
+
+/// The conditions `e` is exactly (a comparison, or `&&` of them), or None
+/// when any part of it is something else: the kernel's evaluation then
+/// decides the predicate, not just narrows it.
+pub(crate) fn exact_conds(e: &Expr, target: i64) -> Option<Vec<FilterCond>> {
+    match &e.kind {
+        ExprKind::Logical {
+            op: LogicalOp::And,
+            lhs,
+            rhs,
+        } => {
+            let mut all = exact_conds(lhs, target)?;
+            for c in exact_conds(rhs, target)? {
+                if !all.contains(&c) {
+                    all.push(c);
+                }
+            }
+            Some(all)
+        }
+        _ => comparison(e, target).map(|c| vec![c]),
     }
 }
 

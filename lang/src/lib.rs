@@ -8,6 +8,7 @@ pub mod check;
 pub mod diag;
 pub mod filter;
 pub mod format;
+pub mod kagg;
 pub mod parser;
 pub mod plan;
 pub mod span;

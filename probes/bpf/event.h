@@ -346,6 +346,10 @@ struct io_info {
  * (the frames' addresses, 8 bytes each). */
 #define RDT_KSTACK 0x40000
 #define RDT_USTACK 0x80000
+/* tp_probes / nr_probe flags of a syscall probe: it has a probe_filters
+ * entry; it has a kagg_plans entry (its records are aggregated, not sent). */
+#define RDT_FILTERED 0x100000
+#define RDT_KAGG 0x200000
 #define RDT_KSTACK_SITE 0xfffe
 #define RDT_USTACK_SITE 0xfffd
 /* A predicate's condition the kernel tests before sending a record
@@ -376,6 +380,57 @@ struct probe_filter {
 	struct filter_cond conds[RDT_MAX_CONDS];
 };
 
+/* Aggregations kept in the kernel (lang/src/kagg.rs): per probe up to
+ * RDT_KAGG_PER_PROBE updates `@a[parts] = count()/sum(value)`, each part
+ * and the value read from the built record. */
+#define RDT_KAGG_PER_PROBE 4
+#define RDT_KAGG_MAX_PROBE 4096 /* probe ids below it can be aggregated */
+#define RDT_KAGG_PARTS 4
+#define RDT_KAGG_INTS 3
+#define RDT_KPART_INT 1   /* an integer field, extended to 64 bits */
+#define RDT_KPART_CHARS 2 /* 16 bytes of a char array (execname) */
+#define RDT_KVAL_ONE 0
+#define RDT_KVAL_CONST 1
+#define RDT_KVAL_FIELD 2
+struct kagg_field {
+	__u16 offset;
+	__u8 kind;
+	__u8 size;
+	__u8 sign;
+	__u8 pad[3];
+};
+
+struct kagg_action {
+	__u32 id; /* the key's action: which update of the program */
+	__u8 nparts;
+	__u8 value_kind;
+	__u8 pad[2];
+	struct kagg_field value;
+	__s64 value_const;
+	struct kagg_field parts[RDT_KAGG_PARTS];
+};
+
+/* kagg_plan.needs: the header fields the updates and the filter read
+ * beyond pid, tid, probe, cpu and the arguments (each costs helper calls). */
+#define RDT_KNEED_IDS 1  /* uid, gid */
+#define RDT_KNEED_PPID 2
+#define RDT_KNEED_COMM 4
+#define RDT_KNEED_ALL 7
+struct kagg_plan {
+	__u32 n;
+	__u32 needs;
+	struct kagg_action actions[RDT_KAGG_PER_PROBE];
+};
+
+/* The per-CPU totals' key: the action, its integer parts in order, its
+ * char-array part. */
+struct kagg_key {
+	__u32 action;
+	__u32 pad;
+	__u64 ints[RDT_KAGG_INTS];
+	__u8 chars[16];
+};
+
 /* The most frames a captured stack has (perf_event_max_stack's default). */
 #define RDT_MAX_FRAMES 127
 
@@ -401,6 +456,9 @@ _Static_assert(sizeof(struct io_info) == 184, "io_info size");
 _Static_assert(sizeof(struct profile_event) == 80, "profile_event size");
 _Static_assert(sizeof(struct filter_cond) == 16, "filter_cond size");
 _Static_assert(sizeof(struct probe_filter) == 8 + 16 * RDT_MAX_CONDS, "probe_filter size");
+_Static_assert(sizeof(struct kagg_action) == 56, "kagg_action size");
+_Static_assert(sizeof(struct kagg_plan) == 8 + 56 * RDT_KAGG_PER_PROBE, "kagg_plan size");
+_Static_assert(sizeof(struct kagg_key) == 48, "kagg_key size");
 _Static_assert(sizeof(struct tcp_sockstate) == 88, "tcp_sockstate size");
 _Static_assert(sizeof(struct tcp_event) == 256, "tcp_event size");
 _Static_assert(sizeof(struct ip_event) == 192, "ip_event size");

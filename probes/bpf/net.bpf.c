@@ -42,6 +42,7 @@
 #include "sockstate.h"
 #include "stacks.h"
 #include "filter.h"
+#include "kagg.h"
 
 /* The local and remote ends of a packet record `e` from its source and
  * destination, by direction: one definition for tcp and udp records (replay

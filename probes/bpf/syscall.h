@@ -174,11 +174,23 @@ static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, con
 {
 	/* What a kernel filter tests first: the ids, then (in the record)
 	 * the arguments; the rest of the header only for records that pass. */
+	/* A probe aggregated in the kernel reads only what its updates and
+	 * its filter need. (An entry saving its arguments takes the full
+	 * path; it is never aggregated.) */
+	const struct kagg_plan *kplan = NULL;
+	__u32 needs = RDT_KNEED_ALL;
+	if ((flags & RDT_KAGG) && !(flags & RDT_SAVE_ENTRY_ARGS)) {
+		kplan = bpf_map_lookup_elem(&kagg_plans, &probe);
+		if (kplan && kplan->n)
+			needs = kplan->needs;
+		else
+			kplan = NULL;
+	}
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 uid_gid = bpf_get_current_uid_gid();
+	__u64 uid_gid = (needs & RDT_KNEED_IDS) ? bpf_get_current_uid_gid() : 0;
 	/* An entry that saves its arguments for its return must save them
 	 * even when the entry itself is filtered out. */
-	const struct probe_filter *filter = filter_of(probe);
+	const struct probe_filter *filter = (flags & RDT_FILTERED) ? filter_of(probe) : NULL;
 	if (!(flags & RDT_SAVE_ENTRY_ARGS) && !is_return && !ids_pass(filter, pid_tgid, uid_gid))
 		return 0;
 	__u32 zero = 0;
@@ -191,7 +203,7 @@ static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, con
 	e->hdr.tid = (__u32)pid_tgid;
 	e->hdr.uid = (__u32)uid_gid;
 	e->hdr.gid = uid_gid >> 32;
-	e->hdr.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->hdr.ppid = (needs & RDT_KNEED_PPID) ? BPF_CORE_READ(task, real_parent, tgid) : 0;
 	e->err = 0;
 	e->captures = 0;
 	__u32 tid = e->hdr.tid;
@@ -220,11 +232,17 @@ static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, con
 	/* Records every clause's predicate rejects go no further. */
 	if (!filter_passes(filter, b->data, sizeof(*e)))
 		return 0;
-	e->hdr.ts_ns = bpf_ktime_get_ns();
 	e->hdr.probe = probe;
 	e->hdr.cpu = bpf_get_smp_processor_id();
+	if (needs & RDT_KNEED_COMM)
+		bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
+	/* Counted or summed here: nothing to send. */
+	if (kplan) {
+		kernel_aggregate(kplan, b->data, sizeof(*e));
+		return 0;
+	}
+	e->hdr.ts_ns = bpf_ktime_get_ns();
 	e->hdr.netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
-	bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
 	/* curpsinfo / curlwpsinfo: the first capture. */
 	__u32 start = sizeof(*e);
 	if (flags & RDT_TASK_INFO) {

@@ -276,6 +276,10 @@ pub const TASK_SITE: u16 = 0xffff;
 /// captures hold the frames (site [`KSTACK_SITE`] / [`USTACK_SITE`]).
 pub const KSTACK: u32 = 1 << 18;
 pub const USTACK: u32 = 1 << 19;
+/// tp_probes / nr_probe flags of a syscall probe: it has a
+/// `probe_filters` entry; it has a `kagg_plans` entry.
+pub const FILTERED: u32 = 1 << 20;
+pub const KAGG: u32 = 1 << 21;
 pub const KSTACK_SITE: u16 = 0xfffe;
 pub const USTACK_SITE: u16 = 0xfffd;
 /// The most frames a captured stack has.
@@ -414,6 +418,72 @@ pub struct ProbeFilter {
     pub conds: [FilterCond; 4],
 }
 
+/// Updates of one probe the kernel performs (`bpf/kagg.h`).
+pub const KAGG_PER_PROBE: usize = 4;
+/// Probe ids below this can be aggregated in the kernel (`kagg_plans` is an array).
+pub const KAGG_MAX_PROBE: u32 = 4096;
+/// Key parts (and integer parts) of one kernel update.
+pub const KAGG_PARTS: usize = 4;
+pub const KAGG_INTS: usize = 3;
+/// [`KaggField::kind`]: an integer field, or 16 bytes of a char array.
+pub const KPART_INT: u8 = 1;
+pub const KPART_CHARS: u8 = 2;
+/// [`KaggAction::value_kind`]: count (1), a constant, a field.
+pub const KVAL_ONE: u8 = 0;
+pub const KVAL_CONST: u8 = 1;
+pub const KVAL_FIELD: u8 = 2;
+
+/// A record field a kernel update reads.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KaggField {
+    pub offset: u16,
+    pub kind: u8,
+    pub size: u8,
+    pub sign: u8,
+    pub pad: [u8; 3],
+}
+
+/// One `@a[parts] = count()/sum(value)` the kernel performs.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KaggAction {
+    /// The totals' key: index into the program's kernel updates.
+    pub id: u32,
+    pub nparts: u8,
+    pub value_kind: u8,
+    pub pad: [u8; 2],
+    pub value: KaggField,
+    pub value_const: i64,
+    pub parts: [KaggField; KAGG_PARTS],
+}
+
+/// [`KaggPlan::needs`]: header fields read beyond pid, tid, probe, cpu.
+pub const KNEED_IDS: u32 = 1;
+pub const KNEED_PPID: u32 = 2;
+pub const KNEED_COMM: u32 = 4;
+pub const KNEED_ALL: u32 = 7;
+
+/// The `kagg_plans` map value: a probe's kernel updates.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KaggPlan {
+    pub n: u32,
+    /// The [`KNEED_IDS`] … bits.
+    pub needs: u32,
+    pub actions: [KaggAction; KAGG_PER_PROBE],
+}
+
+/// The `kagg_totals` key (per-CPU values: the running total).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct KaggKey {
+    pub action: u32,
+    pub pad: u32,
+    pub ints: [u64; KAGG_INTS],
+    pub chars: [u8; 16],
+}
+
 /// Syscall numbers the `nr_probes` table has room for.
 pub const MAX_SYSCALL_NR: u32 = 1024;
 
@@ -426,6 +496,10 @@ unsafe impl aya::Pod for CaptureSite {}
 unsafe impl aya::Pod for CapturePlanMap {}
 // SAFETY: as above.
 unsafe impl aya::Pod for ProbeFilter {}
+// SAFETY: as above.
+unsafe impl aya::Pod for KaggPlan {}
+// SAFETY: as above.
+unsafe impl aya::Pod for KaggKey {}
 
 // SAFETY: repr(C), every field an integer or byte array, explicit pad
 // fields and no implicit padding (checked by tests/event_layout.rs).

@@ -115,6 +115,7 @@
 
 pub mod catalog;
 pub mod event;
+pub mod kernel_aggs;
 pub mod live;
 pub mod providers;
 pub mod replay;
@@ -130,6 +131,7 @@ pub use catalog::{
     TCP_CONNECT_REFUSED, TCP_CONNECT_REQUEST, TCP_RECEIVE, TCP_SEND, TCP_STATE_CHANGE, UDP_RECEIVE,
     UDP_SEND,
 };
+pub use kernel_aggs::{kernel_aggs, KernelAggs};
 pub use live::{current_netns, LiveOptions, LiveSource};
 pub use providers::syscall::{capture_maps, CaptureMaps};
 pub use rdtrace_record::{Clock, Poll, ProbeError, ProbeErrorKind, Source};

@@ -19,7 +19,7 @@
 use crate::event::{CapturePlanMap, TpProbe, SAVE_ENTRY_ARGS};
 use crate::providers::{hooks_for, Hook};
 use aya::maps::HashMap as BpfHashMap;
-use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
+use aya::maps::{Array, MapData, PerCpuArray, PerCpuHashMap, RingBuf};
 use aya::programs::perf_event::{PerfEventConfig, PerfEventScope, SamplePolicy, SoftwareEvent};
 use aya::programs::{BtfTracePoint, PerfEvent, ProgramError, RawTracePoint, TracePoint};
 use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
@@ -64,6 +64,9 @@ pub struct LiveOptions {
     /// The predicates the kernel evaluates (probe, conditions), from
     /// [`crate::kernel_filters`].
     pub filters: Vec<(u32, crate::event::ProbeFilter)>,
+    /// The probes the kernel aggregates (probe, its updates), from
+    /// [`crate::kernel_aggs`]: they send no records.
+    pub kernel_aggs: Vec<(u32, crate::event::KaggPlan)>,
 }
 
 impl LiveOptions {
@@ -80,7 +83,17 @@ impl LiveOptions {
             .iter()
             .find(|(p, _)| *p == probe)
             .map_or(0, |f| f.1);
-        save | task
+        let filtered = if self.filters.iter().any(|(p, _)| *p == probe) {
+            crate::event::FILTERED
+        } else {
+            0
+        };
+        let kagg = if self.kernel_aggs.iter().any(|(p, _)| *p == probe) {
+            crate::event::KAGG
+        } else {
+            0
+        };
+        save | task | filtered | kagg
     }
 }
 
@@ -96,6 +109,7 @@ impl Default for LiveOptions {
             save_entry_args: Vec::new(),
             kernel: crate::KernelFlags::default(),
             filters: Vec::new(),
+            kernel_aggs: Vec::new(),
         }
     }
 }
@@ -174,6 +188,10 @@ pub struct LiveSource {
     tables: Vec<(&'static str, Vec<u32>)>,
     ring: Option<RingBuf<MapData>>,
     drops: Option<PerCpuArray<MapData, u64>>,
+    /// The kernel's aggregation totals and its drops of new keys (taken
+    /// from the object: they outlive `stop`, the final fold reads them).
+    kagg_totals: Option<PerCpuHashMap<MapData, crate::event::KaggKey, i64>>,
+    kagg_drops: Option<PerCpuArray<MapData, u64>>,
     /// "tp_btf/net_dev_queue", … for each attached program.
     hooks: Vec<String>,
     prog_ids: Vec<u32>,
@@ -215,6 +233,8 @@ impl LiveSource {
             tables: Vec::new(),
             ring: None,
             drops: None,
+            kagg_totals: None,
+            kagg_drops: None,
             hooks: Vec::new(),
             prog_ids: Vec::new(),
             wall_offset_ns,
@@ -299,6 +319,11 @@ impl LiveSource {
         if opts.filters.is_empty() {
             loader.map_max_entries("probe_filters", 1);
         }
+        if opts.kernel_aggs.is_empty() {
+            for map in ["kagg_plans", "kagg_totals"] {
+                loader.map_max_entries(map, 1);
+            }
+        }
         let mut ebpf = loader
             .load(NET_OBJECT)
             .map_err(|e| load_error("loading the BPF object", &e))?;
@@ -306,6 +331,7 @@ impl LiveSource {
         // Plans first: a tracepoint fires as soon as it is attached.
         set_capture_plans(&mut ebpf, &opts.captures)?;
         set_filters(&mut ebpf, &opts.filters)?;
+        set_kernel_aggs(&mut ebpf, &opts.kernel_aggs)?;
         if task_hooks {
             set_cpu_chips(&mut ebpf)?;
         }
@@ -391,6 +417,18 @@ impl LiveSource {
         live.ring = Some(RingBuf::try_from(ring).map_err(|e| io_err("ring buffer", e))?);
         let drops = ebpf.take_map("drops").ok_or_else(|| missing("drops"))?;
         live.drops = Some(PerCpuArray::try_from(drops).map_err(|e| io_err("drop counters", e))?);
+        if !opts.kernel_aggs.is_empty() {
+            let totals = ebpf
+                .take_map("kagg_totals")
+                .ok_or_else(|| missing("kagg_totals"))?;
+            live.kagg_totals =
+                Some(PerCpuHashMap::try_from(totals).map_err(|e| io_err("kagg_totals", e))?);
+            let drops = ebpf
+                .take_map("kagg_drops")
+                .ok_or_else(|| missing("kagg_drops"))?;
+            live.kagg_drops =
+                Some(PerCpuArray::try_from(drops).map_err(|e| io_err("kagg_drops", e))?);
+        }
         live.ebpf = Some(ebpf);
         Ok(live)
     }
@@ -449,21 +487,30 @@ impl Source for LiveSource {
     }
 
     fn drops(&mut self) -> Vec<(u32, u64)> {
-        let Some(map) = &self.drops else {
-            return Vec::new();
-        };
-        match map.get(&0, 0) {
-            Ok(values) => values
-                .iter()
-                .enumerate()
-                .map(|(cpu, &n)| (cpu as u32, n))
-                .collect(),
-            Err(_) => Vec::new(),
-        }
+        per_cpu_counts(self.drops.as_ref())
     }
 
     fn wall_offset_ns(&self) -> i64 {
         self.wall_offset_ns
+    }
+
+    fn kernel_agg_totals(&mut self, f: &mut dyn FnMut(&rdtrace_record::KernelAggKey, i64)) {
+        let Some(map) = &self.kagg_totals else {
+            return;
+        };
+        for (k, values) in map.iter().flatten() {
+            let total = values.iter().fold(0i64, |t, v| t.wrapping_add(*v));
+            let key = rdtrace_record::KernelAggKey {
+                action: k.action,
+                ints: k.ints,
+                chars: k.chars,
+            };
+            f(&key, total);
+        }
+    }
+
+    fn kernel_agg_drops(&mut self) -> Vec<(u32, u64)> {
+        per_cpu_counts(self.kagg_drops.as_ref())
     }
 
     fn program_ids(&self) -> Vec<u32> {
@@ -565,6 +612,16 @@ fn attach_btf(
     Ok(name)
 }
 
+/// The object's map `name` (an error if the object lacks it).
+fn object_map<'a>(ebpf: &'a mut Ebpf, name: &str) -> Result<&'a mut aya::maps::Map, ProbeError> {
+    ebpf.map_mut(name).ok_or_else(|| {
+        ProbeError::new(
+            ProbeErrorKind::Unsupported,
+            format!("BPF object has no map {name}"),
+        )
+    })
+}
+
 /// The in-kernel predicates, before any probe fires.
 fn set_filters(
     ebpf: &mut Ebpf,
@@ -573,12 +630,7 @@ fn set_filters(
     if filters.is_empty() {
         return Ok(());
     }
-    let map = ebpf.map_mut("probe_filters").ok_or_else(|| {
-        ProbeError::new(
-            ProbeErrorKind::Unsupported,
-            "BPF object has no map probe_filters",
-        )
-    })?;
+    let map = object_map(ebpf, "probe_filters")?;
     let mut m: BpfHashMap<&mut MapData, u32, crate::event::ProbeFilter> =
         BpfHashMap::try_from(map).map_err(|e| io_err("probe_filters", e))?;
     for (probe, f) in filters {
@@ -588,14 +640,41 @@ fn set_filters(
     Ok(())
 }
 
+/// A per-CPU counter's values, (cpu, count).
+fn per_cpu_counts(map: Option<&PerCpuArray<MapData, u64>>) -> Vec<(u32, u64)> {
+    let Some(map) = map else {
+        return Vec::new();
+    };
+    match map.get(&0, 0) {
+        Ok(values) => values
+            .iter()
+            .enumerate()
+            .map(|(cpu, &n)| (cpu as u32, n))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The kernel aggregations' plans, before any probe fires.
+fn set_kernel_aggs(
+    ebpf: &mut Ebpf,
+    plans: &[(u32, crate::event::KaggPlan)],
+) -> Result<(), ProbeError> {
+    if plans.is_empty() {
+        return Ok(());
+    }
+    let map = object_map(ebpf, "kagg_plans")?;
+    let mut m: Array<&mut MapData, crate::event::KaggPlan> =
+        Array::try_from(map).map_err(|e| io_err("kagg_plans", e))?;
+    for (probe, p) in plans {
+        m.set(*probe, p, 0).map_err(|e| io_err("kagg_plans", e))?;
+    }
+    Ok(())
+}
+
 /// `curcpu->cpu_chip` of every CPU: its physical package, from sysfs.
 fn set_cpu_chips(ebpf: &mut Ebpf) -> Result<(), ProbeError> {
-    let Some(map) = ebpf.map_mut("cpu_chips") else {
-        return Err(ProbeError::new(
-            ProbeErrorKind::Unsupported,
-            "BPF object has no map cpu_chips",
-        ));
-    };
+    let map = object_map(ebpf, "cpu_chips")?;
     let mut chips: aya::maps::Array<&mut MapData, i32> =
         aya::maps::Array::try_from(map).map_err(|e| io_err("cpu_chips", e))?;
     for cpu in 0..chips.len().min(1024) {

@@ -322,6 +322,26 @@ fn c_and_rust_layouts_agree() {
         [n, pad, conds]
     ));
     all.extend(fields!(
+        rdtrace_probes::event::KaggField,
+        "struct kagg_field",
+        [offset, kind, size, sign, pad]
+    ));
+    all.extend(fields!(
+        rdtrace_probes::event::KaggAction,
+        "struct kagg_action",
+        [id, nparts, value_kind, pad, value, value_const, parts]
+    ));
+    all.extend(fields!(
+        rdtrace_probes::event::KaggPlan,
+        "struct kagg_plan",
+        [n, needs, actions]
+    ));
+    all.extend(fields!(
+        rdtrace_probes::event::KaggKey,
+        "struct kagg_key",
+        [action, pad, ints, chars]
+    ));
+    all.extend(fields!(
         CapturePlanMap,
         "struct capture_plan",
         [n, pad, sites]
@@ -334,6 +354,18 @@ fn c_and_rust_layouts_agree() {
         ("struct task_info", size_of::<TaskInfo>()),
         ("struct task_event", size_of::<TaskEvent>()),
         ("struct io_info", size_of::<IoInfo>()),
+        (
+            "struct kagg_action",
+            size_of::<rdtrace_probes::event::KaggAction>(),
+        ),
+        (
+            "struct kagg_plan",
+            size_of::<rdtrace_probes::event::KaggPlan>(),
+        ),
+        (
+            "struct kagg_key",
+            size_of::<rdtrace_probes::event::KaggKey>(),
+        ),
         (
             "struct probe_filter",
             size_of::<rdtrace_probes::event::ProbeFilter>(),
@@ -401,6 +433,21 @@ fn c_and_rust_capture_constants_agree() {
         ("RDT_KSTACK_SITE", i64::from(KSTACK_SITE)),
         ("RDT_USTACK_SITE", i64::from(USTACK_SITE)),
         ("RDT_MAX_FRAMES", i64::from(MAX_FRAMES)),
+        ("RDT_KAGG_PER_PROBE", KAGG_PER_PROBE as i64),
+        ("RDT_KAGG_PARTS", KAGG_PARTS as i64),
+        ("RDT_KAGG_MAX_PROBE", i64::from(KAGG_MAX_PROBE)),
+        ("RDT_KAGG_INTS", KAGG_INTS as i64),
+        ("RDT_KPART_INT", i64::from(KPART_INT)),
+        ("RDT_KPART_CHARS", i64::from(KPART_CHARS)),
+        ("RDT_KVAL_ONE", i64::from(KVAL_ONE)),
+        ("RDT_KVAL_CONST", i64::from(KVAL_CONST)),
+        ("RDT_KVAL_FIELD", i64::from(KVAL_FIELD)),
+        ("RDT_KNEED_IDS", i64::from(KNEED_IDS)),
+        ("RDT_KNEED_PPID", i64::from(KNEED_PPID)),
+        ("RDT_KNEED_COMM", i64::from(KNEED_COMM)),
+        ("RDT_KNEED_ALL", i64::from(KNEED_ALL)),
+        ("RDT_FILTERED", i64::from(FILTERED)),
+        ("RDT_KAGG", i64::from(KAGG)),
         ("RDT_COND_SIGNED", i64::from(COND_SIGNED)),
         ("RDT_COND_UNSIGNED", i64::from(COND_UNSIGNED)),
         ("RDT_OP_EQ", i64::from(filter_op::EQ)),

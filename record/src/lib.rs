@@ -12,4 +12,4 @@ pub use header::{
     captures, header_of, CaptureHeader, ErrorRecord, EventHeader, ProbeId, Record, CAPTURE_FAULT,
     CAPTURE_OK, ERROR_ARGS_OFFSET,
 };
-pub use source::{Clock, Poll, ProbeError, ProbeErrorKind, Source};
+pub use source::{Clock, KernelAggKey, Poll, ProbeError, ProbeErrorKind, Source};

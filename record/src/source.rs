@@ -49,6 +49,27 @@ pub trait Source {
     fn end_notices(&self) -> Vec<String> {
         Vec::new()
     }
+    /// Live: the totals of the aggregations the kernel keeps, each key
+    /// once with its total over CPUs since tracing began (the consumer
+    /// folds what grew since it last asked). Readable after [`stop`].
+    ///
+    /// [`stop`]: Source::stop
+    fn kernel_agg_totals(&mut self, _f: &mut dyn FnMut(&KernelAggKey, i64)) {}
+    /// New keys the kernel could not keep (its table was full), per CPU,
+    /// cumulative.
+    fn kernel_agg_drops(&mut self) -> Vec<(u32, u64)> {
+        Vec::new()
+    }
+}
+
+/// A key of the kernel's aggregation totals: which update of the program
+/// (`lang::kagg::KernelAggPlan::actions`), its integer key parts in order,
+/// its char-array part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct KernelAggKey {
+    pub action: u32,
+    pub ints: [u64; 3],
+    pub chars: [u8; 16],
 }
 
 /// What went wrong, for callers that react differently (exit codes, hints).

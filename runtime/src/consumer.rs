@@ -112,6 +112,9 @@ pub struct Consumer<'a> {
     events: u64,
     agg_drops_total: std::collections::BTreeMap<u32, u64>,
     dynvar_drops_total: u64,
+    /// The aggregations the kernel keeps for some probes, folded in
+    /// after drains.
+    kernel_aggs: Option<crate::kernel_aggs::KernelAggFold>,
 }
 
 impl<'a> Consumer<'a> {
@@ -148,6 +151,21 @@ impl<'a> Consumer<'a> {
             events: 0,
             agg_drops_total: Default::default(),
             dynvar_drops_total: 0,
+            kernel_aggs: None,
+        }
+    }
+
+    /// Folds the counts and sums the kernel keeps for `plan`'s probes
+    /// (their records never come) into the aggregations.
+    pub fn with_kernel_aggs(mut self, plan: rdtrace_lang::kagg::KernelAggPlan) -> Self {
+        self.kernel_aggs =
+            crate::kernel_aggs::KernelAggFold::new(plan, self.program.program(), self.opts.strsize);
+        self
+    }
+
+    fn fold_kernel_aggs(&mut self, source: &mut dyn Source, now: bool) {
+        if let Some(k) = &mut self.kernel_aggs {
+            k.fold(source, self.program.aggregations_mut(), now);
         }
     }
 
@@ -480,6 +498,7 @@ impl<'a> Consumer<'a> {
             if let Err(e) = r {
                 source_error = Some(e);
             }
+            self.fold_kernel_aggs(source, false);
             match self.clock {
                 Clock::Monotonic => self.fire_ticks(monotonic_ns(), &ctx),
                 Clock::Capture => self.advance_capture_clock(source, &ctx),
@@ -509,6 +528,7 @@ impl<'a> Consumer<'a> {
         if self.exit.is_none() && self.interrupts.count() < 2 {
             let _ = source.poll(Duration::ZERO, &mut |rec| self.deliver(rec, &ctx));
         }
+        self.fold_kernel_aggs(source, true);
         self.report_drops(source);
         for notice in source.end_notices() {
             let _ = writeln!(self.err, "{notice}");

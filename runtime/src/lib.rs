@@ -10,6 +10,7 @@ pub mod error;
 pub mod firing;
 pub mod inet;
 pub mod interp;
+pub(crate) mod kernel_aggs;
 pub mod metrics;
 pub mod oformat;
 pub mod options;

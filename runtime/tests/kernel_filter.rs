@@ -84,6 +84,19 @@ fn read_entry() -> u32 {
         .id
 }
 
+/// A read(2) entry record with these pid, tid, uid, gid, ppid and arguments.
+fn read_record(ids: &[u64], args: &[u64]) -> SyscallEvent {
+    let mut e = SyscallEvent::default();
+    e.hdr.probe = read_entry();
+    e.hdr.pid = ids[0] as u32;
+    e.hdr.tid = ids[1] as u32;
+    e.hdr.uid = ids[2] as u32;
+    e.hdr.gid = ids[3] as u32;
+    e.hdr.ppid = ids[4] as u32;
+    e.args[..3].copy_from_slice(args);
+    e
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, rng_seed: rng_seed(), ..ProptestConfig::default() })]
 
@@ -100,14 +113,7 @@ proptest! {
         let program = rdtrace_lang::compile("t.d", &src, &rdtrace_probes::catalog(), &CheckOptions::default())
             .unwrap_or_else(|e| panic!("{src}: {}", e.render()));
         let filters = rdtrace_lang::filter::kernel_filters(&program, TARGET);
-        let mut e = SyscallEvent::default();
-        e.hdr.probe = read_entry();
-        e.hdr.pid = ids[0] as u32;
-        e.hdr.tid = ids[1] as u32;
-        e.hdr.uid = ids[2] as u32;
-        e.hdr.gid = ids[3] as u32;
-        e.hdr.ppid = ids[4] as u32;
-        e.args[..3].copy_from_slice(&args);
+        let e = read_record(&ids, &args);
         let rec = e.as_bytes().to_vec();
         let (mut jit, mut interp) = both(&program, &quiet());
         jit.set_target_pid(TARGET);
@@ -116,6 +122,88 @@ proptest! {
         let accepted = fired.out.contains("hit");
         let passes = rdtrace_lang::filter::passes(&filters[0], &rec);
         prop_assert!(!accepted || passes, "{src}\nrecord pid={} tid={} uid={} gid={} ppid={} args={:x?}\nfilter {:?}", e.hdr.pid, e.hdr.tid, e.hdr.uid, e.hdr.gid, e.hdr.ppid, &args, filters[0]);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, rng_seed: rng_seed(), ..ProptestConfig::default() })]
+
+    /// A probe aggregated in the kernel sends nothing to user space, so
+    /// there the kernel's evaluation of the predicate must be the
+    /// predicate: for conjunctions it accepts, `passes` and both engines
+    /// agree on every record.
+    #[test]
+    fn a_predicate_kept_with_a_kernel_aggregation_is_decided_exactly(
+        conds in prop::collection::vec(cond(), 1..5),
+        ids in prop::collection::vec(value(), 5),
+        args in prop::collection::vec(value(), 3),
+    ) {
+        let pred = conds.join(" && ");
+        let compile = |src: &str| {
+            rdtrace_lang::compile("t.d", src, &rdtrace_probes::catalog(), &CheckOptions::default())
+                .unwrap_or_else(|e| panic!("{src}: {}", e.render()))
+        };
+        let counted = compile(&format!("syscall::read:entry /{pred}/ {{ @ = count(); }}"));
+        let plan = rdtrace_probes::kernel_aggs(&counted, TARGET).plan;
+        let Some(in_kernel) = &plan.probes[0] else {
+            // A cast, or more conditions than the kernel tests: user space.
+            prop_assume!(false);
+            unreachable!()
+        };
+        let printing = compile(&format!("syscall::read:entry /{pred}/ {{ printf(\"hit\\n\"); }}"));
+        let e = read_record(&ids, &args);
+        let rec = e.as_bytes().to_vec();
+        let (mut jit, mut interp) = both(&printing, &quiet());
+        jit.set_target_pid(TARGET);
+        interp.set_target_pid(TARGET);
+        let accepted = fire_both(&mut jit, &mut interp, 0, &rec).out.contains("hit");
+        prop_assert_eq!(accepted, rdtrace_lang::filter::passes(&in_kernel.conds, &rec), "{}", pred);
+    }
+}
+
+/// Which probes the kernel aggregates: every clause on the probe only
+/// counts or sums record fields and probe names, under no predicate or the
+/// same exact one; anything else keeps the probe's events in user space.
+#[test]
+fn only_pure_counts_and_sums_are_aggregated_in_the_kernel() {
+    let aggregated = |src: &str| {
+        let p = rdtrace_lang::compile(
+            "t.d",
+            src,
+            &rdtrace_probes::catalog(),
+            &CheckOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{src}: {}", e.render()));
+        let k = rdtrace_probes::kernel_aggs(&p, TARGET);
+        assert_eq!(
+            k.maps.len(),
+            k.plan.probes.iter().flatten().count(),
+            "{src}"
+        );
+        k.plan.probes.iter().any(Option::is_some)
+    };
+    for yes in [
+        "syscall::read:entry { @[execname] = count(); }",
+        "syscall::read:entry /pid == $target/ { @[probefunc, arg0] = count(); @s = sum(arg2); }",
+        "syscall::read:entry /uid == 0 && arg2 > 1/ { @[ppid] = sum(1); } syscall::read:entry /arg2 > 1 && uid == 0/ { @n = count(); }",
+        "syscall:::return { @[probefunc, errno] = count(); }",
+    ] {
+        assert!(aggregated(yes), "{yes}");
+    }
+    for no in [
+        "syscall::read:entry { @[execname] = count(); printf(\"x\"); }",
+        "syscall::read:entry { @[execname] = count(); } syscall::read:entry { trace(1); }",
+        "syscall::read:entry /pid == 1/ { @ = count(); } syscall::read:entry /pid == 2/ { @ = count(); }",
+        "syscall::read:entry /pid == 1 || pid == 2/ { @ = count(); }",
+        "syscall::read:entry /execname == \"dd\"/ { @ = count(); }",
+        "syscall::read:entry { @ = sum(arg2 * 2); }",
+        "syscall::read:entry { @ = avg(arg2); }",
+        "syscall::read:entry { @[timestamp] = count(); }",
+        "syscall::read:entry { }",
+        "tcp:::send { @[execname] = count(); }",
+        "proc:::exec-success { @[execname] = count(); }",
+    ] {
+        assert!(!aggregated(no), "{no}");
     }
 }
 

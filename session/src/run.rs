@@ -102,6 +102,7 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
         _ => None,
     };
     let mut progress = None;
+    let mut kernel_aggs = rdtrace_lang::kagg::KernelAggPlan::default();
     let mut source: Box<dyn rdtrace_probes::Source> = match &args.replay {
         Some(path) => {
             if args.local.is_empty() {
@@ -150,6 +151,16 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
                     _ => None,
                 })
                 .collect();
+            // Both off for side-by-side benchmarks: every event then
+            // crosses the ring buffer. A probe aggregated in the kernel
+            // relies on its filter being the predicate.
+            let in_kernel = std::env::var_os("RDTRACE_NO_KERNEL_FILTER").is_none();
+            let aggs = if in_kernel && std::env::var_os("RDTRACE_NO_KERNEL_AGG").is_none() {
+                rdtrace_probes::kernel_aggs(&c.program, target_pid)
+            } else {
+                rdtrace_probes::KernelAggs::default()
+            };
+            kernel_aggs = aggs.plan;
             let opts = rdtrace_probes::LiveOptions {
                 probes: event_probes.clone(),
                 bufsize: c.options.bufsize,
@@ -158,11 +169,12 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
                 profile,
                 captures: c.captures.plans.clone(),
                 save_entry_args: c.captures.save_entry_args.clone(),
-                filters: if std::env::var_os("RDTRACE_NO_KERNEL_FILTER").is_some() {
-                    Vec::new()
-                } else {
+                filters: if in_kernel {
                     rdtrace_probes::kernel_filters(&c.program, target_pid)
+                } else {
+                    Vec::new()
                 },
+                kernel_aggs: aggs.maps,
                 kernel: rdtrace_probes::kernel_flags(
                     &c.program,
                     c.options.stackframes,
@@ -202,6 +214,9 @@ pub fn run(args: &Request, sources: &[LoadedSource], c: Compiled) -> Result<u8, 
     let mut program = c.jit;
     program.set_target_pid(target_pid);
     let mut consumer = Consumer::new(&mut program, &c.options, interrupts.clone());
+    if !kernel_aggs.is_empty() {
+        consumer = consumer.with_kernel_aggs(kernel_aggs);
+    }
     if let Some((_, plan)) = &metrics {
         consumer = consumer.with_metrics(Arc::clone(&hub), (*plan).clone());
     }

@@ -187,6 +187,57 @@ fn table_cost(n: usize) -> usize {
     alloc_size(slots * (size_of::<(Key, Data)>() + 1) + 16)
 }
 
+/// One update of `data` by `func(value)` with weight `incr`.
+fn apply(data: &mut Data, grows: &mut bool, func: AggFunc, value: i64, incr: i64) {
+    match data {
+        Data::Count(c) => *c = c.wrapping_add(1),
+        Data::Sum(s) => {
+            *s = s.wrapping_add(value);
+            *grows &= value >= 0;
+        }
+        Data::Avg { n, sum } => {
+            *n += 1;
+            *sum = sum.wrapping_add(value);
+        }
+        Data::Min(m) => *m = (*m).min(value),
+        Data::Max(m) => *m = (*m).max(value),
+        Data::Stddev { n, sum, sumsq } => {
+            *n += 1;
+            *sum = sum.wrapping_add(value);
+            let a = value.unsigned_abs() as u128;
+            *sumsq = sumsq.wrapping_add(a * a);
+        }
+        Data::Quantize(b) => b.add(quantize_bucket(value), value, incr),
+        Data::Llquantize(b) => {
+            if let AggFunc::Llquantize {
+                factor,
+                low,
+                high,
+                steps,
+            } = func
+            {
+                let i = llq_bucket(factor, low, high, steps, value).min(b.len() - 1);
+                b.add(i, value, incr);
+            }
+        }
+        Data::Lquantize(b) => {
+            let Lq { base, step, levels } = lq(func);
+            let i = if value < base {
+                0
+            } else {
+                // In 128 bits: value - base overflows for a huge value and negative base.
+                let level = (value as i128 - base as i128) / step as i128;
+                if level < levels as i128 {
+                    level as usize + 1
+                } else {
+                    levels as usize + 1
+                }
+            };
+            b.add(i, value, incr);
+        }
+    }
+}
+
 impl Aggregations {
     pub fn with_symbols(mut self, symbols: crate::symbols::Symbols) -> Aggregations {
         self.symbols = symbols;
@@ -255,6 +306,39 @@ impl Aggregations {
 
     /// `@agg[key] = func(value)`; `incr` is quantize's optional weight.
     pub fn update(&mut self, agg: usize, key: &[KeyRef<'_>], value: i64, incr: i64) {
+        self.with_entry(agg, key, |data, grows, func| {
+            apply(data, grows, func, value, incr)
+        });
+    }
+
+    /// Adds `delta` to count or sum `@agg[key]`: what the kernel counted or
+    /// summed for it since the last fold (`kernel_aggs.rs`). The key is
+    /// made (and charged to `aggsize`) as an update would make it.
+    pub fn add_folded(&mut self, agg: usize, key: &[KeyRef<'_>], delta: i64) {
+        self.with_entry(agg, key, |data, grows, _| match data {
+            Data::Count(c) => *c = c.wrapping_add(delta),
+            Data::Sum(s) => {
+                *s = s.wrapping_add(delta);
+                *grows &= delta >= 0;
+            }
+            _ => {}
+        });
+    }
+
+    /// Drops of new keys the kernel could not keep, as this side's own.
+    pub fn add_drops(&mut self, cpu: u32, n: u64) {
+        *self.drops.entry(cpu).or_insert(0) += n;
+    }
+
+    /// Runs `f` on `@agg[key]`'s data (made when new and within the
+    /// limit, else a drop is counted and `f` does not run), with the
+    /// aggregation's `grows` flag and function.
+    fn with_entry(
+        &mut self,
+        agg: usize,
+        key: &[KeyRef<'_>],
+        f: impl FnOnce(&mut Data, &mut bool, AggFunc),
+    ) {
         let Some(var) = self.vars.get_mut(agg) else {
             return;
         };
@@ -290,53 +374,7 @@ impl Aggregations {
                 var.entries.entry(Key::from_refs(key)).or_insert(fresh)
             }
         };
-        match data {
-            Data::Count(c) => *c = c.wrapping_add(1),
-            Data::Sum(s) => {
-                *s = s.wrapping_add(value);
-                var.grows &= value >= 0;
-            }
-            Data::Avg { n, sum } => {
-                *n += 1;
-                *sum = sum.wrapping_add(value);
-            }
-            Data::Min(m) => *m = (*m).min(value),
-            Data::Max(m) => *m = (*m).max(value),
-            Data::Stddev { n, sum, sumsq } => {
-                *n += 1;
-                *sum = sum.wrapping_add(value);
-                let a = value.unsigned_abs() as u128;
-                *sumsq = sumsq.wrapping_add(a * a);
-            }
-            Data::Quantize(b) => b.add(quantize_bucket(value), value, incr),
-            Data::Llquantize(b) => {
-                if let AggFunc::Llquantize {
-                    factor,
-                    low,
-                    high,
-                    steps,
-                } = func
-                {
-                    let i = llq_bucket(factor, low, high, steps, value).min(b.len() - 1);
-                    b.add(i, value, incr);
-                }
-            }
-            Data::Lquantize(b) => {
-                let Lq { base, step, levels } = lq(func);
-                let i = if value < base {
-                    0
-                } else {
-                    // In 128 bits: value - base overflows for a huge value and negative base.
-                    let level = (value as i128 - base as i128) / step as i128;
-                    if level < levels as i128 {
-                        level as usize + 1
-                    } else {
-                        levels as usize + 1
-                    }
-                };
-                b.add(i, value, incr);
-            }
-        }
+        f(data, &mut var.grows, func);
     }
 
     /// `clear(@a)`: values back to their initial state, keys kept.

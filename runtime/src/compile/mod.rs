@@ -298,6 +298,11 @@ impl CompiledProgram {
         self.info.take_first_record()
     }
 
+    /// The aggregations, for folding the kernel's counts into them.
+    pub(crate) fn aggregations_mut(&mut self) -> &mut crate::aggs::Aggregations {
+        &mut self.ctx.rt.aggs
+    }
+
     /// Every aggregation as a metric family (`--metrics`).
     pub fn export_aggregations(
         &mut self,
