@@ -384,7 +384,7 @@ struct probe_filter {
  * RDT_KAGG_PER_PROBE updates `@a[parts] = count()/sum(value)`, each part
  * and the value read from the built record. */
 #define RDT_KAGG_PER_PROBE 4
-#define RDT_KAGG_MAX_PROBE 4096 /* probe ids below it can be aggregated */
+#define RDT_LOW_PROBES 4096 /* probe ids below it (syscall) have array-indexed plans and filters */
 #define RDT_KAGG_PARTS 4
 #define RDT_KAGG_INTS 3
 #define RDT_KPART_INT 1   /* an integer field, extended to 64 bits */

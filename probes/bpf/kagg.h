@@ -11,7 +11,7 @@
  * verifier inlines, where a hash lookup took ~4% of a syscall storm. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, RDT_KAGG_MAX_PROBE);
+	__uint(max_entries, RDT_LOW_PROBES);
 	__type(key, __u32); /* probe id */
 	__type(value, struct kagg_plan);
 } kagg_plans SEC(".maps");

@@ -420,8 +420,8 @@ pub struct ProbeFilter {
 
 /// Updates of one probe the kernel performs (`bpf/kagg.h`).
 pub const KAGG_PER_PROBE: usize = 4;
-/// Probe ids below this can be aggregated in the kernel (`kagg_plans` is an array).
-pub const KAGG_MAX_PROBE: u32 = 4096;
+/// Probe ids below this (syscall probes) have array-indexed maps (`kagg_plans`, `low_probe_filters`).
+pub const LOW_PROBES: u32 = 4096;
 /// Key parts (and integer parts) of one kernel update.
 pub const KAGG_PARTS: usize = 4;
 pub const KAGG_INTS: usize = 3;

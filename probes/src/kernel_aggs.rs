@@ -48,7 +48,7 @@ pub fn kernel_aggs(program: &Program, target: i64) -> KernelAggs {
             == ProbeKind::Event {
                 layout: LAYOUT_SYSCALL,
             };
-        let entry = (syscall && p.id < crate::event::KAGG_MAX_PROBE)
+        let entry = (syscall && p.id < crate::event::LOW_PROBES)
             .then(|| map_entry(&plan, &aggs.actions))
             .flatten()
             .filter(|_| aggs.conds.iter().all(|c| c.offset + 8 <= RECORD_LEN))

@@ -318,6 +318,7 @@ impl LiveSource {
         }
         if opts.filters.is_empty() {
             loader.map_max_entries("probe_filters", 1);
+            loader.map_max_entries("low_probe_filters", 1);
         }
         if opts.kernel_aggs.is_empty() {
             for map in ["kagg_plans", "kagg_totals"] {
@@ -630,12 +631,22 @@ fn set_filters(
     if filters.is_empty() {
         return Ok(());
     }
+    let (low, high): (Vec<_>, Vec<_>) = filters
+        .iter()
+        .partition(|(probe, _)| *probe < crate::event::LOW_PROBES);
     let map = object_map(ebpf, "probe_filters")?;
     let mut m: BpfHashMap<&mut MapData, u32, crate::event::ProbeFilter> =
         BpfHashMap::try_from(map).map_err(|e| io_err("probe_filters", e))?;
-    for (probe, f) in filters {
+    for (probe, f) in high {
         m.insert(probe, f, 0)
             .map_err(|e| io_err("probe_filters", e))?;
+    }
+    let map = object_map(ebpf, "low_probe_filters")?;
+    let mut m: Array<&mut MapData, crate::event::ProbeFilter> =
+        Array::try_from(map).map_err(|e| io_err("low_probe_filters", e))?;
+    for (probe, f) in low {
+        m.set(probe, f, 0)
+            .map_err(|e| io_err("low_probe_filters", e))?;
     }
     Ok(())
 }

@@ -435,7 +435,7 @@ fn c_and_rust_capture_constants_agree() {
         ("RDT_MAX_FRAMES", i64::from(MAX_FRAMES)),
         ("RDT_KAGG_PER_PROBE", KAGG_PER_PROBE as i64),
         ("RDT_KAGG_PARTS", KAGG_PARTS as i64),
-        ("RDT_KAGG_MAX_PROBE", i64::from(KAGG_MAX_PROBE)),
+        ("RDT_LOW_PROBES", i64::from(LOW_PROBES)),
         ("RDT_KAGG_INTS", KAGG_INTS as i64),
         ("RDT_KPART_INT", i64::from(KPART_INT)),
         ("RDT_KPART_CHARS", i64::from(KPART_CHARS)),
