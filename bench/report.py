@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Turns the raw numbers of bench/run.sh into bench/RESULTS.md (on stdout).
 
-usage: report.py OUT_DIR    (reads OUT_DIR/meta.env and OUT_DIR/measurements.tsv)
+usage: report.py OUT_DIR [OLD_RESULTS]
+    (reads OUT_DIR/meta.env and OUT_DIR/measurements.tsv; from OLD_RESULTS,
+    the RESULTS.md being replaced, keeps the numbered sections this script
+    does not write: results of other tools, dated, written by hand)
 
 measurements.tsv has one line per raw number: section, metric, round, value.
 Ratios are computed per round (the two programs ran side by side in that
@@ -225,8 +228,76 @@ def compile_(rep):
     rep.table(rows)
 
 
+SYSCALL_SCENARIOS = (
+    ("count", "`syscall:::entry { @[execname] = count(); }`", 0.60),
+    ("reject", "`syscall:::entry /pid == 1/ { @[execname] = count(); }`", 0.70),
+    ("openat", "`syscall::openat:entry { @ = count(); }` (the storm does read/write)", 0.90),
+    ("printf", "`syscall::read:entry { printf(\"%s %d\\n\", execname, arg2); }` to a file", 0.30),
+)
+SYSCALL_TITLE = "## 11. System calls at storm rates"
+
+
+def syscall(rep):
+    rep.out(f"{SYSCALL_TITLE} (`bench/syscall_rates.sh`, issue 16)")
+    rep.out()
+    rep.out("A storm of 4M read/write calls (`dd if=/dev/zero of=/dev/null bs=1 count=2000000`) "
+            "untraced and under each tracer, scenarios and tracers interleaved in each round; the "
+            "ratio is untraced time / traced time within a round, then the median over rounds. "
+            "`rdtrace-user`: the same binary with its in-kernel filter and aggregation off (every "
+            "event crosses the ring buffer). bpftrace runs the equivalent tracepoint programs. "
+            "Drops: rounds in which the tracer reported any.")
+    rep.out()
+    rows = []
+    for sc, label, target in SYSCALL_SCENARIOS:
+        for tracer in ("rdtrace", "rdtrace-user", "bpftrace"):
+            r = rep.get("syscall", f"{tracer}/{sc}/ratio")
+            if not r:
+                continue
+            m = med(list(r.values()))
+            dropped = sum(1 for v in rep.get("syscall", f"{tracer}/{sc}/drops").values() if v > 0)
+            result, tgt = "", ""
+            if tracer == "rdtrace":
+                ok = m >= target and (sc != "printf" or dropped == 0)
+                tgt = f"≥ {target:.2f}" + (", 0 drops" if sc == "printf" else "")
+                result = rep.verdict(f"syscall {sc} ≥ {target:.2f}", ok)
+            rows.append([f"{label}, {tracer} (drops in {dropped} rounds)", fmt(m), rounds(r), tgt, result])
+    rep.table(rows)
+
+
+def kept_sections(old, sections):
+    """Numbered sections of the old RESULTS.md that this run does not
+    write (sections not run, other tools' results), each marked with the
+    old run's date and commit when it came from bench/run.sh."""
+    if old is None or not old.exists():
+        return []
+    titles = {"live": ["## 1. ", "## 4. "], "replay": ["## 2. ", "## 4. "], "startup": ["## 3. "],
+              "compile": ["## 5. "], "syscall": [SYSCALL_TITLE]}
+    written = tuple(t for name in sections for t in titles.get(name, []))
+    generated = ("## 1. ", "## 2. ", "## 3. ", "## 4. ", "## 5. ", SYSCALL_TITLE)
+    lines = old.read_text().splitlines()
+    meta = {}
+    for line in lines:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 2 and cells[0] in ("date", "rdtrace commit"):
+            meta.setdefault(cells[0], cells[1])
+    kept, keep = [], False
+    for line in lines:
+        if line.startswith("## "):
+            keep = line[3:4].isdigit() and not (written and line.startswith(written))
+            if keep:
+                kept.append(line)
+                if line.startswith(generated):
+                    kept.append("")
+                    kept.append(f"(Not measured in this run: from the run of {meta.get('date', '?')}, "
+                                f"commit {meta.get('rdtrace commit', '?')}.)")
+                continue
+        if keep:
+            kept.append(line)
+    return kept
+
+
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
     meta, data = load(Path(sys.argv[1]))
     rep = Report(meta, data)
@@ -239,6 +310,11 @@ def main():
         memory(body)
     if "compile" in sections:
         compile_(body)
+    # After the kept sections (6–10), in number order.
+    late = Report(meta, data)
+    if "syscall" in sections:
+        syscall(late)
+    body.verdicts += late.verdicts
 
     rep.out("# rdtrace benchmark results")
     rep.out()
@@ -259,6 +335,15 @@ def main():
         rep.out(f"| {name} | {word} |")
     rep.out()
     rep.lines += body.lines
+    kept = kept_sections(Path(sys.argv[2]) if len(sys.argv) == 3 else None, sections)
+    if kept:
+        if rep.lines[-1] != "":
+            rep.out()
+        rep.lines += kept
+    if late.lines:
+        if rep.lines[-1] != "":
+            rep.out()
+        rep.lines += late.lines
     print("\n".join(rep.lines))
 
 

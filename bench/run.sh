@@ -18,7 +18,7 @@
 #                       /dev/null holds a loaded BPF program, before starting
 #                       iperf3 (there is no output to wait for; section 3
 #                       measures how long attaching really takes)
-#   SECTIONS ["live replay startup compile"]  which sections to run
+#   SECTIONS ["live replay startup compile syscall"]  which sections to run
 #   PORT [25201]        the iperf3 server's port on 127.0.0.1
 #   RDTRACE             an rdtrace binary to use instead of building one
 #   OUT [bench-out]     where logs and raw numbers go
@@ -33,7 +33,7 @@ SEGMENTS=${SEGMENTS:-1000000}
 STARTUP_RUNS=${STARTUP_RUNS:-20}
 COMPILE_RUNS=${COMPILE_RUNS:-40}
 ATTACH_WAIT=${ATTACH_WAIT:-1}
-SECTIONS=${SECTIONS:-live replay startup compile}
+SECTIONS=${SECTIONS:-live replay startup compile syscall}
 OUT=${OUT:-$REPO/bench-out}
 RESULTS=${RESULTS:-$BENCH/RESULTS.md}
 TCPIO=$REPO/scripts/tcpio.d
@@ -342,6 +342,13 @@ install_tools
 build_rdtrace
 : > "$DATA"
 write_meta
+# ---- 6. system calls at storm rates (issue 16): bench/syscall_rates.sh
+section_syscall() {
+  log "syscall: $ROUNDS rounds of 4 scenarios (bench/syscall_rates.sh)"
+  OUT=$OUT/syscall RDTRACE=$RDTRACE DATA=$DATA "$BENCH/syscall_rates.sh" "$ROUNDS" \
+    > "$OUT/syscall.md" 2>> "$LOG" || log "syscall_rates.sh failed (see $LOG)"
+}
+
 log "rdtrace $RDTRACE, sections: $SECTIONS; raw numbers in $DATA"
 for s in $SECTIONS; do
   case $s in
@@ -349,8 +356,11 @@ for s in $SECTIONS; do
     replay) section_replay ;;
     startup) section_startup ;;
     compile) section_compile ;;
-    *) die "unknown section '$s' (live replay startup compile)" ;;
+    syscall) section_syscall ;;
+    *) die "unknown section '$s' (live replay startup compile syscall)" ;;
   esac
 done
-python3 "$BENCH/report.py" "$OUT" > "$RESULTS" || die "report.py failed"
+# The sections report.py does not write (other tools' results) are kept.
+python3 "$BENCH/report.py" "$OUT" "$RESULTS" > "$OUT/RESULTS.md" || die "report.py failed"
+cp "$OUT/RESULTS.md" "$RESULTS"
 log "wrote $RESULTS"

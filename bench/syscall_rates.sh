@@ -15,7 +15,9 @@
 # rdtrace runs each with its in-kernel work (filters, aggregation) and, as
 # `-user`, with it off (RDTRACE_NO_KERNEL_FILTER=1, RDTRACE_NO_KERNEL_AGG=1:
 # every event crosses the ring buffer). bpftrace runs its equivalents.
-# Root; builds rdtrace release unless RDTRACE names a binary.
+# Root; builds rdtrace release unless RDTRACE names a binary. With DATA set
+# (bench/run.sh's section `syscall`), each round's ratio and drop reports
+# are appended to that measurements file for bench/report.py.
 set -eu
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}
@@ -68,6 +70,16 @@ for r in $(seq "$ROUNDS"); do
     fi
   done
 done
+
+if [ -n "${DATA:-}" ]; then
+  for sc in $SCENARIOS; do
+    for t in rdtrace rdtrace-user bpftrace; do
+      [ -f "$OUT/$t-$sc.times" ] || continue
+      paste "$OUT/untraced-$sc.times" "$OUT/$t-$sc.times" "$OUT/$t-$sc.drops" |
+        awk -v m="$t/$sc" '{printf "syscall\t%s/ratio\t%d\t%.4f\nsyscall\t%s/drops\t%d\t%d\n", m, NR, $1 / $2, m, NR, $3}' >> "$DATA"
+    done
+  done
+fi
 
 # ratios FILE_UNTRACED FILE_TRACED: per-round ratios, then their median.
 ratios() { paste "$1" "$2" | awk '{printf "%.2f\n", $1 / $2}'; }
