@@ -101,13 +101,17 @@ enum Reader {
         reader: PcapNgReader<BufReader<Box<dyn Read>>>,
         interfaces: Vec<Interface>,
     },
+    /// While `poll` holds the reader (frames borrow its buffer).
+    Taken,
 }
 
-/// One frame from the capture, with what is needed to decode it.
-struct Frame {
+/// One frame from the capture, with what is needed to decode it. A
+/// classic pcap frame borrows the reader's buffer: copying each frame
+/// (and its allocation) was ~10% of a replay with payloads.
+struct Frame<'a> {
     ts_ns: u64,
     link: Link,
-    data: Vec<u8>,
+    data: std::borrow::Cow<'a, [u8]>,
 }
 
 /// A [`Source`] reading a capture file.
@@ -249,10 +253,10 @@ impl ReplaySource {
     }
 
     /// The next frame, None at the end of the capture.
-    fn next_frame(&mut self) -> Result<Option<Frame>, ProbeError> {
+    fn next_frame<'a>(&mut self, reader: &'a mut Reader) -> Result<Option<Frame<'a>>, ProbeError> {
         loop {
             let n = self.frames + 1;
-            match &mut self.reader {
+            match reader {
                 Reader::Pcap {
                     reader,
                     link,
@@ -272,7 +276,7 @@ impl ReplaySource {
                     return Ok(Some(Frame {
                         ts_ns,
                         link: *link,
-                        data: raw.data.into_owned(),
+                        data: raw.data,
                     }));
                 }
                 Reader::PcapNg { reader, interfaces } => {
@@ -316,7 +320,7 @@ impl ReplaySource {
                             return Ok(Some(Frame {
                                 ts_ns,
                                 link: iface.link,
-                                data: epb.data.into_owned(),
+                                data: epb.data.into_owned().into(),
                             }));
                         }
                         Block::Packet(pb) => {
@@ -335,7 +339,7 @@ impl ReplaySource {
                             return Ok(Some(Frame {
                                 ts_ns,
                                 link: iface.link,
-                                data: pb.data.into_owned(),
+                                data: pb.data.into_owned().into(),
                             }));
                         }
                         Block::SimplePacket(spb) => {
@@ -347,14 +351,38 @@ impl ReplaySource {
                             return Ok(Some(Frame {
                                 ts_ns: 0,
                                 link,
-                                data: spb.data.into_owned(),
+                                data: spb.data.into_owned().into(),
                             }));
                         }
                         _ => {}
                     }
                 }
+                Reader::Taken => return Ok(None),
             }
         }
+    }
+
+    /// Up to PACKETS_PER_POLL frames of `reader` (taken out of `self`
+    /// meanwhile) turned into events.
+    fn poll_frames(
+        &mut self,
+        reader: &mut Reader,
+        f: &mut dyn FnMut(&[u8]),
+    ) -> Result<Poll, ProbeError> {
+        for _ in 0..PACKETS_PER_POLL {
+            match self.next_frame(reader)? {
+                Some(frame) => {
+                    let first = self.span.map_or(frame.ts_ns, |(first, _)| first);
+                    self.span = Some((first, frame.ts_ns));
+                    self.emit(&frame, f)
+                }
+                None => {
+                    self.ended = true;
+                    return Ok(Poll::End);
+                }
+            }
+        }
+        Ok(Poll::More)
     }
 
     fn on(&self, probe: u32) -> bool {
@@ -429,20 +457,10 @@ impl Source for ReplaySource {
         if self.ended {
             return Ok(Poll::End);
         }
-        for _ in 0..PACKETS_PER_POLL {
-            match self.next_frame()? {
-                Some(frame) => {
-                    let first = self.span.map_or(frame.ts_ns, |(first, _)| first);
-                    self.span = Some((first, frame.ts_ns));
-                    self.emit(&frame, f)
-                }
-                None => {
-                    self.ended = true;
-                    return Ok(Poll::End);
-                }
-            }
-        }
-        Ok(Poll::More)
+        let mut reader = std::mem::replace(&mut self.reader, Reader::Taken);
+        let polled = self.poll_frames(&mut reader, f);
+        self.reader = reader;
+        polled
     }
 
     fn drops(&mut self) -> Vec<(u32, u64)> {
@@ -552,7 +570,7 @@ fn ip_of(ver: u8, a: &[u8; 16]) -> IpAddr {
 
 /// The packet in `frame`, or None when it is not an IP packet.
 fn decode(frame: &Frame) -> Option<Packet> {
-    let data = frame.data.as_slice();
+    let data: &[u8] = &frame.data;
     let packet = match frame.link {
         Link::Ethernet => LaxSlicedPacket::from_ethernet(data).ok()?,
         Link::LinuxSll => {
