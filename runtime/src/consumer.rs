@@ -158,8 +158,12 @@ impl<'a> Consumer<'a> {
     /// Folds the counts and sums the kernel keeps for `plan`'s probes
     /// (their records never come) into the aggregations.
     pub fn with_kernel_aggs(mut self, plan: rdtrace_lang::kagg::KernelAggPlan) -> Self {
-        self.kernel_aggs =
-            crate::kernel_aggs::KernelAggFold::new(plan, self.program.program(), self.opts.strsize);
+        self.kernel_aggs = crate::kernel_aggs::KernelAggFold::new(
+            plan,
+            self.program.program(),
+            self.opts.strsize,
+            self.opts.aggrate,
+        );
         self
     }
 

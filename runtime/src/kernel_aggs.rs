@@ -15,10 +15,6 @@ use rdtrace_record::{KernelAggKey, Source};
 use crate::aggs::Aggregations;
 use crate::state::KeyRef;
 
-/// How stale a fold may be while tracing (dtrace's default `aggrate` is
-/// 1 s; printa from a tick sees the kernel's counts at most this old).
-pub(crate) const FOLD_EVERY: Duration = Duration::from_millis(100);
-
 pub(crate) struct KernelAggFold {
     actions: Vec<KernelAgg>,
     /// Probe id → provider, module, function, name.
@@ -27,12 +23,19 @@ pub(crate) struct KernelAggFold {
     last: HashMap<KernelAggKey, i64>,
     drops_seen: HashMap<u32, u64>,
     strsize: usize,
+    /// How stale a fold may be while tracing (the `aggrate` option).
+    every: Duration,
     folded_at: Option<Instant>,
 }
 
 impl KernelAggFold {
     /// None when no probe is aggregated in the kernel.
-    pub(crate) fn new(plan: KernelAggPlan, program: &Program, strsize: usize) -> Option<Self> {
+    pub(crate) fn new(
+        plan: KernelAggPlan,
+        program: &Program,
+        strsize: usize,
+        every: Duration,
+    ) -> Option<Self> {
         if plan.is_empty() {
             return None;
         }
@@ -50,14 +53,15 @@ impl KernelAggFold {
             last: HashMap::new(),
             drops_seen: HashMap::new(),
             strsize,
+            every,
             folded_at: None,
         })
     }
 
-    /// Folds what grew since the last fold, if that was `FOLD_EVERY` ago
+    /// Folds what grew since the last fold, if that was `every` ago
     /// or `now` is set (tracing has ended).
     pub(crate) fn fold(&mut self, source: &mut dyn Source, aggs: &mut Aggregations, now: bool) {
-        if !now && self.folded_at.is_some_and(|t| t.elapsed() < FOLD_EVERY) {
+        if !now && self.folded_at.is_some_and(|t| t.elapsed() < self.every) {
             return;
         }
         self.folded_at = Some(Instant::now());

@@ -11,6 +11,10 @@ pub struct Options {
     pub switchrate: Duration,
     /// How often drops are reported (dtrace's status interval).
     pub statusrate: Duration,
+    /// How often the aggregations the kernel keeps are folded in while
+    /// tracing (dtrace's `aggrate`; here 10hz by default, so that printa
+    /// from a tick shows counts at most 100 ms old).
+    pub aggrate: Duration,
     /// Ring buffer size in bytes.
     pub bufsize: usize,
     pub strsize: usize,
@@ -59,6 +63,7 @@ impl Default for Options {
             quiet: false,
             switchrate: Duration::from_secs(1),
             statusrate: Duration::from_secs(1),
+            aggrate: Duration::from_millis(100),
             bufsize: 4 << 20,
             strsize: 256,
             dynvarsize: 1 << 20,
@@ -114,7 +119,6 @@ impl std::error::Error for OptionError {}
 /// dtrace options that rdtrace accepts but which change nothing here (their
 /// effect is inherent or irrelevant in a user-space evaluator).
 const ACCEPTED_NOOP: &[&str] = &[
-    "aggrate",
     "cleanrate",
     "nspec",
     "specsize",
@@ -190,6 +194,11 @@ impl Options {
             "zdefs" => self.zdefs = parse_flag(value).ok_or_else(|| bad("no value"))?,
             "switchrate" => {
                 self.switchrate = value
+                    .and_then(parse_rate)
+                    .ok_or_else(|| bad("a rate such as 10hz, 100ms or nanoseconds"))?
+            }
+            "aggrate" => {
+                self.aggrate = value
                     .and_then(parse_rate)
                     .ok_or_else(|| bad("a rate such as 10hz, 100ms or nanoseconds"))?
             }
@@ -405,6 +414,10 @@ mod tests {
         assert!(o.quiet);
         o.set("switchrate", Some("10hz")).unwrap();
         assert_eq!(o.switchrate, Duration::from_millis(100));
+        assert_eq!(o.aggrate, Duration::from_millis(100));
+        o.set("aggrate", Some("1s")).unwrap();
+        assert_eq!(o.aggrate, Duration::from_secs(1));
+        assert!(o.set("aggrate", Some("fast")).is_err());
         assert_eq!(
             o.set("nosuch", None),
             Err(OptionError::Invalid("nosuch".into()))
