@@ -59,24 +59,34 @@ pub fn kernel_filters(program: &Program, target: i64) -> Vec<Vec<FilterCond>> {
         .collect()
 }
 
+/// The comparisons among the `&&` operands of `e`, each once.
 fn conjuncts(e: &Expr, target: i64, out: &mut Vec<FilterCond>) {
-    match &e.kind {
-        ExprKind::Logical {
-            op: LogicalOp::And,
-            lhs,
-            rhs,
-        } => {
-            conjuncts(lhs, target, out);
-            conjuncts(rhs, target, out);
-        }
-        _ => {
-            if let Some(c) = comparison(e, target) {
-                if !out.contains(&c) {
-                    out.push(c);
-                }
-            }
+    for c in and_operands(e).filter_map(|x| comparison(x, target)) {
+        if !out.contains(&c) {
+            out.push(c);
         }
     }
+}
+
+/// The operands of the `&&` chain `e` (`e` itself when it is not one).
+fn and_operands(e: &Expr) -> impl Iterator<Item = &Expr> {
+    let mut stack = vec![e];
+    std::iter::from_fn(move || {
+        while let Some(x) = stack.pop() {
+            match &x.kind {
+                ExprKind::Logical {
+                    op: LogicalOp::And,
+                    lhs,
+                    rhs,
+                } => {
+                    stack.push(rhs);
+                    stack.push(lhs);
+                }
+                _ => return Some(x),
+            }
+        }
+        None
+    })
 }
 
 /// `e` as one condition: a comparison of a record field with a constant
@@ -124,22 +134,14 @@ pub(crate) fn comparison(e: &Expr, target: i64) -> Option<FilterCond> {
 /// when any part of it is something else: the kernel's evaluation then
 /// decides the predicate, not just narrows it.
 pub(crate) fn exact_conds(e: &Expr, target: i64) -> Option<Vec<FilterCond>> {
-    match &e.kind {
-        ExprKind::Logical {
-            op: LogicalOp::And,
-            lhs,
-            rhs,
-        } => {
-            let mut all = exact_conds(lhs, target)?;
-            for c in exact_conds(rhs, target)? {
-                if !all.contains(&c) {
-                    all.push(c);
-                }
-            }
-            Some(all)
+    let mut all = Vec::new();
+    for x in and_operands(e) {
+        let c = comparison(x, target)?;
+        if !all.contains(&c) {
+            all.push(c);
         }
-        _ => comparison(e, target).map(|c| vec![c]),
     }
+    Some(all)
 }
 
 fn is_comparison(op: BinOp) -> bool {

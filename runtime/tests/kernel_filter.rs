@@ -84,6 +84,17 @@ fn read_entry() -> u32 {
         .id
 }
 
+/// `src` checked against the catalog (a test's script must compile).
+fn compile(src: &str) -> rdtrace_lang::typed::Program {
+    rdtrace_lang::compile(
+        "t.d",
+        src,
+        &rdtrace_probes::catalog(),
+        &CheckOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{src}: {}", e.render()))
+}
+
 /// A read(2) entry record with these pid, tid, uid, gid, ppid and arguments.
 fn read_record(ids: &[u64], args: &[u64]) -> SyscallEvent {
     let mut e = SyscallEvent::default();
@@ -110,8 +121,7 @@ proptest! {
             .iter()
             .map(|p| format!("syscall::read:entry /{p}/ {{ printf(\"hit\\n\"); }}\n"))
             .collect();
-        let program = rdtrace_lang::compile("t.d", &src, &rdtrace_probes::catalog(), &CheckOptions::default())
-            .unwrap_or_else(|e| panic!("{src}: {}", e.render()));
+        let program = compile(&src);
         let filters = rdtrace_lang::filter::kernel_filters(&program, TARGET);
         let e = read_record(&ids, &args);
         let rec = e.as_bytes().to_vec();
@@ -139,10 +149,6 @@ proptest! {
         args in prop::collection::vec(value(), 3),
     ) {
         let pred = conds.join(" && ");
-        let compile = |src: &str| {
-            rdtrace_lang::compile("t.d", src, &rdtrace_probes::catalog(), &CheckOptions::default())
-                .unwrap_or_else(|e| panic!("{src}: {}", e.render()))
-        };
         let counted = compile(&format!("syscall::read:entry /{pred}/ {{ @ = count(); }}"));
         let plan = rdtrace_probes::kernel_aggs(&counted, TARGET).plan;
         let Some(in_kernel) = &plan.probes[0] else {
@@ -167,13 +173,7 @@ proptest! {
 #[test]
 fn only_pure_counts_and_sums_are_aggregated_in_the_kernel() {
     let aggregated = |src: &str| {
-        let p = rdtrace_lang::compile(
-            "t.d",
-            src,
-            &rdtrace_probes::catalog(),
-            &CheckOptions::default(),
-        )
-        .unwrap_or_else(|e| panic!("{src}: {}", e.render()));
+        let p = compile(src);
         let k = rdtrace_probes::kernel_aggs(&p, TARGET);
         assert_eq!(
             k.maps.len(),
@@ -211,15 +211,6 @@ fn only_pure_counts_and_sums_are_aggregated_in_the_kernel() {
 /// pids, and a clause without a predicate leaves nothing to filter.
 #[test]
 fn simple_predicates_become_filters() {
-    let compile = |src: &str| {
-        rdtrace_lang::compile(
-            "t.d",
-            src,
-            &rdtrace_probes::catalog(),
-            &CheckOptions::default(),
-        )
-        .unwrap()
-    };
     let p = compile("syscall::read:entry /pid == $target && arg2 > 100/ { }");
     let f = &rdtrace_lang::filter::kernel_filters(&p, TARGET)[0];
     assert_eq!(f.len(), 2);
