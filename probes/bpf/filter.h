@@ -32,6 +32,15 @@ static __always_inline const struct probe_filter *filter_of(__u32 probe)
 	return bpf_map_lookup_elem(&probe_filters, &probe);
 }
 
+/* The same for a probe known to be below RDT_LOW_PROBES (syscall
+ * probes). One map per call site: where clang merges filter_of's two
+ * lookups into one call on a selected map, the verifier cannot inline
+ * it, and the call (through a retpoline) cost ~7% of a syscall storm. */
+static __always_inline const struct probe_filter *low_filter_of(__u32 probe)
+{
+	return bpf_map_lookup_elem(&low_probe_filters, &probe);
+}
+
 /* Whether value `v` (already extended) meets condition `c`. */
 static __always_inline int cond_holds(const struct filter_cond *c, __s64 v)
 {

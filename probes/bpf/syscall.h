@@ -190,7 +190,7 @@ static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, con
 	__u64 uid_gid = (needs & RDT_KNEED_IDS) ? bpf_get_current_uid_gid() : 0;
 	/* An entry that saves its arguments for its return must save them
 	 * even when the entry itself is filtered out. */
-	const struct probe_filter *filter = (flags & RDT_FILTERED) ? filter_of(probe) : NULL;
+	const struct probe_filter *filter = (flags & RDT_FILTERED) ? low_filter_of(probe) : NULL;
 	if (!(flags & RDT_SAVE_ENTRY_ARGS) && !is_return && !ids_pass(filter, pid_tgid, uid_gid))
 		return 0;
 	__u32 zero = 0;
@@ -198,12 +198,16 @@ static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, con
 	if (!b)
 		return 0;
 	struct syscall_event *e = (struct syscall_event *)b->data;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	e->hdr.pid = pid_tgid >> 32;
 	e->hdr.tid = (__u32)pid_tgid;
 	e->hdr.uid = (__u32)uid_gid;
 	e->hdr.gid = uid_gid >> 32;
-	e->hdr.ppid = (needs & RDT_KNEED_PPID) ? BPF_CORE_READ(task, real_parent, tgid) : 0;
+	/* The task only when something reads it: a helper call per event. */
+	e->hdr.ppid = 0;
+	if (needs & RDT_KNEED_PPID) {
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+		e->hdr.ppid = BPF_CORE_READ(t, real_parent, tgid);
+	}
 	e->err = 0;
 	e->captures = 0;
 	__u32 tid = e->hdr.tid;
@@ -241,6 +245,7 @@ static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, con
 		kernel_aggregate(kplan, b->data, sizeof(*e));
 		return 0;
 	}
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	e->hdr.ts_ns = bpf_ktime_get_ns();
 	e->hdr.netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
 	/* curpsinfo / curlwpsinfo: the first capture. */
