@@ -168,9 +168,11 @@ static __always_inline __u32 capture_user_memory(struct syscall_buf *b, __u32 pr
 }
 
 /* Writes the record of syscall probe `probe`: entry `args` (at a return,
- * `ret` instead), the user memory its plan copies; submits it. */
+ * `ret` instead), the user memory its plan copies; submits it. `btf`
+ * (a constant): a tp_btf program, which reads the current task's ids and
+ * name with plain loads instead of two helper calls (~4% of a storm). */
 static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, const __u64 *args,
-					__s64 ret, int is_return)
+					__s64 ret, int is_return, int btf)
 {
 	/* What a kernel filter tests first: the ids, then (in the record)
 	 * the arguments; the rest of the header only for records that pass. */
@@ -186,7 +188,9 @@ static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, con
 		else
 			kplan = NULL;
 	}
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *cur = btf ? bpf_get_current_task_btf() : NULL;
+	__u64 pid_tgid = btf ? ((__u64)cur->tgid << 32) | (__u32)cur->pid
+			     : bpf_get_current_pid_tgid();
 	__u64 uid_gid = (needs & RDT_KNEED_IDS) ? bpf_get_current_uid_gid() : 0;
 	/* An entry that saves its arguments for its return must save them
 	 * even when the entry itself is filtered out. */
@@ -204,7 +208,9 @@ static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, con
 	e->hdr.gid = uid_gid >> 32;
 	/* The task only when something reads it: a helper call per event. */
 	e->hdr.ppid = 0;
-	if (needs & RDT_KNEED_PPID) {
+	if ((needs & RDT_KNEED_PPID) && btf) {
+		e->hdr.ppid = cur->real_parent->tgid;
+	} else if (needs & RDT_KNEED_PPID) {
 		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 		e->hdr.ppid = BPF_CORE_READ(t, real_parent, tgid);
 	}
@@ -238,7 +244,9 @@ static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, con
 		return 0;
 	e->hdr.probe = probe;
 	e->hdr.cpu = bpf_get_smp_processor_id();
-	if (needs & RDT_KNEED_COMM)
+	if ((needs & RDT_KNEED_COMM) && btf)
+		__builtin_memcpy(e->hdr.comm, cur->comm, sizeof(e->hdr.comm));
+	else if (needs & RDT_KNEED_COMM)
 		bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
 	/* Counted or summed here: nothing to send. */
 	if (kplan) {
@@ -299,7 +307,7 @@ static __always_inline int syscall_event(void *ctx, int is_return)
 			bpf_probe_read_kernel(args, nargs * 8,
 					      ctx + __builtin_offsetof(struct syscall_enter_ctx, args));
 	}
-	return emit_syscall(ctx, tp->probe, tp->flags, args, ret, is_return);
+	return emit_syscall(ctx, tp->probe, tp->flags, args, ret, is_return, 0);
 }
 
 /* Many calls at once: raw_syscalls:sys_enter/sys_exit, which fire for
@@ -345,7 +353,7 @@ static __always_inline int raw_syscall(void *ctx, __u64 nr, struct pt_regs *regs
 		args[5] = BPF_CORE_READ(regs, r9);
 	}
 	return emit_syscall(ctx, probe, is_return ? np->ret_flags : np->entry_flags, args, ret,
-			    is_return);
+			    is_return, btf);
 }
 
 SEC("tp_btf/sys_enter")

@@ -120,6 +120,7 @@ pub mod live;
 pub mod providers;
 pub mod replay;
 mod replay_input;
+mod replay_pcap;
 mod replay_tcp;
 mod tp_attach;
 pub mod tracefs;

@@ -18,7 +18,6 @@ use crate::replay_tcp::TcpTracker;
 use etherparse::{
     EtherType, LaxNetSlice, LaxSlicedPacket, LinuxSllProtocolType, LinuxSllSlice, TransportSlice,
 };
-use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
 use pcap_file::pcapng::{Block, PcapNgReader};
 use pcap_file::{DataLink, PcapError, TsResolution};
@@ -93,7 +92,7 @@ impl Interface {
 
 enum Reader {
     Pcap {
-        reader: PcapReader<BufReader<Box<dyn Read>>>,
+        reader: crate::replay_pcap::PcapStream,
         link: Link,
         nanos: bool,
     },
@@ -190,17 +189,18 @@ impl ReplaySource {
             }
         })?;
         let rest: Box<dyn Read> = Box::new(std::io::Cursor::new(magic).chain(input));
-        let file = BufReader::new(rest);
         let reader = match u32::from_le_bytes(magic) {
             0x0A0D_0D0A => {
-                let reader = PcapNgReader::new(file).map_err(|e| pcap_err(&path, 0, e))?;
+                let reader =
+                    PcapNgReader::new(BufReader::new(rest)).map_err(|e| pcap_err(&path, 0, e))?;
                 Reader::PcapNg {
                     reader,
                     interfaces: Vec::new(),
                 }
             }
             0xA1B2_C3D4 | 0xD4C3_B2A1 | 0xA1B2_3C4D | 0x4D3C_B2A1 => {
-                let reader = PcapReader::new(file).map_err(|e| pcap_err(&path, 0, e))?;
+                let reader =
+                    crate::replay_pcap::PcapStream::new(rest).map_err(|e| pcap_err(&path, 0, e))?;
                 let header = reader.header();
                 let nanos = header.ts_resolution == TsResolution::NanoSecond;
                 Reader::Pcap {

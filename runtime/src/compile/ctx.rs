@@ -33,7 +33,7 @@ pub(crate) struct FiringCtx {
 }
 
 /// How a printf argument slot is to be read.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ArgKind {
     Int(IntType),
     Str,
@@ -45,6 +45,44 @@ pub(crate) enum ArgKind {
 pub(crate) struct PrintfSite {
     pub format: Format,
     pub args: Vec<ArgKind>,
+    pub plain: Plain,
+}
+
+/// Formats whose output needs no formatting engine. Scripts are full of
+/// them (tcpio.d prints each TCP flag with `printf("%s", …)` and ends the
+/// line with `printf("\b)\n")`), and they are most of its printf calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Plain {
+    /// Literal text only (no argument).
+    Lit(Vec<u8>),
+    /// Exactly `%s` of one string argument: the string's bytes.
+    Str,
+    /// Anything else: the engine.
+    No,
+}
+
+impl PrintfSite {
+    pub fn new(format: Format, args: Vec<ArgKind>) -> PrintfSite {
+        use rdtrace_lang::format::{ConvKind, Count, Piece};
+        let plain = match (format.pieces.as_slice(), args.as_slice()) {
+            ([], []) => Plain::Lit(Vec::new()),
+            ([Piece::Lit(text)], []) => Plain::Lit(text.clone()),
+            ([Piece::Conv(c)], [ArgKind::Str])
+                if c.kind == ConvKind::Str
+                    && c.width == Count::None
+                    && c.precision.is_none()
+                    && !c.minus =>
+            {
+                Plain::Str
+            }
+            _ => Plain::No,
+        };
+        PrintfSite {
+            format,
+            args,
+            plain,
+        }
+    }
 }
 
 /// Rust-side state of a firing, reached by helpers through the context.
@@ -93,4 +131,32 @@ pub(crate) struct Runtime {
     /// checks after every helper call.
     pub trap: Option<crate::usermem::Trap>,
     pub trapped: u8,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdtrace_lang::format::parse;
+
+    fn plain(fmt: &str, args: &[ArgKind]) -> Plain {
+        PrintfSite::new(parse(fmt.as_bytes()).expect("format"), args.to_vec()).plain
+    }
+
+    #[test]
+    fn only_literal_text_and_a_bare_percent_s_skip_the_engine() {
+        assert_eq!(plain("\\b)\n", &[]), Plain::Lit(b"\\b)\n".to_vec()));
+        assert_eq!(plain("", &[]), Plain::Lit(Vec::new()));
+        assert_eq!(plain("100%%", &[]), Plain::Lit(b"100%".to_vec()));
+        assert_eq!(plain("%s", &[ArgKind::Str]), Plain::Str);
+        // Widths, precisions, other text or conversions: the engine.
+        assert_eq!(plain("%5s", &[ArgKind::Str]), Plain::No);
+        assert_eq!(plain("%.2s", &[ArgKind::Str]), Plain::No);
+        assert_eq!(
+            plain("%*s", &[ArgKind::Int(IntType::INT), ArgKind::Str]),
+            Plain::No
+        );
+        assert_eq!(plain("%s\n", &[ArgKind::Str]), Plain::No);
+        assert_eq!(plain("%d", &[ArgKind::Int(IntType::INT)]), Plain::No);
+        assert_eq!(plain("%s", &[ArgKind::Symbol]), Plain::No);
+    }
 }

@@ -83,10 +83,7 @@ impl FnGen<'_, '_, '_> {
             .collect();
         let vals = args.iter().map(|a| self.expr(a)).collect::<R<Vec<_>>>()?;
         let site = self.env.sites.len();
-        self.env.sites.push(PrintfSite {
-            format: format.clone(),
-            args: kinds,
-        });
+        self.env.sites.push(PrintfSite::new(format.clone(), kinds));
         let arr = self.spill(&vals);
         let site = self.iconst(site as i64);
         let failed = self.call(helper, &[site, arr]);
