@@ -510,3 +510,40 @@ fn counts_and_sums_kept_in_the_kernel_are_exact_at_any_rate() {
         "kernel (left) and user space (right) differ"
     );
 }
+
+/// Keys of only the task's name and the probe (`@[execname, probefunc] =
+/// count()`, `sum(constant)`, no predicate) are made in the kernel without
+/// building the record (`kagg_direct`): still exact. dd, copied under a
+/// name of this test's own, makes exactly N write(2)s; other processes'
+/// rows are ignored.
+#[test]
+fn counts_keyed_by_execname_and_probefunc_alone_are_exact() {
+    if !live_tests_possible() {
+        return;
+    }
+    const N: u64 = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("kd{}", std::process::id() % 100_000_000);
+    let bin = dir.path().join(&name);
+    std::fs::copy("/bin/dd", &bin).unwrap();
+    let script = r#"syscall::write:entry { @calls[execname, probefunc] = count(); }
+        syscall::write:entry { @bytes[execname] = sum(3); }"#;
+    let command = format!(
+        "{} if=/dev/zero of=/dev/null bs=1 count={N} status=none",
+        bin.display()
+    );
+    let o = rdtrace()
+        .args(["-q", "-b", "4k", "-n", script, "-c", &command])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let (n, n3) = (N.to_string(), (3 * N).to_string());
+    for row in [vec![name.as_str(), "write", &n], vec![name.as_str(), &n3]] {
+        assert!(rows.contains(&row), "no row {row:?} in {out}");
+    }
+}

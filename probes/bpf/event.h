@@ -416,6 +416,9 @@ struct kagg_action {
 #define RDT_KNEED_PPID 2
 #define RDT_KNEED_COMM 4
 #define RDT_KNEED_ALL 7
+/* A key part or value other than the task's name, the probe and
+ * constants, or a filter: the updates need the record built. */
+#define RDT_KNEED_RECORD 8
 struct kagg_plan {
 	__u32 n;
 	__u32 needs;

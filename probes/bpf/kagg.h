@@ -67,6 +67,39 @@ static __always_inline void kagg_add(const struct kagg_key *k, __s64 v)
 		*d += 1;
 }
 
+/* Performs the updates of a plan without RDT_KNEED_RECORD: key parts
+ * are the task's name (`comm`, 16 bytes) or the probe id, values 1 or
+ * constants. The commonest one-liners (@[execname] = count(),
+ * @[probefunc] = count()) skip building the record this way. */
+static __always_inline void kagg_direct(const struct kagg_plan *plan, __u32 probe,
+					const char *comm)
+{
+	for (int i = 0; i < RDT_KAGG_PER_PROBE; i++) {
+		if (i >= plan->n)
+			break;
+		const struct kagg_action *a = &plan->actions[i];
+		struct kagg_key k = {};
+		k.action = a->id;
+		int ni = 0;
+		for (int j = 0; j < RDT_KAGG_PARTS; j++) {
+			if (j >= a->nparts)
+				break;
+			if (a->parts[j].kind == RDT_KPART_CHARS) {
+				__builtin_memcpy(k.chars, comm, 16);
+			} else {
+				if (ni == 0)
+					k.ints[0] = probe;
+				else if (ni == 1)
+					k.ints[1] = probe;
+				else
+					k.ints[2] = probe;
+				ni++;
+			}
+		}
+		kagg_add(&k, a->value_kind == RDT_KVAL_CONST ? a->value_const : 1);
+	}
+}
+
 /* Performs a plan's updates on the record it was built for. */
 static __always_inline void kernel_aggregate(const struct kagg_plan *plan, const __u8 *rec,
 					     __u32 len)

@@ -197,6 +197,11 @@ static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, con
 	const struct probe_filter *filter = (flags & RDT_FILTERED) ? low_filter_of(probe) : NULL;
 	if (!(flags & RDT_SAVE_ENTRY_ARGS) && !is_return && !ids_pass(filter, pid_tgid, uid_gid))
 		return 0;
+	/* Keys of only the task's name and the probe: no record to build. */
+	if (btf && kplan && !(kplan->needs & RDT_KNEED_RECORD)) {
+		kagg_direct(kplan, probe, cur->comm);
+		return 0;
+	}
 	__u32 zero = 0;
 	struct syscall_buf *b = bpf_map_lookup_elem(&syscall_scratch, &zero);
 	if (!b)

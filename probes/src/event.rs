@@ -463,6 +463,9 @@ pub const KNEED_IDS: u32 = 1;
 pub const KNEED_PPID: u32 = 2;
 pub const KNEED_COMM: u32 = 4;
 pub const KNEED_ALL: u32 = 7;
+/// A key part or value other than the task's name, the probe id and
+/// constants, or a filter: the kernel builds the record to aggregate.
+pub const KNEED_RECORD: u32 = 8;
 
 /// The `kagg_plans` map value: a probe's kernel updates.
 #[repr(C)]

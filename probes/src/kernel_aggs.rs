@@ -68,22 +68,30 @@ pub fn kernel_aggs(program: &Program, target: i64) -> KernelAggs {
 /// updates and filter read (the kernel reads only those); None when they
 /// read one the kernel does not fill before aggregating (time, netns).
 fn needs(plan: &KernelAggPlan, aggs: &rdtrace_lang::kagg::ProbeAggs) -> Option<u32> {
-    use crate::event::{KNEED_COMM, KNEED_IDS, KNEED_PPID};
+    use crate::event::{KNEED_COMM, KNEED_IDS, KNEED_PPID, KNEED_RECORD};
     use rdtrace_record::EventHeader;
     use std::mem::offset_of;
     let mut offsets: Vec<u32> = aggs.conds.iter().map(|c| c.offset).collect();
-    let mut needs = 0;
+    let mut needs = if aggs.conds.is_empty() {
+        0
+    } else {
+        KNEED_RECORD
+    };
+    let comm = offset_of!(EventHeader, comm) as u32;
     for &a in &aggs.actions {
         let agg = &plan.actions[a];
         for k in &agg.keys {
             match *k {
+                KeySource::Chars { offset, .. } if offset == comm => offsets.push(offset),
                 KeySource::Int { offset, .. } | KeySource::Chars { offset, .. } => {
+                    needs |= KNEED_RECORD;
                     offsets.push(offset)
                 }
                 KeySource::Probe(_) => {}
             }
         }
         if let ValueSource::Int { offset, .. } = agg.value {
+            needs |= KNEED_RECORD;
             offsets.push(offset);
         }
     }

@@ -207,6 +207,33 @@ fn only_pure_counts_and_sums_are_aggregated_in_the_kernel() {
     }
 }
 
+/// Updates keyed by only the task's name and the probe, counting or
+/// summing constants without a predicate, are made without the record;
+/// any other field, a summed field or a predicate needs it.
+#[test]
+fn only_name_and_probe_keys_skip_building_the_record() {
+    use rdtrace_probes::event::KNEED_RECORD;
+    let needs_record = |src: &str| {
+        let k = rdtrace_probes::kernel_aggs(&compile(src), TARGET);
+        assert_eq!(k.maps.len(), 1, "{src}");
+        k.maps[0].1.needs & KNEED_RECORD != 0
+    };
+    for direct in [
+        "syscall::read:entry { @[execname] = count(); }",
+        "syscall::read:entry { @[probefunc, execname] = count(); @n = sum(4); }",
+        "syscall::read:entry { @[probename, probefunc, probeprov] = count(); }",
+    ] {
+        assert!(!needs_record(direct), "{direct}");
+    }
+    for record in [
+        "syscall::read:entry { @[pid] = count(); }",
+        "syscall::read:entry { @[execname] = sum(arg2); }",
+        "syscall::read:entry /pid == $target/ { @[execname] = count(); }",
+    ] {
+        assert!(needs_record(record), "{record}");
+    }
+}
+
 /// The filter does say something: `pid == $target` alone rejects other
 /// pids, and a clause without a predicate leaves nothing to filter.
 #[test]
