@@ -344,7 +344,7 @@ build_rdtrace
 write_meta
 # ---- 6. system calls at storm rates (issue 16): bench/syscall_rates.sh
 section_syscall() {
-  log "syscall: $ROUNDS rounds of 4 scenarios (bench/syscall_rates.sh)"
+  log "syscall: $ROUNDS rounds of 5 scenarios (bench/syscall_rates.sh)"
   OUT=$OUT/syscall RDTRACE=$RDTRACE DATA=$DATA "$BENCH/syscall_rates.sh" "$ROUNDS" \
     > "$OUT/syscall.md" 2>> "$LOG" || log "syscall_rates.sh failed (see $LOG)"
 }

@@ -11,6 +11,10 @@
 #   reject    syscall:::entry /pid == 1/ { @[execname] = count(); }
 #   openat    syscall::openat:entry { @ = count(); }
 #   printf    syscall::read:entry { printf("%s %d\n", execname, arg2); } to a file
+#   floor     syscall::[a-q]*:entry { @ = count(); }: rdtrace only; the
+#             storm's read/write are not traced, so each call runs the
+#             least any program on raw_syscalls:sys_enter runs (one array
+#             lookup): the floor under the other scenarios
 #
 # rdtrace runs each with its in-kernel work (filters, aggregation) and, as
 # `-user`, with it off (RDTRACE_NO_KERNEL_FILTER=1, RDTRACE_NO_KERNEL_AGG=1:
@@ -37,11 +41,12 @@ RD[count]='syscall:::entry { @[execname] = count(); }'
 RD[reject]='syscall:::entry /pid == 1/ { @[execname] = count(); }'
 RD[openat]='syscall::openat:entry { @ = count(); }'
 RD[printf]='syscall::read:entry { printf("%s %d\n", execname, arg2); }'
+RD[floor]='syscall::[a-q]*:entry { @ = count(); }'
 BT[count]='tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'
 BT[reject]='tracepoint:raw_syscalls:sys_enter /pid == 1/ { @[comm] = count(); }'
 BT[openat]='tracepoint:syscalls:sys_enter_openat { @ = count(); }'
 BT[printf]='tracepoint:syscalls:sys_enter_read { printf("%s %d\n", comm, args->count); }'
-SCENARIOS="count reject openat printf"
+SCENARIOS="count reject openat printf floor"
 
 # traced NAME SCENARIO CMD...: the storm's time while CMD runs (started,
 # given 3 s to attach, stopped with SIGINT after); its output goes to a
@@ -63,6 +68,7 @@ for r in $(seq "$ROUNDS"); do
   for sc in $SCENARIOS; do
     storm >> "$OUT/untraced-$sc.times"
     traced rdtrace "$sc" "$RDTRACE" -q -n "${RD[$sc]}"
+    [ "$sc" = floor ] && continue
     traced rdtrace-user "$sc" env RDTRACE_NO_KERNEL_FILTER=1 RDTRACE_NO_KERNEL_AGG=1 \
       "$RDTRACE" -q -n "${RD[$sc]}"
     if command -v bpftrace > /dev/null; then

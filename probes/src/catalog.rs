@@ -31,6 +31,13 @@ pub(crate) const PID_T: IntType = IntType::INT;
 /// the layouts' member rows, so each member is written once, with its type,
 /// where its value lives.
 pub fn catalog() -> Catalog {
+    catalog_for(&|_| true)
+}
+
+/// The catalog for a program that may enable only probes `wanted` accepts
+/// (provider, module, function, name): the others are listed, but a
+/// provider may leave out their arguments ([`crate::providers::Provider::probes_for`]).
+pub fn catalog_for(wanted: &dyn Fn(&[&str; 4]) -> bool) -> Catalog {
     let mut c = Catalog {
         layouts: vec![Layout {
             id: LAYOUT_HEADER,
@@ -44,7 +51,7 @@ pub fn catalog() -> Catalog {
         ..Catalog::default()
     };
     for p in PROVIDERS {
-        c.probes.extend(p.probes());
+        c.probes.extend(p.probes_for(wanted));
         for layout in p.layouts() {
             declare_members(&mut c.structs, &layout.members);
             c.layouts.push(layout.into_layout());

@@ -39,11 +39,9 @@ fn check_options(args: &Request) -> CheckOptions {
     }
 }
 
-pub fn compile(
-    args: &Request,
-    sources: &[LoadedSource],
-    catalog: &Catalog,
-) -> Result<Compiled, Failure> {
+/// Compiles the sources with a catalog made for them (whose probes that
+/// the program cannot enable may lack their arguments); returns both.
+pub fn compile(args: &Request, sources: &[LoadedSource]) -> Result<(Compiled, Catalog), Failure> {
     let copts = check_options(args);
     let texts: Vec<(String, String)> = sources
         .iter()
@@ -53,8 +51,9 @@ pub fn compile(
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
-    let program = rdtrace_lang::compile_many(&refs, catalog, &copts)
-        .map_err(|d| Failure::rendered(format!("{}\n{}", headline(&d, sources), d.render())))?;
+    let (program, made) =
+        rdtrace_lang::compile_many_for(&refs, |wanted| rdtrace_probes::catalog_for(wanted), &copts)
+            .map_err(|d| Failure::rendered(format!("{}\n{}", headline(&d, sources), d.render())))?;
     if !program.warnings.is_empty() {
         let w = rdtrace_lang::diag::Diagnostics {
             items: program.warnings.clone(),
@@ -110,13 +109,14 @@ pub fn compile(
 
     // JIT now so that -e also reports what the runtime refuses.
     let jit = CompiledProgram::new(&program, &options).map_err(Failure::new)?;
-    Ok(Compiled {
+    let compiled = Compiled {
         program,
         options,
         captures,
         jit,
         metrics,
-    })
+    };
+    Ok((compiled, made))
 }
 
 fn pragma_error(

@@ -33,9 +33,8 @@ pub struct Session {
 impl Session {
     /// Loads the sources and compiles them as one program.
     pub fn compile(request: Request) -> Result<Session, Failure> {
-        let catalog = rdtrace_probes::catalog();
         let sources = sources::load(&request.sources, request.cpp.as_ref())?;
-        let compiled = compile::compile(&request, &sources, &catalog)?;
+        let (compiled, catalog) = compile::compile(&request, &sources)?;
         Ok(Session {
             request,
             catalog,

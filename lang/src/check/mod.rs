@@ -15,6 +15,7 @@ mod expr;
 mod funcs;
 mod printf;
 mod probes;
+pub use probes::may_enable;
 mod stacks;
 mod stmt;
 mod suggest;

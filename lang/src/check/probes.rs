@@ -50,6 +50,22 @@ impl Fields {
     }
 }
 
+/// Whether a program whose clauses have probe descriptions `descs` (as
+/// written) may enable the probe named `probe` (provider, module,
+/// function, name): a description that names it, or one with a macro
+/// (`$1`, `$target`), whose expansion is not known yet.
+pub fn may_enable(descs: &[&str], probe: &[&str; 4]) -> bool {
+    descs.iter().any(|d| {
+        d.contains('$')
+            || Fields::split(d.trim()).is_some_and(|f| {
+                glob(&f.provider, probe[0])
+                    && glob(&f.module, probe[1])
+                    && glob(&f.function, probe[2])
+                    && glob(&f.name, probe[3])
+            })
+    })
+}
+
 /// dtrace's `gmatch`: `*`, `?`, `[set]` with ranges and `!` negation, `\`
 /// quoting. An empty pattern matches anything.
 pub(crate) fn glob(pat: &str, s: &str) -> bool {
@@ -540,6 +556,31 @@ mod tests {
         assert!(!glob("receive", "send"));
         assert!(glob("*a*a*b", "aaaaaaaaaaab"));
         assert!(!glob("*a*a*b", "aaaaaaaaaaaa"));
+    }
+
+    #[test]
+    fn a_program_may_enable_what_its_descriptions_name_or_any_probe_with_a_macro() {
+        let fork = ["sdt", "sched", "", "sched_process_fork"];
+        for yes in [
+            &["sdt:sched::sched_process_fork"][..],
+            &["BEGIN", "sched_process_*"],
+            &[":::"],
+            &["sdt:::"],
+            &["sdt:sched::"],
+            &["sdt:$1::"],
+            &["$1"],
+        ] {
+            assert!(may_enable(yes, &fork), "{yes:?}");
+        }
+        for no in [
+            &["BEGIN", "END", "tick-1s"][..],
+            &["tcp:::send"],
+            &["sdt:sched::sched_switch"],
+            &["syscall:::entry", "proc:::exec-success"],
+            &[],
+        ] {
+            assert!(!may_enable(no, &fork), "{no:?}");
+        }
     }
 
     #[test]

@@ -88,6 +88,14 @@ pub trait Provider: Sync {
     fn probes(&self) -> Vec<ProbeDef> {
         Vec::new()
     }
+    /// Its fixed probes, where those that `wanted` (given provider,
+    /// module, function, name) rejects may come without arguments: a
+    /// provider whose arguments are costly to learn (sdt reads a tracefs
+    /// file per probe) learns only those a program may enable.
+    fn probes_for(&self, wanted: &dyn Fn(&[&str; 4]) -> bool) -> Vec<ProbeDef> {
+        let _ = wanted;
+        self.probes()
+    }
     /// Its parametrised probe families (`tick-N`, …).
     fn param_probes(&self) -> Vec<ParamProbe> {
         Vec::new()
