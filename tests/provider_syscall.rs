@@ -513,7 +513,7 @@ fn counts_and_sums_kept_in_the_kernel_are_exact_at_any_rate() {
 
 /// Keys of only the task's name and the probe (`@[execname, probefunc] =
 /// count()`, `sum(constant)`, no predicate) are made in the kernel without
-/// building the record (`kagg_direct`): still exact. dd, copied under a
+/// building the record (`kagg_update` with `direct`): still exact. dd, copied under a
 /// name of this test's own, makes exactly N write(2)s; other processes'
 /// rows are ignored.
 #[test]

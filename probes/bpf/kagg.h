@@ -67,42 +67,14 @@ static __always_inline void kagg_add(const struct kagg_key *k, __s64 v)
 		*d += 1;
 }
 
-/* Performs the updates of a plan without RDT_KNEED_RECORD: key parts
- * are the task's name (`comm`, 16 bytes) or the probe id, values 1 or
- * constants. The commonest one-liners (@[execname] = count(),
- * @[probefunc] = count()) skip building the record this way. */
-static __always_inline void kagg_direct(const struct kagg_plan *plan, __u32 probe,
-					const char *comm)
-{
-	for (int i = 0; i < RDT_KAGG_PER_PROBE; i++) {
-		if (i >= plan->n)
-			break;
-		const struct kagg_action *a = &plan->actions[i];
-		struct kagg_key k = {};
-		k.action = a->id;
-		int ni = 0;
-		for (int j = 0; j < RDT_KAGG_PARTS; j++) {
-			if (j >= a->nparts)
-				break;
-			if (a->parts[j].kind == RDT_KPART_CHARS) {
-				__builtin_memcpy(k.chars, comm, 16);
-			} else {
-				if (ni == 0)
-					k.ints[0] = probe;
-				else if (ni == 1)
-					k.ints[1] = probe;
-				else
-					k.ints[2] = probe;
-				ni++;
-			}
-		}
-		kagg_add(&k, a->value_kind == RDT_KVAL_CONST ? a->value_const : 1);
-	}
-}
-
-/* Performs a plan's updates on the record it was built for. */
-static __always_inline void kernel_aggregate(const struct kagg_plan *plan, const __u8 *rec,
-					     __u32 len)
+/* Performs a plan's updates on the record at `rec` (`len` bytes, a
+ * constant bound) or, `direct` (a constant), without one: a plan without
+ * RDT_KNEED_RECORD has key parts that are the task's name (`comm`, 16
+ * bytes) or the probe id and constant values, so the commonest one-liners
+ * (@[execname] = count(), @[probefunc] = count()) skip building the
+ * record. */
+static __always_inline void kagg_update(const struct kagg_plan *plan, const __u8 *rec, __u32 len,
+					int direct, __u32 probe, const char *comm)
 {
 	for (int i = 0; i < RDT_KAGG_PER_PROBE; i++) {
 		if (i >= plan->n)
@@ -115,6 +87,10 @@ static __always_inline void kernel_aggregate(const struct kagg_plan *plan, const
 			if (j >= a->nparts)
 				break;
 			const struct kagg_field *f = &a->parts[j];
+			if (f->kind == RDT_KPART_CHARS && direct) {
+				__builtin_memcpy(k.chars, comm, 16);
+				continue;
+			}
 			if (f->kind == RDT_KPART_CHARS) {
 				__u32 off = f->offset;
 				if (off > len - 16)
@@ -123,7 +99,7 @@ static __always_inline void kernel_aggregate(const struct kagg_plan *plan, const
 				__builtin_memcpy(k.chars, rec + off, 16);
 				continue;
 			}
-			__s64 v = kagg_load(rec, f, len);
+			__s64 v = direct ? probe : kagg_load(rec, f, len);
 			if (ni == 0)
 				k.ints[0] = v;
 			else if (ni == 1)
@@ -135,7 +111,7 @@ static __always_inline void kernel_aggregate(const struct kagg_plan *plan, const
 		__s64 v = 1;
 		if (a->value_kind == RDT_KVAL_CONST)
 			v = a->value_const;
-		else if (a->value_kind == RDT_KVAL_FIELD)
+		else if (a->value_kind == RDT_KVAL_FIELD && !direct)
 			v = kagg_load(rec, &a->value, len);
 		kagg_add(&k, v);
 	}

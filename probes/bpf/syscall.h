@@ -199,7 +199,7 @@ static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, con
 		return 0;
 	/* Keys of only the task's name and the probe: no record to build. */
 	if (btf && kplan && !(kplan->needs & RDT_KNEED_RECORD)) {
-		kagg_direct(kplan, probe, cur->comm);
+		kagg_update(kplan, NULL, 0, 1, probe, cur->comm);
 		return 0;
 	}
 	__u32 zero = 0;
@@ -255,7 +255,7 @@ static __always_inline int emit_syscall(void *ctx, __u32 probe, __u32 flags, con
 		bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
 	/* Counted or summed here: nothing to send. */
 	if (kplan) {
-		kernel_aggregate(kplan, b->data, sizeof(*e));
+		kagg_update(kplan, b->data, sizeof(*e), 0, 0, NULL);
 		return 0;
 	}
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
