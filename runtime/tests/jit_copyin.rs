@@ -5,7 +5,6 @@
 mod jit_support;
 
 use jit_support::*;
-use rdtrace_lang::CheckOptions;
 use rdtrace_probes::event::{CaptureHeader, Record, SyscallEvent, CAPTURE_FAULT, CAPTURE_OK};
 
 /// A syscall record of `probe` with `args` and the captures (site,
@@ -33,16 +32,6 @@ fn syscall_record(probe: u32, args: [u64; 6], caps: &[(u16, u16, u64, &[u8])]) -
     let mut rec = e.as_bytes().to_vec();
     rec.extend_from_slice(&tail);
     rec
-}
-
-fn compile(src: &str) -> rdtrace_lang::typed::Program {
-    rdtrace_lang::compile(
-        "t.d",
-        src,
-        &rdtrace_probes::catalog(),
-        &CheckOptions::default(),
-    )
-    .unwrap_or_else(|e| panic!("{}", e.render()))
 }
 
 fn openat_entry_id() -> u32 {

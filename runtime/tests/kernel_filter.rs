@@ -10,7 +10,6 @@ mod jit_support;
 use jit_support::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, RngSeed};
-use rdtrace_lang::CheckOptions;
 use rdtrace_probes::event::{Record, SyscallEvent};
 
 fn rng_seed() -> RngSeed {
@@ -82,17 +81,6 @@ fn read_entry() -> u32 {
         .find(|p| p.provider == "syscall" && p.function == "read" && p.name == "entry")
         .unwrap()
         .id
-}
-
-/// `src` checked against the catalog (a test's script must compile).
-fn compile(src: &str) -> rdtrace_lang::typed::Program {
-    rdtrace_lang::compile(
-        "t.d",
-        src,
-        &rdtrace_probes::catalog(),
-        &CheckOptions::default(),
-    )
-    .unwrap_or_else(|e| panic!("{src}: {}", e.render()))
 }
 
 /// A read(2) entry record with these pid, tid, uid, gid, ppid and arguments.

@@ -12,6 +12,17 @@ use rdtrace_runtime::{CompiledProgram, FireContext, Interpreter, Options};
 
 pub const HDR: u32 = std::mem::size_of::<EventHeader>() as u32;
 
+/// `src` checked against the full catalog (a test's script must compile).
+pub fn compile(src: &str) -> Program {
+    rdtrace_lang::compile(
+        "t.d",
+        src,
+        &rdtrace_probes::catalog(),
+        &rdtrace_lang::CheckOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{src}: {}", e.render()))
+}
+
 pub fn e(kind: ExprKind, ty: Type) -> Expr {
     Expr {
         kind,
